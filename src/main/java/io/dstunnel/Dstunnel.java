@@ -1,0 +1,93 @@
+package io.dstunnel;
+
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.backend.HealthCheckVerticle;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.session.LocalCodec;
+import io.dstunnel.session.SessionVerticle;
+import io.dstunnel.tunnel.TunnelVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * One running proxy: the backend pool and its health checker, the session verticles and the
+ * HTTP verticles, deployed on a given Vert.x. {@link #start} completes once the tunnel port
+ * accepts connections; {@link #stop} undeploys everything it deployed.
+ */
+public final class Dstunnel {
+
+  private final Vertx vertx;
+  private final ProxyConfig config;
+  private final BackendPool pool;
+  private final List<String> deployments = new CopyOnWriteArrayList<>();
+  private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
+
+  private Dstunnel(Vertx vertx, ProxyConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.pool = new BackendPool(config.backends(), new EventLog());
+  }
+
+  /** Deploys a proxy for {@code config}. The codecs are registered once per Vert.x instance. */
+  public static Future<Dstunnel> start(Vertx vertx, ProxyConfig config) {
+    Dstunnel d = new Dstunnel(vertx, config);
+    return d.deploy().map(d);
+  }
+
+  private Future<Void> deploy() {
+    registerCodecsOnce(vertx);
+    EventLog events = new EventLog();
+    return vertx.deployVerticle(new HealthCheckVerticle(pool, config.health()))
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(() -> new SessionVerticle(config.session(), config.pool(), pool, events),
+              new DeploymentOptions().setInstances(config.session().instances()));
+        })
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(() -> {
+            TunnelVerticle t = new TunnelVerticle(config);
+            tunnels.add(t);
+            return t;
+          }, new DeploymentOptions().setInstances(config.http().instances()));
+        })
+        .compose(id -> {
+          deployments.add(id);
+          return Future.<Void>succeededFuture();
+        })
+        .recover(err -> stop().transform(v -> Future.failedFuture(err)));
+  }
+
+  private static void registerCodecsOnce(Vertx vertx) {
+    synchronized (Dstunnel.class) {
+      try {
+        LocalCodec.register(vertx.eventBus());
+      } catch (IllegalStateException alreadyRegistered) {
+        // Another proxy on this Vert.x registered them: the same codecs serve both.
+      }
+    }
+  }
+
+  /** The tunnel port actually bound. */
+  public int port() {
+    return tunnels.get(0).actualPort();
+  }
+
+  public BackendPool pool() {
+    return pool;
+  }
+
+  /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id).otherwiseEmpty());
+    }
+    return chain.onComplete(v -> deployments.clear());
+  }
+}

@@ -1,0 +1,100 @@
+package io.dstunnel.auth;
+
+import io.dstunnel.config.ProxyConfig.AuthConfig;
+import io.dstunnel.config.ProxyConfig.UserConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.auth.hashing.HashingStrategy;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * HTTP Basic authentication against the configured users. Plain passwords are compared in
+ * constant time; hashed ones ({@code passwordHash}, PHC strings verified by vertx-auth-common)
+ * are verified on a worker thread, since a slow hash would block the event loop, and a
+ * successful verification is remembered by the SHA-256 of the header. One instance per
+ * verticle instance: not thread-safe, never shared between event loops.
+ */
+public final class Authenticator {
+
+  private static final int CACHE_SIZE = 1024;
+
+  private final Vertx vertx;
+  private final Map<String, UserConfig> users = new HashMap<>();
+  private final HashingStrategy hashing;
+  private final Map<String, String> verified = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+      return size() > CACHE_SIZE;
+    }
+  };
+
+  public Authenticator(Vertx vertx, AuthConfig config) {
+    this.vertx = vertx;
+    config.users().forEach(u -> users.put(u.name(), u));
+    this.hashing = config.users().stream().anyMatch(u -> u.passwordHash() != null) ? HashingStrategy.load() : null;
+  }
+
+  public boolean enabled() {
+    return !users.isEmpty();
+  }
+
+  /**
+   * The user named by a valid {@code Authorization: Basic} header; null (never a failed future)
+   * when the header is absent, malformed or wrong.
+   */
+  public Future<String> authenticate(String header) {
+    if (header == null || header.length() < 6 || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      return Future.succeededFuture(null);
+    }
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return Future.succeededFuture(null);
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      return Future.succeededFuture(null);
+    }
+    String name = decoded.substring(0, colon);
+    String password = decoded.substring(colon + 1);
+    UserConfig user = users.get(name);
+    if (user == null) {
+      return Future.succeededFuture(null);
+    }
+    if (user.password() != null) {
+      boolean ok = MessageDigest.isEqual(user.password().getBytes(StandardCharsets.UTF_8),
+          password.getBytes(StandardCharsets.UTF_8));
+      return Future.succeededFuture(ok ? name : null);
+    }
+    String key = sha256(header);
+    String cached = verified.get(key);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return vertx.executeBlocking(() -> hashing.verify(user.passwordHash(), password), false)
+        .map(ok -> {
+          if (ok) {
+            verified.put(key, name);
+            return name;
+          }
+          return (String) null;
+        })
+        .otherwise((String) null);
+  }
+
+  private static String sha256(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return Base64.getEncoder().encodeToString(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

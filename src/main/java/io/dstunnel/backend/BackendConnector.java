@@ -1,0 +1,56 @@
+package io.dstunnel.backend;
+
+import io.vertx.core.Future;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+
+/**
+ * Opens a session's TCP connection: an ordered queue of candidates, the first that connects wins,
+ * each that fails is marked down and the next is taken; an empty queue fails with
+ * {@link NoBackendException}. Uses the caller's event loop, so the socket's handlers run where
+ * the session's state lives.
+ */
+public final class BackendConnector {
+
+  private final NetClient client;
+  private final BackendPool pool;
+
+  public BackendConnector(NetClient client, BackendPool pool) {
+    this.client = client;
+    this.pool = pool;
+  }
+
+  /** A live connection to a backend. */
+  public record Connection(Backend backend, NetSocket socket) { }
+
+  /** Connects to the first of {@code candidates} that accepts. */
+  public Future<Connection> connect(List<Backend> candidates) {
+    return next(new ArrayDeque<>(candidates), null);
+  }
+
+  private Future<Connection> next(Queue<Backend> queue, Throwable last) {
+    Backend b = queue.poll();
+    if (b == null) {
+      return Future.failedFuture(new NoBackendException(last));
+    }
+    return client.connect(b.port(), b.host())
+        .map(socket -> {
+          pool.mark(b, BackendState.UP, "connected");
+          return new Connection(b, socket);
+        })
+        .recover(err -> {
+          pool.mark(b, BackendState.DOWN, "connect failed: " + err.getMessage());
+          return next(queue, err);
+        });
+  }
+
+  /** No candidate accepted a connection. */
+  public static final class NoBackendException extends RuntimeException {
+    public NoBackendException(Throwable cause) {
+      super("No backend available", cause, false, false);
+    }
+  }
+}

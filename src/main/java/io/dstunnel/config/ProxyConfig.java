@@ -1,0 +1,219 @@
+package io.dstunnel.config;
+
+import io.dstunnel.framing.Framing;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The whole proxy configuration, parsed and validated once at start-up (cli-and-config.md).
+ * Every key but {@code backends} has a default; see the README's config reference.
+ */
+public record ProxyConfig(
+    HttpConfig http,
+    List<BackendConfig> backends,
+    AuthConfig auth,
+    SessionConfig session,
+    PoolConfig pool,
+    HealthConfig health) {
+
+  private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health");
+
+  /** The embedded default: port 8080, primary 127.0.0.1:211, standby 127.0.0.1:213, no auth. */
+  public static JsonObject defaultJson() {
+    return new JsonObject()
+        .put("http", new JsonObject().put("port", HttpConfig.DEFAULT_PORT))
+        .put("backends", new JsonArray()
+            .add(new JsonObject().put("name", "server-211").put("host", "127.0.0.1").put("port", 211).put("priority", 0))
+            .add(new JsonObject().put("name", "server-213").put("host", "127.0.0.1").put("port", 213).put("priority", 1)));
+  }
+
+  /** Parses the config text; a syntax error is reported as a {@link ConfigException}. */
+  public static ProxyConfig parse(String text) {
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
+      throw new ConfigException("(file)", "not a valid JSON object: " + detail);
+    }
+    return fromJson(json);
+  }
+
+  /** Validates and converts a JSON config. */
+  public static ProxyConfig fromJson(JsonObject json) {
+    JsonSection top = JsonSection.of("", json, TOP_KEYS);
+    HttpConfig http = HttpConfig.fromJson(top.raw("http"));
+    List<BackendConfig> backends = backends(top);
+    AuthConfig auth = AuthConfig.fromJson(top.raw("auth"));
+    SessionConfig session = SessionConfig.fromJson(top.raw("session"));
+    PoolConfig pool = PoolConfig.fromJson(top.raw("pool"));
+    HealthConfig health = HealthConfig.fromJson(top.raw("health"));
+    return new ProxyConfig(http, backends, auth, session, pool, health);
+  }
+
+  private static List<BackendConfig> backends(JsonSection top) {
+    JsonArray array = top.array("backends");
+    if (array == null || array.isEmpty()) {
+      throw new ConfigException("backends", "at least one backend is required");
+    }
+    List<BackendConfig> list = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      BackendConfig b = BackendConfig.fromJson("backends[" + i + "]", array.getValue(i));
+      if (!names.add(b.name())) {
+        throw new ConfigException("backends[" + i + "].name", "duplicate backend name \"" + b.name() + "\"");
+      }
+      list.add(b);
+    }
+    return List.copyOf(list);
+  }
+
+  /** The tunnel listener. */
+  public record HttpConfig(String host, int port, int instances, String context, int writeLimitBytes,
+                           long readTimeoutMs) {
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 8080;
+    public static final String DEFAULT_CONTEXT = "datasnap";
+    public static final int DEFAULT_WRITE_LIMIT = 1 << 20;
+
+    static HttpConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("http", value,
+          Set.of("host", "port", "instances", "context", "writeLimitBytes", "readTimeoutMs"));
+      String context = s.string("context", DEFAULT_CONTEXT);
+      if (!context.matches("[A-Za-z0-9._~-]+")) {
+        throw new ConfigException("http.context", "must be one path segment of letters, digits, '.', '_', '~' or '-'");
+      }
+      return new HttpConfig(
+          s.nonEmptyString("host", DEFAULT_HOST),
+          s.integer("port", DEFAULT_PORT, 0, 65535),
+          s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256),
+          context,
+          s.integer("writeLimitBytes", DEFAULT_WRITE_LIMIT, 1, Integer.MAX_VALUE - 1),
+          s.longValue("readTimeoutMs", 0, 0, 86_400_000L));
+    }
+  }
+
+  /** A DataSnap-style TCP server the proxy may send sessions to. */
+  public record BackendConfig(String name, String host, int port, int priority) {
+    static BackendConfig fromJson(String path, Object value) {
+      JsonSection s = JsonSection.of(path, value, Set.of("name", "host", "port", "priority"));
+      if (!s.has("port")) {
+        throw new ConfigException(path + ".port", "is required");
+      }
+      int port = s.integer("port", 0, 1, 65535);
+      String host = s.nonEmptyString("host", "127.0.0.1");
+      return new BackendConfig(s.nonEmptyString("name", host + ":" + port), host, port,
+          s.integer("priority", 0, 0, 1000));
+    }
+  }
+
+  /** Users allowed to open sessions; no users means no authentication. */
+  public record AuthConfig(List<UserConfig> users) {
+    static AuthConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("auth", value, Set.of("users"));
+      JsonArray array = s.array("users");
+      List<UserConfig> users = new ArrayList<>();
+      Set<String> names = new HashSet<>();
+      if (array != null) {
+        for (int i = 0; i < array.size(); i++) {
+          UserConfig u = UserConfig.fromJson("auth.users[" + i + "]", array.getValue(i));
+          if (!names.add(u.name())) {
+            throw new ConfigException("auth.users[" + i + "].name", "duplicate user \"" + u.name() + "\"");
+          }
+          users.add(u);
+        }
+      }
+      return new AuthConfig(List.copyOf(users));
+    }
+
+    public boolean enabled() {
+      return !users.isEmpty();
+    }
+  }
+
+  /** One user: a plain {@code password} or a {@code passwordHash} in PHC form ({@code $pbkdf2$...}). */
+  public record UserConfig(String name, String password, String passwordHash) {
+    static UserConfig fromJson(String path, Object value) {
+      JsonSection s = JsonSection.of(path, value, Set.of("name", "password", "passwordHash"));
+      String name = s.nonEmptyString("name", null);
+      if (name == null) {
+        throw new ConfigException(path + ".name", "is required");
+      }
+      if (name.indexOf(':') >= 0) {
+        throw new ConfigException(path + ".name", "must not contain ':' (HTTP Basic cannot carry it)");
+      }
+      String password = s.string("password", null);
+      String hash = s.nonEmptyString("passwordHash", null);
+      if ((password == null) == (hash == null)) {
+        throw new ConfigException(path, "give exactly one of password and passwordHash");
+      }
+      if (hash != null && !hash.startsWith("$")) {
+        throw new ConfigException(path + ".passwordHash", "must be a PHC string such as $pbkdf2$it=...$salt$hash");
+      }
+      return new UserConfig(name, password, hash);
+    }
+
+    @Override
+    public String toString() {
+      return "UserConfig[name=" + name + "]";
+    }
+  }
+
+  /** Per-session behaviour: expiry, replay and answer buffering. */
+  public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFailovers,
+                              int heldAnswerLimitBytes, int pendingReadLimitBytes, Framing framing,
+                              int instances) {
+    public static final long DEFAULT_IDLE_TIMEOUT = 600_000;
+    public static final int DEFAULT_REPLAY_LIMIT = 4 << 20;
+    public static final int DEFAULT_MAX_FAILOVERS = 100;
+    public static final int DEFAULT_HELD_ANSWER_LIMIT = 1 << 20;
+    public static final int DEFAULT_PENDING_READ_LIMIT = 1 << 20;
+
+    static SessionConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("session", value, Set.of("idleTimeoutMs", "replayLimitBytes",
+          "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances"));
+      Framing framing;
+      try {
+        framing = Framing.parse(s.string("framing", "dbx"));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("session.framing", e.getMessage());
+      }
+      return new SessionConfig(
+          s.longValue("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT, 100, 7L * 86_400_000L),
+          s.integer("replayLimitBytes", DEFAULT_REPLAY_LIMIT, 0, Integer.MAX_VALUE - 1),
+          s.integer("maxFailovers", DEFAULT_MAX_FAILOVERS, 0, 1_000_000),
+          s.integer("heldAnswerLimitBytes", DEFAULT_HELD_ANSWER_LIMIT, 0, 256 << 20),
+          s.integer("pendingReadLimitBytes", DEFAULT_PENDING_READ_LIMIT, 1, 256 << 20),
+          framing,
+          s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256));
+    }
+  }
+
+  /** How sessions reach backends. */
+  public record PoolConfig(int connectTimeoutMs) {
+    public static final int DEFAULT_CONNECT_TIMEOUT = 3000;
+
+    static PoolConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("pool", value, Set.of("connectTimeoutMs"));
+      return new PoolConfig(s.integer("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT, 1, 600_000));
+    }
+  }
+
+  /** The active health check: a TCP connect to every backend, every interval. */
+  public record HealthConfig(long intervalMs, int timeoutMs) {
+    public static final long DEFAULT_INTERVAL = 1000;
+    public static final int DEFAULT_TIMEOUT = 1000;
+
+    static HealthConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("health", value, Set.of("intervalMs", "timeoutMs"));
+      return new HealthConfig(
+          s.longValue("intervalMs", DEFAULT_INTERVAL, 10, 3_600_000L),
+          s.integer("timeoutMs", DEFAULT_TIMEOUT, 1, 600_000));
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package io.dstunnel.demo;
+
+import io.dstunnel.framing.DbxFramer;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * A DataSnap tunnel client over HTTP, as a Delphi TSQLConnection with CommunicationProtocol=http
+ * behaves: write a request, read until one whole answer has arrived. Used by the demo and the
+ * tests; one request at a time.
+ */
+public final class TunnelClient {
+
+  /** A tunnel request answered with an error status. */
+  public static final class TunnelError extends RuntimeException {
+    private final int status;
+
+    public TunnelError(int status, String message) {
+      super(status + " " + message, null, false, false);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
+
+  public static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
+
+  private final HttpClient http;
+  private final String host;
+  private final int port;
+  private final String path;
+  private final String authorization;
+  private final int readSize;
+  private final DbxFramer framer = new DbxFramer();
+  private Buffer partial = Buffer.buffer();
+  private String sessionId = "0";
+
+  public TunnelClient(HttpClient http, String host, int port, String user, String password, int readSize) {
+    this.http = http;
+    this.host = host;
+    this.port = port;
+    this.path = "/datasnap/tunnel";
+    this.authorization = user == null ? null
+        : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    this.readSize = readSize;
+    framer.reset(false);
+  }
+
+  public String sessionId() {
+    return sessionId;
+  }
+
+  /** Writes bytes to the session (opening it on the first write). */
+  public Future<Void> write(Buffer bytes) {
+    return send(HttpMethod.PUT, path + "?dss=" + sessionId + "&c=" + bytes.length(), bytes, null)
+        .map(body -> {
+          JsonArray answer = new JsonObject(body).getJsonArray("response");
+          sessionId = answer.getString(0);
+          return null;
+        });
+  }
+
+  /** Reads until one whole answer has arrived. */
+  public Future<Buffer> readMessage() {
+    return send(HttpMethod.GET, path + "?dss=" + sessionId + "&c=" + readSize, null, null).compose(bytes -> {
+      Buffer[] done = {null};
+      int[] start = {0};
+      framer.feed(bytes, end -> {
+        partial.appendBuffer(bytes, start[0], end - start[0]);
+        start[0] = end;
+        done[0] = partial;
+        partial = Buffer.buffer();
+      });
+      partial.appendBuffer(bytes, start[0], bytes.length() - start[0]);
+      return done[0] != null ? Future.succeededFuture(done[0]) : readMessage();
+    });
+  }
+
+  public Future<Buffer> call(Buffer request) {
+    return write(request).compose(v -> readMessage());
+  }
+
+  /** The filter query and a DBX connect, as every DataSnap client starts. */
+  public Future<Void> handshake() {
+    framer.reset(true);
+    return call(FILTER_QUERY)
+        .compose(v -> call(Buffer.buffer("{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\"}]}")))
+        .mapEmpty();
+  }
+
+  public Future<Integer> prepare(String method) {
+    return call(Buffer.buffer("{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\"TServerMethods1."
+        + method + "\"]}")).map(b -> new JsonObject(b).getJsonArray("result").getInteger(0));
+  }
+
+  /** Executes a prepared method; the first result value. */
+  public Future<Object> execute(int handle, Object... args) {
+    JsonObject request = new JsonObject().put("method", "execute")
+        .put("params", new JsonArray().add(handle).add(new JsonArray(java.util.List.of(args))));
+    return call(request.toBuffer()).map(b -> {
+      JsonObject answer = new JsonObject(b);
+      if (answer.containsKey("error")) {
+        throw new IllegalStateException("server error " + answer.encode());
+      }
+      return answer.getJsonArray("result").getValue(0);
+    });
+  }
+
+  /** Closes the session (Delphi 11 form). */
+  public Future<Void> close() {
+    return send(HttpMethod.POST, path + "?dss=" + sessionId, Buffer.buffer("dss=-" + sessionId),
+        "application/x-www-form-urlencoded").mapEmpty();
+  }
+
+  private Future<Buffer> send(HttpMethod method, String uri, Buffer body, String contentType) {
+    RequestOptions options = new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(uri);
+    if (authorization != null) {
+      options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+    }
+    if (contentType != null) {
+      options.putHeader(HttpHeaders.CONTENT_TYPE, contentType);
+    }
+    return http.request(options)
+        .compose(req -> body == null ? req.send() : req.send(body))
+        .compose(resp -> resp.body().map(b -> check(resp, b)));
+  }
+
+  private static Buffer check(HttpClientResponse resp, Buffer body) {
+    if (resp.statusCode() != 200) {
+      throw new TunnelError(resp.statusCode(), resp.statusMessage());
+    }
+    return body;
+  }
+}

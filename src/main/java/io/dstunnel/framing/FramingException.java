@@ -1,0 +1,9 @@
+package io.dstunnel.framing;
+
+/** The byte stream does not follow the framing it was declared to follow. */
+public final class FramingException extends RuntimeException {
+
+  public FramingException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,20 @@
+package io.dstunnel.session;
+
+/**
+ * Event-bus addresses. Opening goes to any session verticle instance; after that a session is
+ * reached only at the address derived from its id, wherever (on whichever node) it lives.
+ */
+public final class Addresses {
+
+  /** Point-to-point: the event bus spreads new sessions round-robin over the session verticles. */
+  public static final String OPEN = "dstunnel.session.open";
+
+  private static final String SESSION_PREFIX = "dstunnel.session.id.";
+
+  private Addresses() {
+  }
+
+  public static String session(String id) {
+    return SESSION_PREFIX + id;
+  }
+}

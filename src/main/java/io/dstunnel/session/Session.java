@@ -1,0 +1,468 @@
+package io.dstunnel.session;
+
+import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendConnector;
+import io.dstunnel.backend.BackendConnector.Connection;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.backend.BackendState;
+import io.dstunnel.config.ProxyConfig.SessionConfig;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.Framing;
+import io.dstunnel.framing.FramingException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+
+/**
+ * One client session: its state machine, replay log, answer accounting, held answers and waiting
+ * reads. Every method runs on the event loop of the session verticle instance that owns it, as do
+ * the handlers of its backend socket, so nothing here needs a lock.
+ *
+ * <p>Answers from the backend are accepted in whole messages ("dbx") up to the held-answer limit,
+ * or byte by byte ("raw"), into the answer queue, which survives failovers. On a failover the
+ * standby receives the whole log and its first {@code answersAccepted} answers (or
+ * {@code bytesAccepted} bytes) are dropped, so the client sees every answer once, in order.
+ */
+public final class Session {
+
+  private final String id;
+  private final String owner;
+  private final SessionConfig config;
+  private final Vertx vertx;
+  private final BackendPool pool;
+  private final BackendConnector connector;
+  private final EventLog events;
+  private final Runnable onEnd;
+
+  private SessionState state = SessionState.OPENING;
+  private final ReplayLog log;
+  private final AnswerQueue answers = new AnswerQueue();
+  private final ArrayDeque<PendingRead> reads = new ArrayDeque<>();
+
+  private final DbxFramer requestFramer = new DbxFramer();
+  private final Buffer clientHead = Buffer.buffer(5);
+  private boolean requestCountReliable = true;
+  private long requestsWritten;
+
+  private Backend backend;
+  private NetSocket socket;
+  private final DbxFramer answerFramer = new DbxFramer();
+  private boolean answerFramerPrimed;
+  private Buffer partial = Buffer.buffer();
+  private boolean streaming;
+  private long answersAccepted;
+  private long bytesAccepted;
+  private long dropAnswers;
+  private long dropBytes;
+  private long bytesGiven;
+  private boolean paused;
+  private int failovers;
+  private long lastActivity;
+
+  /** A read waiting for bytes; its slice timer answers "no data yet" so the HTTP side polls again. */
+  private record PendingRead(long readId, int max, Promise<TunnelReply> promise, long timer) { }
+
+  public Session(String id, String owner, SessionConfig config, Vertx vertx, BackendPool pool,
+                 BackendConnector connector, EventLog events, Runnable onEnd) {
+    this.id = id;
+    this.owner = owner;
+    this.config = config;
+    this.vertx = vertx;
+    this.pool = pool;
+    this.connector = connector;
+    this.events = events;
+    this.onEnd = onEnd;
+    this.log = new ReplayLog(config.replayLimitBytes());
+    this.lastActivity = System.nanoTime();
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String owner() {
+    return owner;
+  }
+
+  public SessionState state() {
+    return state;
+  }
+
+  /** Nanotime of the last client request, for idle expiry. */
+  public long lastActivity() {
+    return lastActivity;
+  }
+
+  /** Whether a read is held, which keeps the session from expiring. */
+  public boolean hasWaitingReads() {
+    return !reads.isEmpty();
+  }
+
+  // ---- client requests -------------------------------------------------------------------
+
+  /** Opens the first backend connection and writes the client's first bytes. */
+  public Future<TunnelReply> open(Buffer body) {
+    record(body);
+    return connector.connect(pool.forNewSession())
+        .map(conn -> {
+          if (state != SessionState.OPENING) {
+            conn.socket().close();
+            return TunnelReply.error(404, "Session expired");
+          }
+          attach(conn);
+          state = state.to(SessionState.ACTIVE);
+          events.open(id, owner, conn.backend().name(), body.length());
+          return TunnelReply.accepted(id, body.length());
+        })
+        .otherwise(err -> {
+          events.error(id, null, "open: " + err.getMessage());
+          end(SessionState.CLOSED, "no backend");
+          return TunnelReply.error(502, "No backend available");
+        });
+  }
+
+  /** Appends the client's bytes to the stream. */
+  public TunnelReply write(Buffer body) {
+    touch();
+    if (state == SessionState.FAILED) {
+      return TunnelReply.error(502, "Session could not be failed over");
+    }
+    if (state == SessionState.CLOSED) {
+      return TunnelReply.error(404, "Session expired");
+    }
+    record(body);
+    events.write(id, body.length());
+    if (state == SessionState.ACTIVE) {
+      if (socket != null) {
+        socket.write(body);
+        if (log.overCap()) {
+          abandonLog();
+        }
+      } else {
+        failover("backend closed while the session was idle");
+      }
+    }
+    return TunnelReply.accepted(id, body.length());
+  }
+
+  /** Hands out up to {@code max} answer bytes, now or when they arrive. */
+  public Future<TunnelReply> read(int max, long readId, long sliceMs) {
+    touch();
+    if (!answers.isEmpty()) {
+      return Future.succeededFuture(give(max));
+    }
+    if (state == SessionState.FAILED) {
+      return Future.succeededFuture(TunnelReply.error(502, "Session could not be failed over"));
+    }
+    if (state == SessionState.CLOSED) {
+      return Future.succeededFuture(TunnelReply.error(404, "Session expired"));
+    }
+    Promise<TunnelReply> promise = Promise.promise();
+    long timer = vertx.setTimer(sliceMs, t -> {
+      if (reads.removeIf(r -> r.promise == promise)) {
+        promise.tryComplete(TunnelReply.noDataYet());
+      }
+    });
+    reads.add(new PendingRead(readId, max, promise, timer));
+    return promise.future();
+  }
+
+  /** Forgets a held read whose HTTP request is gone. */
+  public void cancelRead(long readId) {
+    for (Iterator<PendingRead> it = reads.iterator(); it.hasNext(); ) {
+      PendingRead r = it.next();
+      if (r.readId == readId) {
+        it.remove();
+        vertx.cancelTimer(r.timer);
+        r.promise.tryComplete(TunnelReply.noDataYet());
+      }
+    }
+  }
+
+  /**
+   * Takes back bytes that a read was given but could not send to its client, if nothing was
+   * handed out after them; otherwise they are lost and the caller is told so.
+   */
+  public boolean unread(Buffer bytes, long offset) {
+    if (state == SessionState.CLOSED || offset + bytes.length() != bytesGiven) {
+      return false;
+    }
+    answers.pushBack(bytes);
+    bytesGiven -= bytes.length();
+    serveReads();
+    return true;
+  }
+
+  /** Closes the session at the client's request. */
+  public TunnelReply close() {
+    end(SessionState.CLOSED, "client");
+    return TunnelReply.accepted(id, 0);
+  }
+
+  /** Ends the session because it was idle too long. */
+  public void expire() {
+    end(SessionState.CLOSED, state == SessionState.FAILED ? "failed" : "idle");
+  }
+
+  // ---- backend side ------------------------------------------------------------------------
+
+  private void attach(Connection conn) {
+    backend = conn.backend();
+    socket = conn.socket();
+    backend.attached();
+    NetSocket s = socket;
+    s.handler(chunk -> {
+      if (s == socket) {
+        onAnswerBytes(chunk);
+      }
+    });
+    s.exceptionHandler(err -> lost(s, err.getMessage() == null ? err.toString() : err.getMessage()));
+    s.closeHandler(v -> lost(s, "connection closed"));
+    answerFramerPrimed = false;
+    partial = Buffer.buffer();
+    dropAnswers = answersAccepted;
+    dropBytes = bytesAccepted;
+    paused = false;
+    for (Buffer chunk : log.chunks()) {
+      s.write(chunk);
+    }
+    if (log.overCap()) {
+      abandonLog();
+    }
+  }
+
+  private void detach() {
+    if (socket != null) {
+      NetSocket s = socket;
+      socket = null;
+      backend.detached();
+      s.close();
+    }
+  }
+
+  private void onAnswerBytes(Buffer chunk) {
+    if (config.framing() == Framing.RAW) {
+      int skip = (int) Math.min(dropBytes, chunk.length());
+      dropBytes -= skip;
+      if (skip < chunk.length()) {
+        Buffer rest = skip == 0 ? chunk : chunk.slice(skip, chunk.length());
+        bytesAccepted += rest.length();
+        accept(rest);
+      }
+      return;
+    }
+    if (!answerFramerPrimed) {
+      answerFramer.reset(startsWithFilterQuery());
+      answerFramerPrimed = true;
+    }
+    int[] start = {0};
+    try {
+      answerFramer.feed(chunk, end -> {
+        Buffer piece = chunk.slice(start[0], end);
+        start[0] = end;
+        if (dropAnswers > 0) {
+          dropAnswers--;
+          partial = Buffer.buffer();
+          return;
+        }
+        if (partial.length() > 0) {
+          partial.appendBuffer(piece);
+          piece = partial;
+          partial = Buffer.buffer();
+        }
+        answersAccepted++;
+        streaming = false;
+        accept(piece);
+      });
+    } catch (FramingException e) {
+      events.error(id, backend.name(), e.getMessage());
+      fail("Backend stream out of step");
+      return;
+    }
+    if (start[0] < chunk.length() && dropAnswers == 0) {
+      Buffer tail = chunk.slice(start[0], chunk.length());
+      if (streaming) {
+        accept(tail);
+      } else {
+        partial.appendBuffer(tail);
+        if (partial.length() > config.heldAnswerLimitBytes()) {
+          // Too large to hold whole: stream it; a failure before its end now ends the session.
+          streaming = true;
+          accept(partial);
+          partial = Buffer.buffer();
+        }
+      }
+    }
+  }
+
+  private void accept(Buffer bytes) {
+    answers.add(bytes);
+    serveReads();
+    if (!paused && socket != null && answers.size() > config.pendingReadLimitBytes()) {
+      paused = true;
+      socket.pause();
+    }
+  }
+
+  private void lost(NetSocket s, String reason) {
+    if (s != socket) {
+      return;
+    }
+    events.error(id, backend.name(), reason);
+    detach();
+    if (state != SessionState.ACTIVE) {
+      return;
+    }
+    if (nothingInFlight()) {
+      // Nothing owed to the client: fail over on its next write (spreads the replays of many
+      // idle sessions over time, and lets a server close after a "disconnect" without a retry).
+      return;
+    }
+    pool.mark(backend, BackendState.DOWN, "session lost its connection: " + reason);
+    failover(reason);
+  }
+
+  private boolean nothingInFlight() {
+    return config.framing() == Framing.DBX && requestCountReliable && requestFramer.atBoundary()
+        && requestsWritten == answersAccepted && !streaming && partial.length() == 0;
+  }
+
+  private void failover(String reason) {
+    if (streaming) {
+      fail("Answer interrupted by a backend failure");
+      return;
+    }
+    if (!log.replayable()) {
+      fail("Session over its replay limit could not be failed over");
+      return;
+    }
+    if (failovers >= config.maxFailovers()) {
+      fail("Session failed over " + failovers + " times");
+      return;
+    }
+    failovers++;
+    state = state.to(SessionState.FAILING_OVER);
+    Backend from = backend;
+    long started = System.nanoTime();
+    connector.connect(from == null ? pool.forNewSession() : pool.forFailover(from))
+        .onSuccess(conn -> {
+          if (state != SessionState.FAILING_OVER) {
+            conn.socket().close();
+            return;
+          }
+          long replayed = log.bytes();
+          long dropped = config.framing() == Framing.DBX ? answersAccepted : bytesAccepted;
+          attach(conn);
+          state = state.to(SessionState.ACTIVE);
+          events.failover(id, from == null ? null : from.name(), conn.backend().name(), reason, replayed,
+              dropped, (System.nanoTime() - started) / 1_000_000);
+        })
+        .onFailure(err -> {
+          if (state == SessionState.FAILING_OVER) {
+            fail("No backend available");
+          }
+        });
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------------
+
+  private void record(Buffer body) {
+    if (clientHead.length() < 5) {
+      clientHead.appendBuffer(body, 0, Math.min(body.length(), 5 - clientHead.length()));
+    }
+    log.append(body);
+    if (config.framing() == Framing.DBX && requestCountReliable) {
+      try {
+        requestFramer.feed(body, end -> requestsWritten++);
+      } catch (FramingException e) {
+        requestCountReliable = false;
+      }
+    }
+  }
+
+  /** Whether the client's stream began with the DBX filter query, so the answers begin with its reply. */
+  private boolean startsWithFilterQuery() {
+    if (clientHead.length() < 5) {
+      return false;
+    }
+    for (int i = 0; i < 5; i++) {
+      if (clientHead.getByte(i) != 0x05) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void abandonLog() {
+    events.replayCapExceeded(id, log.bytes());
+    log.abandon();
+  }
+
+  private TunnelReply give(int max) {
+    Buffer out = answers.take(max);
+    long offset = bytesGiven;
+    bytesGiven += out.length();
+    events.read(id, out.length());
+    if (paused && socket != null && answers.size() <= config.pendingReadLimitBytes() / 2) {
+      paused = false;
+      socket.resume();
+    }
+    return TunnelReply.data(out, offset);
+  }
+
+  private void serveReads() {
+    while (!answers.isEmpty() && !reads.isEmpty()) {
+      PendingRead r = reads.poll();
+      vertx.cancelTimer(r.timer);
+      r.promise.tryComplete(give(r.max));
+    }
+  }
+
+  private void touch() {
+    lastActivity = System.nanoTime();
+  }
+
+  private void fail(String message) {
+    events.error(id, backend == null ? null : backend.name(), message);
+    detach();
+    log.clear();
+    state = state.to(SessionState.FAILED);
+    touch();
+    failReads(502, message);
+  }
+
+  private void failReads(int status, String message) {
+    while (!reads.isEmpty()) {
+      PendingRead r = reads.poll();
+      vertx.cancelTimer(r.timer);
+      r.promise.tryComplete(TunnelReply.error(status, message));
+    }
+  }
+
+  private void end(SessionState closed, String reason) {
+    if (state == SessionState.CLOSED) {
+      return;
+    }
+    boolean wasOpen = state != SessionState.OPENING;
+    state = state.to(closed);
+    detach();
+    log.clear();
+    answers.clear();
+    partial = Buffer.buffer();
+    failReads(404, "Session expired");
+    if (wasOpen) {
+      events.close(id, reason);
+    }
+    onEnd.run();
+  }
+
+  /** For the tests and the admin view: which backend serves the session now (null if none). */
+  public String backendName() {
+    return socket == null ? null : backend.name();
+  }
+}

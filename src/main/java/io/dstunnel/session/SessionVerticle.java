@@ -1,0 +1,136 @@
+package io.dstunnel.session;
+
+import io.dstunnel.backend.BackendConnector;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.config.ProxyConfig.PoolConfig;
+import io.dstunnel.config.ProxyConfig.SessionConfig;
+import io.dstunnel.events.EventLog;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the sessions opened through it: takes opens at {@link Addresses#OPEN}, registers each new
+ * session at its own address, and applies that session's requests in arrival order on this
+ * instance's event loop. Also expires idle sessions. Thin: the logic is in {@link Session}.
+ */
+public final class SessionVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SessionVerticle.class);
+
+  /** How long a read is held before the HTTP side is told to poll again (below the bus timeout). */
+  public static final long READ_SLICE_MS = 20_000;
+
+  private final SessionConfig config;
+  private final PoolConfig poolConfig;
+  private final BackendPool pool;
+  private final EventLog events;
+  private final Map<String, Entry> sessions = new HashMap<>();
+  private NetClient client;
+  private BackendConnector connector;
+  private MessageConsumer<TunnelCommand> openConsumer;
+  private long sweepTimer = -1;
+
+  private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
+
+  public SessionVerticle(SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events) {
+    this.config = config;
+    this.poolConfig = poolConfig;
+    this.pool = pool;
+    this.events = events;
+  }
+
+  @Override
+  public Future<?> start() {
+    client = vertx.createNetClient(new NetClientOptions()
+        .setConnectTimeout(poolConfig.connectTimeoutMs())
+        .setTcpNoDelay(true));
+    connector = new BackendConnector(client, pool);
+    openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
+    long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
+    sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
+    return openConsumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweepTimer);
+    for (Entry e : new ArrayList<>(sessions.values())) {
+      e.session().close();
+    }
+    return Future.join(openConsumer.unregister(), client.close());
+  }
+
+  /** Sessions owned by this instance (for tests and the admin view; call on its context). */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  private void open(Message<TunnelCommand> msg) {
+    TunnelCommand cmd = msg.body();
+    String id = SessionIds.next();
+    Session session = new Session(id, cmd.user(), config, vertx, pool, connector, events, () -> remove(id));
+    MessageConsumer<TunnelCommand> consumer = vertx.eventBus().consumer(Addresses.session(id),
+        m -> dispatch(session, m));
+    sessions.put(id, new Entry(session, consumer));
+    consumer.completion()
+        .compose(v -> session.open(cmd.body()))
+        .onSuccess(msg::reply)
+        .onFailure(err -> {
+          LOG.error("opening a session failed", err);
+          session.close();
+          msg.reply(TunnelReply.error(500, "Internal error"));
+        });
+  }
+
+  private void dispatch(Session session, Message<TunnelCommand> msg) {
+    TunnelCommand cmd = msg.body();
+    if (cmd.user() != null && !cmd.user().equals(session.owner())) {
+      msg.reply(TunnelReply.error(403, "Session belongs to another user"));
+      return;
+    }
+    switch (cmd.kind()) {
+      case WRITE -> msg.reply(session.write(cmd.body()));
+      case READ -> session.read(cmd.count(), cmd.readId(), READ_SLICE_MS).onSuccess(msg::reply);
+      case CLOSE -> msg.reply(session.close());
+      case CANCEL_READ -> session.cancelRead(cmd.readId());
+      case UNREAD -> {
+        if (!session.unread(cmd.body(), cmd.offset())) {
+          LOG.warn("session {}: {} answer bytes could not be taken back after a failed HTTP answer",
+              session.id(), cmd.body().length());
+        }
+      }
+      default -> msg.reply(TunnelReply.error(400, "Unexpected request"));
+    }
+  }
+
+  private void remove(String id) {
+    Entry e = sessions.remove(id);
+    if (e != null) {
+      e.consumer().unregister();
+    }
+  }
+
+  private void expireIdle() {
+    long now = System.nanoTime();
+    long limit = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMs());
+    List<Session> idle = new ArrayList<>();
+    for (Entry e : sessions.values()) {
+      Session s = e.session();
+      if (!s.hasWaitingReads() && now - s.lastActivity() > limit && s.state() != SessionState.OPENING) {
+        idle.add(s);
+      }
+    }
+    idle.forEach(Session::expire);
+  }
+}

@@ -1,0 +1,45 @@
+package io.dstunnel.session;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A tunnel request as the HTTP verticle hands it to a session over the event bus.
+ *
+ * @param kind what to do
+ * @param sessionId the session (null on {@link Kind#OPEN})
+ * @param user the authenticated user, or null when the request carried no credentials
+ * @param body bytes to write ({@link Kind#OPEN}, {@link Kind#WRITE}, {@link Kind#UNREAD})
+ * @param count most bytes wanted ({@link Kind#READ})
+ * @param readId the read to cancel ({@link Kind#READ}, {@link Kind#CANCEL_READ})
+ * @param offset stream offset of the returned bytes ({@link Kind#UNREAD})
+ */
+public record TunnelCommand(Kind kind, String sessionId, String user, Buffer body, int count, long readId,
+                            long offset) {
+
+  /** The request kinds. */
+  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD }
+
+  public static TunnelCommand open(String user, Buffer body) {
+    return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0);
+  }
+
+  public static TunnelCommand write(String sid, String user, Buffer body) {
+    return new TunnelCommand(Kind.WRITE, sid, user, body, 0, 0, 0);
+  }
+
+  public static TunnelCommand read(String sid, String user, int count, long readId) {
+    return new TunnelCommand(Kind.READ, sid, user, null, count, readId, 0);
+  }
+
+  public static TunnelCommand close(String sid, String user) {
+    return new TunnelCommand(Kind.CLOSE, sid, user, null, 0, 0, 0);
+  }
+
+  public static TunnelCommand cancelRead(String sid, long readId) {
+    return new TunnelCommand(Kind.CANCEL_READ, sid, null, null, 0, readId, 0);
+  }
+
+  public static TunnelCommand unread(String sid, Buffer bytes, long offset) {
+    return new TunnelCommand(Kind.UNREAD, sid, null, bytes, 0, 0, offset);
+  }
+}
