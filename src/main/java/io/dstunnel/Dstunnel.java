@@ -5,6 +5,7 @@ import io.dstunnel.backend.HealthCheckVerticle;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.session.LocalCodec;
+import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.tunnel.TunnelVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -23,6 +24,7 @@ public final class Dstunnel {
   private final Vertx vertx;
   private final ProxyConfig config;
   private final BackendPool pool;
+  private final SessionCounter sessions;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
 
@@ -30,6 +32,7 @@ public final class Dstunnel {
     this.vertx = vertx;
     this.config = config;
     this.pool = new BackendPool(config.backends(), new EventLog());
+    this.sessions = new SessionCounter(config.session().maxSessions());
   }
 
   /** Deploys a proxy for {@code config}. The codecs are registered once per Vert.x instance. */
@@ -44,7 +47,7 @@ public final class Dstunnel {
     return vertx.deployVerticle(new HealthCheckVerticle(pool, config.health()))
         .compose(id -> {
           deployments.add(id);
-          return vertx.deployVerticle(() -> new SessionVerticle(config.session(), config.pool(), pool, events),
+          return vertx.deployVerticle(() -> new SessionVerticle(config.session(), config.pool(), pool, events, sessions),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {
@@ -79,6 +82,11 @@ public final class Dstunnel {
 
   public BackendPool pool() {
     return pool;
+  }
+
+  /** Sessions open in this proxy. */
+  public SessionCounter sessions() {
+    return sessions;
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

@@ -167,16 +167,17 @@ public record ProxyConfig(
   /** Per-session behaviour: expiry, replay and answer buffering. */
   public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFailovers,
                               int heldAnswerLimitBytes, int pendingReadLimitBytes, Framing framing,
-                              int instances) {
+                              int instances, int maxSessions) {
     public static final long DEFAULT_IDLE_TIMEOUT = 600_000;
     public static final int DEFAULT_REPLAY_LIMIT = 4 << 20;
     public static final int DEFAULT_MAX_FAILOVERS = 100;
     public static final int DEFAULT_HELD_ANSWER_LIMIT = 1 << 20;
     public static final int DEFAULT_PENDING_READ_LIMIT = 1 << 20;
+    public static final int DEFAULT_MAX_SESSIONS = 100_000;
 
     static SessionConfig fromJson(Object value) {
       JsonSection s = JsonSection.of("session", value, Set.of("idleTimeoutMs", "replayLimitBytes",
-          "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances"));
+          "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions"));
       Framing framing;
       try {
         framing = Framing.parse(s.string("framing", "dbx"));
@@ -190,7 +191,8 @@ public record ProxyConfig(
           s.integer("heldAnswerLimitBytes", DEFAULT_HELD_ANSWER_LIMIT, 0, 256 << 20),
           s.integer("pendingReadLimitBytes", DEFAULT_PENDING_READ_LIMIT, 1, 256 << 20),
           framing,
-          s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256));
+          s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256),
+          s.integer("maxSessions", DEFAULT_MAX_SESSIONS, 1, 10_000_000));
     }
   }
 

@@ -35,6 +35,7 @@ public final class SessionVerticle extends VerticleBase {
   private final PoolConfig poolConfig;
   private final BackendPool pool;
   private final EventLog events;
+  private final SessionCounter counter;
   private final Map<String, Entry> sessions = new HashMap<>();
   private NetClient client;
   private BackendConnector connector;
@@ -43,8 +44,10 @@ public final class SessionVerticle extends VerticleBase {
 
   private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
 
-  public SessionVerticle(SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events) {
+  public SessionVerticle(SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
+                         SessionCounter counter) {
     this.config = config;
+    this.counter = counter;
     this.poolConfig = poolConfig;
     this.pool = pool;
     this.events = events;
@@ -78,6 +81,11 @@ public final class SessionVerticle extends VerticleBase {
 
   private void open(Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
+    String refused = counter.tryOpen();
+    if (refused != null) {
+      msg.reply(TunnelReply.error(503, refused));
+      return;
+    }
     String id = SessionIds.next();
     Session session = new Session(id, cmd.user(), config, vertx, pool, connector, events, () -> remove(id));
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().consumer(Addresses.session(id),
@@ -101,7 +109,7 @@ public final class SessionVerticle extends VerticleBase {
     }
     switch (cmd.kind()) {
       case WRITE -> msg.reply(session.write(cmd.body()));
-      case READ -> session.read(cmd.count(), cmd.readId(), READ_SLICE_MS).onSuccess(msg::reply);
+      case READ -> session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS))).onSuccess(msg::reply);
       case CLOSE -> msg.reply(session.close());
       case CANCEL_READ -> session.cancelRead(cmd.readId());
       case UNREAD -> {
@@ -117,6 +125,7 @@ public final class SessionVerticle extends VerticleBase {
   private void remove(String id) {
     Entry e = sessions.remove(id);
     if (e != null) {
+      counter.closed();
       e.consumer().unregister();
     }
   }

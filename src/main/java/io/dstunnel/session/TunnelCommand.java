@@ -12,34 +12,35 @@ import io.vertx.core.buffer.Buffer;
  * @param count most bytes wanted ({@link Kind#READ})
  * @param readId the read to cancel ({@link Kind#READ}, {@link Kind#CANCEL_READ})
  * @param offset stream offset of the returned bytes ({@link Kind#UNREAD})
+ * @param sliceMs how long the session may hold the read before answering "no data yet" ({@link Kind#READ})
  */
 public record TunnelCommand(Kind kind, String sessionId, String user, Buffer body, int count, long readId,
-                            long offset) {
+                            long offset, long sliceMs) {
 
   /** The request kinds. */
   public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD }
 
   public static TunnelCommand open(String user, Buffer body) {
-    return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0);
+    return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0, 0);
   }
 
   public static TunnelCommand write(String sid, String user, Buffer body) {
-    return new TunnelCommand(Kind.WRITE, sid, user, body, 0, 0, 0);
+    return new TunnelCommand(Kind.WRITE, sid, user, body, 0, 0, 0, 0);
   }
 
-  public static TunnelCommand read(String sid, String user, int count, long readId) {
-    return new TunnelCommand(Kind.READ, sid, user, null, count, readId, 0);
+  public static TunnelCommand read(String sid, String user, int count, long readId, long sliceMs) {
+    return new TunnelCommand(Kind.READ, sid, user, null, count, readId, 0, sliceMs);
   }
 
   public static TunnelCommand close(String sid, String user) {
-    return new TunnelCommand(Kind.CLOSE, sid, user, null, 0, 0, 0);
+    return new TunnelCommand(Kind.CLOSE, sid, user, null, 0, 0, 0, 0);
   }
 
   public static TunnelCommand cancelRead(String sid, long readId) {
-    return new TunnelCommand(Kind.CANCEL_READ, sid, null, null, 0, readId, 0);
+    return new TunnelCommand(Kind.CANCEL_READ, sid, null, null, 0, readId, 0, 0);
   }
 
   public static TunnelCommand unread(String sid, Buffer bytes, long offset) {
-    return new TunnelCommand(Kind.UNREAD, sid, null, bytes, 0, 0, offset);
+    return new TunnelCommand(Kind.UNREAD, sid, null, bytes, 0, 0, offset, 0);
   }
 }

@@ -165,7 +165,11 @@ public final class TunnelHandler implements Handler<RoutingContext> {
 
   private void poll(HttpServerRequest req, String sid, String user, int max, long readId, long deadline,
                     boolean[] gone, Promise<Void> done) {
-    call(TunnelCommand.read(sid, user, max, readId), readCall).onComplete(ar -> {
+    long slice = SessionVerticle.READ_SLICE_MS;
+    if (deadline != 0) {
+      slice = Math.min(slice, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+    }
+    call(TunnelCommand.read(sid, user, max, readId, slice), readCall).onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
         return;
