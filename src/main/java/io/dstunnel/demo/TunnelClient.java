@@ -1,7 +1,10 @@
 package io.dstunnel.demo;
 
 import io.dstunnel.framing.DbxFramer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
@@ -12,6 +15,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A DataSnap tunnel client over HTTP, as a Delphi TSQLConnection with CommunicationProtocol=http
@@ -34,9 +39,12 @@ public final class TunnelClient {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(TunnelClient.class);
+
   public static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
 
   private final HttpClient http;
+  private final Context context;
   private final String host;
   private final int port;
   private final String path;
@@ -46,8 +54,13 @@ public final class TunnelClient {
   private Buffer partial = Buffer.buffer();
   private String sessionId = "0";
 
-  public TunnelClient(HttpClient http, String host, int port, String user, String password, int readSize) {
-    this.http = http;
+  /**
+   * A client of the proxy at host:port. All its HTTP exchanges run on one event-loop context of
+   * {@code vertx}, whichever thread calls it (a test's main thread included).
+   */
+  public TunnelClient(Vertx vertx, String host, int port, String user, String password, int readSize) {
+    this.http = vertx.createHttpClient();
+    this.context = vertx.getOrCreateContext();
     this.host = host;
     this.port = port;
     this.path = "/datasnap/tunnel";
@@ -124,6 +137,15 @@ public final class TunnelClient {
   }
 
   private Future<Buffer> send(HttpMethod method, String uri, Buffer body, String contentType) {
+    if (Vertx.currentContext() == context) {
+      return exchange(method, uri, body, contentType);
+    }
+    Promise<Buffer> promise = Promise.promise();
+    context.runOnContext(v -> exchange(method, uri, body, contentType).onComplete(promise));
+    return promise.future();
+  }
+
+  private Future<Buffer> exchange(HttpMethod method, String uri, Buffer body, String contentType) {
     RequestOptions options = new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(uri);
     if (authorization != null) {
       options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
@@ -131,9 +153,13 @@ public final class TunnelClient {
     if (contentType != null) {
       options.putHeader(HttpHeaders.CONTENT_TYPE, contentType);
     }
+    LOG.debug("{} {} ({} bytes)", method, uri, body == null ? 0 : body.length());
     return http.request(options)
         .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> check(resp, b)));
+        .compose(resp -> resp.body().map(b -> {
+          LOG.debug("{} {} answered {} ({} bytes)", method, uri, resp.statusCode(), b.length());
+          return check(resp, b);
+        }));
   }
 
   private static Buffer check(HttpClientResponse resp, Buffer body) {

@@ -40,7 +40,7 @@ public final class Walkthrough {
       DemoServerVerticle standby = servers[1].server();
       LOG.info("3. dstunnel listening on {}: primary {}, standby {}", proxy.port(), primary.actualPort(),
           standby.actualPort());
-      TunnelClient client = new TunnelClient(vertx.createHttpClient(), "127.0.0.1", proxy.port(), "admin", "admin",
+      TunnelClient client = new TunnelClient(vertx, "127.0.0.1", proxy.port(), "admin", "admin",
           32768);
       int[] handle = new int[1];
       return client.handshake()

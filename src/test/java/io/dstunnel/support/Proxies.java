@@ -58,6 +58,6 @@ public final class Proxies {
   }
 
   public static TunnelClient client(Vertx vertx, Dstunnel proxy, int readSize) {
-    return new TunnelClient(vertx.createHttpClient(), "127.0.0.1", proxy.port(), "admin", "admin", readSize);
+    return new TunnelClient(vertx, "127.0.0.1", proxy.port(), "admin", "admin", readSize);
   }
 }

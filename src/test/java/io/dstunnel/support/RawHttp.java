@@ -1,6 +1,8 @@
 package io.dstunnel.support;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -24,19 +26,32 @@ public final class RawHttp {
   }
 
   private final HttpClient client;
+  private final Context context;
   private final int port;
 
+  /** Runs every exchange on one event-loop context, whichever thread calls it. */
   public RawHttp(Vertx vertx, int port) {
     this.client = vertx.createHttpClient();
+    this.context = vertx.getOrCreateContext();
     this.port = port;
   }
 
   public Answer send(HttpMethod method, String uri, Buffer body, String... headers) {
-    return sendAsync(method, uri, body, headers).await();
+    try {
+      return sendAsync(method, uri, body, headers).await(15, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no answer within 15 s to " + method + " " + uri);
+    }
   }
 
   /** Sends without waiting: for requests the proxy is expected to hold. */
   public Future<Answer> sendAsync(HttpMethod method, String uri, Buffer body, String... headers) {
+    Promise<Answer> promise = Promise.promise();
+    context.runOnContext(v -> exchange(method, uri, body, headers).onComplete(promise));
+    return promise.future();
+  }
+
+  private Future<Answer> exchange(HttpMethod method, String uri, Buffer body, String... headers) {
     RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(uri);
     for (int i = 0; i + 1 < headers.length; i += 2) {
       options.putHeader(headers[i], headers[i + 1]);

@@ -243,4 +243,19 @@ class TunnelProtocolTest {
         "Content-Type", "application/x-www-form-urlencoded").status()).isEqualTo(200);
     assertError(http.get(T + "?dss=" + d11 + "&c=10"), 404, "Session expired");
   }
+
+  @Test
+  void readAbandonedByItsClientDoesNotSwallowTheAnswer(Vertx vertx) throws Exception {
+    Dstunnel proxy = proxy(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    String sid = open(http);
+    http.get(T + "?dss=" + sid + "&c=10");
+    NetSocket raw = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    raw.write("GET " + T + "?dss=" + sid + "&c=100 HTTP/1.1\r\nHost: x\r\n\r\n").await();
+    Thread.sleep(200);
+    raw.close().await();
+    Thread.sleep(200);
+    http.put(T + "?dss=" + sid, Buffer.buffer("{\"method\":\"connect\",\"params\":[]}"));
+    assertThat(http.get(T + "?dss=" + sid + "&c=100").body().toString()).isEqualTo("{\"result\":[1,\"DataSnap\",2]}");
+  }
 }

@@ -1,0 +1,92 @@
+package io.dstunnel.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dstunnel.Dstunnel;
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Proxies;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Where new sessions go: preferred priority, round-robin among equals, failback, last resort. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BalancingTest {
+
+  private static String serverOf(Vertx vertx, Dstunnel proxy) {
+    TunnelClient c = Proxies.client(vertx, proxy);
+    c.handshake().await();
+    String answer = (String) c.execute(c.prepare("EchoString").await(), "x").await();
+    c.close().await();
+    return answer.substring(answer.indexOf("Server ") + 7, answer.length() - 1);
+  }
+
+  @Test
+  void equalPrioritiesShareNewSessionsAndStandbysGetNone(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Server c = Backends.start(vertx, "C");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 0)
+        .backend("c", c.port(), 1).start(vertx);
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < 20; i++) {
+      seen.merge(serverOf(vertx, proxy), 1, Integer::sum);
+    }
+    assertThat(seen).containsOnlyKeys("A", "B");
+    assertThat(seen.get("A")).isBetween(8, 12);
+  }
+
+  @Test
+  void recoveredPreferredBackendGetsNewSessionsAgain(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1).start(vertx);
+    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+    a.kill();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !proxy.pool().backends().get(0).isUp());
+    assertThat(serverOf(vertx, proxy)).isEqualTo("B");
+    a.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.pool().backends().get(0).isUp());
+    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+  }
+
+  @Test
+  void backendMarkedDownIsStillTriedAsALastResort(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    // A check interval of an hour: the mark from the first failure stays stale.
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).set("health", "intervalMs", 3_600_000)
+        .start(vertx);
+    a.kill();
+    TunnelClient failing = Proxies.client(vertx, proxy);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.handshake().await());
+    assertThat(proxy.pool().backends().get(0).isUp()).isFalse();
+    a.start();
+    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+    assertThat(proxy.pool().backends().get(0).isUp()).isTrue();
+  }
+
+  @Test
+  void candidateOrderPrefersHealthyLowPriorityAndPutsTheFailedOneLast() {
+    io.dstunnel.config.ProxyConfig config = io.dstunnel.config.ProxyConfig.fromJson(
+        Proxies.config().backend("p1", 1, 0).backend("p2", 2, 0).backend("s", 3, 1).json());
+    BackendPool pool = new BackendPool(config.backends(), new io.dstunnel.events.EventLog());
+    Backend p1 = pool.backends().get(0);
+    Backend p2 = pool.backends().get(1);
+    Backend s = pool.backends().get(2);
+    assertThat(pool.forNewSession().subList(0, 2)).containsExactlyInAnyOrder(p1, p2);
+    assertThat(pool.forNewSession().get(2)).isEqualTo(s);
+    pool.mark(p1, BackendState.DOWN, "test");
+    assertThat(pool.forNewSession()).containsExactly(p2, s, p1);
+    assertThat(pool.forFailover(p2)).containsExactly(s, p1, p2);
+  }
+}

@@ -1,0 +1,64 @@
+package io.dstunnel.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dstunnel.framing.Framing;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ProxyConfigTest {
+
+  private static final String BACKENDS = "\"backends\":[{\"name\":\"a\",\"port\":211}]";
+
+  @Test
+  void embeddedDefaultIsTheSeedSetup() {
+    ProxyConfig c = ProxyConfig.fromJson(ProxyConfig.defaultJson());
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.backends()).extracting(ProxyConfig.BackendConfig::port).containsExactly(211, 213);
+    assertThat(c.backends()).extracting(ProxyConfig.BackendConfig::priority).containsExactly(0, 1);
+    assertThat(c.auth().enabled()).isFalse();
+    assertThat(c.session().replayLimitBytes()).isEqualTo(4 << 20);
+    assertThat(c.http().writeLimitBytes()).isEqualTo(1 << 20);
+    assertThat(c.session().framing()).isEqualTo(Framing.DBX);
+    assertThat(c.health().intervalMs()).isLessThanOrEqualTo(2000);
+  }
+
+  @Test
+  void theShippedExampleConfigIsValid() throws Exception {
+    String text = java.nio.file.Files.readString(java.nio.file.Path.of("conf/dstunnel.json"));
+    ProxyConfig c = ProxyConfig.parse(text);
+    assertThat(c.auth().users()).extracting(ProxyConfig.UserConfig::name).containsExactly("admin");
+    assertThat(c.backends()).hasSize(2);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{\"http\":{\"port\":70000}," + BACKENDS + "}|http.port: must be an integer from 0 to 65535, got 70000",
+      "{\"http\":{\"port\":\"80\"}," + BACKENDS + "}|http.port: must be an integer",
+      "{\"http\":{\"prot\":80}," + BACKENDS + "}|http.prot: unknown key",
+      "{\"htp\":{}," + BACKENDS + "}|htp: unknown key",
+      "{\"backends\":[]}|backends: at least one backend is required",
+      "{\"backends\":[{\"name\":\"a\"}]}|backends[0].port: is required",
+      "{\"backends\":[{\"port\":1,\"priority\":-1}]}|backends[0].priority: must be an integer",
+      "{\"backends\":[{\"name\":\"a\",\"port\":1},{\"name\":\"a\",\"port\":2}]}|backends[1].name: duplicate",
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\"}]}}|auth.users[0]: give exactly one of password and passwordHash",
+      "{" + BACKENDS + ",\"session\":{\"framing\":\"json\"}}|session.framing: must be \"dbx\" or \"raw\"",
+      "{" + BACKENDS + ",\"session\":{\"replayLimitBytes\":1.5}}|session.replayLimitBytes: must be an integer",
+      "{" + BACKENDS + ",\"health\":{\"intervalMs\":true}}|health.intervalMs: must be an integer",
+      "{" + BACKENDS + ",\"http\":[]}|http: must be a JSON object",
+      "[1,2]|not a valid JSON object",
+      "{\"backends\":|not a valid JSON object"})
+  void invalidConfigNamesTheKey(String json, String message) {
+    assertThatThrownBy(() -> ProxyConfig.parse(json)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
+  }
+
+  @Test
+  void userToStringNeverShowsThePassword() {
+    ProxyConfig c = ProxyConfig.parse("{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"u\",\"password\":\"hunter2\"}]}}");
+    assertThat(c.auth().users().get(0).toString()).doesNotContain("hunter2");
+    assertThat(c.toString()).doesNotContain("hunter2");
+  }
+}
