@@ -4,6 +4,7 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.HealthCheckVerticle;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.Addresses;
 import io.dstunnel.session.LocalCodec;
 import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionVerticle;
@@ -21,6 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Dstunnel {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dstunnel.class);
+
   private final Vertx vertx;
   private final ProxyConfig config;
   private final BackendPool pool;
@@ -31,7 +34,8 @@ public final class Dstunnel {
   private Dstunnel(Vertx vertx, ProxyConfig config) {
     this.vertx = vertx;
     this.config = config;
-    this.pool = new BackendPool(config.backends(), new EventLog());
+    this.pool = new BackendPool(config, new EventLog());
+    pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason));
     this.sessions = new SessionCounter(config.session().maxSessions());
   }
 
@@ -44,7 +48,7 @@ public final class Dstunnel {
   private Future<Void> deploy() {
     registerCodecsOnce(vertx);
     EventLog events = new EventLog();
-    return vertx.deployVerticle(new HealthCheckVerticle(pool, config.health()))
+    return vertx.deployVerticle(new HealthCheckVerticle(pool))
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> new SessionVerticle(config.session(), config.pool(), pool, events, sessions),
@@ -87,6 +91,30 @@ public final class Dstunnel {
   /** Sessions open in this proxy. */
   public SessionCounter sessions() {
     return sessions;
+  }
+
+  /**
+   * Applies a reloaded config without a restart: the backends and the pool and health settings
+   * change in place (sessions stay where they are; a removed backend drains). Other sections are
+   * read at start-up only; their changes are reported and wait for a restart.
+   */
+  public void reload(ProxyConfig next) {
+    for (String section : java.util.List.of("http", "auth", "session")) {
+      Object before = switch (section) {
+        case "http" -> config.http();
+        case "auth" -> config.auth();
+        default -> config.session();
+      };
+      Object after = switch (section) {
+        case "http" -> next.http();
+        case "auth" -> next.auth();
+        default -> next.session();
+      };
+      if (!before.equals(after)) {
+        LOG.warn("config section {} changed: it applies after a restart", section);
+      }
+    }
+    pool.update(next);
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

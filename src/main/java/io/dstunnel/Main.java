@@ -1,15 +1,12 @@
 package io.dstunnel;
 
 import io.dstunnel.config.ConfigException;
+import io.dstunnel.config.ConfigWatcher;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.Walkthrough;
-import io.vertx.config.ConfigRetriever;
-import io.vertx.config.ConfigRetrieverOptions;
-import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -89,9 +86,10 @@ public final class Main {
       return 2;
     }
     Vertx vertx = Vertx.vertx();
+    ConfigWatcher watcher = file == null ? null : new ConfigWatcher(vertx, file, ConfigWatcher.DEFAULT_SCAN_MS);
     ProxyConfig config;
     try {
-      config = ProxyConfig.fromJson(await(file == null ? Future.succeededFuture(ProxyConfig.defaultJson()) : load(vertx, file)));
+      config = watcher == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : await(watcher.current());
     } catch (ConfigException e) {
       System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
       vertx.close();
@@ -105,20 +103,12 @@ public final class Main {
       vertx.close();
       return 1;
     }
+    if (watcher != null) {
+      watcher.listen(proxy::reload);
+    }
     log.info("dstunnel listening on {}", proxy.port());
     onTerminate(() -> proxy.stop().compose(v -> vertx.close()));
     return -1;
-  }
-
-  private static Future<JsonObject> load(Vertx vertx, Path file) {
-    ConfigRetriever retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
-        .setIncludeDefaultStores(false)
-        .addStore(new ConfigStoreOptions().setType("file").setFormat("json")
-            .setConfig(new JsonObject().put("path", file.toString()))));
-    return retriever.getConfig()
-        .recover(err -> Future.failedFuture(new ConfigException("(file)", "not a valid JSON object: "
-            + firstLine(err))))
-        .onComplete(v -> retriever.close());
   }
 
   private static int server(List<String> args) {
@@ -203,12 +193,6 @@ public final class Main {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static String firstLine(Throwable err) {
-    String m = err.getMessage() == null ? err.toString() : err.getMessage();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
   }
 
   private static final class UsageException extends RuntimeException {

@@ -38,11 +38,11 @@ public final class BackendConnector {
     }
     return client.connect(b.port(), b.host())
         .map(socket -> {
-          pool.mark(b, BackendState.UP, "connected");
+          pool.success(b, "connected");
           return new Connection(b, socket);
         })
         .recover(err -> {
-          pool.mark(b, BackendState.DOWN, "connect failed: " + err.getMessage());
+          pool.failure(b, "connect failed: " + err.getMessage());
           return next(queue, err);
         });
   }

@@ -1,39 +1,81 @@
 package io.dstunnel.backend;
 
+import io.dstunnel.config.BackendMode;
+import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.config.ProxyConfig.BackendConfig;
+import io.dstunnel.config.ProxyConfig.PoolConfig;
+import io.dstunnel.config.ProxyConfig.PoolConfig.Failback;
 import io.dstunnel.events.EventLog;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The configured backends and the order in which a session should try them.
  *
- * <p>New sessions go to the healthy backends of the lowest priority, round-robin among equals;
- * then the other healthy ones by priority; then, as a last resort (a health mark can be stale
- * by a whole check interval), the ones marked down, preferred first. Thread-safe: every session
- * verticle instance and the health checker share one pool.
+ * <p>New sessions go to the backends of the lowest priority that accept new sessions, chosen by
+ * the balancing strategy; then to the other accepting ones by priority; then, as a last resort (a
+ * health mark can be stale by a whole check interval), to the active ones marked down, preferred
+ * first. Drained, migrating, disabled and removed backends take no new session. Thread-safe:
+ * every session verticle instance and the health checker share one pool.
  */
 public final class BackendPool {
 
-  private final List<Backend> backends;
-  private final AtomicLong roundRobin = new AtomicLong();
+  private volatile List<Backend> backends;
+  private volatile PoolConfig config;
+  private volatile BalancingStrategy strategy;
   private final EventLog events;
+  private final AtomicLong generation = new AtomicLong();
+  private volatile Consumer<String> onChange = reason -> { };
 
-  public BackendPool(List<BackendConfig> configs, EventLog events) {
-    List<Backend> list = new ArrayList<>();
-    configs.forEach(c -> list.add(new Backend(c)));
-    list.sort(Comparator.comparingInt(Backend::priority)); // stable: config order among equals
-    this.backends = List.copyOf(list);
+  public BackendPool(ProxyConfig config, EventLog events) {
     this.events = events;
+    this.config = config.pool();
+    this.strategy = BalancingStrategy.of(config.pool().strategy());
+    List<Backend> list = new ArrayList<>();
+    config.backends().forEach(c -> list.add(new Backend(c)));
+    this.backends = sorted(list);
+  }
+
+  private static List<Backend> sorted(List<Backend> list) {
+    List<Backend> copy = new ArrayList<>(list);
+    copy.sort(Comparator.comparingInt(Backend::priority)); // stable: config order among equals
+    return List.copyOf(copy);
+  }
+
+  /** Called (on any thread) after every change of health, mode or membership. */
+  public void onChange(Consumer<String> listener) {
+    this.onChange = listener;
+  }
+
+  /** Grows on every change; lets a session verticle see cheaply whether to look for migrations. */
+  public long generation() {
+    return generation.get();
   }
 
   public List<Backend> backends() {
     return backends;
   }
 
-  /** The order in which a new session tries the backends. */
+  public PoolConfig config() {
+    return config;
+  }
+
+  public Backend byName(String name) {
+    for (Backend b : backends) {
+      if (b.name().equals(name)) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  /** The order in which a new session tries the backends; empty when none may take it. */
   public List<Backend> forNewSession() {
     return order(null);
   }
@@ -43,44 +85,159 @@ public final class BackendPool {
     return order(failed);
   }
 
+  /** Whether a new session was refused because every backend that could take it is full. */
+  public boolean allFull() {
+    boolean any = false;
+    for (Backend b : backends) {
+      if (b.mode() == BackendMode.ACTIVE) {
+        if (!b.full()) {
+          return false;
+        }
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /**
+   * Where an idle session on {@code current} should move, or null to stay: away from a backend
+   * being migrated or disabled, or (failback "migrate-idle") back to a recovered backend of a
+   * better priority.
+   */
+  public Backend migrationTarget(Backend current) {
+    if (current == null) {
+      return null;
+    }
+    List<Backend> order = order(current);
+    Backend best = order.isEmpty() ? null : order.get(0);
+    if (best == null || best == current || !best.acceptsNewSessions()) {
+      return null;
+    }
+    if (current.evicting()) {
+      return best;
+    }
+    if (config.failback() == Failback.MIGRATE_IDLE && best.priority() < current.priority()) {
+      return best;
+    }
+    return null;
+  }
+
   private List<Backend> order(Backend last) {
-    List<Backend> up = new ArrayList<>(backends.size());
-    List<Backend> down = new ArrayList<>(backends.size());
+    long now = System.nanoTime();
+    long slow = TimeUnit.MILLISECONDS.toNanos(config.slowStartMs());
+    List<Backend> accepting = new ArrayList<>(backends.size());
+    List<Backend> fallback = new ArrayList<>(backends.size());
     for (Backend b : backends) {
       if (b == last) {
         continue;
       }
-      (b.isUp() ? up : down).add(b);
+      if (b.acceptsNewSessions()) {
+        accepting.add(b);
+      } else if (b.lastResort()) {
+        fallback.add(b);
+      }
     }
-    rotatePreferred(up);
     List<Backend> order = new ArrayList<>(backends.size());
-    order.addAll(up);
-    order.addAll(down);
-    if (last != null) {
+    if (!accepting.isEmpty()) {
+      int group = 1;
+      while (group < accepting.size() && accepting.get(group).priority() == accepting.get(0).priority()) {
+        group++;
+      }
+      order.addAll(strategy.order(accepting.subList(0, group), b -> b.ramp(now, slow)));
+      order.addAll(accepting.subList(group, accepting.size()));
+    }
+    order.addAll(fallback);
+    if (last != null && last.lastResort()) {
       order.add(last);
     }
     return order;
   }
 
-  /** Rotates the group of equal lowest priority at the head of {@code up} by the round-robin counter. */
-  private void rotatePreferred(List<Backend> up) {
-    if (up.size() < 2) {
-      return;
-    }
-    int group = 1;
-    while (group < up.size() && up.get(group).priority() == up.get(0).priority()) {
-      group++;
-    }
-    if (group > 1) {
-      int shift = (int) (roundRobin.getAndIncrement() % group);
-      java.util.Collections.rotate(up.subList(0, group), -shift);
+  /** A successful check or connect. */
+  public void success(Backend b, String what) {
+    Boolean flipped = b.observe(true, b.config().health().rise(), b.config().health().fall());
+    if (flipped != null) {
+      events.health(b.name(), b.state(), what);
+      changed(b.name() + " up");
     }
   }
 
-  /** Records a health observation; a change of state goes to the event log. */
-  public void mark(Backend backend, BackendState state, String reason) {
-    if (backend.mark(state)) {
-      events.health(backend.name(), state, reason);
+  /** A failed check, a refused connect, a reset or a hang. */
+  public void failure(Backend b, String what) {
+    Boolean flipped = b.observe(false, b.config().health().rise(), b.config().health().fall());
+    if (flipped != null) {
+      if (config.failback() == Failback.NONE) {
+        b.held(true);
+      }
+      events.health(b.name(), b.state(), what);
+      changed(b.name() + " down");
     }
+  }
+
+  /** Sets a backend's mode (admin API); "active" also lifts a failback "none" hold. */
+  public boolean mode(String name, BackendMode mode) {
+    Backend b = byName(name);
+    if (b == null) {
+      return false;
+    }
+    b.config(new BackendConfig(b.name(), b.host(), b.port(), b.priority(), b.weight(), b.config().maxSessions(),
+        mode, b.config().health()));
+    if (mode == BackendMode.ACTIVE) {
+      b.held(false);
+    }
+    events.health(b.name(), b.state(), "mode " + mode.key());
+    changed(b.name() + " " + mode.key());
+    return true;
+  }
+
+  /**
+   * Applies a reloaded config: new backends join, known ones (same name, host and port) take
+   * their new settings in place (re-enabling one lifts a hold), removed ones drain and leave the
+   * list once their last session has gone.
+   */
+  public void update(ProxyConfig next) {
+    config = next.pool();
+    strategy = BalancingStrategy.of(next.pool().strategy());
+    Map<String, Backend> old = new HashMap<>();
+    backends.forEach(b -> old.put(b.name(), b));
+    List<Backend> list = new ArrayList<>();
+    for (BackendConfig c : next.backends()) {
+      Backend known = old.remove(c.name());
+      if (known != null && known.config().sameServer(c) && !known.removed()) {
+        if (known.config().mode() != c.mode() && c.mode() == BackendMode.ACTIVE) {
+          known.held(false);
+        }
+        known.config(c);
+        list.add(known);
+      } else {
+        if (known != null) {
+          known.remove();
+          old.put(c.name() + "\u0000old", known);
+        }
+        list.add(new Backend(c));
+      }
+    }
+    for (Backend gone : old.values()) {
+      gone.remove();
+      if (gone.sessions() > 0) {
+        list.add(gone);
+      }
+    }
+    backends = sorted(list);
+    events.health("*", null, "config reloaded: " + list.size() + " backends");
+    changed("reload");
+  }
+
+  /** Drops removed backends whose last session has gone. */
+  public void pruneRemoved() {
+    if (backends.stream().anyMatch(b -> b.removed() && b.sessions() == 0)) {
+      backends = sorted(backends.stream().filter(b -> !(b.removed() && b.sessions() == 0)).toList());
+      changed("pruned");
+    }
+  }
+
+  private void changed(String reason) {
+    generation.incrementAndGet();
+    onChange.accept(reason);
   }
 }

@@ -1,9 +1,13 @@
 package io.dstunnel.backend;
 
-/** Health of a backend as the proxy sees it. */
+/** A backend as the proxy sees it: health and the operator's mode together. */
 public enum BackendState {
-  /** Passed its last health check or served a connection: takes new sessions. */
+  /** Healthy and active: takes new sessions. */
   UP,
-  /** Failed its last health check or a live connection: only tried as a last resort. */
-  DOWN
+  /** Failed its health checks or live traffic: tried for new sessions only as a last resort. */
+  DOWN,
+  /** Drained, being migrated, or removed from the config: takes no new session. */
+  DRAINING,
+  /** Disabled by the operator: takes nothing, not even as a last resort. */
+  DISABLED
 }

@@ -1,65 +1,119 @@
 package io.dstunnel.backend;
 
 import io.dstunnel.config.ProxyConfig.HealthConfig;
+import io.dstunnel.config.ProxyConfig.HealthConfig.CheckKind;
+import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Active health check: every interval, a TCP connect to each backend marks it up or down, so a
- * recovered preferred backend takes new sessions again (failback). A check still running when
- * the next is due is not started twice.
+ * Active health checks: each backend on its own timer (its {@code health} settings), a TCP connect
+ * or a DBX filter query, counted against rise and fall by the pool. A recovered preferred backend
+ * thus takes new sessions again (failback). Timers are laid anew when the config is reloaded.
  */
 public final class HealthCheckVerticle extends VerticleBase {
 
-  private final BackendPool pool;
-  private final HealthConfig config;
-  private NetClient client;
-  private long timer = -1;
-  private boolean running;
+  private static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
+  private static final Buffer NO_FILTER = Buffer.buffer(new byte[] {6, 0, 0, 0, 0});
 
-  public HealthCheckVerticle(BackendPool pool, HealthConfig config) {
+  private final BackendPool pool;
+  private final Map<Backend, Long> timers = new HashMap<>();
+  private final Map<Backend, Boolean> running = new HashMap<>();
+  private NetClient client;
+  private MessageConsumer<String> changes;
+
+  public HealthCheckVerticle(BackendPool pool) {
     this.pool = pool;
-    this.config = config;
   }
 
   @Override
   public Future<?> start() {
-    client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(config.timeoutMs()));
-    return checkAll().onComplete(v -> timer = vertx.setPeriodic(config.intervalMs(), id -> checkAll()));
+    client = vertx.createNetClient(new NetClientOptions());
+    changes = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> {
+      if ("reload".equals(msg.body()) || "pruned".equals(msg.body())) {
+        schedule();
+      }
+    });
+    List<Future<Void>> first = new ArrayList<>();
+    for (Backend b : pool.backends()) {
+      first.add(check(b));
+    }
+    return Future.join(first).otherwiseEmpty().compose(v -> changes.completion()).onSuccess(v -> schedule());
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(timer);
-    return client.close();
+    timers.values().forEach(vertx::cancelTimer);
+    return Future.join(changes.unregister(), client.close());
   }
 
-  /** Checks every backend once; always succeeds (a failed check is a result, not an error). */
-  Future<Void> checkAll() {
-    if (running) {
+  private void schedule() {
+    timers.values().forEach(vertx::cancelTimer);
+    timers.clear();
+    for (Backend b : pool.backends()) {
+      timers.put(b, vertx.setPeriodic(b.config().health().intervalMs(), id -> check(b)));
+    }
+  }
+
+  /** Checks one backend; never fails (a failed check is a result). Skipped while one is running. */
+  Future<Void> check(Backend b) {
+    if (Boolean.TRUE.equals(running.get(b))) {
       return Future.succeededFuture();
     }
-    running = true;
-    List<Future<Void>> checks = new ArrayList<>();
-    for (Backend b : pool.backends()) {
-      checks.add(check(b));
-    }
-    return Future.join(checks).<Void>mapEmpty().otherwiseEmpty().onComplete(v -> running = false);
+    running.put(b, true);
+    HealthConfig h = b.config().health();
+    Promise<Void> outcome = Promise.promise();
+    long timer = vertx.setTimer(h.timeoutMs(), t -> outcome.tryFail("timed out after " + h.timeoutMs() + " ms"));
+    client.connect(new ConnectOptions().setHost(b.host()).setPort(b.port()).setTimeout(h.timeoutMs()))
+        .compose(socket -> h.kind() == CheckKind.DBX ? filterQuery(socket, outcome) : socket.close())
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            outcome.tryComplete();
+          } else {
+            outcome.tryFail(ar.cause());
+          }
+        });
+    return outcome.future()
+        .onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          running.remove(b);
+          if (ar.succeeded()) {
+            pool.success(b, "health check passed");
+          } else {
+            pool.failure(b, "health check failed: " + ar.cause().getMessage());
+          }
+        })
+        .otherwiseEmpty();
   }
 
-  private Future<Void> check(Backend b) {
-    return client.connect(b.port(), b.host())
-        .compose(socket -> {
-          pool.mark(b, BackendState.UP, "health check passed");
-          return socket.close();
-        })
-        .recover(err -> {
-          pool.mark(b, BackendState.DOWN, "health check failed: " + err.getMessage());
-          return Future.succeededFuture();
-        });
+  /** Sends the 5-byte filter query and expects {@code 06 00 00 00 00}. */
+  private static Future<Void> filterQuery(NetSocket socket, Promise<Void> outcome) {
+    Promise<Void> answered = Promise.promise();
+    Buffer got = Buffer.buffer(5);
+    socket.handler(chunk -> {
+      got.appendBuffer(chunk);
+      if (got.length() >= 5) {
+        if (got.slice(0, 5).equals(NO_FILTER)) {
+          answered.tryComplete();
+        } else {
+          answered.tryFail("unexpected answer to the filter query");
+        }
+      }
+    });
+    socket.closeHandler(v -> answered.tryFail("closed before answering the filter query"));
+    outcome.future().onFailure(err -> socket.close());
+    socket.write(FILTER_QUERY);
+    return answered.future().eventually(() -> socket.close());
   }
 }

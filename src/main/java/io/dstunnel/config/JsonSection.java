@@ -89,6 +89,21 @@ final class JsonSection {
     return s;
   }
 
+  /** One of {@code values}, spelled as {@code spelling} gives. */
+  <E> E oneOf(String key, E[] values, java.util.function.Function<E, String> spelling, E def) {
+    String v = string(key, null);
+    if (v == null) {
+      return def;
+    }
+    for (E e : values) {
+      if (spelling.apply(e).equals(v)) {
+        return e;
+      }
+    }
+    throw new ConfigException(key(key), "must be one of "
+        + String.join(", ", java.util.Arrays.stream(values).map(e -> "\"" + spelling.apply(e) + "\"").toList()));
+  }
+
   boolean bool(String key, boolean def) {
     Object v = json.getValue(key);
     if (v == null) {

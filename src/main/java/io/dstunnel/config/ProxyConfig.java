@@ -48,15 +48,15 @@ public record ProxyConfig(
   public static ProxyConfig fromJson(JsonObject json) {
     JsonSection top = JsonSection.of("", json, TOP_KEYS);
     HttpConfig http = HttpConfig.fromJson(top.raw("http"));
-    List<BackendConfig> backends = backends(top);
+    HealthConfig health = HealthConfig.fromJson("health", top.raw("health"), HealthConfig.DEFAULTS);
+    List<BackendConfig> backends = backends(top, health);
     AuthConfig auth = AuthConfig.fromJson(top.raw("auth"));
     SessionConfig session = SessionConfig.fromJson(top.raw("session"));
     PoolConfig pool = PoolConfig.fromJson(top.raw("pool"));
-    HealthConfig health = HealthConfig.fromJson(top.raw("health"));
     return new ProxyConfig(http, backends, auth, session, pool, health);
   }
 
-  private static List<BackendConfig> backends(JsonSection top) {
+  private static List<BackendConfig> backends(JsonSection top, HealthConfig health) {
     JsonArray array = top.array("backends");
     if (array == null || array.isEmpty()) {
       throw new ConfigException("backends", "at least one backend is required");
@@ -64,7 +64,7 @@ public record ProxyConfig(
     List<BackendConfig> list = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (int i = 0; i < array.size(); i++) {
-      BackendConfig b = BackendConfig.fromJson("backends[" + i + "]", array.getValue(i));
+      BackendConfig b = BackendConfig.fromJson("backends[" + i + "]", array.getValue(i), health);
       if (!names.add(b.name())) {
         throw new ConfigException("backends[" + i + "].name", "duplicate backend name \"" + b.name() + "\"");
       }
@@ -98,17 +98,38 @@ public record ProxyConfig(
     }
   }
 
-  /** A DataSnap-style TCP server the proxy may send sessions to. */
-  public record BackendConfig(String name, String host, int port, int priority) {
-    static BackendConfig fromJson(String path, Object value) {
-      JsonSection s = JsonSection.of(path, value, Set.of("name", "host", "port", "priority"));
+  /**
+   * A DataSnap-style TCP server the proxy may send sessions to.
+   *
+   * @param weight share of new sessions relative to the other backends of its priority ("weighted")
+   * @param maxSessions sessions it may hold at once, 0 for no limit
+   * @param mode "active", or an operator's "drain", "migrate" or "disable"
+   * @param health its health check: the global {@code health} section with this backend's overrides
+   */
+  public record BackendConfig(String name, String host, int port, int priority, int weight, int maxSessions,
+                              BackendMode mode, HealthConfig health) {
+    static BackendConfig fromJson(String path, Object value, HealthConfig defaults) {
+      JsonSection s = JsonSection.of(path, value,
+          Set.of("name", "host", "port", "priority", "weight", "maxSessions", "mode", "health"));
       if (!s.has("port")) {
         throw new ConfigException(path + ".port", "is required");
       }
       int port = s.integer("port", 0, 1, 65535);
       String host = s.nonEmptyString("host", "127.0.0.1");
+      BackendMode mode;
+      try {
+        mode = BackendMode.parse(s.string("mode", "active"));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(path + ".mode", e.getMessage());
+      }
       return new BackendConfig(s.nonEmptyString("name", host + ":" + port), host, port,
-          s.integer("priority", 0, 0, 1000));
+          s.integer("priority", 0, 0, 1000), s.integer("weight", 1, 1, 1000), s.integer("maxSessions", 0, 0, 10_000_000),
+          mode, HealthConfig.fromJson(path + ".health", s.raw("health"), defaults));
+    }
+
+    /** Same server (host and port): a reload may change everything else in place. */
+    public boolean sameServer(BackendConfig other) {
+      return host.equals(other.host) && port == other.port;
     }
   }
 
@@ -196,26 +217,96 @@ public record ProxyConfig(
     }
   }
 
-  /** How sessions reach backends. */
-  public record PoolConfig(int connectTimeoutMs) {
+  /**
+   * How sessions reach backends: the balancing strategy among the preferred backends, slow start,
+   * failback, the answer timeout that catches hung backends, and the connect timeout.
+   */
+  public record PoolConfig(int connectTimeoutMs, Strategy strategy, long slowStartMs, Failback failback,
+                           int migrateRatePerSecond, long answerTimeoutMs) {
     public static final int DEFAULT_CONNECT_TIMEOUT = 3000;
+    public static final int DEFAULT_MIGRATE_RATE = 50;
+
+    /** How new sessions are spread over the healthy backends of the preferred priority. */
+    public enum Strategy {
+      ROUND_ROBIN("round-robin"), LEAST_SESSIONS("least-sessions"), WEIGHTED("weighted"),
+      POWER_OF_TWO_CHOICES("power-of-two-choices");
+
+      private final String key;
+
+      Strategy(String key) {
+        this.key = key;
+      }
+
+      public String key() {
+        return key;
+      }
+    }
+
+    /** What happens when a preferred backend recovers. */
+    public enum Failback {
+      /** New sessions go to it again; existing sessions stay where they are. */
+      NEW_SESSIONS("new-sessions"),
+      /** As NEW_SESSIONS, and idle sessions move back to it by replay, rate-limited. */
+      MIGRATE_IDLE("migrate-idle"),
+      /** It takes no new session until an operator enables it (a reload or the admin API). */
+      NONE("none");
+
+      private final String key;
+
+      Failback(String key) {
+        this.key = key;
+      }
+
+      public String key() {
+        return key;
+      }
+    }
 
     static PoolConfig fromJson(Object value) {
-      JsonSection s = JsonSection.of("pool", value, Set.of("connectTimeoutMs"));
-      return new PoolConfig(s.integer("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT, 1, 600_000));
+      JsonSection s = JsonSection.of("pool", value, Set.of("connectTimeoutMs", "strategy", "slowStartMs", "failback",
+          "migrateRatePerSecond", "answerTimeoutMs"));
+      return new PoolConfig(
+          s.integer("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT, 1, 600_000),
+          s.oneOf("strategy", Strategy.values(), Strategy::key, Strategy.ROUND_ROBIN),
+          s.longValue("slowStartMs", 0, 0, 3_600_000L),
+          s.oneOf("failback", Failback.values(), Failback::key, Failback.NEW_SESSIONS),
+          s.integer("migrateRatePerSecond", DEFAULT_MIGRATE_RATE, 1, 1_000_000),
+          s.longValue("answerTimeoutMs", 0, 0, 86_400_000L));
     }
   }
 
-  /** The active health check: a TCP connect to every backend, every interval. */
-  public record HealthConfig(long intervalMs, int timeoutMs) {
-    public static final long DEFAULT_INTERVAL = 1000;
-    public static final int DEFAULT_TIMEOUT = 1000;
+  /**
+   * A health check: every {@code intervalMs}, a TCP connect ("tcp") or a DBX filter query that
+   * must be answered {@code 06 00 00 00 00} ("dbx") within {@code timeoutMs}; {@code rise}
+   * successes in a row mark a backend up, {@code fall} failures in a row mark it down. Live
+   * traffic counts too: a connect failure or a reset is a failure, a connect a success.
+   */
+  public record HealthConfig(long intervalMs, int timeoutMs, int rise, int fall, CheckKind kind) {
+    public static final HealthConfig DEFAULTS = new HealthConfig(1000, 1000, 2, 2, CheckKind.TCP);
 
-    static HealthConfig fromJson(Object value) {
-      JsonSection s = JsonSection.of("health", value, Set.of("intervalMs", "timeoutMs"));
+    /** What a check does. */
+    public enum CheckKind {
+      TCP("tcp"), DBX("dbx");
+
+      private final String key;
+
+      CheckKind(String key) {
+        this.key = key;
+      }
+
+      public String key() {
+        return key;
+      }
+    }
+
+    static HealthConfig fromJson(String path, Object value, HealthConfig d) {
+      JsonSection s = JsonSection.of(path, value, Set.of("intervalMs", "timeoutMs", "rise", "fall", "kind"));
       return new HealthConfig(
-          s.longValue("intervalMs", DEFAULT_INTERVAL, 10, 3_600_000L),
-          s.integer("timeoutMs", DEFAULT_TIMEOUT, 1, 600_000));
+          s.longValue("intervalMs", d.intervalMs(), 10, 3_600_000L),
+          s.integer("timeoutMs", d.timeoutMs(), 1, 600_000),
+          s.integer("rise", d.rise(), 1, 100),
+          s.integer("fall", d.fall(), 1, 100),
+          s.oneOf("kind", CheckKind.values(), CheckKind::key, d.kind()));
     }
   }
 }

@@ -4,7 +4,7 @@ import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendConnector.Connection;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.backend.BackendState;
+import io.dstunnel.config.ProxyConfig.PoolConfig;
 import io.dstunnel.config.ProxyConfig.SessionConfig;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.framing.DbxFramer;
@@ -17,6 +17,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * One client session: its state machine, replay log, answer accounting, held answers and waiting
@@ -33,6 +34,7 @@ public final class Session {
   private final String id;
   private final String owner;
   private final SessionConfig config;
+  private final long answerTimeoutMs;
   private final Vertx vertx;
   private final BackendPool pool;
   private final BackendConnector connector;
@@ -63,15 +65,21 @@ public final class Session {
   private boolean paused;
   private int failovers;
   private long lastActivity;
+  private boolean migrating;
+  private long answerTimer = -1;
+  private long lastAnswerProgress;
+  private long lastWrite;
+  private long owedSince;
 
   /** A read waiting for bytes; its slice timer answers "no data yet" so the HTTP side polls again. */
   private record PendingRead(long readId, int max, Promise<TunnelReply> promise, long timer) { }
 
-  public Session(String id, String owner, SessionConfig config, Vertx vertx, BackendPool pool,
-                 BackendConnector connector, EventLog events, Runnable onEnd) {
+  public Session(String id, String owner, SessionConfig config, PoolConfig poolConfig, Vertx vertx,
+                 BackendPool pool, BackendConnector connector, EventLog events, Runnable onEnd) {
     this.id = id;
     this.owner = owner;
     this.config = config;
+    this.answerTimeoutMs = poolConfig.answerTimeoutMs();
     this.vertx = vertx;
     this.pool = pool;
     this.connector = connector;
@@ -108,7 +116,12 @@ public final class Session {
   /** Opens the first backend connection and writes the client's first bytes. */
   public Future<TunnelReply> open(Buffer body) {
     record(body);
-    return connector.connect(pool.forNewSession())
+    List<Backend> order = pool.forNewSession();
+    if (order.isEmpty() && pool.allFull()) {
+      end(SessionState.CLOSED, "all backends full");
+      return Future.succeededFuture(TunnelReply.error(503, "All backends are full"));
+    }
+    return connector.connect(order)
         .map(conn -> {
           if (state != SessionState.OPENING) {
             conn.socket().close();
@@ -135,14 +148,20 @@ public final class Session {
     if (state == SessionState.CLOSED) {
       return TunnelReply.error(404, "Session expired");
     }
+    boolean wasOwed = owed();
     record(body);
+    if (!wasOwed) {
+      owedSince = System.nanoTime();
+    }
     events.write(id, body.length());
     if (state == SessionState.ACTIVE) {
       if (socket != null) {
+        lastWrite = System.nanoTime();
         socket.write(body);
         if (log.overCap()) {
           abandonLog();
         }
+        armAnswerTimer();
       } else {
         failover("backend closed while the session was idle");
       }
@@ -234,9 +253,102 @@ public final class Session {
     if (log.overCap()) {
       abandonLog();
     }
+    lastWrite = System.nanoTime();
+    owedSince = lastWrite;
+    lastAnswerProgress = lastWrite - 1;
+    armAnswerTimer();
+  }
+
+  // ---- hung backends and migration ---------------------------------------------------------
+
+  /**
+   * With an answer timeout, watches a session that is owed an answer: if no answer byte arrives
+   * for that long, the backend is taken for hung and the session fails over.
+   */
+  private void armAnswerTimer() {
+    armAnswerTimer(answerTimeoutMs);
+  }
+
+  private void armAnswerTimer(long delayMs) {
+    if (answerTimeoutMs <= 0 || answerTimer >= 0 || socket == null) {
+      return;
+    }
+    answerTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+      answerTimer = -1;
+      checkAnswer();
+    });
+  }
+
+  /** Hung if owed an answer and no answer byte came for the timeout since the request. */
+  private void checkAnswer() {
+    if (socket == null || state != SessionState.ACTIVE || !owed()) {
+      return;
+    }
+    long waitedMs = (System.nanoTime() - Math.max(lastAnswerProgress, owedSince)) / 1_000_000;
+    if (waitedMs < answerTimeoutMs) {
+      armAnswerTimer(answerTimeoutMs - waitedMs);
+      return;
+    }
+    String reason = "no answer within " + answerTimeoutMs + " ms";
+    events.error(id, backend.name(), reason);
+    pool.failure(backend, "hung: " + reason);
+    detach();
+    failover(reason);
+  }
+
+  /**
+   * Whether the client is owed an answer: a request without its answer ("dbx"), or, when requests
+   * cannot be counted, a write with no answer byte since.
+   */
+  private boolean owed() {
+    if (config.framing() == Framing.RAW || !requestCountReliable) {
+      return lastAnswerProgress - lastWrite < 0;
+    }
+    return requestsWritten > answersAccepted;
+  }
+
+  /**
+   * Moves an idle session to {@code target} by replay, without a failover's urgency: only when
+   * nothing is owed to the client, and only if that still holds once the new connection is up
+   * (otherwise the new connection is dropped and the session stays). True if a move started.
+   */
+  public boolean migrate(Backend target, String reason) {
+    if (state != SessionState.ACTIVE || socket == null || migrating || !nothingInFlight() || !log.replayable()
+        || target == backend) {
+      return false;
+    }
+    migrating = true;
+    Backend from = backend;
+    long started = System.nanoTime();
+    connector.connect(java.util.List.of(target)).onComplete(ar -> {
+      migrating = false;
+      if (ar.failed()) {
+        return;
+      }
+      Connection conn = ar.result();
+      if (state != SessionState.ACTIVE || socket == null || backend != from || !nothingInFlight()) {
+        conn.socket().close();
+        return;
+      }
+      long replayed = log.bytes();
+      detach();
+      attach(conn);
+      events.failover(id, from.name(), target.name(), "migrate: " + reason, replayed, answersAccepted,
+          (System.nanoTime() - started) / 1_000_000);
+    });
+    return true;
+  }
+
+  /** The backend the session is attached to, or null. */
+  public Backend backend() {
+    return socket == null ? null : backend;
   }
 
   private void detach() {
+    if (answerTimer >= 0) {
+      vertx.cancelTimer(answerTimer);
+      answerTimer = -1;
+    }
     if (socket != null) {
       NetSocket s = socket;
       socket = null;
@@ -246,6 +358,7 @@ public final class Session {
   }
 
   private void onAnswerBytes(Buffer chunk) {
+    lastAnswerProgress = System.nanoTime();
     if (config.framing() == Framing.RAW) {
       int skip = (int) Math.min(dropBytes, chunk.length());
       dropBytes -= skip;
@@ -323,7 +436,7 @@ public final class Session {
       // idle sessions over time, and lets a server close after a "disconnect" without a retry).
       return;
     }
-    pool.mark(backend, BackendState.DOWN, "session lost its connection: " + reason);
+    pool.failure(backend, "session lost its connection: " + reason);
     failover(reason);
   }
 

@@ -1,7 +1,9 @@
 package io.dstunnel.session;
 
+import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig.PoolConfig;
 import io.dstunnel.config.ProxyConfig.SessionConfig;
 import io.dstunnel.events.EventLog;
@@ -31,6 +33,9 @@ public final class SessionVerticle extends VerticleBase {
   /** How long a read is held before the HTTP side is told to poll again (below the bus timeout). */
   public static final long READ_SLICE_MS = 20_000;
 
+  /** How often pending migrations (migrate, disable, failback "migrate-idle") are looked at. */
+  private static final long MIGRATION_TICK_MS = 100;
+
   private final SessionConfig config;
   private final PoolConfig poolConfig;
   private final BackendPool pool;
@@ -40,7 +45,11 @@ public final class SessionVerticle extends VerticleBase {
   private NetClient client;
   private BackendConnector connector;
   private MessageConsumer<TunnelCommand> openConsumer;
+  private MessageConsumer<String> poolChanges;
   private long sweepTimer = -1;
+  private long migrationTimer = -1;
+  private long seenGeneration = -1;
+  private boolean migrationsPending;
 
   private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
 
@@ -60,14 +69,18 @@ public final class SessionVerticle extends VerticleBase {
         .setTcpNoDelay(true));
     connector = new BackendConnector(client, pool);
     openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
+    poolChanges = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
-    return openConsumer.completion();
+    migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
+    return Future.all(openConsumer.completion(), poolChanges.completion());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(migrationTimer);
+    poolChanges.unregister();
     for (Entry e : new ArrayList<>(sessions.values())) {
       e.session().close();
     }
@@ -87,7 +100,8 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     String id = SessionIds.next();
-    Session session = new Session(id, cmd.user(), config, vertx, pool, connector, events, () -> remove(id));
+    Session session = new Session(id, cmd.user(), config, pool.config(), vertx, pool, connector, events,
+        () -> remove(id));
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().consumer(Addresses.session(id),
         m -> dispatch(session, m));
     sessions.put(id, new Entry(session, consumer));
@@ -128,6 +142,40 @@ public final class SessionVerticle extends VerticleBase {
       counter.closed();
       e.consumer().unregister();
     }
+  }
+
+  /**
+   * Moves idle sessions off backends being migrated or disabled, and back to recovered preferred
+   * backends under failback "migrate-idle", at most the configured rate (shared by the instances).
+   * Looks only after the pool changed, or while moves are still owed.
+   */
+  private void migrate() {
+    long gen = pool.generation();
+    if (gen == seenGeneration && !migrationsPending) {
+      return;
+    }
+    seenGeneration = gen;
+    migrationsPending = false;
+    pool.pruneRemoved();
+    int budget = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
+    for (Entry e : sessions.values()) {
+      Session s = e.session();
+      Backend current = s.backend();
+      Backend target = pool.migrationTarget(current);
+      if (target == null) {
+        continue;
+      }
+      if (budget == 0 || !s.migrate(target, current.evicting() || current.mode() != BackendMode.ACTIVE
+          ? "backend " + current.mode().key() : "failback")) {
+        migrationsPending = true;  // busy or over budget: look again next tick
+        continue;
+      }
+      budget--;
+    }
+  }
+
+  private int instances() {
+    return Math.max(1, config.instances());
   }
 
   private void expireIdle() {

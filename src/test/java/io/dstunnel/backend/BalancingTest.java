@@ -65,7 +65,7 @@ class BalancingTest {
     Server a = Backends.start(vertx, "A");
     // A check interval of an hour: the mark from the first failure stays stale.
     Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).set("health", "intervalMs", 3_600_000)
-        .start(vertx);
+        .set("health", "fall", 1).set("health", "rise", 1).start(vertx);
     a.kill();
     TunnelClient failing = Proxies.client(vertx, proxy);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.handshake().await());
@@ -78,14 +78,14 @@ class BalancingTest {
   @Test
   void candidateOrderPrefersHealthyLowPriorityAndPutsTheFailedOneLast() {
     io.dstunnel.config.ProxyConfig config = io.dstunnel.config.ProxyConfig.fromJson(
-        Proxies.config().backend("p1", 1, 0).backend("p2", 2, 0).backend("s", 3, 1).json());
-    BackendPool pool = new BackendPool(config.backends(), new io.dstunnel.events.EventLog());
+        Proxies.config().backend("p1", 1, 0).backend("p2", 2, 0).backend("s", 3, 1).set("health", "fall", 1).json());
+    BackendPool pool = new BackendPool(config, new io.dstunnel.events.EventLog());
     Backend p1 = pool.backends().get(0);
     Backend p2 = pool.backends().get(1);
     Backend s = pool.backends().get(2);
     assertThat(pool.forNewSession().subList(0, 2)).containsExactlyInAnyOrder(p1, p2);
     assertThat(pool.forNewSession().get(2)).isEqualTo(s);
-    pool.mark(p1, BackendState.DOWN, "test");
+    pool.failure(p1, "test");
     assertThat(pool.forNewSession()).containsExactly(p2, s, p1);
     assertThat(pool.forFailover(p2)).containsExactly(s, p1, p2);
   }

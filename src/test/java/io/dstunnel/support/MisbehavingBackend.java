@@ -24,7 +24,9 @@ public final class MisbehavingBackend {
     /** Relays answers one byte per write, with a pause between bytes. */
     ONE_BYTE_AT_A_TIME,
     /** Reads everything and never answers. */
-    HANG
+    HANG,
+    /** Relays answers until {@code limit} answer bytes have passed, then swallows the rest. */
+    HANG_AFTER_BYTES
   }
 
   private final Vertx vertx;
@@ -75,7 +77,14 @@ public final class MisbehavingBackend {
       long[] passed = {0};
       Future<Void>[] tail = new Future[] {Future.succeededFuture()};
       upstream.handler(answer -> {
-        if (mode == Mode.RESET_AFTER_BYTES) {
+        if (mode == Mode.HANG_AFTER_BYTES) {
+          long room = limit - passed[0];
+          if (room > 0) {
+            Buffer part = answer.length() > room ? answer.slice(0, (int) room) : answer;
+            passed[0] += part.length();
+            client.write(part);
+          }
+        } else if (mode == Mode.RESET_AFTER_BYTES) {
           long room = limit - passed[0];
           if (answer.length() >= room) {
             client.write(answer.slice(0, (int) room)).onComplete(v -> client.close());

@@ -1,0 +1,64 @@
+package io.dstunnel.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the JSON config file through a {@link ConfigRetriever} and keeps watching it: a valid new
+ * version is handed to the listener, an invalid one is logged (naming the key) and ignored, so a
+ * typo never takes a running proxy down.
+ */
+public final class ConfigWatcher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
+
+  /** How often the file is looked at. */
+  public static final long DEFAULT_SCAN_MS = 1000;
+
+  private final ConfigRetriever retriever;
+
+  public ConfigWatcher(Vertx vertx, Path file, long scanMs) {
+    this.retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
+        .setIncludeDefaultStores(false)
+        .setScanPeriod(scanMs)
+        .addStore(new ConfigStoreOptions().setType("file").setFormat("json")
+            .setConfig(new JsonObject().put("path", file.toString()))));
+  }
+
+  /** The config as it is now; a syntax or validation error fails with a {@link ConfigException}. */
+  public Future<ProxyConfig> current() {
+    return retriever.getConfig()
+        .recover(err -> Future.failedFuture(new ConfigException("(file)", "not a valid JSON object: " + firstLine(err))))
+        .map(ProxyConfig::fromJson);
+  }
+
+  /** Calls {@code onValid} with every valid new version of the file. */
+  public void listen(Consumer<ProxyConfig> onValid) {
+    retriever.listen(change -> {
+      try {
+        onValid.accept(ProxyConfig.fromJson(change.getNewConfiguration()));
+        LOG.info("config reloaded");
+      } catch (ConfigException e) {
+        LOG.error("config change ignored: {}", e.getMessage());
+      }
+    });
+  }
+
+  public void close() {
+    retriever.close();
+  }
+
+  private static String firstLine(Throwable err) {
+    String m = err.getMessage() == null ? err.toString() : err.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}
