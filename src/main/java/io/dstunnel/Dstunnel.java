@@ -1,9 +1,15 @@
 package io.dstunnel;
 
+import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.HealthCheckVerticle;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.events.ProxyMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.LocalCodec;
 import io.dstunnel.session.SessionCounter;
@@ -30,41 +36,80 @@ public final class Dstunnel {
   private final SessionCounter sessions;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
+  private volatile AdminVerticle admin;
 
-  private Dstunnel(Vertx vertx, ProxyConfig config) {
+  private final ProxyMetrics metrics;
+  private final EventLog events;
+  private final java.util.Set<String> gauged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private Dstunnel(Vertx vertx, ProxyConfig config, MeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
-    this.pool = new BackendPool(config, new EventLog());
+    this.metrics = !config.admin().metrics() ? ProxyMetrics.none()
+        : new ProxyMetrics(registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    this.events = new EventLog(metrics, new EventHistory());
+    this.pool = new BackendPool(config, events);
     pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason));
     this.sessions = new SessionCounter(config.session().maxSessions());
+    metrics.sessionsOpen(sessions::open);
+    gaugeBackends();
   }
 
   /** Deploys a proxy for {@code config}. The codecs are registered once per Vert.x instance. */
   public static Future<Dstunnel> start(Vertx vertx, ProxyConfig config) {
-    Dstunnel d = new Dstunnel(vertx, config);
+    return start(vertx, config, null);
+  }
+
+  /** As {@link #start(Vertx, ProxyConfig)}, with the meters on {@code registry} (shared with Vert.x's own). */
+  public static Future<Dstunnel> start(Vertx vertx, ProxyConfig config, MeterRegistry registry) {
+    Dstunnel d = new Dstunnel(vertx, config, registry);
     return d.deploy().map(d);
+  }
+
+  private void gaugeBackends() {
+    for (io.dstunnel.backend.Backend b : pool.backends()) {
+      String name = b.name();
+      if (gauged.add(name)) {
+        metrics.backendUp(name, () -> {
+          io.dstunnel.backend.Backend now = pool.byName(name);
+          return now != null && now.isUp() ? 1 : 0;
+        });
+      }
+    }
   }
 
   private Future<Void> deploy() {
     registerCodecsOnce(vertx);
-    EventLog events = new EventLog();
-    return vertx.deployVerticle(new HealthCheckVerticle(pool))
+    java.util.concurrent.atomic.AtomicInteger index = new java.util.concurrent.atomic.AtomicInteger();
+    return vertx.deployVerticle(new HealthCheckVerticle(pool, metrics))
         .compose(id -> {
           deployments.add(id);
-          return vertx.deployVerticle(() -> new SessionVerticle(config.session(), config.pool(), pool, events, sessions),
+          return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
+                  pool, events, sessions),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> {
-            TunnelVerticle t = new TunnelVerticle(config);
+            TunnelVerticle t = new TunnelVerticle(config, metrics);
             tunnels.add(t);
             return t;
           }, new DeploymentOptions().setInstances(config.http().instances()));
         })
         .compose(id -> {
           deployments.add(id);
-          return Future.<Void>succeededFuture();
+          if (!config.admin().enabled()) {
+            return Future.<Void>succeededFuture();
+          }
+          admin = new AdminVerticle(config, pool, events, metrics);
+          // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
+          return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
+              .recover(err -> {
+                LOG.error("admin listener on {}:{} not started: {}", config.admin().host(), config.admin().port(),
+                    err.getMessage());
+                admin = null;
+                return Future.succeededFuture();
+              });
         })
         .recover(err -> stop().transform(v -> Future.failedFuture(err)));
   }
@@ -77,6 +122,11 @@ public final class Dstunnel {
         // Another proxy on this Vert.x registered them: the same codecs serve both.
       }
     }
+  }
+
+  /** The admin port actually bound, or -1 when the admin listener is not running. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.actualPort();
   }
 
   /** The tunnel port actually bound. */
@@ -115,6 +165,7 @@ public final class Dstunnel {
       }
     }
     pool.update(next);
+    gaugeBackends();
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

@@ -35,7 +35,7 @@ public final class Main {
     List<String> list = Arrays.asList(args);
     if (!list.isEmpty() && list.get(0).equals("demo")) {
       System.setProperty("dstunnel.events.level", "DEBUG");
-      System.setProperty("dstunnel.log.pattern", "demo");
+      System.setProperty("dstunnel.log.format", "TEXT");
     }
     int status;
     try {

@@ -195,7 +195,7 @@ public final class BackendPool {
    * their new settings in place (re-enabling one lifts a hold), removed ones drain and leave the
    * list once their last session has gone.
    */
-  public void update(ProxyConfig next) {
+  public synchronized void update(ProxyConfig next) {
     config = next.pool();
     strategy = BalancingStrategy.of(next.pool().strategy());
     Map<String, Backend> old = new HashMap<>();
@@ -229,8 +229,13 @@ public final class BackendPool {
   }
 
   /** Drops removed backends whose last session has gone. */
-  public void pruneRemoved() {
-    if (backends.stream().anyMatch(b -> b.removed() && b.sessions() == 0)) {
+  public synchronized void pruneRemoved() {
+    List<Backend> now = backends;
+    boolean any = false;
+    for (Backend b : now) {
+      any |= b.removed() && b.sessions() == 0;
+    }
+    if (any) {
       backends = sorted(backends.stream().filter(b -> !(b.removed() && b.sessions() == 0)).toList());
       changed("pruned");
     }

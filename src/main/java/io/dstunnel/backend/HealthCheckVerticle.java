@@ -28,13 +28,15 @@ public final class HealthCheckVerticle extends VerticleBase {
   private static final Buffer NO_FILTER = Buffer.buffer(new byte[] {6, 0, 0, 0, 0});
 
   private final BackendPool pool;
+  private final io.dstunnel.events.ProxyMetrics metrics;
   private final Map<Backend, Long> timers = new HashMap<>();
   private final Map<Backend, Boolean> running = new HashMap<>();
   private NetClient client;
   private MessageConsumer<String> changes;
 
-  public HealthCheckVerticle(BackendPool pool) {
+  public HealthCheckVerticle(BackendPool pool, io.dstunnel.events.ProxyMetrics metrics) {
     this.pool = pool;
+    this.metrics = metrics;
   }
 
   @Override
@@ -88,6 +90,7 @@ public final class HealthCheckVerticle extends VerticleBase {
         .onComplete(ar -> {
           vertx.cancelTimer(timer);
           running.remove(b);
+          metrics.healthCheck(b.name(), ar.succeeded());
           if (ar.succeeded()) {
             pool.success(b, "health check passed");
           } else {

@@ -19,9 +19,11 @@ public record ProxyConfig(
     AuthConfig auth,
     SessionConfig session,
     PoolConfig pool,
-    HealthConfig health) {
+    HealthConfig health,
+    AdminConfig admin) {
 
-  private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health");
+  private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health",
+      "admin");
 
   /** The embedded default: port 8080, primary 127.0.0.1:211, standby 127.0.0.1:213, no auth. */
   public static JsonObject defaultJson() {
@@ -53,7 +55,8 @@ public record ProxyConfig(
     AuthConfig auth = AuthConfig.fromJson(top.raw("auth"));
     SessionConfig session = SessionConfig.fromJson(top.raw("session"));
     PoolConfig pool = PoolConfig.fromJson(top.raw("pool"));
-    return new ProxyConfig(http, backends, auth, session, pool, health);
+    AdminConfig admin = AdminConfig.fromJson(top.raw("admin"));
+    return new ProxyConfig(http, backends, auth, session, pool, health, admin);
   }
 
   private static List<BackendConfig> backends(JsonSection top, HealthConfig health) {
@@ -130,6 +133,20 @@ public record ProxyConfig(
     /** Same server (host and port): a reload may change everything else in place. */
     public boolean sameServer(BackendConfig other) {
       return host.equals(other.host) && port == other.port;
+    }
+  }
+
+  /**
+   * The admin listener: metrics, health probes, the admin API and the status page, on its own
+   * port, protected by the same users (the probes excepted).
+   */
+  public record AdminConfig(boolean enabled, String host, int port, boolean metrics) {
+    public static final int DEFAULT_PORT = 8081;
+
+    static AdminConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("admin", value, Set.of("enabled", "host", "port", "metrics"));
+      return new AdminConfig(s.bool("enabled", true), s.nonEmptyString("host", "127.0.0.1"),
+          s.integer("port", DEFAULT_PORT, 0, 65535), s.bool("metrics", true));
     }
   }
 

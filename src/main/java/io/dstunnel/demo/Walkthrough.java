@@ -84,6 +84,7 @@ public final class Walkthrough {
   private Future<Dstunnel> startProxy(int primaryPort, int standbyPort) {
     JsonObject json = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 8080))
+        .put("admin", new JsonObject().put("enabled", false))
         .put("backends", new JsonArray()
             .add(new JsonObject().put("name", "server-" + primaryPort).put("port", primaryPort).put("priority", 0))
             .add(new JsonObject().put("name", "server-" + standbyPort).put("port", standbyPort).put("priority", 1)))

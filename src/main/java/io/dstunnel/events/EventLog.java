@@ -14,7 +14,30 @@ public final class EventLog {
 
   private static final Logger LOG = LoggerFactory.getLogger("dstunnel.events");
 
+  private final ProxyMetrics metrics;
+  private final EventHistory history;
+
+  /** An event log that also counts into {@code metrics} and remembers into {@code history}. */
+  public EventLog(ProxyMetrics metrics, EventHistory history) {
+    this.metrics = metrics;
+    this.history = history;
+  }
+
+  /** Logging only (tests, tools). */
+  public EventLog() {
+    this(ProxyMetrics.none(), new EventHistory());
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  public EventHistory history() {
+    return history;
+  }
+
   public void open(String session, String user, String backend, int bytes) {
+    metrics.sessionOpened();
     LOG.atInfo().setMessage("open").addKeyValue("session", session).addKeyValue("user", user)
         .addKeyValue("backend", backend).addKeyValue("bytes", bytes).log();
   }
@@ -40,18 +63,27 @@ public final class EventLog {
         .addKeyValue("reason", reason).log();
   }
 
-  public void failover(String session, String from, String to, String reason, long replayedBytes,
-                       long droppedAnswers, long durationMs) {
+  /** A session moved to another backend; {@code kind} is a short, bounded reason for metrics. */
+  public void failover(String session, String from, String to, String kind, String reason, long replayedBytes,
+                       long droppedAnswers, long durationNanos) {
+    long durationMs = durationNanos / 1_000_000;
+    metrics.failover(kind, from, to, replayedBytes, durationNanos);
+    history.failover(new io.vertx.core.json.JsonObject().put("session", session).put("from", from).put("to", to)
+        .put("reason", reason).put("kind", kind).put("replayedBytes", replayedBytes)
+        .put("droppedAnswers", droppedAnswers).put("durationMs", durationMs));
     LOG.atInfo().setMessage("failover").addKeyValue("session", session).addKeyValue("from", from)
-        .addKeyValue("to", to).addKeyValue("reason", reason).addKeyValue("replayedBytes", replayedBytes)
+        .addKeyValue("to", to).addKeyValue("kind", kind).addKeyValue("reason", reason).addKeyValue("replayedBytes", replayedBytes)
         .addKeyValue("droppedAnswers", droppedAnswers).addKeyValue("durationMs", durationMs).log();
   }
 
   public void replayCapExceeded(String session, long bytes) {
+    metrics.replayCapExceeded();
     LOG.atWarn().setMessage("replay-cap").addKeyValue("session", session).addKeyValue("bytes", bytes).log();
   }
 
   public void health(String backend, BackendState state, String reason) {
+    history.health(new io.vertx.core.json.JsonObject().put("backend", backend)
+        .put("state", state == null ? null : state.name()).put("reason", reason));
     LOG.atInfo().setMessage("health").addKeyValue("backend", backend).addKeyValue("state", state)
         .addKeyValue("reason", reason).log();
   }

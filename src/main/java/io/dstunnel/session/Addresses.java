@@ -12,9 +12,16 @@ public final class Addresses {
   /** Published on every change of a backend's health, mode or membership; the body is the reason. */
   public static final String POOL_CHANGED = "dstunnel.pool.changed";
 
+  private static final String LIST_PREFIX = "dstunnel.admin.sessions.";
+
   private static final String SESSION_PREFIX = "dstunnel.session.id.";
 
   private Addresses() {
+  }
+
+  /** Where session verticle instance {@code index} answers with a snapshot of its sessions. */
+  public static String sessionList(int index) {
+    return LIST_PREFIX + index;
   }
 
   public static String session(String id) {

@@ -333,10 +333,18 @@ public final class Session {
       long replayed = log.bytes();
       detach();
       attach(conn);
-      events.failover(id, from.name(), target.name(), "migrate: " + reason, replayed, answersAccepted,
-          (System.nanoTime() - started) / 1_000_000);
+      events.failover(id, from.name(), target.name(), "migrate", "migrate: " + reason, replayed, answersAccepted,
+          System.nanoTime() - started);
     });
     return true;
+  }
+
+  /** What the admin API shows of the session: never a byte of its log or answers. */
+  public io.vertx.core.json.JsonObject snapshot() {
+    return new io.vertx.core.json.JsonObject().put("id", id).put("user", owner).put("state", state.name())
+        .put("backend", backend == null ? null : backend.name()).put("connected", socket != null)
+        .put("failovers", failovers).put("replayable", log.replayable()).put("replayBytes", log.bytes())
+        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", reads.size());
   }
 
   /** The backend the session is attached to, or null. */
@@ -446,6 +454,11 @@ public final class Session {
   }
 
   private void failover(String reason) {
+    failover(reason.startsWith("no answer") ? "hung" : reason.contains("idle") ? "idle-close"
+        : reason.equals("connection closed") ? "closed" : "error", reason);
+  }
+
+  private void failover(String kind, String reason) {
     if (streaming) {
       fail("Answer interrupted by a backend failure");
       return;
@@ -472,8 +485,8 @@ public final class Session {
           long dropped = config.framing() == Framing.DBX ? answersAccepted : bytesAccepted;
           attach(conn);
           state = state.to(SessionState.ACTIVE);
-          events.failover(id, from == null ? null : from.name(), conn.backend().name(), reason, replayed,
-              dropped, (System.nanoTime() - started) / 1_000_000);
+          events.failover(id, from == null ? null : from.name(), conn.backend().name(), kind, reason, replayed,
+              dropped, System.nanoTime() - started);
         })
         .onFailure(err -> {
           if (state == SessionState.FAILING_OVER) {

@@ -41,6 +41,8 @@ public final class SessionVerticle extends VerticleBase {
   private final BackendPool pool;
   private final EventLog events;
   private final SessionCounter counter;
+  private final int index;
+  private MessageConsumer<Void> listConsumer;
   private final Map<String, Entry> sessions = new HashMap<>();
   private NetClient client;
   private BackendConnector connector;
@@ -53,8 +55,9 @@ public final class SessionVerticle extends VerticleBase {
 
   private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
 
-  public SessionVerticle(SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
+  public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter) {
+    this.index = index;
     this.config = config;
     this.counter = counter;
     this.poolConfig = poolConfig;
@@ -70,10 +73,15 @@ public final class SessionVerticle extends VerticleBase {
     connector = new BackendConnector(client, pool);
     openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
     poolChanges = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
+    listConsumer = vertx.eventBus().consumer(Addresses.sessionList(index), msg -> {
+      io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+      sessions.values().forEach(e -> list.add(e.session().snapshot()));
+      msg.reply(list);
+    });
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
-    return Future.all(openConsumer.completion(), poolChanges.completion());
+    return Future.all(openConsumer.completion(), poolChanges.completion(), listConsumer.completion());
   }
 
   @Override
@@ -81,6 +89,7 @@ public final class SessionVerticle extends VerticleBase {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
     poolChanges.unregister();
+    listConsumer.unregister();
     for (Entry e : new ArrayList<>(sessions.values())) {
       e.session().close();
     }
@@ -150,13 +159,13 @@ public final class SessionVerticle extends VerticleBase {
    * Looks only after the pool changed, or while moves are still owed.
    */
   private void migrate() {
+    pool.pruneRemoved();
     long gen = pool.generation();
     if (gen == seenGeneration && !migrationsPending) {
       return;
     }
     seenGeneration = gen;
     migrationsPending = false;
-    pool.pruneRemoved();
     int budget = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
     for (Entry e : sessions.values()) {
       Session s = e.session();

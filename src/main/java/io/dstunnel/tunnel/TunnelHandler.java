@@ -2,6 +2,7 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.config.ProxyConfig.HttpConfig;
+import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionVerticle;
@@ -42,14 +43,17 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private final HttpConfig config;
   private final EventBus bus;
   private final Authenticator auth;
+  private final ProxyMetrics metrics;
   private final DeliveryOptions shortCall = new DeliveryOptions().setSendTimeout(30_000);
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
       new DeliveryOptions().setSendTimeout(SessionVerticle.READ_SLICE_MS + 10_000);
   private static final AtomicLong READ_IDS = new AtomicLong();
 
-  public TunnelHandler(HttpConfig config, EventBus bus, Authenticator auth, long openTimeoutMs) {
+  public TunnelHandler(HttpConfig config, EventBus bus, Authenticator auth, long openTimeoutMs,
+                       ProxyMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.bus = bus;
     this.auth = auth;
     this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs);
@@ -58,6 +62,9 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
+    String kind = kind(req);
+    HttpServerResponse response = req.response();
+    response.endHandler(v -> metrics.request(kind, response.getStatusCode()));
     Future<?> done;
     try {
       HttpMethod m = req.method();
@@ -74,6 +81,22 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     done.onFailure(err -> fail(req, err));
   }
 
+  /** The request kind for metrics: open, write, read, close or other (a cheap look, no parsing). */
+  private static String kind(HttpServerRequest req) {
+    HttpMethod m = req.method();
+    if (m == HttpMethod.GET) {
+      return "read";
+    }
+    if (m != HttpMethod.PUT && m != HttpMethod.POST) {
+      return "other";
+    }
+    String q = req.query();
+    if (q == null || !q.contains("c=")) {
+      return "close";
+    }
+    return q.contains("dss=0&") || q.endsWith("dss=0") ? "open" : "write";
+  }
+
   // ---- write, open, close ----------------------------------------------------------------
 
   private Future<?> write(HttpServerRequest req) {
@@ -81,6 +104,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     String dss = single(params, "dss");
     String c = single(params, "c");
     return Bodies.collect(req, config.writeLimitBytes()).compose(body -> {
+      metrics.bytesIn(body.length());
       String closing = closeTarget(req, dss, c, body);
       if (closing != null) {
         return credentials(req).compose(user -> call(TunnelCommand.close(closing, user), shortCall))
@@ -148,6 +172,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
       throw TunnelFailure.badRequest("A read needs an open session");
     }
     String sid = knownShape(dss);
+    long started = System.nanoTime();
     long deadline = config.readTimeoutMs() > 0 ? System.nanoTime() + config.readTimeoutMs() * 1_000_000 : 0;
     return credentials(req).compose(user -> {
       Promise<Void> done = Promise.promise();
@@ -159,7 +184,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
         bus.send(Addresses.session(sid), TunnelCommand.cancelRead(sid, readId));
       });
       poll(req, sid, user, max, readId, deadline, gone, done);
-      return done.future();
+      return done.future().onSuccess(v -> metrics.readWait(System.nanoTime() - started));
     });
   }
 
@@ -191,6 +216,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
         done.complete();
         return;
       }
+      metrics.bytesOut(r.data().length());
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
           .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(r.data().length()))
           .end(r.data())

@@ -2,6 +2,7 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.ProxyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -16,17 +17,19 @@ import io.vertx.ext.web.Router;
 public final class TunnelVerticle extends VerticleBase {
 
   private final ProxyConfig config;
+  private final ProxyMetrics metrics;
   private HttpServer server;
 
-  public TunnelVerticle(ProxyConfig config) {
+  public TunnelVerticle(ProxyConfig config, ProxyMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   @Override
   public Future<?> start() {
     Authenticator auth = new Authenticator(vertx, config.auth());
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
-    TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout);
+    TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout, metrics);
     Router router = Router.router(vertx);
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
     router.route().handler(ctx -> TunnelHandler.fail(ctx.request(), new TunnelFailure(404, "Not found")));

@@ -35,11 +35,15 @@ public final class EchoBench {
     DemoServerVerticle server = new DemoServerVerticle("127.0.0.1", 0, "B");
     vertx.deployVerticle(server).await();
     Dstunnel proxy = Proxies.config().backend("b", server.actualPort(), 0).start(vertx);
-    for (int round = 0; round < 2; round++) {
+    Dstunnel quiet = Proxies.config().backend("b", server.actualPort(), 0).set("admin", "metrics", false)
+        .set("admin", "enabled", false).start(vertx);
+    for (int round = 0; round < 3; round++) {
       double direct = run(vertx, sessions, seconds, () -> direct(vertx, server.actualPort()));
       double tunnel = run(vertx, sessions, seconds, () -> tunnel(vertx, proxy.port()));
-      System.out.printf("round %d: %d sessions: direct TCP %.0f calls/s, through dstunnel %.0f calls/s"
-          + " (%.0f tunnel requests/s), ratio %.2f%n", round + 1, sessions, direct, tunnel, 2 * tunnel, tunnel / direct);
+      double noMetrics = run(vertx, sessions, seconds, () -> tunnel(vertx, quiet.port()));
+      System.out.printf("round %d: %d sessions: direct TCP %.0f calls/s; through dstunnel %.0f calls/s"
+          + " (%.0f tunnel requests/s, %.2f of direct); metrics off %.0f calls/s (metrics on/off %.3f)%n",
+          round + 1, sessions, direct, tunnel, 2 * tunnel, tunnel / direct, noMetrics, tunnel / noMetrics);
     }
     vertx.close().await();
   }

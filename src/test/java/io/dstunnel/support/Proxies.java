@@ -17,6 +17,7 @@ public final class Proxies {
           .add(new JsonObject().put("name", "admin").put("password", "admin"))
           .add(new JsonObject().put("name", "eve").put("password", "secret"))))
       .put("session", new JsonObject().put("instances", 2))
+      .put("admin", new JsonObject().put("port", 0))
       .put("health", new JsonObject().put("intervalMs", 200).put("timeoutMs", 500));
 
   public static Proxies config() {

@@ -1,0 +1,149 @@
+package io.dstunnel.admin;
+
+import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.config.BackendMode;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionIds;
+import io.dstunnel.session.TunnelCommand;
+import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin API: backends (state, sessions, drain/migrate/enable/disable), sessions (paged,
+ * filtered by backend and user; closed with DELETE) and the recent event history. Sessions are
+ * gathered from every session verticle instance over the event bus, each answering on its own
+ * event loop, so no session state is read from another thread.
+ */
+final class AdminApi {
+
+  private static final Map<String, BackendMode> ACTIONS = Map.of(
+      "drain", BackendMode.DRAIN, "migrate", BackendMode.MIGRATE, "enable", BackendMode.ACTIVE,
+      "disable", BackendMode.DISABLE);
+
+  private final Vertx vertx;
+  private final ProxyConfig config;
+  private final BackendPool pool;
+  private final EventLog events;
+
+  AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events) {
+    this.vertx = vertx;
+    this.config = config;
+    this.pool = pool;
+    this.events = events;
+  }
+
+  void mount(Router router) {
+    router.get("/admin/backends").handler(this::backends);
+    router.post("/admin/backends/:name/:action").handler(this::backendAction);
+    router.get("/admin/sessions").handler(this::sessions);
+    router.delete("/admin/sessions/:id").handler(this::closeSession);
+    router.get("/admin/events").handler(ctx -> json(ctx, 200, new JsonObject()
+        .put("health", events.history().health()).put("failovers", events.history().failovers())));
+  }
+
+  private void backends(RoutingContext ctx) {
+    JsonArray list = new JsonArray();
+    for (Backend b : pool.backends()) {
+      list.add(new JsonObject().put("name", b.name()).put("host", b.host()).put("port", b.port())
+          .put("priority", b.priority()).put("weight", b.weight()).put("mode", b.mode().key())
+          .put("state", b.state().name()).put("up", b.isUp()).put("sessions", b.sessions())
+          .put("maxSessions", b.config().maxSessions()));
+    }
+    json(ctx, 200, new JsonObject().put("backends", list));
+  }
+
+  private void backendAction(RoutingContext ctx) {
+    BackendMode mode = ACTIONS.get(ctx.pathParam("action"));
+    if (mode == null) {
+      error(ctx, 404, "Unknown action (drain, migrate, enable, disable)");
+      return;
+    }
+    String name = ctx.pathParam("name");
+    if (!pool.mode(name, mode)) {
+      error(ctx, 404, "No backend named " + name);
+      return;
+    }
+    Backend b = pool.byName(name);
+    json(ctx, 200, new JsonObject().put("name", name).put("mode", b.mode().key()).put("state", b.state().name()));
+  }
+
+  private void sessions(RoutingContext ctx) {
+    int page;
+    int size;
+    try {
+      page = Integer.parseInt(ctx.request().params().get("page") == null ? "0" : ctx.request().params().get("page"));
+      size = Integer.parseInt(ctx.request().params().get("size") == null ? "100" : ctx.request().params().get("size"));
+    } catch (NumberFormatException e) {
+      error(ctx, 400, "page and size must be numbers");
+      return;
+    }
+    if (page < 0 || size < 1 || size > 1000) {
+      error(ctx, 400, "page must be 0 or more and size from 1 to 1000");
+      return;
+    }
+    String backend = ctx.request().params().get("backend");
+    String user = ctx.request().params().get("user");
+    List<Future<JsonArray>> parts = new ArrayList<>();
+    for (int i = 0; i < config.session().instances(); i++) {
+      parts.add(vertx.eventBus().<JsonArray>request(Addresses.sessionList(i), null).map(m -> m.body()));
+    }
+    Future.all(parts).onComplete(ar -> {
+      if (ar.failed()) {
+        error(ctx, 503, "Sessions could not be listed: " + ar.cause().getMessage());
+        return;
+      }
+      List<JsonObject> all = new ArrayList<>();
+      for (Future<JsonArray> f : parts) {
+        f.result().forEach(o -> {
+          JsonObject s = (JsonObject) o;
+          if ((backend == null || backend.equals(s.getString("backend")))
+              && (user == null || user.equals(s.getString("user")))) {
+            all.add(s);
+          }
+        });
+      }
+      all.sort(Comparator.comparing(s -> s.getString("id")));
+      int from = Math.min(all.size(), page * size);
+      int to = Math.min(all.size(), from + size);
+      json(ctx, 200, new JsonObject().put("total", all.size()).put("page", page).put("size", size)
+          .put("sessions", new JsonArray(new ArrayList<>(all.subList(from, to)))));
+    });
+  }
+
+  private void closeSession(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!SessionIds.wellFormed(id)) {
+      error(ctx, 404, "No session " + id);
+      return;
+    }
+    vertx.eventBus().<TunnelReply>request(Addresses.session(id), TunnelCommand.close(id, null)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, new JsonObject().put("closed", id));
+      } else {
+        error(ctx, 404, "No session " + id);
+      }
+    });
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(body.encode());
+  }
+
+  static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message));
+  }
+}

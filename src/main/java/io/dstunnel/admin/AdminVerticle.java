@@ -1,0 +1,100 @@
+package io.dstunnel.admin;
+
+import io.dstunnel.auth.Authenticator;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.events.ProxyMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/**
+ * The admin listener on its own port: {@code /health/live} and {@code /health/ready} for probes
+ * (no credentials), and behind HTTP Basic with the proxy's users, {@code /metrics} (Prometheus),
+ * the admin API under {@code /admin/} and the status page at {@code /admin/}.
+ */
+public final class AdminVerticle extends VerticleBase {
+
+  private final ProxyConfig config;
+  private final BackendPool pool;
+  private final EventLog events;
+  private final ProxyMetrics metrics;
+  private HttpServer server;
+
+  public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics) {
+    this.config = config;
+    this.pool = pool;
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    HealthChecks live = HealthChecks.create(vertx).register("process", p -> p.complete(Status.OK()));
+    HealthChecks ready = HealthChecks.create(vertx)
+        .register("tunnel-listening", p -> p.complete(Status.OK()))
+        .register("backend-up", p -> p.complete(pool.backends().stream().anyMatch(b -> b.isUp())
+            ? Status.OK() : Status.KO(new JsonObject().put("reason", "no backend is up"))));
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+
+    Authenticator auth = new Authenticator(vertx, config.auth());
+    router.route().handler(ctx -> authenticate(ctx, auth));
+    if (metrics.registry() instanceof PrometheusMeterRegistry prometheus) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
+    }
+    new AdminApi(vertx, config, pool, events).mount(router);
+    // Vert.x Web matches "/admin" with and without the trailing slash.
+    router.get("/admin").handler(ctx -> {
+      if (ctx.request().path().endsWith("/")) {
+        ctx.reroute("/admin/index.html");
+      } else {
+        ctx.redirect("/admin/");
+      }
+    });
+    router.get("/admin/*").handler(StaticHandler.create("admin").setCachingEnabled(false));
+    router.route().handler(ctx -> AdminApi.error(ctx, 404, "Not found"));
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port()));
+    return server.requestHandler(router).listen();
+  }
+
+  private static void authenticate(RoutingContext ctx, Authenticator auth) {
+    if (!auth.enabled()) {
+      ctx.next();
+      return;
+    }
+    ctx.request().pause();
+    auth.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
+      ctx.request().resume();
+      if (ar.succeeded() && ar.result() != null) {
+        ctx.next();
+      } else {
+        ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"dstunnel admin\"");
+        AdminApi.error(ctx, 401, "Authentication failed");
+      }
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server.close();
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

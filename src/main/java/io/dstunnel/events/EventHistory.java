@@ -1,0 +1,40 @@
+package io.dstunnel.events;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+
+/**
+ * The latest health changes and failovers, newest last, for the status page. Bounded; written from
+ * any event loop (a short synchronized append), read by the admin API.
+ */
+public final class EventHistory {
+
+  private static final int SIZE = 200;
+
+  private final ArrayDeque<JsonObject> health = new ArrayDeque<>();
+  private final ArrayDeque<JsonObject> failovers = new ArrayDeque<>();
+
+  synchronized void health(JsonObject e) {
+    add(health, e);
+  }
+
+  synchronized void failover(JsonObject e) {
+    add(failovers, e);
+  }
+
+  private static void add(ArrayDeque<JsonObject> q, JsonObject e) {
+    q.addLast(e.put("at", System.currentTimeMillis()));
+    if (q.size() > SIZE) {
+      q.removeFirst();
+    }
+  }
+
+  public synchronized JsonArray health() {
+    return new JsonArray(new java.util.ArrayList<>(health));
+  }
+
+  public synchronized JsonArray failovers() {
+    return new JsonArray(new java.util.ArrayList<>(failovers));
+  }
+}

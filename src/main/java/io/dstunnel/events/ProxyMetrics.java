@@ -1,0 +1,109 @@
+package io.dstunnel.events;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The proxy's own meters, on one Micrometer registry (Prometheus in production, a no-op registry
+ * when metrics are off). Meters with tags are looked up once and cached, so the hot path pays a
+ * map lookup and an atomic add.
+ */
+public final class ProxyMetrics {
+
+  private final MeterRegistry registry;
+  private final Counter sessionsOpened;
+  private final Counter replayCapExceeded;
+  private final Counter bytesIn;
+  private final Counter bytesOut;
+  private final DistributionSummary replayBytes;
+  private final Timer replayDuration;
+  private final Timer readWait;
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+
+  public ProxyMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    sessionsOpened = Counter.builder("dstunnel.sessions.opened").description("Sessions opened").register(registry);
+    replayCapExceeded = Counter.builder("dstunnel.sessions.replay.cap.exceeded")
+        .description("Sessions whose replay log outgrew its cap").register(registry);
+    bytesIn = Counter.builder("dstunnel.bytes.in").baseUnit("bytes").description("Bytes written by clients")
+        .register(registry);
+    bytesOut = Counter.builder("dstunnel.bytes.out").baseUnit("bytes").description("Bytes read by clients")
+        .register(registry);
+    replayBytes = DistributionSummary.builder("dstunnel.replay.bytes").baseUnit("bytes")
+        .description("Bytes replayed per failover").publishPercentileHistogram().register(registry);
+    replayDuration = Timer.builder("dstunnel.replay.duration").description("Failover time: connect and replay")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+    readWait = Timer.builder("dstunnel.read.wait").description("Time a read waited for its bytes")
+        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+  }
+
+  /** Metrics off: every meter is a no-op. */
+  public static ProxyMetrics none() {
+    return new ProxyMetrics(new CompositeMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void sessionsOpen(Supplier<Number> open) {
+    Gauge.builder("dstunnel.sessions.open", open).description("Sessions open now").register(registry);
+  }
+
+  public void backendUp(String backend, Supplier<Number> up) {
+    Gauge.builder("dstunnel.backend.up", up).tag("backend", backend)
+        .description("1 when the backend takes new sessions").register(registry);
+  }
+
+  public void sessionOpened() {
+    sessionsOpened.increment();
+  }
+
+  public void replayCapExceeded() {
+    replayCapExceeded.increment();
+  }
+
+  public void failover(String reason, String from, String to, long bytes, long nanos) {
+    counter("dstunnel.failovers", "reason", reason, "from", from == null ? "none" : from, "to", to).increment();
+    replayBytes.record(bytes);
+    replayDuration.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void healthCheck(String backend, boolean passed) {
+    counter("dstunnel.health.checks", "backend", backend, "result", passed ? "passed" : "failed").increment();
+  }
+
+  public void request(String kind, int status) {
+    counter("dstunnel.tunnel.requests", "kind", kind, "status", Integer.toString(status)).increment();
+  }
+
+  public void bytesIn(int n) {
+    bytesIn.increment(n);
+  }
+
+  public void bytesOut(int n) {
+    bytesOut.increment(n);
+  }
+
+  public void readWait(long nanos) {
+    readWait.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Counter counter(String name, String... tags) {
+    String key = name + String.join("\u0000", tags);
+    Counter c = counters.get(key);
+    if (c == null) {
+      c = counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+    }
+    return c;
+  }
+}

@@ -1,0 +1,96 @@
+// dstunnel status page: polls the admin API every second. Plain DOM, no build step.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+
+function text(tag, value, cls) {
+  const el = document.createElement(tag);
+  el.textContent = value === null || value === undefined ? '' : String(value);
+  if (cls) el.className = cls;
+  return el;
+}
+
+function time(ms) {
+  return new Date(ms).toLocaleTimeString();
+}
+
+async function get(path) {
+  const r = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  if (!r.ok) throw new Error(path + ': ' + r.status);
+  return r.json();
+}
+
+async function act(name, action) {
+  await fetch('/admin/backends/' + encodeURIComponent(name) + '/' + action, { method: 'POST', credentials: 'same-origin' });
+  refresh();
+}
+
+async function closeSession(id) {
+  await fetch('/admin/sessions/' + encodeURIComponent(id), { method: 'DELETE', credentials: 'same-origin' });
+  refresh();
+}
+
+function renderBackends(list) {
+  const body = $('backends').tBodies[0];
+  body.replaceChildren(...list.map((b) => {
+    const tr = document.createElement('tr');
+    tr.id = 'backend-' + b.name;
+    tr.dataset.state = b.state;
+    tr.append(text('td', b.name), text('td', b.host + ':' + b.port), text('td', b.priority), text('td', b.weight));
+    const state = document.createElement('td');
+    state.append(text('span', b.state, 'state state-' + b.state));
+    tr.append(state, text('td', b.mode), text('td', b.sessions + (b.maxSessions ? ' / ' + b.maxSessions : '')));
+    const actions = document.createElement('td');
+    for (const a of ['drain', 'migrate', 'enable', 'disable']) {
+      const button = text('button', a);
+      button.onclick = () => act(b.name, a);
+      actions.append(button, ' ');
+    }
+    tr.append(actions);
+    return tr;
+  }));
+}
+
+function renderEvents(events) {
+  $('failovers').replaceChildren(...events.failovers.slice().reverse().map((f) => {
+    const li = text('li', time(f.at) + ' session ' + f.session.slice(0, 8) + '… ' + (f.from || '—') + ' → ' + f.to
+      + ' (' + f.reason + '; ' + f.replayedBytes + ' bytes replayed, ' + f.droppedAnswers + ' answers dropped, '
+      + f.durationMs + ' ms)');
+    li.className = 'failover';
+    return li;
+  }));
+  $('health').replaceChildren(...events.health.slice().reverse().map((h) =>
+    text('li', time(h.at) + ' ' + h.backend + ' ' + (h.state || '') + ' — ' + h.reason, 'health')));
+}
+
+function renderSessions(page) {
+  $('session-total').textContent = '(' + page.total + ')';
+  $('sessions').tBodies[0].replaceChildren(...page.sessions.map((s) => {
+    const tr = document.createElement('tr');
+    tr.append(text('td', s.id.slice(0, 12) + '…'), text('td', s.user), text('td', s.backend || '—'),
+      text('td', s.state), text('td', s.failovers),
+      text('td', s.replayable ? s.replayBytes + ' bytes' : 'over cap'), text('td', Math.round(s.idleMs / 1000) + ' s'));
+    const close = text('button', 'close');
+    close.onclick = () => closeSession(s.id);
+    const td = document.createElement('td');
+    td.append(close);
+    tr.append(td);
+    return tr;
+  }));
+}
+
+async function refresh() {
+  try {
+    const [backends, events, sessions] = await Promise.all(
+      [get('/admin/backends'), get('/admin/events'), get('/admin/sessions?size=50')]);
+    renderBackends(backends.backends);
+    renderEvents(events);
+    renderSessions(sessions);
+    $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+  } catch (e) {
+    $('updated').textContent = 'not updated: ' + e.message;
+  }
+}
+
+refresh();
+setInterval(refresh, 1000);

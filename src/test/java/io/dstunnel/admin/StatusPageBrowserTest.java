@@ -1,0 +1,87 @@
+package io.dstunnel.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dstunnel.Dstunnel;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Calls;
+import io.dstunnel.support.Proxies;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.HasAuthentication;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.UsernameAndPassword;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The status page in a real browser (Debian's chromium and chromedriver, which .ci/run installs):
+ * a demo server is killed and the page shows the backend down and the failover.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class StatusPageBrowserTest {
+
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+  private WebDriver driver;
+
+  @AfterEach
+  void quit() {
+    if (driver != null) {
+      driver.quit();
+    }
+  }
+
+  @Test
+  void pageShowsTheBackendDownAndTheFailover(Vertx vertx) throws Exception {
+    assumeTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM)
+        || "true".equals(System.getenv("CI")), "chromium and chromedriver are installed by .ci/run");
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
+        .set("health", "intervalMs", 100).set("health", "fall", 1).start(vertx);
+    Calls session = Calls.open(vertx, proxy);
+    assertThat(session.server()).isEqualTo("A");
+
+    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toString()).addArguments(
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync");
+    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build(),
+        options);
+    // The page and its fetches meet the admin's Basic challenge; DevTools answers it like a user would.
+    ((HasAuthentication) driver).register(UsernameAndPassword.of("admin", "admin"));
+    driver.get("http://127.0.0.1:" + proxy.adminPort() + "/admin/");
+    WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+    wait.until(d -> "UP".equals(d.findElement(By.id("backend-a")).getDomAttribute("data-state")));
+    assertThat(driver.findElement(By.id("backend-a")).getText()).contains("UP");
+
+    a.kill();
+    assertThat(session.server()).isEqualTo("B");
+
+    wait.until(d -> "DOWN".equals(d.findElement(By.id("backend-a")).getDomAttribute("data-state")));
+    wait.until(d -> d.findElements(By.cssSelector("#failovers li.failover")).stream()
+        .anyMatch(li -> li.getText().contains("a → b")));
+    assertThat(driver.findElement(By.id("backend-a")).getText()).contains("DOWN");
+    assertThat(driver.findElement(By.id("health")).getText()).contains("a DOWN");
+    // For a person to look at: target/status-page.png.
+    byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
+    Files.write(Path.of("target", "status-page.png"), png);
+  }
+}
