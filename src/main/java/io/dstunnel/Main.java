@@ -6,7 +6,12 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.Walkthrough;
 import io.vertx.core.Future;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -85,30 +90,50 @@ public final class Main {
       System.err.println("dstunnel: cannot read config file " + file);
       return 2;
     }
-    Vertx vertx = Vertx.vertx();
-    ConfigWatcher watcher = file == null ? null : new ConfigWatcher(vertx, file, ConfigWatcher.DEFAULT_SCAN_MS);
     ProxyConfig config;
     try {
-      config = watcher == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : await(watcher.current());
+      config = file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file));
     } catch (ConfigException e) {
       System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
-      vertx.close();
+      return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("dstunnel: cannot read config file " + file + ": " + e.getMessage());
       return 2;
     }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = vertx(config, registry);
+    ConfigWatcher watcher = file == null ? null : new ConfigWatcher(vertx, file, ConfigWatcher.DEFAULT_SCAN_MS);
     Dstunnel proxy;
     try {
-      proxy = await(Dstunnel.start(vertx, config));
+      proxy = await(Dstunnel.start(vertx, config, registry));
     } catch (RuntimeException e) {
       System.err.println("dstunnel: cannot start: " + e.getMessage());
       vertx.close();
       return 1;
     }
     if (watcher != null) {
-      watcher.listen(proxy::reload);
+      // Read once through the watcher so that only later changes count as changes.
+      watcher.current().onComplete(ar -> watcher.listen(proxy::reload));
     }
     log.info("dstunnel listening on {}", proxy.port());
     onTerminate(() -> proxy.stop().compose(v -> vertx.close()));
     return -1;
+  }
+
+  /**
+   * Vert.x with its Micrometer metrics on the proxy's registry: JVM and backend-connection meters
+   * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
+   */
+  private static Vertx vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
+    if (!config.admin().metrics()) {
+      return Vertx.vertx();
+    }
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+        .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
+            MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
+            MetricsDomain.DATAGRAM_SOCKET.toCategory(), MetricsDomain.NAMED_POOLS.toCategory()));
+    return Vertx.builder().with(new io.vertx.core.VertxOptions().setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 
   private static int server(List<String> args) {
