@@ -1,6 +1,7 @@
 package io.dstunnel;
 
 import io.dstunnel.admin.AdminVerticle;
+import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.HealthCheckVerticle;
 import io.dstunnel.config.ProxyConfig;
@@ -34,6 +35,7 @@ public final class Dstunnel {
   private final ProxyConfig config;
   private final BackendPool pool;
   private final SessionCounter sessions;
+  private final LoginThrottle throttle;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
   private volatile AdminVerticle admin;
@@ -50,7 +52,11 @@ public final class Dstunnel {
     this.events = new EventLog(metrics, new EventHistory());
     this.pool = new BackendPool(config, events);
     pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason));
-    this.sessions = new SessionCounter(config.session().maxSessions());
+    this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
+    this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
+    config.auth().users().stream().filter(u -> u.password() != null).forEach(u -> LOG.warn(
+        "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
+        u.name()));
     metrics.sessionsOpen(sessions::open);
     gaugeBackends();
   }
@@ -91,7 +97,7 @@ public final class Dstunnel {
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> {
-            TunnelVerticle t = new TunnelVerticle(config, metrics);
+            TunnelVerticle t = new TunnelVerticle(config, metrics, throttle);
             tunnels.add(t);
             return t;
           }, new DeploymentOptions().setInstances(config.http().instances()));
@@ -101,7 +107,7 @@ public final class Dstunnel {
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics);
+          admin = new AdminVerticle(config, pool, events, metrics, sessions);
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {
@@ -166,6 +172,41 @@ public final class Dstunnel {
     }
     pool.update(next);
     gaugeBackends();
+  }
+
+  /**
+   * A graceful stop: new sessions are refused (503, and readiness goes down), then the proxy
+   * waits until no session is owed an answer (a request in flight, or answer bytes not yet read)
+   * or the drain timeout has passed, and stops.
+   */
+  public Future<Void> drain() {
+    sessions.drain();
+    long deadline = System.nanoTime() + config.session().drainTimeoutMs() * 1_000_000;
+    io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+    awaitNothingOwed(deadline, drained);
+    return drained.future().compose(v -> stop());
+  }
+
+  private void awaitNothingOwed(long deadline, io.vertx.core.Promise<Void> drained) {
+    List<Future<io.vertx.core.json.JsonArray>> parts = new java.util.ArrayList<>();
+    for (int i = 0; i < config.session().instances(); i++) {
+      parts.add(vertx.eventBus().<io.vertx.core.json.JsonArray>request(Addresses.sessionList(i), null)
+          .map(m -> m.body()));
+    }
+    Future.join(parts).onComplete(ar -> {
+      long owed = parts.stream().filter(Future::succeeded)
+          .flatMap(f -> f.result().stream()).filter(o -> ((io.vertx.core.json.JsonObject) o).getBoolean("owed"))
+          .count();
+      if (owed == 0) {
+        LOG.info("drained: no session is owed an answer");
+        drained.complete();
+      } else if (System.nanoTime() - deadline >= 0) {
+        LOG.warn("drain timeout: closing {} sessions still owed an answer", owed);
+        drained.complete();
+      } else {
+        vertx.setTimer(50, t -> awaitNothingOwed(deadline, drained));
+      }
+    });
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

@@ -31,7 +31,8 @@ public final class Main {
   private static final String USAGE = String.join("\n",
       "usage: java -jar dstunnel.jar [-conf FILE]          the proxy (embedded default config without -conf)",
       "       java -jar dstunnel.jar server -port N [-name NAME]   a demo DataSnap-style server",
-      "       java -jar dstunnel.jar demo                    the failover walk-through in one process");
+      "       java -jar dstunnel.jar demo                    the failover walk-through in one process",
+      "       java -jar dstunnel.jar hash-password           prints a passwordHash for the password on stdin");
 
   private Main() {
   }
@@ -76,6 +77,12 @@ public final class Main {
         }
         return demo();
       }
+      case "hash-password" -> {
+        if (args.size() != 1) {
+          throw new UsageException("hash-password reads the password from standard input and takes no arguments");
+        }
+        return hashPassword();
+      }
       case "-h", "--help", "help" -> {
         System.out.println(USAGE);
         return 0;
@@ -116,7 +123,7 @@ public final class Main {
       watcher.current().onComplete(ar -> watcher.listen(proxy::reload));
     }
     log.info("dstunnel listening on {}", proxy.port());
-    onTerminate(() -> proxy.stop().compose(v -> vertx.close()));
+    onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
     return -1;
   }
 
@@ -173,6 +180,29 @@ public final class Main {
     return -1;
   }
 
+  /** Reads a password (from the console without echo, else one line of stdin) and prints its hash. */
+  private static int hashPassword() {
+    String password;
+    java.io.Console console = System.console();
+    if (console != null) {
+      char[] typed = console.readPassword("password: ");
+      password = typed == null ? null : new String(typed);
+    } else {
+      try {
+        password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+            java.nio.charset.StandardCharsets.UTF_8)).readLine();
+      } catch (java.io.IOException e) {
+        password = null;
+      }
+    }
+    if (password == null || password.isEmpty()) {
+      System.err.println("dstunnel: no password given on standard input");
+      return 2;
+    }
+    System.out.println(io.dstunnel.auth.Passwords.hash(password));
+    return 0;
+  }
+
   private static int demo() {
     Vertx vertx = Vertx.vertx();
     try {
@@ -195,7 +225,7 @@ public final class Main {
   private static void onTerminate(java.util.function.Supplier<Future<Void>> stop) {
     sun.misc.SignalHandler handler = sig -> {
       try {
-        stop.get().await(30, TimeUnit.SECONDS);
+        stop.get().await(1, TimeUnit.HOURS);
       } catch (Exception ignored) {
         // exiting anyway
       }

@@ -5,6 +5,7 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.session.SessionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -31,9 +32,12 @@ public final class AdminVerticle extends VerticleBase {
   private final BackendPool pool;
   private final EventLog events;
   private final ProxyMetrics metrics;
+  private final SessionCounter sessions;
   private HttpServer server;
 
-  public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics) {
+  public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
+                       SessionCounter sessions) {
+    this.sessions = sessions;
     this.config = config;
     this.pool = pool;
     this.events = events;
@@ -45,7 +49,8 @@ public final class AdminVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     HealthChecks live = HealthChecks.create(vertx).register("process", p -> p.complete(Status.OK()));
     HealthChecks ready = HealthChecks.create(vertx)
-        .register("tunnel-listening", p -> p.complete(Status.OK()))
+        .register("tunnel-listening", p -> p.complete(sessions.draining()
+            ? Status.KO(new JsonObject().put("reason", "draining")) : Status.OK()))
         .register("backend-up", p -> p.complete(pool.backends().stream().anyMatch(b -> b.isUp())
             ? Status.OK() : Status.KO(new JsonObject().put("reason", "no backend is up"))));
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));

@@ -76,17 +76,28 @@ public record ProxyConfig(
     return List.copyOf(list);
   }
 
-  /** The tunnel listener. */
+  /**
+   * The tunnel listener and its limits.
+   *
+   * @param tls PEM certificate and key for HTTPS, or null for plain HTTP
+   * @param idleTimeoutMs a connection with no request under way for this long is closed
+   * @param requestTimeoutMs a request whose body has not fully arrived this long after its headers is cut off (408)
+   */
   public record HttpConfig(String host, int port, int instances, String context, int writeLimitBytes,
-                           long readTimeoutMs) {
+                           long readTimeoutMs, TlsConfig tls, long idleTimeoutMs, long requestTimeoutMs,
+                           int maxInitialLineLength, int maxHeaderSize) {
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     public static final String DEFAULT_CONTEXT = "datasnap";
     public static final int DEFAULT_WRITE_LIMIT = 1 << 20;
+    public static final long DEFAULT_IDLE_TIMEOUT = 120_000;
+    public static final long DEFAULT_REQUEST_TIMEOUT = 30_000;
+    public static final int DEFAULT_MAX_INITIAL_LINE = 4096;
+    public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
 
     static HttpConfig fromJson(Object value) {
-      JsonSection s = JsonSection.of("http", value,
-          Set.of("host", "port", "instances", "context", "writeLimitBytes", "readTimeoutMs"));
+      JsonSection s = JsonSection.of("http", value, Set.of("host", "port", "instances", "context", "writeLimitBytes",
+          "readTimeoutMs", "tls", "idleTimeoutMs", "requestTimeoutMs", "maxInitialLineLength", "maxHeaderSize"));
       String context = s.string("context", DEFAULT_CONTEXT);
       if (!context.matches("[A-Za-z0-9._~-]+")) {
         throw new ConfigException("http.context", "must be one path segment of letters, digits, '.', '_', '~' or '-'");
@@ -97,7 +108,30 @@ public record ProxyConfig(
           s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256),
           context,
           s.integer("writeLimitBytes", DEFAULT_WRITE_LIMIT, 1, Integer.MAX_VALUE - 1),
-          s.longValue("readTimeoutMs", 0, 0, 86_400_000L));
+          s.longValue("readTimeoutMs", 0, 0, 86_400_000L),
+          s.has("tls") ? TlsConfig.fromJson(s.raw("tls")) : null,
+          s.longValue("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT, 0, 86_400_000L),
+          s.longValue("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT, 0, 86_400_000L),
+          s.integer("maxInitialLineLength", DEFAULT_MAX_INITIAL_LINE, 256, 1 << 20),
+          s.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE, 1024, 1 << 20));
+    }
+  }
+
+  /** HTTPS on the tunnel listener: a PEM certificate (chain) and its PEM private key. */
+  public record TlsConfig(String certPath, String keyPath) {
+    static TlsConfig fromJson(Object value) {
+      JsonSection s = JsonSection.of("http.tls", value, Set.of("certPath", "keyPath"));
+      String cert = s.nonEmptyString("certPath", null);
+      String key = s.nonEmptyString("keyPath", null);
+      if (cert == null || key == null) {
+        throw new ConfigException("http.tls", "needs certPath and keyPath (PEM files)");
+      }
+      for (String[] f : new String[][] {{"certPath", cert}, {"keyPath", key}}) {
+        if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(f[1]))) {
+          throw new ConfigException("http.tls." + f[0], "cannot read " + f[1]);
+        }
+      }
+      return new TlsConfig(cert, key);
     }
   }
 
@@ -150,10 +184,14 @@ public record ProxyConfig(
     }
   }
 
-  /** Users allowed to open sessions; no users means no authentication. */
-  public record AuthConfig(List<UserConfig> users) {
+  /**
+   * Users allowed to open sessions; no users means no authentication. After
+   * {@code maxFailures} failed logins from one client address within {@code failureWindowMs},
+   * that address gets 429 until the window has passed.
+   */
+  public record AuthConfig(List<UserConfig> users, int maxFailures, long failureWindowMs) {
     static AuthConfig fromJson(Object value) {
-      JsonSection s = JsonSection.of("auth", value, Set.of("users"));
+      JsonSection s = JsonSection.of("auth", value, Set.of("users", "maxFailures", "failureWindowMs"));
       JsonArray array = s.array("users");
       List<UserConfig> users = new ArrayList<>();
       Set<String> names = new HashSet<>();
@@ -166,7 +204,8 @@ public record ProxyConfig(
           users.add(u);
         }
       }
-      return new AuthConfig(List.copyOf(users));
+      return new AuthConfig(List.copyOf(users), s.integer("maxFailures", 10, 1, 1_000_000),
+          s.longValue("failureWindowMs", 60_000, 100, 86_400_000L));
     }
 
     public boolean enabled() {
@@ -205,17 +244,19 @@ public record ProxyConfig(
   /** Per-session behaviour: expiry, replay and answer buffering. */
   public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFailovers,
                               int heldAnswerLimitBytes, int pendingReadLimitBytes, Framing framing,
-                              int instances, int maxSessions) {
+                              int instances, int maxSessions, int maxSessionsPerUser, long drainTimeoutMs) {
     public static final long DEFAULT_IDLE_TIMEOUT = 600_000;
     public static final int DEFAULT_REPLAY_LIMIT = 4 << 20;
     public static final int DEFAULT_MAX_FAILOVERS = 100;
     public static final int DEFAULT_HELD_ANSWER_LIMIT = 1 << 20;
     public static final int DEFAULT_PENDING_READ_LIMIT = 1 << 20;
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
+    public static final int DEFAULT_MAX_SESSIONS_PER_USER = 10_000;
+    public static final long DEFAULT_DRAIN_TIMEOUT = 10_000;
 
     static SessionConfig fromJson(Object value) {
       JsonSection s = JsonSection.of("session", value, Set.of("idleTimeoutMs", "replayLimitBytes",
-          "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions"));
+          "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions", "maxSessionsPerUser", "drainTimeoutMs"));
       Framing framing;
       try {
         framing = Framing.parse(s.string("framing", "dbx"));
@@ -230,7 +271,9 @@ public record ProxyConfig(
           s.integer("pendingReadLimitBytes", DEFAULT_PENDING_READ_LIMIT, 1, 256 << 20),
           framing,
           s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256),
-          s.integer("maxSessions", DEFAULT_MAX_SESSIONS, 1, 10_000_000));
+          s.integer("maxSessions", DEFAULT_MAX_SESSIONS, 1, 10_000_000),
+          s.integer("maxSessionsPerUser", DEFAULT_MAX_SESSIONS_PER_USER, 1, 10_000_000),
+          s.longValue("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT, 0, 3_600_000L));
     }
   }
 

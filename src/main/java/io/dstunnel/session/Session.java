@@ -344,7 +344,18 @@ public final class Session {
     return new io.vertx.core.json.JsonObject().put("id", id).put("user", owner).put("state", state.name())
         .put("backend", backend == null ? null : backend.name()).put("connected", socket != null)
         .put("failovers", failovers).put("replayable", log.replayable()).put("replayBytes", log.bytes())
-        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", reads.size());
+        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", reads.size())
+        .put("pendingBytes", answers.size() + partial.length())
+        .put("owed", owesTheClient());
+  }
+
+  /** Whether the client is still owed answer bytes: a request in flight, or bytes not yet read. */
+  private boolean owesTheClient() {
+    if (state == SessionState.FAILED || state == SessionState.CLOSED) {
+      return false;
+    }
+    return !answers.isEmpty() || partial.length() > 0 || state == SessionState.FAILING_OVER
+        || (socket != null || state == SessionState.OPENING) && owed();
   }
 
   /** The backend the session is attached to, or null. */

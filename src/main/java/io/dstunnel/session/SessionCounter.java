@@ -9,27 +9,43 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SessionCounter {
 
   private final int limit;
+  private final int perUser;
   private final AtomicInteger open = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> users =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean draining;
 
-  public SessionCounter(int limit) {
+  public SessionCounter(int limit, int perUser) {
     this.limit = limit;
+    this.perUser = perUser;
   }
 
-  /** Takes a place for a new session; null when granted, else the reason it is refused. */
-  String tryOpen() {
+  /** Takes a place for a new session of {@code user} (null: no auth); null when granted, else the refusal. */
+  TunnelReply tryOpen(String user) {
     if (draining) {
-      return "Proxy is draining";
+      return TunnelReply.error(503, "Proxy is draining");
     }
     if (open.incrementAndGet() > limit) {
       open.decrementAndGet();
-      return "Proxy is over its session limit";
+      return TunnelReply.error(503, "Proxy is over its session limit");
+    }
+    if (user != null && users.computeIfAbsent(user, u -> new AtomicInteger()).incrementAndGet() > perUser) {
+      users.get(user).decrementAndGet();
+      open.decrementAndGet();
+      return TunnelReply.error(429, "Too many sessions for user " + user);
     }
     return null;
   }
 
-  void closed() {
+  void closed(String user) {
     open.decrementAndGet();
+    if (user != null) {
+      users.computeIfPresent(user, (u, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+  }
+
+  public boolean draining() {
+    return draining;
   }
 
   public int open() {

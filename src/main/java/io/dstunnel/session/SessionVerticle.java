@@ -103,9 +103,9 @@ public final class SessionVerticle extends VerticleBase {
 
   private void open(Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
-    String refused = counter.tryOpen();
+    TunnelReply refused = counter.tryOpen(cmd.user());
     if (refused != null) {
-      msg.reply(TunnelReply.error(503, refused));
+      msg.reply(refused);
       return;
     }
     String id = SessionIds.next();
@@ -148,7 +148,7 @@ public final class SessionVerticle extends VerticleBase {
   private void remove(String id) {
     Entry e = sessions.remove(id);
     if (e != null) {
-      counter.closed();
+      counter.closed(e.session().owner());
       e.consumer().unregister();
     }
   }

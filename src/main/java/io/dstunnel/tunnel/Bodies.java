@@ -12,7 +12,11 @@ final class Bodies {
   private Bodies() {
   }
 
-  static Future<Buffer> collect(HttpServerRequest req, int limit) {
+  /**
+   * The whole body, at most {@code limit} bytes, arrived within {@code timeoutMs} (0: no limit) of
+   * the headers: a client trickling its body in gets 408.
+   */
+  static Future<Buffer> collect(HttpServerRequest req, int limit, long timeoutMs) {
     String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (declared != null) {
       long n;
@@ -38,6 +42,15 @@ final class Bodies {
     });
     req.exceptionHandler(promise::tryFail);
     req.endHandler(v -> promise.tryComplete(body));
+    if (timeoutMs > 0) {
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+      long timer = vertx.setTimer(timeoutMs, t -> {
+        if (promise.tryFail(new TunnelFailure(408, "Request body not received within " + timeoutMs + " ms"))) {
+          req.pause();
+        }
+      });
+      promise.future().onComplete(ar -> vertx.cancelTimer(timer));
+    }
     return promise.future();
   }
 

@@ -1,6 +1,7 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.config.ProxyConfig.HttpConfig;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.Addresses;
@@ -44,6 +45,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private final EventBus bus;
   private final Authenticator auth;
   private final ProxyMetrics metrics;
+  private final LoginThrottle throttle;
   private final DeliveryOptions shortCall = new DeliveryOptions().setSendTimeout(30_000);
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
@@ -51,8 +53,9 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private static final AtomicLong READ_IDS = new AtomicLong();
 
   public TunnelHandler(HttpConfig config, EventBus bus, Authenticator auth, long openTimeoutMs,
-                       ProxyMetrics metrics) {
+                       ProxyMetrics metrics, LoginThrottle throttle) {
     this.config = config;
+    this.throttle = throttle;
     this.metrics = metrics;
     this.bus = bus;
     this.auth = auth;
@@ -64,7 +67,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     HttpServerRequest req = ctx.request();
     String kind = kind(req);
     HttpServerResponse response = req.response();
-    response.endHandler(v -> metrics.request(kind, response.getStatusCode()));
+    ctx.addEndHandler(v -> metrics.request(kind, response.getStatusCode()));
     Future<?> done;
     try {
       HttpMethod m = req.method();
@@ -103,7 +106,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     MultiMap params = req.params();
     String dss = single(params, "dss");
     String c = single(params, "c");
-    return Bodies.collect(req, config.writeLimitBytes()).compose(body -> {
+    return Bodies.collect(req, config.writeLimitBytes(), config.requestTimeoutMs()).compose(body -> {
       metrics.bytesIn(body.length());
       String closing = closeTarget(req, dss, c, body);
       if (closing != null) {
@@ -276,12 +279,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     if (!auth.enabled()) {
       return Future.succeededFuture(null);
     }
-    return auth.authenticate(req.getHeader(HttpHeaders.AUTHORIZATION)).map(user -> {
-      if (user == null) {
-        throw new TunnelFailure(401, "Authentication failed");
-      }
-      return user;
-    });
+    return checked(req, req.getHeader(HttpHeaders.AUTHORIZATION), 401, "Authentication failed");
   }
 
   /** Credentials on later requests: optional, but when given they must be valid (the owner's). */
@@ -290,9 +288,21 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     if (!auth.enabled() || header == null) {
       return Future.succeededFuture(null);
     }
+    return checked(req, header, 403, "Session belongs to another user");
+  }
+
+  /** Authenticates, refusing an address that failed too often lately (429 with Retry-After). */
+  private Future<String> checked(HttpServerRequest req, String header, int status, String message) {
+    String address = req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
+    long wait = throttle.retryAfterMs(address);
+    if (wait > 0) {
+      return Future.failedFuture(new TunnelFailure(429, "Too many failed logins; retry after "
+          + ((wait + 999) / 1000) + " s"));
+    }
     return auth.authenticate(header).map(user -> {
       if (user == null) {
-        throw new TunnelFailure(403, "Session belongs to another user");
+        throttle.failed(address);
+        throw new TunnelFailure(status, message);
       }
       return user;
     });
@@ -337,6 +347,10 @@ public final class TunnelHandler implements Handler<RoutingContext> {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     if (status == 401) {
       resp.putHeader("WWW-Authenticate", "Basic realm=\"dstunnel\"");
+    }
+    if (status == 429) {
+      String m = message.replaceAll("[^0-9]", "");
+      resp.putHeader(HttpHeaders.RETRY_AFTER, m.isEmpty() ? "1" : m);
     }
     // A body we did not read (or refused) leaves the connection unusable for another request.
     boolean closeAfter = status == 413 || !req.isEnded() && hasBody(req);

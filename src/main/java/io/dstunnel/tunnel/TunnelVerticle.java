@@ -1,6 +1,13 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.LoginThrottle;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.ProxyMetrics;
 import io.vertx.core.Future;
@@ -18,28 +25,66 @@ public final class TunnelVerticle extends VerticleBase {
 
   private final ProxyConfig config;
   private final ProxyMetrics metrics;
+  private final LoginThrottle throttle;
   private HttpServer server;
 
-  public TunnelVerticle(ProxyConfig config, ProxyMetrics metrics) {
+  public TunnelVerticle(ProxyConfig config, ProxyMetrics metrics, LoginThrottle throttle) {
     this.config = config;
     this.metrics = metrics;
+    this.throttle = throttle;
   }
 
   @Override
   public Future<?> start() {
     Authenticator auth = new Authenticator(vertx, config.auth());
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
-    TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout, metrics);
+    TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout, metrics,
+        throttle);
+    ConnectionIdle idle = new ConnectionIdle(vertx, config.http().idleTimeoutMs());
     Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      io.vertx.core.http.HttpConnection conn = ctx.request().connection();
+      idle.requestStarted(conn);
+      ctx.addEndHandler(v -> idle.requestEnded(conn));
+      ctx.next();
+    });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
     router.route().handler(ctx -> TunnelHandler.fail(ctx.request(), new TunnelFailure(404, "Not found")));
     router.errorHandler(500, ctx -> TunnelHandler.fail(ctx.request(), ctx.failure()));
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setTcpNoDelay(true)
-        .setCompressionSupported(false));
-    return server.requestHandler(router).listen();
+        .setCompressionSupported(false)
+        // No h2c sniffing: a connection is known (and its idle time counted) from its first moment.
+        .setHttp2ClearTextEnabled(false)
+        .setMaxInitialLineLength(config.http().maxInitialLineLength())
+        .setMaxHeaderSize(config.http().maxHeaderSize());
+    if (config.http().tls() != null) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(config.http().tls().certPath()).setKeyPath(config.http().tls().keyPath()));
+    }
+    server = vertx.createHttpServer(options);
+    return server.requestHandler(router).invalidRequestHandler(TunnelVerticle::invalid)
+        .connectionHandler(idle::opened).listen();
+  }
+
+  /** A request Netty could not decode (line or headers too long, malformed): status and JSON body. */
+  private static void invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status = 400;
+    String message = "Malformed HTTP request";
+    if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      message = "Request line too long";
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+      message = "Request headers too large";
+    }
+    req.response().setStatusCode(status).setStatusMessage(message)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", message).toBuffer())
+        .onComplete(v -> req.connection().close());
   }
 
   @Override
