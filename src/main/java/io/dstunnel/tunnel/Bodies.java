@@ -40,7 +40,8 @@ final class Bodies {
       }
       body.appendBuffer(chunk);
     });
-    req.exceptionHandler(promise::tryFail);
+    // A body cut short (connection closed, malformed chunks): the client's fault, answered 400 if still possible.
+    req.exceptionHandler(err -> promise.tryFail(TunnelFailure.badRequest("Malformed or incomplete request body")));
     req.endHandler(v -> promise.tryComplete(body));
     if (timeoutMs > 0) {
       io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();

@@ -103,7 +103,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   // ---- write, open, close ----------------------------------------------------------------
 
   private Future<?> write(HttpServerRequest req) {
-    MultiMap params = req.params();
+    MultiMap params = params(req);
     String dss = single(params, "dss");
     String c = single(params, "c");
     return Bodies.collect(req, config.writeLimitBytes(), config.requestTimeoutMs()).compose(body -> {
@@ -164,7 +164,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   // ---- read ------------------------------------------------------------------------------
 
   private Future<?> read(HttpServerRequest req) {
-    MultiMap params = req.params();
+    MultiMap params = params(req);
     String dss = single(params, "dss");
     String c = single(params, "c");
     if (dss == null || dss.isEmpty()) {
@@ -315,6 +315,15 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     return sid;
   }
 
+  /** The query parameters; a malformed encoding (a bad %xx) is the client's error, not ours. */
+  private static MultiMap params(HttpServerRequest req) {
+    try {
+      return req.params();
+    } catch (IllegalArgumentException e) {
+      throw TunnelFailure.badRequest("Malformed query string");
+    }
+  }
+
   private static String single(MultiMap params, String name) {
     List<String> all = params.getAll(name);
     if (all.size() > 1) {
@@ -336,6 +345,8 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     if (err instanceof TunnelFailure f) {
       status = f.status();
       message = f.getMessage();
+    } else if (err instanceof io.vertx.core.http.HttpClosedException) {
+      return; // the client went away: nobody to answer, nothing to report
     } else {
       LOG.error("tunnel request failed", err);
     }

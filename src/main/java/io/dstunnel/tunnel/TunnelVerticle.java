@@ -2,6 +2,7 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.LoginThrottle;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpHeaders;
@@ -50,7 +51,12 @@ public final class TunnelVerticle extends VerticleBase {
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
     router.route().handler(ctx -> TunnelHandler.fail(ctx.request(), new TunnelFailure(404, "Not found")));
-    router.errorHandler(500, ctx -> TunnelHandler.fail(ctx.request(), ctx.failure()));
+    // The router's own refusals too get a status, a reason and a JSON body; a 500 is logged.
+    for (int code = 400; code < 600; code++) {
+      int status = code;
+      router.errorHandler(code, ctx -> TunnelHandler.fail(ctx.request(), status == 500 ? ctx.failure()
+          : new TunnelFailure(status, HttpResponseStatus.valueOf(status).reasonPhrase())));
+    }
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -65,8 +71,25 @@ public final class TunnelVerticle extends VerticleBase {
           .setCertPath(config.http().tls().certPath()).setKeyPath(config.http().tls().keyPath()));
     }
     server = vertx.createHttpServer(options);
-    return server.requestHandler(router).invalidRequestHandler(TunnelVerticle::invalid)
+    return server.requestHandler(req -> {
+      if (validEscapes(req.path())) {
+        router.handle(req);
+      } else {
+        TunnelHandler.fail(req, TunnelFailure.badRequest("Malformed request path"));
+      }
+    }).invalidRequestHandler(TunnelVerticle::invalid)
         .connectionHandler(idle::opened).listen();
+  }
+
+  /** Whether every '%' in {@code path} starts a two-digit hex escape (the router cannot route others). */
+  static boolean validEscapes(String path) {
+    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+      if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+          || Character.digit(path.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A request Netty could not decode (line or headers too long, malformed): status and JSON body. */

@@ -1,0 +1,101 @@
+package io.dstunnel.hardening;
+
+import static io.dstunnel.support.RawHttp.basic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dstunnel.Dstunnel;
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Proxies;
+import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.RawHttp.Answer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Graceful shutdown: no session loses an answer it was owed. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DrainTest {
+
+  private static Buffer slowEcho(int handle, int ms, String s) {
+    return new JsonObject().put("method", "execute")
+        .put("params", new JsonArray().add(handle).add(new JsonArray().add(ms).add(s))).toBuffer();
+  }
+
+  @Test
+  void drainRefusesNewSessionsAndWaitsForTheAnswersOwed(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).start(vertx);
+    TunnelClient c = Proxies.client(vertx, proxy);
+    c.handshake().await();
+    int slow = c.prepare("SlowEcho").await();
+    c.write(slowEcho(slow, 800, "owed")).await();
+    Future<Void> drained = proxy.drain();
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer refused = http.put("/datasnap/tunnel?dss=0&c=5", TunnelClient.FILTER_QUERY, "Authorization",
+        basic("admin", "admin"));
+    assertThat(refused.status()).isEqualTo(503);
+    assertThat(refused.error()).isEqualTo("Proxy is draining");
+    assertThat(new RawHttp(vertx, proxy.adminPort()).get("/health/ready").status()).isEqualTo(503);
+    assertThat(drained.isComplete()).isFalse();
+    assertThat(new JsonObject(c.readMessage().await()).getJsonArray("result").getString(0)).isEqualTo("owed (Server A)");
+    drained.await();
+  }
+
+  @Test
+  void sigtermDrainsAndExitsZeroWithTheAnswerDelivered(Vertx vertx, @TempDir Path dir) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path conf = dir.resolve("dstunnel.json");
+    Files.writeString(conf, Proxies.config().backend("a", a.port(), 0).set("http", "port", port).json().encode());
+    Process proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml",
+        "io.dstunnel.Main", "-conf", conf.toString()).redirectErrorStream(true).start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      while ((line = out.readLine()) != null && !line.contains("dstunnel listening on")) {
+        // start-up lines
+      }
+      Thread drain = new Thread(() -> {
+        try {
+          out.lines().forEach(l -> { });
+        } catch (java.io.UncheckedIOException closed) {
+          // the process ended
+        }
+      });
+      drain.setDaemon(true);
+      drain.start();
+      TunnelClient c = new TunnelClient(vertx, "127.0.0.1", port, "admin", "admin", 32768);
+      c.handshake().await();
+      int slow = c.prepare("SlowEcho").await();
+      c.write(slowEcho(slow, 1000, "last words")).await();
+      proxy.destroy(); // SIGTERM
+      assertThat(new JsonObject(c.readMessage().await()).getJsonArray("result").getString(0))
+          .isEqualTo("last words (Server A)");
+      assertThat(proxy.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(proxy.exitValue()).isZero();
+    } finally {
+      proxy.destroyForcibly();
+    }
+  }
+}
