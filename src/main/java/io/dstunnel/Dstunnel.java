@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.LocalCodec;
 import io.dstunnel.session.SessionCounter;
+import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.tunnel.TunnelVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -144,6 +145,10 @@ public final class Dstunnel {
     return pool;
   }
 
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
   /** Sessions open in this proxy. */
   public SessionCounter sessions() {
     return sessions;
@@ -155,21 +160,14 @@ public final class Dstunnel {
    * read at start-up only; their changes are reported and wait for a restart.
    */
   public void reload(ProxyConfig next) {
-    for (String section : java.util.List.of("http", "auth", "session")) {
-      Object before = switch (section) {
-        case "http" -> config.http();
-        case "auth" -> config.auth();
-        default -> config.session();
-      };
-      Object after = switch (section) {
-        case "http" -> next.http();
-        case "auth" -> next.auth();
-        default -> next.session();
-      };
-      if (!before.equals(after)) {
+    java.util.Map<String, Object[]> startOnly = java.util.Map.of("http", new Object[] {config.http(), next.http()},
+        "auth", new Object[] {config.auth(), next.auth()}, "session", new Object[] {config.session(), next.session()},
+        "admin", new Object[] {config.admin(), next.admin()});
+    startOnly.forEach((section, pair) -> {
+      if (!pair[0].equals(pair[1])) {
         LOG.warn("config section {} changed: it applies after a restart", section);
       }
-    }
+    });
     pool.update(next);
     gaugeBackends();
   }
@@ -188,15 +186,8 @@ public final class Dstunnel {
   }
 
   private void awaitNothingOwed(long deadline, io.vertx.core.Promise<Void> drained) {
-    List<Future<io.vertx.core.json.JsonArray>> parts = new java.util.ArrayList<>();
-    for (int i = 0; i < config.session().instances(); i++) {
-      parts.add(vertx.eventBus().<io.vertx.core.json.JsonArray>request(Addresses.sessionList(i), null)
-          .map(m -> m.body()));
-    }
-    Future.join(parts).onComplete(ar -> {
-      long owed = parts.stream().filter(Future::succeeded)
-          .flatMap(f -> f.result().stream()).filter(o -> ((io.vertx.core.json.JsonObject) o).getBoolean("owed"))
-          .count();
+    SessionSnapshots.gather(vertx, config.session().instances()).onComplete(ar -> {
+      long owed = ar.failed() ? -1 : ar.result().stream().filter(o -> o.getBoolean("owed")).count();
       if (owed == 0) {
         LOG.info("drained: no session is owed an answer");
         drained.complete();

@@ -122,6 +122,8 @@ public final class Main {
       // Read once through the watcher so that only later changes count as changes.
       watcher.current().onComplete(ar -> watcher.listen(proxy::reload));
     }
+    log.info("network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll"
+        : "NIO (" + vertx.unavailableNativeTransportCause() + ")");
     log.info("dstunnel listening on {}", proxy.port());
     onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
     return -1;
@@ -132,14 +134,15 @@ public final class Main {
    * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
    */
   private static Vertx vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
+    io.vertx.core.VertxOptions options = new io.vertx.core.VertxOptions().setPreferNativeTransport(true);
     if (!config.admin().metrics()) {
-      return Vertx.vertx();
+      return Vertx.vertx(options);
     }
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
         .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
             MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
             MetricsDomain.DATAGRAM_SOCKET.toCategory(), MetricsDomain.NAMED_POOLS.toCategory()));
-    return Vertx.builder().with(new io.vertx.core.VertxOptions().setMetricsOptions(metrics))
+    return Vertx.builder().with(options.setMetricsOptions(metrics))
         .withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 

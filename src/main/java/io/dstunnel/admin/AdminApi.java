@@ -7,9 +7,9 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionIds;
+import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -96,24 +96,17 @@ final class AdminApi {
     }
     String backend = ctx.request().params().get("backend");
     String user = ctx.request().params().get("user");
-    List<Future<JsonArray>> parts = new ArrayList<>();
-    for (int i = 0; i < config.session().instances(); i++) {
-      parts.add(vertx.eventBus().<JsonArray>request(Addresses.sessionList(i), null).map(m -> m.body()));
-    }
-    Future.all(parts).onComplete(ar -> {
+    SessionSnapshots.gather(vertx, config.session().instances()).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 503, "Sessions could not be listed: " + ar.cause().getMessage());
         return;
       }
       List<JsonObject> all = new ArrayList<>();
-      for (Future<JsonArray> f : parts) {
-        f.result().forEach(o -> {
-          JsonObject s = (JsonObject) o;
-          if ((backend == null || backend.equals(s.getString("backend")))
-              && (user == null || user.equals(s.getString("user")))) {
-            all.add(s);
-          }
-        });
+      for (JsonObject s : ar.result()) {
+        if ((backend == null || backend.equals(s.getString("backend")))
+            && (user == null || user.equals(s.getString("user")))) {
+          all.add(s);
+        }
       }
       all.sort(Comparator.comparing(s -> s.getString("id")));
       int from = Math.min(all.size(), page * size);

@@ -115,6 +115,7 @@ public final class HealthCheckVerticle extends VerticleBase {
       }
     });
     socket.closeHandler(v -> answered.tryFail("closed before answering the filter query"));
+    socket.exceptionHandler(answered::tryFail);
     outcome.future().onFailure(err -> socket.close());
     socket.write(FILTER_QUERY);
     return answered.future().eventually(() -> socket.close());

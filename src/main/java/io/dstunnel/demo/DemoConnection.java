@@ -38,6 +38,8 @@ final class DemoConnection {
 
   void start() {
     socket.handler(this::onBytes);
+    // A client that resets is no error of the server's: the connection just ends.
+    socket.exceptionHandler(err -> socket.close());
   }
 
   private void onBytes(Buffer chunk) {

@@ -59,7 +59,13 @@ public final class TunnelClient {
    * {@code vertx}, whichever thread calls it (a test's main thread included).
    */
   public TunnelClient(Vertx vertx, String host, int port, String user, String password, int readSize) {
-    this.http = vertx.createHttpClient();
+    this(vertx, vertx.createHttpClient(), host, port, user, password, readSize);
+  }
+
+  /** As above, sharing {@code http} (and its connections) with other clients: sessions outlive connections. */
+  public TunnelClient(Vertx vertx, HttpClient http, String host, int port, String user, String password,
+                      int readSize) {
+    this.http = http;
     this.context = vertx.getOrCreateContext();
     this.host = host;
     this.port = port;

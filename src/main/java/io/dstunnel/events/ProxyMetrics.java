@@ -78,6 +78,11 @@ public final class ProxyMetrics {
     replayDuration.record(nanos, TimeUnit.NANOSECONDS);
   }
 
+  /** Failovers counted so far, all reasons together. */
+  public double failovers() {
+    return registry.find("dstunnel.failovers").counters().stream().mapToDouble(Counter::count).sum();
+  }
+
   public void healthCheck(String backend, boolean passed) {
     counter("dstunnel.health.checks", "backend", backend, "result", passed ? "passed" : "failed").increment();
   }

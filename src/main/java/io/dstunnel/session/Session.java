@@ -7,8 +7,6 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.config.ProxyConfig.PoolConfig;
 import io.dstunnel.config.ProxyConfig.SessionConfig;
 import io.dstunnel.events.EventLog;
-import io.dstunnel.framing.DbxFramer;
-import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -46,21 +44,11 @@ public final class Session {
   private final AnswerQueue answers = new AnswerQueue();
   private final ArrayDeque<PendingRead> reads = new ArrayDeque<>();
 
-  private final DbxFramer requestFramer = new DbxFramer();
-  private final Buffer clientHead = Buffer.buffer(5);
-  private boolean requestCountReliable = true;
-  private long requestsWritten;
+  private final RequestCounter requests;
+  private final AnswerStream stream;
 
   private Backend backend;
   private NetSocket socket;
-  private final DbxFramer answerFramer = new DbxFramer();
-  private boolean answerFramerPrimed;
-  private Buffer partial = Buffer.buffer();
-  private boolean streaming;
-  private long answersAccepted;
-  private long bytesAccepted;
-  private long dropAnswers;
-  private long dropBytes;
   private long bytesGiven;
   private boolean paused;
   private int failovers;
@@ -86,6 +74,8 @@ public final class Session {
     this.events = events;
     this.onEnd = onEnd;
     this.log = new ReplayLog(config.replayLimitBytes());
+    this.requests = new RequestCounter(config.framing());
+    this.stream = new AnswerStream(config.framing(), config.heldAnswerLimitBytes(), this::accept);
     this.lastActivity = System.nanoTime();
   }
 
@@ -242,10 +232,7 @@ public final class Session {
     });
     s.exceptionHandler(err -> lost(s, err.getMessage() == null ? err.toString() : err.getMessage()));
     s.closeHandler(v -> lost(s, "connection closed"));
-    answerFramerPrimed = false;
-    partial = Buffer.buffer();
-    dropAnswers = answersAccepted;
-    dropBytes = bytesAccepted;
+    stream.restart();
     paused = false;
     for (Buffer chunk : log.chunks()) {
       s.write(chunk);
@@ -301,10 +288,10 @@ public final class Session {
    * cannot be counted, a write with no answer byte since.
    */
   private boolean owed() {
-    if (config.framing() == Framing.RAW || !requestCountReliable) {
+    if (!requests.reliable()) {
       return lastAnswerProgress - lastWrite < 0;
     }
-    return requestsWritten > answersAccepted;
+    return requests.written() > stream.answersAccepted();
   }
 
   /**
@@ -333,7 +320,7 @@ public final class Session {
       long replayed = log.bytes();
       detach();
       attach(conn);
-      events.failover(id, from.name(), target.name(), "migrate", "migrate: " + reason, replayed, answersAccepted,
+      events.failover(id, from.name(), target.name(), "migrate", "migrate: " + reason, replayed, stream.alreadyGiven(),
           System.nanoTime() - started);
     });
     return true;
@@ -345,7 +332,7 @@ public final class Session {
         .put("backend", backend == null ? null : backend.name()).put("connected", socket != null)
         .put("failovers", failovers).put("replayable", log.replayable()).put("replayBytes", log.bytes())
         .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", reads.size())
-        .put("pendingBytes", answers.size() + partial.length())
+        .put("pendingBytes", answers.size() + stream.held())
         .put("owed", owesTheClient());
   }
 
@@ -354,7 +341,7 @@ public final class Session {
     if (state == SessionState.FAILED || state == SessionState.CLOSED) {
       return false;
     }
-    return !answers.isEmpty() || partial.length() > 0 || state == SessionState.FAILING_OVER
+    return !answers.isEmpty() || stream.held() > 0 || state == SessionState.FAILING_OVER
         || (socket != null || state == SessionState.OPENING) && owed();
   }
 
@@ -378,57 +365,11 @@ public final class Session {
 
   private void onAnswerBytes(Buffer chunk) {
     lastAnswerProgress = System.nanoTime();
-    if (config.framing() == Framing.RAW) {
-      int skip = (int) Math.min(dropBytes, chunk.length());
-      dropBytes -= skip;
-      if (skip < chunk.length()) {
-        Buffer rest = skip == 0 ? chunk : chunk.slice(skip, chunk.length());
-        bytesAccepted += rest.length();
-        accept(rest);
-      }
-      return;
-    }
-    if (!answerFramerPrimed) {
-      answerFramer.reset(startsWithFilterQuery());
-      answerFramerPrimed = true;
-    }
-    int[] start = {0};
     try {
-      answerFramer.feed(chunk, end -> {
-        Buffer piece = chunk.slice(start[0], end);
-        start[0] = end;
-        if (dropAnswers > 0) {
-          dropAnswers--;
-          partial = Buffer.buffer();
-          return;
-        }
-        if (partial.length() > 0) {
-          partial.appendBuffer(piece);
-          piece = partial;
-          partial = Buffer.buffer();
-        }
-        answersAccepted++;
-        streaming = false;
-        accept(piece);
-      });
+      stream.feed(chunk, requests.startsWithFilterQuery());
     } catch (FramingException e) {
       events.error(id, backend.name(), e.getMessage());
       fail("Backend stream out of step");
-      return;
-    }
-    if (start[0] < chunk.length() && dropAnswers == 0) {
-      Buffer tail = chunk.slice(start[0], chunk.length());
-      if (streaming) {
-        accept(tail);
-      } else {
-        partial.appendBuffer(tail);
-        if (partial.length() > config.heldAnswerLimitBytes()) {
-          // Too large to hold whole: stream it; a failure before its end now ends the session.
-          streaming = true;
-          accept(partial);
-          partial = Buffer.buffer();
-        }
-      }
     }
   }
 
@@ -460,8 +401,8 @@ public final class Session {
   }
 
   private boolean nothingInFlight() {
-    return config.framing() == Framing.DBX && requestCountReliable && requestFramer.atBoundary()
-        && requestsWritten == answersAccepted && !streaming && partial.length() == 0;
+    return requests.reliable() && requests.atBoundary() && requests.written() == stream.answersAccepted()
+        && !stream.streaming() && stream.held() == 0;
   }
 
   private void failover(String reason) {
@@ -470,7 +411,7 @@ public final class Session {
   }
 
   private void failover(String kind, String reason) {
-    if (streaming) {
+    if (stream.streaming()) {
       fail("Answer interrupted by a backend failure");
       return;
     }
@@ -493,7 +434,7 @@ public final class Session {
             return;
           }
           long replayed = log.bytes();
-          long dropped = config.framing() == Framing.DBX ? answersAccepted : bytesAccepted;
+          long dropped = stream.alreadyGiven();
           attach(conn);
           state = state.to(SessionState.ACTIVE);
           events.failover(id, from == null ? null : from.name(), conn.backend().name(), kind, reason, replayed,
@@ -509,30 +450,8 @@ public final class Session {
   // ---- bookkeeping -----------------------------------------------------------------------
 
   private void record(Buffer body) {
-    if (clientHead.length() < 5) {
-      clientHead.appendBuffer(body, 0, Math.min(body.length(), 5 - clientHead.length()));
-    }
+    requests.record(body);
     log.append(body);
-    if (config.framing() == Framing.DBX && requestCountReliable) {
-      try {
-        requestFramer.feed(body, end -> requestsWritten++);
-      } catch (FramingException e) {
-        requestCountReliable = false;
-      }
-    }
-  }
-
-  /** Whether the client's stream began with the DBX filter query, so the answers begin with its reply. */
-  private boolean startsWithFilterQuery() {
-    if (clientHead.length() < 5) {
-      return false;
-    }
-    for (int i = 0; i < 5; i++) {
-      if (clientHead.getByte(i) != 0x05) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void abandonLog() {
@@ -590,7 +509,7 @@ public final class Session {
     detach();
     log.clear();
     answers.clear();
-    partial = Buffer.buffer();
+    stream.clear();
     failReads(404, "Session expired");
     if (wasOpen) {
       events.close(id, reason);

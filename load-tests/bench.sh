@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark on this machine, in one run: dstunnel (with a demo server behind it)
+# against HAProxy 2.6 in front of nginx serving a fixed body, both driven by the same load
+# generator (bench/Bench.java) at 64 connections and at 1. A tunnel call is a PUT and a GET with a
+# backend round trip: both requests count.
+#   load-tests/bench.sh [seconds per run, default 15]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+seconds=${1:-15}
+if ! command -v haproxy >/dev/null || ! command -v nginx >/dev/null; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy nginx
+fi
+(cd "$here/.." && mvn -B -q package -DskipTests)
+jar=$here/../target/dstunnel.jar
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
+
+demo=$(free_port); proxy=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); admin=$(free_port)
+java -jar "$jar" server -port "$demo" > "$work/demo.log" 2>&1 & pids+=($!)
+wait_for "$work/demo.log" "server listening on"
+cat > "$work/dstunnel.json" <<JSON
+{ "http": { "host": "127.0.0.1", "port": $proxy }, "admin": { "port": $admin },
+  "backends": [ { "name": "demo", "port": $demo } ],
+  "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
+JSON
+java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 & pids+=($!)
+wait_for "$work/proxy.log" "dstunnel listening on"
+
+# nginx: one worker, a fixed body the size of a tunnel answer.
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path $work/nginx; proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$nginx_port; keepalive_requests 100000;
+    location / { default_type application/octet-stream; return 200 '{"result":["call 1 (Server 211)"]}'; } } }
+CONF
+nginx -c "$work/nginx.conf" & pids+=($!)
+cat > "$work/haproxy.cfg" <<CONF
+global
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend bench
+  bind 127.0.0.1:$haproxy_port
+  default_backend nginx
+backend nginx
+  server n1 127.0.0.1:$nginx_port
+CONF
+haproxy -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & pids+=($!)
+wait_port "$nginx_port"; wait_port "$haproxy_port"
+
+bench() { java "$here/bench/Bench.java" "$@"; }
+echo "machine: $(nproc) cores, $(java -version 2>&1 | sed -n 1p); $(haproxy -v | sed -n 1p)"
+results=()
+for c in 64 1; do
+  h=$(bench http "$haproxy_port" "$c" "$seconds"); echo "HAProxy->nginx  $h"
+  t=$(bench tunnel "$proxy" "$c" "$seconds"); echo "dstunnel->demo  $t"
+  results+=("$c|$h|$t")
+done
+python3 - "${results[@]}" <<'PY'
+import re, sys
+for row in sys.argv[1:]:
+    c, h, t = row.split("|")
+    num = lambda s, k: float(re.search(k + r" ([0-9.]+)", s).group(1))
+    hr, tr = float(re.search(r"([0-9.]+) requests/s", h).group(1)), float(re.search(r"([0-9.]+) requests/s", t).group(1))
+    print(f"{c:>2} connections: dstunnel/HAProxy requests/s = {tr / hr:.2f}; "
+          f"tunnel call p50 / HAProxy request p50 = {num(t, 'call p50') / num(h, 'p50'):.2f}; "
+          f"request p99 ratio = {num(t, 'p99') / num(h, 'p99'):.2f}")
+PY

@@ -1,0 +1,120 @@
+package io.dstunnel.session;
+
+import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.Framing;
+import io.dstunnel.framing.FramingException;
+import io.vertx.core.buffer.Buffer;
+import java.util.function.Consumer;
+
+/**
+ * The answer side of a session: finds where answers end in the backend's bytes ("dbx"), holds an
+ * answer until it is whole (up to the held-answer limit, past which it streams), counts what the
+ * client has been given, and after a failover drops the standby's first answers (or bytes, "raw")
+ * that the client already has. Accepted bytes go to the session's sink.
+ */
+final class AnswerStream {
+
+  private final Framing framing;
+  private final int heldLimit;
+  private final Consumer<Buffer> sink;
+  private final DbxFramer framer = new DbxFramer();
+  private boolean primed;
+  private Buffer partial = Buffer.buffer();
+  private boolean streaming;
+  private long answersAccepted;
+  private long bytesAccepted;
+  private long dropAnswers;
+  private long dropBytes;
+
+  AnswerStream(Framing framing, int heldLimit, Consumer<Buffer> sink) {
+    this.framing = framing;
+    this.heldLimit = heldLimit;
+    this.sink = sink;
+  }
+
+  /** A new backend connection: its stream starts afresh, and what the client already has is dropped. */
+  void restart() {
+    primed = false;
+    partial = Buffer.buffer();
+    dropAnswers = answersAccepted;
+    dropBytes = bytesAccepted;
+  }
+
+  /**
+   * Takes the next bytes of the backend's stream.
+   *
+   * @param preamble whether the stream begins with a filter answer (the client sent the query)
+   * @throws FramingException when the stream is not DBX
+   */
+  void feed(Buffer chunk, boolean preamble) {
+    if (framing == Framing.RAW) {
+      int skip = (int) Math.min(dropBytes, chunk.length());
+      dropBytes -= skip;
+      if (skip < chunk.length()) {
+        Buffer rest = skip == 0 ? chunk : chunk.slice(skip, chunk.length());
+        bytesAccepted += rest.length();
+        sink.accept(rest);
+      }
+      return;
+    }
+    if (!primed) {
+      framer.reset(preamble);
+      primed = true;
+    }
+    int[] start = {0};
+    framer.feed(chunk, end -> {
+      Buffer piece = chunk.slice(start[0], end);
+      start[0] = end;
+      if (dropAnswers > 0) {
+        dropAnswers--;
+        partial = Buffer.buffer();
+        return;
+      }
+      if (partial.length() > 0) {
+        partial.appendBuffer(piece);
+        piece = partial;
+        partial = Buffer.buffer();
+      }
+      answersAccepted++;
+      streaming = false;
+      sink.accept(piece);
+    });
+    if (start[0] < chunk.length() && dropAnswers == 0) {
+      Buffer tail = chunk.slice(start[0], chunk.length());
+      if (streaming) {
+        sink.accept(tail);
+      } else {
+        partial.appendBuffer(tail);
+        if (partial.length() > heldLimit) {
+          // Too large to hold whole: stream it; a failure before its end now ends the session.
+          streaming = true;
+          sink.accept(partial);
+          partial = Buffer.buffer();
+        }
+      }
+    }
+  }
+
+  /** Part of an answer has been handed out: no standby can finish it. */
+  boolean streaming() {
+    return streaming;
+  }
+
+  /** Bytes of an unfinished answer held back. */
+  int held() {
+    return partial.length();
+  }
+
+  long answersAccepted() {
+    return answersAccepted;
+  }
+
+  /** What a standby must skip: answers ("dbx") or bytes ("raw") the client already has. */
+  long alreadyGiven() {
+    return framing == Framing.DBX ? answersAccepted : bytesAccepted;
+  }
+
+  void clear() {
+    partial = Buffer.buffer();
+  }
+}

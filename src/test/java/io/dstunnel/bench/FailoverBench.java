@@ -1,0 +1,137 @@
+package io.dstunnel.bench;
+
+import io.dstunnel.Dstunnel;
+import io.dstunnel.demo.DemoServerVerticle;
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Proxies;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Not a test: failover time, from the primary's death to the next answer, over many sessions that
+ * each have a request in flight. (1) The primary resets every connection; (2) the primary hangs and
+ * the proxy's answer timeout fires (measured from the request).
+ *
+ * <pre>mvn -B -q package -DskipTests && mvn -B -q test-compile && java -cp "target/test-classes:target/dstunnel.jar" \
+ *   io.dstunnel.bench.FailoverBench [sessions=200] [answerTimeoutMs=300]</pre>
+ */
+public final class FailoverBench {
+
+  /** Relays to a demo server; can stop passing answers on, and reset every connection. */
+  private static final class Primary {
+    private final Set<NetSocket> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean holding;
+    private NetServer server;
+
+    Primary(Vertx vertx, int demoPort) {
+      server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setSoLinger(0));
+      server.connectHandler(client -> {
+        clients.add(client);
+        client.pause();
+        vertx.createNetClient().connect(demoPort, "127.0.0.1").onSuccess(up -> {
+          client.handler(up::write);
+          up.handler(answer -> {
+            if (!holding) {
+              client.write(answer);
+            }
+          });
+          client.closeHandler(v -> up.close());
+          client.resume();
+        });
+      });
+      server.listen().await();
+    }
+
+    int port() {
+      return server.actualPort();
+    }
+
+    void hold() {
+      holding = true;
+    }
+
+    void reset() {
+      clients.forEach(NetSocket::close); // SO_LINGER 0: a reset
+    }
+  }
+
+  private FailoverBench() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int sessions = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    long answerTimeout = args.length > 1 ? Long.parseLong(args[1]) : 300;
+    Vertx vertx = Vertx.vertx();
+    DemoServerVerticle a = new DemoServerVerticle("127.0.0.1", 0, "A");
+    DemoServerVerticle b = new DemoServerVerticle("127.0.0.1", 0, "B");
+    vertx.deployVerticle(a).await();
+    vertx.deployVerticle(b).await();
+    for (int round = 1; round <= 2; round++) {
+      System.out.printf("round %d, %d sessions: reset: %s%n", round, sessions, run(vertx, a, b, sessions, 0, false));
+      System.out.printf("round %d, %d sessions: hang (answerTimeoutMs %d): %s%n", round, sessions, answerTimeout,
+          run(vertx, a, b, sessions, answerTimeout, true));
+    }
+    vertx.close().await();
+  }
+
+  private static String run(Vertx vertx, DemoServerVerticle a, DemoServerVerticle b, int sessions, long answerTimeout,
+                            boolean hang) throws Exception {
+    Primary primary = new Primary(vertx, a.actualPort());
+    Dstunnel proxy = Proxies.config().noAuth().backend("primary", primary.port(), 0).backend("standby", b.actualPort(), 1)
+        .set("pool", "answerTimeoutMs", answerTimeout).set("health", "intervalMs", 3_600_000).start(vertx);
+    List<TunnelClient> clients = new ArrayList<>();
+    List<Future<Void>> ready = new ArrayList<>();
+    for (int i = 0; i < sessions; i++) {
+      TunnelClient c = new TunnelClient(vertx, "127.0.0.1", proxy.port(), null, null, 32768);
+      clients.add(c);
+      ready.add(c.handshake().compose(v -> c.prepare("EchoString")).mapEmpty());
+    }
+    Future.all(ready).await();
+    primary.hold();
+    long[] answered = new long[sessions];
+    long[] written = new long[sessions];
+    List<Future<Void>> answers = new ArrayList<>();
+    for (int i = 0; i < sessions; i++) {
+      int k = i;
+      TunnelClient c = clients.get(i);
+      Buffer call = new JsonObject().put("method", "execute")
+          .put("params", new JsonArray().add(1).add(new JsonArray().add("in flight " + i))).toBuffer();
+      written[k] = System.nanoTime();
+      answers.add(c.write(call).compose(v -> c.readMessage()).map(m -> {
+        answered[k] = System.nanoTime();
+        if (!new JsonObject(m).getJsonArray("result").getString(0).equals("in flight " + k + " (Server B)")) {
+          throw new IllegalStateException("wrong answer " + m);
+        }
+        return null;
+      }));
+    }
+    long dead;
+    if (hang) {
+      dead = -1;
+    } else {
+      Thread.sleep(300);
+      dead = System.nanoTime();
+      primary.reset();
+    }
+    Future.all(answers).await();
+    double[] ms = new double[sessions];
+    for (int i = 0; i < sessions; i++) {
+      ms[i] = (answered[i] - (hang ? written[i] : dead)) / 1e6;
+    }
+    Arrays.sort(ms);
+    proxy.stop().await();
+    return String.format("failover time p50 %.1f ms, p99 %.1f ms, max %.1f ms", ms[sessions / 2],
+        ms[Math.min(sessions - 1, (int) Math.ceil(sessions * 0.99) - 1)], ms[sessions - 1]);
+  }
+}
