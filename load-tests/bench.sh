@@ -4,6 +4,8 @@
 # generator (bench/Bench.java) at 64 connections and at 1. A tunnel call is a PUT and a GET with a
 # backend round trip: both requests count.
 #   load-tests/bench.sh [seconds per run, default 15]
+# Then (P5) dstunnel alone at 64 connections with 1, then 2, ... HTTP and session verticle
+# instances, up to the cores available.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-15}
@@ -23,13 +25,19 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev
 demo=$(free_port); proxy=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); admin=$(free_port)
 java -jar "$jar" server -port "$demo" > "$work/demo.log" 2>&1 & pids+=($!)
 wait_for "$work/demo.log" "server listening on"
-cat > "$work/dstunnel.json" <<JSON
-{ "http": { "host": "127.0.0.1", "port": $proxy }, "admin": { "port": $admin },
+start_proxy() { # instances
+  cat > "$work/dstunnel.json" <<JSON
+{ "http": { "host": "127.0.0.1", "port": $proxy, "instances": $1 }, "admin": { "port": $admin },
+  "session": { "instances": $1 },
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
 JSON
-java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 & pids+=($!)
-wait_for "$work/proxy.log" "dstunnel listening on"
+  : > "$work/proxy.log"
+  java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
+  proxy_pid=$!; pids+=($proxy_pid)
+  wait_for "$work/proxy.log" "dstunnel listening on"
+}
+start_proxy "$(nproc)"
 
 # nginx: one worker, a fixed body the size of a tunnel answer.
 mkdir -p "$work/nginx"
@@ -78,3 +86,10 @@ for row in sys.argv[1:]:
           f"tunnel call p50 / HAProxy request p50 = {num(t, 'call p50') / num(h, 'p50'):.2f}; "
           f"request p99 ratio = {num(t, 'p99') / num(h, 'p99'):.2f}")
 PY
+
+echo "P5: dstunnel at 64 connections by verticle instances (cores: $(nproc))"
+for i in $(seq 1 "$(nproc)"); do
+  kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+  start_proxy "$i"
+  echo "instances $i: $(bench tunnel "$proxy" 64 "$seconds")"
+done

@@ -45,5 +45,5 @@ before=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
 jcmd "$proxy_pid" GC.run > /dev/null
 sleep 2
 heap=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
-open=$(metric "$admin" 'dstunnel_sessions_open')
+open=$(metric "$admin" 'dstunnel_sessions_open ')
 python3 -c "print('sessions open: %d; heap before GC %.1f MiB, after GC %.1f MiB (-Xmx256m), %.1f KiB per session' % ($open, $before/1048576, $heap/1048576, $heap/1024/max($open,1)))"

@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.auth.hashing.HashingStrategy;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -16,8 +15,9 @@ import java.util.Map;
 /**
  * HTTP Basic authentication against the configured users. Plain passwords are compared in
  * constant time; hashed ones ({@code passwordHash}, PHC strings verified by vertx-auth-common)
- * are verified on a worker thread, since a slow hash would block the event loop, and a
- * successful verification is remembered by the SHA-256 of the header. One instance per
+ * are verified on a worker thread, since a slow hash would block the event loop. A header that
+ * passed is remembered (a bounded LRU, in memory only, like the config's own passwords), so the
+ * next request with it costs one map lookup. One instance per
  * verticle instance: not thread-safe, never shared between event loops.
  */
 public final class Authenticator {
@@ -52,6 +52,11 @@ public final class Authenticator {
     if (header == null || header.length() < 6 || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
       return Future.succeededFuture(null);
     }
+    // Clients send the same header with every request: a header verified before is known by its value.
+    String known = verified.get(header);
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
     String decoded;
     try {
       decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
@@ -71,30 +76,19 @@ public final class Authenticator {
     if (user.password() != null) {
       boolean ok = MessageDigest.isEqual(user.password().getBytes(StandardCharsets.UTF_8),
           password.getBytes(StandardCharsets.UTF_8));
+      if (ok) {
+        verified.put(header, name);
+      }
       return Future.succeededFuture(ok ? name : null);
-    }
-    String key = sha256(header);
-    String cached = verified.get(key);
-    if (cached != null) {
-      return Future.succeededFuture(cached);
     }
     return vertx.executeBlocking(() -> hashing.verify(user.passwordHash(), password), false)
         .map(ok -> {
           if (ok) {
-            verified.put(key, name);
+            verified.put(header, name);
             return name;
           }
           return (String) null;
         })
         .otherwise((String) null);
-  }
-
-  private static String sha256(String s) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return Base64.getEncoder().encodeToString(d);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

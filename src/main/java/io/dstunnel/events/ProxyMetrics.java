@@ -27,6 +27,7 @@ public final class ProxyMetrics {
   private final Timer replayDuration;
   private final Timer readWait;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter[]> requests = new ConcurrentHashMap<>();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -88,7 +89,15 @@ public final class ProxyMetrics {
   }
 
   public void request(String kind, int status) {
-    counter("dstunnel.tunnel.requests", "kind", kind, "status", Integer.toString(status)).increment();
+    // Hot path: one map lookup by kind, then an array slot by status; no string built per request.
+    Counter[] byStatus = requests.computeIfAbsent(kind, k -> new Counter[600]);
+    int s = status >= 100 && status < 600 ? status : 599;
+    Counter c = byStatus[s];
+    if (c == null) {
+      c = counter("dstunnel.tunnel.requests", "kind", kind, "status", Integer.toString(s));
+      byStatus[s] = c;
+    }
+    c.increment();
   }
 
   public void bytesIn(int n) {

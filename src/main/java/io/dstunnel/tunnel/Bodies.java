@@ -13,10 +13,10 @@ final class Bodies {
   }
 
   /**
-   * The whole body, at most {@code limit} bytes, arrived within {@code timeoutMs} (0: no limit) of
-   * the headers: a client trickling its body in gets 408.
+   * The whole body, at most {@code limit} bytes, arrived within the timeout of {@code timeouts} (if
+   * any) from the headers: a client trickling its body in gets 408.
    */
-  static Future<Buffer> collect(HttpServerRequest req, int limit, long timeoutMs) {
+  static Future<Buffer> collect(HttpServerRequest req, int limit, Deadlines timeouts) {
     String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (declared != null) {
       long n;
@@ -43,14 +43,12 @@ final class Bodies {
     // A body cut short (connection closed, malformed chunks): the client's fault, answered 400 if still possible.
     req.exceptionHandler(err -> promise.tryFail(TunnelFailure.badRequest("Malformed or incomplete request body")));
     req.endHandler(v -> promise.tryComplete(body));
-    if (timeoutMs > 0) {
-      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
-      long timer = vertx.setTimer(timeoutMs, t -> {
-        if (promise.tryFail(new TunnelFailure(408, "Request body not received within " + timeoutMs + " ms"))) {
+    if (!promise.future().isComplete()) {
+      timeouts.add(() -> {
+        if (promise.tryFail(new TunnelFailure(408, "Request body not received within " + timeouts.timeoutMs() + " ms"))) {
           req.pause();
         }
       });
-      promise.future().onComplete(ar -> vertx.cancelTimer(timer));
     }
     return promise.future();
   }

@@ -7,53 +7,58 @@ import java.util.Map;
 
 /**
  * Closes HTTP connections that stay idle, with no request under way, for longer than a timeout.
- * A held read is a request under way: a long poll is never cut. One instance per HTTP verticle
- * instance, used on its event loop only.
+ * A held read is a request under way: a long poll is never cut. Costs no timer per request: a
+ * connection going idle is queued on {@link Deadlines}, and checked again when its turn comes.
+ * One instance per HTTP verticle instance, used on its event loop only.
  */
 final class ConnectionIdle {
 
-  private final Vertx vertx;
-  private final long timeoutMs;
-  private final Map<HttpConnection, long[]> connections = new HashMap<>();
+  /** Requests under way, and when the connection last became idle. */
+  private static final class State {
+    int busy;
+    long idleSince;
+  }
+
+  private final long timeoutNanos;
+  private final Deadlines deadlines;
+  private final Map<HttpConnection, State> connections = new HashMap<>();
 
   ConnectionIdle(Vertx vertx, long timeoutMs) {
-    this.vertx = vertx;
-    this.timeoutMs = timeoutMs;
+    this.timeoutNanos = timeoutMs * 1_000_000;
+    this.deadlines = new Deadlines(vertx, timeoutMs);
   }
 
   /** A new connection: idle until its first request. */
   void opened(HttpConnection conn) {
-    if (timeoutMs <= 0) {
+    if (!deadlines.enabled()) {
       return;
     }
-    long[] state = {-1, 0}; // timer id, requests under way
+    State state = new State();
     connections.put(conn, state);
-    conn.closeHandler(v -> {
-      vertx.cancelTimer(state[0]);
-      connections.remove(conn);
-    });
-    arm(conn, state);
+    conn.closeHandler(v -> connections.remove(conn));
+    idle(conn, state);
   }
 
   void requestStarted(HttpConnection conn) {
-    long[] state = connections.get(conn);
+    State state = connections.get(conn);
     if (state != null) {
-      state[1]++;
-      vertx.cancelTimer(state[0]);
-      state[0] = -1;
+      state.busy++;
     }
   }
 
   void requestEnded(HttpConnection conn) {
-    long[] state = connections.get(conn);
-    if (state != null && --state[1] == 0) {
-      arm(conn, state);
+    State state = connections.get(conn);
+    if (state != null && --state.busy == 0) {
+      idle(conn, state);
     }
   }
 
-  private void arm(HttpConnection conn, long[] state) {
-    state[0] = vertx.setTimer(timeoutMs, t -> {
-      if (state[1] == 0) {
+  private void idle(HttpConnection conn, State state) {
+    state.idleSince = System.nanoTime();
+    long since = state.idleSince;
+    deadlines.add(() -> {
+      // Still idle since that moment? Otherwise a later deadline covers it.
+      if (state.busy == 0 && state.idleSince == since && connections.containsKey(conn)) {
         conn.close();
       }
     });

@@ -46,6 +46,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private final Authenticator auth;
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
+  private final Deadlines bodyTimeouts;
   private final DeliveryOptions shortCall = new DeliveryOptions().setSendTimeout(30_000);
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
@@ -56,6 +57,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
                        ProxyMetrics metrics, LoginThrottle throttle) {
     this.config = config;
     this.throttle = throttle;
+    this.bodyTimeouts = new Deadlines(io.vertx.core.Vertx.currentContext().owner(), config.requestTimeoutMs());
     this.metrics = metrics;
     this.bus = bus;
     this.auth = auth;
@@ -106,7 +108,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     MultiMap params = params(req);
     String dss = single(params, "dss");
     String c = single(params, "c");
-    return Bodies.collect(req, config.writeLimitBytes(), config.requestTimeoutMs()).compose(body -> {
+    return Bodies.collect(req, config.writeLimitBytes(), bodyTimeouts).compose(body -> {
       metrics.bytesIn(body.length());
       String closing = closeTarget(req, dss, c, body);
       if (closing != null) {

@@ -85,8 +85,13 @@ public final class ChaosSoak {
       config.backend(backends.get(i).name.toLowerCase(), backends.get(i).port(), i);
     }
     Dstunnel proxy = config.start(vertx);
-    long heapStart = heapAfterGc();
     long end = System.nanoTime() + seconds * 1_000_000_000L;
+    // Heap after GC, sampled ten times over the run; the first sample (10% in, all sessions
+    // warmed up) is the start: a flat series means nothing accumulates.
+    List<Long> heap = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long every = Math.max(1, seconds * 1000 / 10);
+    long sampler = vertx.setPeriodic(every, t -> vertx.executeBlocking(ChaosSoak::heapAfterGc, false)
+        .onSuccess(heap::add));
     List<Future<Void>> workers = new ArrayList<>();
     for (int s = 0; s < sessions; s++) {
       Promise<Void> done = Promise.promise();
@@ -98,7 +103,11 @@ public final class ChaosSoak {
     chaosContext.runOnContext(v -> chaos(backends, end));
     Future.join(workers).await();
     running = false;
+    vertx.cancelTimer(sampler);
     long heapEnd = heapAfterGc();
+    long heapStart = heap.isEmpty() ? heapEnd : heap.get(0);
+    System.out.println("heap after GC every " + every / 1000 + " s (MiB): "
+        + heap.stream().map(h -> String.format("%.1f", h / 1048576.0)).toList());
     long failovers = (long) proxy.metrics().failovers();
     long left = proxy.sessions().open();
     proxy.stop().await();
