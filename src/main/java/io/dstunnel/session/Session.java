@@ -14,7 +14,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -32,7 +31,7 @@ public final class Session {
   private final String id;
   private final String owner;
   private final SessionConfig config;
-  private final long answerTimeoutMs;
+  private final HangWatch hangs;
   private final Vertx vertx;
   private final BackendPool pool;
   private final BackendConnector connector;
@@ -41,33 +40,26 @@ public final class Session {
 
   private SessionState state = SessionState.OPENING;
   private final ReplayLog log;
-  private final AnswerQueue answers = new AnswerQueue();
-  private final ArrayDeque<PendingRead> reads = new ArrayDeque<>();
+  private final Readers readers;
+  private final ArrayDeque<Runnable> writersWaiting = new ArrayDeque<>();
 
   private final RequestCounter requests;
   private final AnswerStream stream;
 
   private Backend backend;
   private NetSocket socket;
-  private long bytesGiven;
   private boolean paused;
   private int failovers;
   private long lastActivity;
   private boolean migrating;
-  private long answerTimer = -1;
-  private long lastAnswerProgress;
-  private long lastWrite;
-  private long owedSince;
-
-  /** A read waiting for bytes; its slice timer answers "no data yet" so the HTTP side polls again. */
-  private record PendingRead(long readId, int max, Promise<TunnelReply> promise, long timer) { }
 
   public Session(String id, String owner, SessionConfig config, PoolConfig poolConfig, Vertx vertx,
                  BackendPool pool, BackendConnector connector, EventLog events, Runnable onEnd) {
     this.id = id;
     this.owner = owner;
     this.config = config;
-    this.answerTimeoutMs = poolConfig.answerTimeoutMs();
+    this.hangs = new HangWatch(vertx, poolConfig.answerTimeoutMs(),
+        () -> socket != null && state == SessionState.ACTIVE && owed(), this::hung);
     this.vertx = vertx;
     this.pool = pool;
     this.connector = connector;
@@ -76,6 +68,7 @@ public final class Session {
     this.log = new ReplayLog(config.replayLimitBytes());
     this.requests = new RequestCounter(config.framing());
     this.stream = new AnswerStream(config.framing(), config.heldAnswerLimitBytes(), this::accept);
+    this.readers = new Readers(vertx, this::afterTake);
     this.lastActivity = System.nanoTime();
   }
 
@@ -98,7 +91,7 @@ public final class Session {
 
   /** Whether a read is held, which keeps the session from expiring. */
   public boolean hasWaitingReads() {
-    return !reads.isEmpty();
+    return readers.waitingReads() > 0;
   }
 
   // ---- client requests -------------------------------------------------------------------
@@ -129,41 +122,60 @@ public final class Session {
         });
   }
 
-  /** Appends the client's bytes to the stream. */
-  public TunnelReply write(Buffer body) {
+  /**
+   * Appends the client's bytes to the stream. The answer waits while the backend socket's write
+   * queue is full: a client writing faster than its backend reads is slowed, not buffered for.
+   */
+  public Future<TunnelReply> write(Buffer body) {
     touch();
     if (state == SessionState.FAILED) {
-      return TunnelReply.error(502, "Session could not be failed over");
+      return Future.succeededFuture(TunnelReply.error(502, "Session could not be failed over"));
     }
     if (state == SessionState.CLOSED) {
-      return TunnelReply.error(404, "Session expired");
+      return Future.succeededFuture(TunnelReply.error(404, "Session expired"));
     }
     boolean wasOwed = owed();
     record(body);
-    if (!wasOwed) {
-      owedSince = System.nanoTime();
-    }
     events.write(id, body.length());
     if (state == SessionState.ACTIVE) {
       if (socket != null) {
-        lastWrite = System.nanoTime();
         socket.write(body);
         if (log.overCap()) {
           abandonLog();
         }
-        armAnswerTimer();
+        hangs.wrote(wasOwed);
       } else {
         failover("backend closed while the session was idle");
       }
     }
-    return TunnelReply.accepted(id, body.length());
+    TunnelReply accepted = TunnelReply.accepted(id, body.length());
+    NetSocket s = socket;
+    if (s == null || !s.writeQueueFull()) {
+      return Future.succeededFuture(accepted);
+    }
+    Promise<TunnelReply> drained = Promise.promise();
+    if (writersWaiting.isEmpty()) {
+      s.drainHandler(v -> releaseWriters());
+    }
+    writersWaiting.add(() -> drained.tryComplete(accepted));
+    return drained.future();
+  }
+
+  /**
+   * Answers the writes held back by a full socket: it drained, or it is gone (the bytes are in the
+   * log, and a failover replays them; or the session ended, which the client learns next).
+   */
+  private void releaseWriters() {
+    while (!writersWaiting.isEmpty()) {
+      writersWaiting.poll().run();
+    }
   }
 
   /** Hands out up to {@code max} answer bytes, now or when they arrive. */
   public Future<TunnelReply> read(int max, long readId, long sliceMs) {
     touch();
-    if (!answers.isEmpty()) {
-      return Future.succeededFuture(give(max));
+    if (readers.pending() > 0) {
+      return Future.succeededFuture(readers.take(max));
     }
     if (state == SessionState.FAILED) {
       return Future.succeededFuture(TunnelReply.error(502, "Session could not be failed over"));
@@ -171,26 +183,12 @@ public final class Session {
     if (state == SessionState.CLOSED) {
       return Future.succeededFuture(TunnelReply.error(404, "Session expired"));
     }
-    Promise<TunnelReply> promise = Promise.promise();
-    long timer = vertx.setTimer(sliceMs, t -> {
-      if (reads.removeIf(r -> r.promise == promise)) {
-        promise.tryComplete(TunnelReply.noDataYet());
-      }
-    });
-    reads.add(new PendingRead(readId, max, promise, timer));
-    return promise.future();
+    return readers.hold(max, readId, sliceMs);
   }
 
   /** Forgets a held read whose HTTP request is gone. */
   public void cancelRead(long readId) {
-    for (Iterator<PendingRead> it = reads.iterator(); it.hasNext(); ) {
-      PendingRead r = it.next();
-      if (r.readId == readId) {
-        it.remove();
-        vertx.cancelTimer(r.timer);
-        r.promise.tryComplete(TunnelReply.noDataYet());
-      }
-    }
+    readers.cancel(readId);
   }
 
   /**
@@ -198,13 +196,7 @@ public final class Session {
    * handed out after them; otherwise they are lost and the caller is told so.
    */
   public boolean unread(Buffer bytes, long offset) {
-    if (state == SessionState.CLOSED || offset + bytes.length() != bytesGiven) {
-      return false;
-    }
-    answers.pushBack(bytes);
-    bytesGiven -= bytes.length();
-    serveReads();
-    return true;
+    return state != SessionState.CLOSED && readers.unread(bytes, offset);
   }
 
   /** Closes the session at the client's request. */
@@ -240,43 +232,14 @@ public final class Session {
     if (log.overCap()) {
       abandonLog();
     }
-    lastWrite = System.nanoTime();
-    owedSince = lastWrite;
-    lastAnswerProgress = lastWrite - 1;
-    armAnswerTimer();
+    hangs.replayed();
   }
 
   // ---- hung backends and migration ---------------------------------------------------------
 
-  /**
-   * With an answer timeout, watches a session that is owed an answer: if no answer byte arrives
-   * for that long, the backend is taken for hung and the session fails over.
-   */
-  private void armAnswerTimer() {
-    armAnswerTimer(answerTimeoutMs);
-  }
-
-  private void armAnswerTimer(long delayMs) {
-    if (answerTimeoutMs <= 0 || answerTimer >= 0 || socket == null) {
-      return;
-    }
-    answerTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
-      answerTimer = -1;
-      checkAnswer();
-    });
-  }
-
-  /** Hung if owed an answer and no answer byte came for the timeout since the request. */
-  private void checkAnswer() {
-    if (socket == null || state != SessionState.ACTIVE || !owed()) {
-      return;
-    }
-    long waitedMs = (System.nanoTime() - Math.max(lastAnswerProgress, owedSince)) / 1_000_000;
-    if (waitedMs < answerTimeoutMs) {
-      armAnswerTimer(answerTimeoutMs - waitedMs);
-      return;
-    }
-    String reason = "no answer within " + answerTimeoutMs + " ms";
+  /** The backend took a request and never answered: it counts as failed, the session moves on. */
+  private void hung() {
+    String reason = "no answer within " + hangs.timeoutMs() + " ms";
     events.error(id, backend.name(), reason);
     pool.failure(backend, "hung: " + reason);
     detach();
@@ -289,7 +252,7 @@ public final class Session {
    */
   private boolean owed() {
     if (!requests.reliable()) {
-      return lastAnswerProgress - lastWrite < 0;
+      return hangs.silentSinceLastWrite();
     }
     return requests.written() > stream.answersAccepted();
   }
@@ -331,8 +294,8 @@ public final class Session {
     return new io.vertx.core.json.JsonObject().put("id", id).put("user", owner).put("state", state.name())
         .put("backend", backend == null ? null : backend.name()).put("connected", socket != null)
         .put("failovers", failovers).put("replayable", log.replayable()).put("replayBytes", log.bytes())
-        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", reads.size())
-        .put("pendingBytes", answers.size() + stream.held())
+        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", readers.waitingReads())
+        .put("pendingBytes", readers.pending() + stream.held())
         .put("owed", owesTheClient());
   }
 
@@ -341,7 +304,7 @@ public final class Session {
     if (state == SessionState.FAILED || state == SessionState.CLOSED) {
       return false;
     }
-    return !answers.isEmpty() || stream.held() > 0 || state == SessionState.FAILING_OVER
+    return readers.pending() > 0 || stream.held() > 0 || state == SessionState.FAILING_OVER
         || (socket != null || state == SessionState.OPENING) && owed();
   }
 
@@ -351,20 +314,18 @@ public final class Session {
   }
 
   private void detach() {
-    if (answerTimer >= 0) {
-      vertx.cancelTimer(answerTimer);
-      answerTimer = -1;
-    }
+    hangs.cancel();
     if (socket != null) {
       NetSocket s = socket;
       socket = null;
       backend.detached();
       s.close();
     }
+    releaseWriters();
   }
 
   private void onAnswerBytes(Buffer chunk) {
-    lastAnswerProgress = System.nanoTime();
+    hangs.progress();
     try {
       stream.feed(chunk, requests.startsWithFilterQuery());
     } catch (FramingException e) {
@@ -374,9 +335,8 @@ public final class Session {
   }
 
   private void accept(Buffer bytes) {
-    answers.add(bytes);
-    serveReads();
-    if (!paused && socket != null && answers.size() > config.pendingReadLimitBytes()) {
+    readers.add(bytes);
+    if (!paused && socket != null && readers.pending() > config.pendingReadLimitBytes()) {
       paused = true;
       socket.pause();
     }
@@ -459,23 +419,12 @@ public final class Session {
     log.abandon();
   }
 
-  private TunnelReply give(int max) {
-    Buffer out = answers.take(max);
-    long offset = bytesGiven;
-    bytesGiven += out.length();
-    events.read(id, out.length());
-    if (paused && socket != null && answers.size() <= config.pendingReadLimitBytes() / 2) {
+  /** A client read {@code bytes}: a backend paused for it resumes once half its backlog is gone. */
+  private void afterTake(int bytes) {
+    events.read(id, bytes);
+    if (paused && socket != null && readers.pending() <= config.pendingReadLimitBytes() / 2) {
       paused = false;
       socket.resume();
-    }
-    return TunnelReply.data(out, offset);
-  }
-
-  private void serveReads() {
-    while (!answers.isEmpty() && !reads.isEmpty()) {
-      PendingRead r = reads.poll();
-      vertx.cancelTimer(r.timer);
-      r.promise.tryComplete(give(r.max));
     }
   }
 
@@ -489,15 +438,7 @@ public final class Session {
     log.clear();
     state = state.to(SessionState.FAILED);
     touch();
-    failReads(502, message);
-  }
-
-  private void failReads(int status, String message) {
-    while (!reads.isEmpty()) {
-      PendingRead r = reads.poll();
-      vertx.cancelTimer(r.timer);
-      r.promise.tryComplete(TunnelReply.error(status, message));
-    }
+    readers.failAll(502, message);
   }
 
   private void end(SessionState closed, String reason) {
@@ -508,9 +449,9 @@ public final class Session {
     state = state.to(closed);
     detach();
     log.clear();
-    answers.clear();
+    readers.clear();
     stream.clear();
-    failReads(404, "Session expired");
+    readers.failAll(404, "Session expired");
     if (wasOpen) {
       events.close(id, reason);
     }

@@ -131,7 +131,7 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     switch (cmd.kind()) {
-      case WRITE -> msg.reply(session.write(cmd.body()));
+      case WRITE -> session.write(cmd.body()).onSuccess(msg::reply);
       case READ -> session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS))).onSuccess(msg::reply);
       case CLOSE -> msg.reply(session.close());
       case CANCEL_READ -> session.cancelRead(cmd.readId());

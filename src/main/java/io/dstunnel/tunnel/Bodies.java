@@ -13,10 +13,10 @@ final class Bodies {
   }
 
   /**
-   * The whole body, at most {@code limit} bytes, arrived within the timeout of {@code timeouts} (if
-   * any) from the headers: a client trickling its body in gets 408.
+   * The whole body, at most {@code limit} bytes, arrived within the request timeout that
+   * {@code watch} keeps: a client trickling its body in gets 408.
    */
-  static Future<Buffer> collect(HttpServerRequest req, int limit, Deadlines timeouts) {
+  static Future<Buffer> collect(HttpServerRequest req, int limit, ConnectionWatch watch) {
     String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (declared != null) {
       long n;
@@ -43,14 +43,14 @@ final class Bodies {
     // A body cut short (connection closed, malformed chunks): the client's fault, answered 400 if still possible.
     req.exceptionHandler(err -> promise.tryFail(TunnelFailure.badRequest("Malformed or incomplete request body")));
     req.endHandler(v -> promise.tryComplete(body));
-    if (!promise.future().isComplete()) {
-      timeouts.add(() -> {
-        if (promise.tryFail(new TunnelFailure(408, "Request body not received within " + timeouts.timeoutMs() + " ms"))) {
-          req.pause();
-        }
-      });
-    }
-    return promise.future();
+    io.vertx.core.http.HttpConnection conn = req.connection();
+    watch.bodyStarted(conn, () -> {
+      if (promise.tryFail(new TunnelFailure(408, "Request body not received within " + watch.requestTimeoutMs()
+          + " ms"))) {
+        req.pause();
+      }
+    });
+    return promise.future().onComplete(ar -> watch.bodyEnded(conn));
   }
 
   private static TunnelFailure tooLarge(int limit) {

@@ -46,7 +46,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private final Authenticator auth;
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
-  private final Deadlines bodyTimeouts;
+  private final ConnectionWatch watch;
   private final DeliveryOptions shortCall = new DeliveryOptions().setSendTimeout(30_000);
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
@@ -54,10 +54,10 @@ public final class TunnelHandler implements Handler<RoutingContext> {
   private static final AtomicLong READ_IDS = new AtomicLong();
 
   public TunnelHandler(HttpConfig config, EventBus bus, Authenticator auth, long openTimeoutMs,
-                       ProxyMetrics metrics, LoginThrottle throttle) {
+                       ProxyMetrics metrics, LoginThrottle throttle, ConnectionWatch watch) {
     this.config = config;
     this.throttle = throttle;
-    this.bodyTimeouts = new Deadlines(io.vertx.core.Vertx.currentContext().owner(), config.requestTimeoutMs());
+    this.watch = watch;
     this.metrics = metrics;
     this.bus = bus;
     this.auth = auth;
@@ -108,7 +108,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     MultiMap params = params(req);
     String dss = single(params, "dss");
     String c = single(params, "c");
-    return Bodies.collect(req, config.writeLimitBytes(), bodyTimeouts).compose(body -> {
+    return Bodies.collect(req, config.writeLimitBytes(), watch).compose(body -> {
       metrics.bytesIn(body.length());
       String closing = closeTarget(req, dss, c, body);
       if (closing != null) {

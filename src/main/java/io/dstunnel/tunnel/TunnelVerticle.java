@@ -39,9 +39,9 @@ public final class TunnelVerticle extends VerticleBase {
   public Future<?> start() {
     Authenticator auth = new Authenticator(vertx, config.auth());
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
+    ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
     TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout, metrics,
-        throttle);
-    ConnectionIdle idle = new ConnectionIdle(vertx, config.http().idleTimeoutMs());
+        throttle, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       io.vertx.core.http.HttpConnection conn = ctx.request().connection();

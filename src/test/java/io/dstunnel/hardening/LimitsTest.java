@@ -179,4 +179,26 @@ class LimitsTest {
       assertThat(answer.getByte(answer.length() - 4 - n + i)).isEqualTo((byte) (i % 251));
     }
   }
+
+  @Test
+  void backendThatDoesNotReadSlowsTheClientsWritesInsteadOfBuffering(Vertx vertx) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    var deaf = io.dstunnel.support.MisbehavingBackend.start(vertx,
+        io.dstunnel.support.MisbehavingBackend.Mode.NO_READ, a.port(), 0);
+    Dstunnel proxy = Proxies.config().backend("deaf", deaf.port(), 0).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    String sid = open(http);
+    Buffer mib = Buffer.buffer(new byte[1 << 20]);
+    int accepted = 0;
+    for (int i = 0; i < 64; i++) {
+      var write = http.sendAsync(HttpMethod.PUT, T + "?dss=" + sid, mib);
+      try {
+        write.await(2, TimeUnit.SECONDS);
+        accepted++;
+      } catch (java.util.concurrent.TimeoutException held) {
+        break; // the proxy holds the answer until the backend drains: backpressure
+      }
+    }
+    assertThat(accepted).as("MiB accepted before the proxy pushed back").isLessThan(64);
+  }
 }

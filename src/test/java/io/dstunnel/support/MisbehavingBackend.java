@@ -26,7 +26,9 @@ public final class MisbehavingBackend {
     /** Reads everything and never answers. */
     HANG,
     /** Relays answers until {@code limit} answer bytes have passed, then swallows the rest. */
-    HANG_AFTER_BYTES
+    HANG_AFTER_BYTES,
+    /** Accepts and never reads a byte: what is written to it piles up in the sender. */
+    NO_READ
   }
 
   private final Vertx vertx;
@@ -64,6 +66,7 @@ public final class MisbehavingBackend {
     switch (mode) {
       case CLOSE_ON_ACCEPT -> client.close();
       case HANG -> client.handler(b -> { });
+      case NO_READ -> client.pause();
       default -> relay(client);
     }
   }
