@@ -3,6 +3,7 @@ package io.dstunnel.soak;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -25,6 +26,7 @@ final class ChaosBackend {
   private NetServer relay;
   private State state = State.DOWN;
   private final Set<NetSocket> sockets = new HashSet<>();
+  private NetClient upstreams;
 
   ChaosBackend(Vertx vertx, String name) {
     this.vertx = vertx;
@@ -32,6 +34,7 @@ final class ChaosBackend {
   }
 
   Future<Void> init() {
+    upstreams = vertx.createNetClient();
     DemoServerVerticle demo = new DemoServerVerticle("127.0.0.1", 0, name);
     return vertx.deployVerticle(demo).compose(id -> {
       demoPort = demo.actualPort();
@@ -86,7 +89,7 @@ final class ChaosBackend {
     client.exceptionHandler(err -> client.close());
     client.closeHandler(v -> sockets.remove(client));
     client.pause();
-    vertx.createNetClient().connect(demoPort, "127.0.0.1").onComplete(ar -> {
+    upstreams.connect(demoPort, "127.0.0.1").onComplete(ar -> {
       if (ar.failed()) {
         client.close();
         return;

@@ -36,6 +36,7 @@ public final class MisbehavingBackend {
   private final int targetPort;
   private final long limit;
   private NetServer server;
+  private io.vertx.core.net.NetClient upstreams;
 
   private MisbehavingBackend(Vertx vertx, Mode mode, int targetPort, long limit) {
     this.vertx = vertx;
@@ -46,6 +47,7 @@ public final class MisbehavingBackend {
 
   public static MisbehavingBackend start(Vertx vertx, Mode mode, int targetPort, long limit) {
     MisbehavingBackend b = new MisbehavingBackend(vertx, mode, targetPort, limit);
+    b.upstreams = vertx.createNetClient();
     // SO_LINGER 0: close() sends a reset instead of a FIN.
     b.server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0)
         .setSoLinger(mode == Mode.RESET_AFTER_BYTES ? 0 : -1));
@@ -73,7 +75,7 @@ public final class MisbehavingBackend {
 
   private void relay(NetSocket client) {
     client.pause();
-    vertx.createNetClient().connect(targetPort, "127.0.0.1").onSuccess(upstream -> {
+    upstreams.connect(targetPort, "127.0.0.1").onSuccess(upstream -> {
       client.handler(upstream::write);
       client.closeHandler(v -> upstream.close());
       upstream.closeHandler(v -> client.close());
