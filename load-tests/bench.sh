@@ -14,13 +14,7 @@ if ! command -v haproxy >/dev/null || ! command -v nginx >/dev/null; then
 fi
 (cd "$here/.." && mvn -B -q package -DskipTests)
 jar=$here/../target/dstunnel.jar
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
+source "$here/lib.sh"
 
 demo=$(free_port); proxy=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); admin=$(free_port)
 java -jar "$jar" server -port "$demo" > "$work/demo.log" 2>&1 & pids+=($!)

@@ -13,16 +13,8 @@ seconds=${2:-60}
 users=${3:-64}
 (cd .. && mvn -B -q package -DskipTests)
 jar=$here/../target/dstunnel.jar
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source "$here/lib.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # file needle
-  for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "no '$2' in $1:"; cat "$1"; exit 1
-}
 
 primary=$(free_port); standby=$(free_port); proxy=$(free_port); admin=$(free_port)
 java -jar "$jar" server -port "$primary" -name primary > "$work/primary.log" 2>&1 & pids+=($!); primary_pid=$!

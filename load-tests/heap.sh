@@ -9,12 +9,7 @@ n=${1:-10000}
 (cd "$here/.." && mvn -B -q package -DskipTests && mvn -B -q test-compile)
 root=$here/..
 jar=$root/target/dstunnel.jar
-work=$(mktemp -d)
-pids=()
-cleanup() { exec 7>&- 2>/dev/null || true; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 1 ${3:-600}); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done; cat "$1"; exit 1; }
+source "$here/lib.sh"
 metric() { python3 - "$1" "$2" <<'PY'
 import sys, urllib.request, base64
 req = urllib.request.Request("http://127.0.0.1:%s/metrics" % sys.argv[1],
@@ -39,7 +34,7 @@ mkfifo "$work/hold"
 java -cp "$root/target/test-classes:$jar" io.dstunnel.bench.OpenSessions "$proxy" "$n" < "$work/hold" > "$work/open.log" 2>&1 &
 pids+=($!)
 exec 7>"$work/hold"
-wait_for "$work/open.log" "opened" 1500
+wait_for "$work/open.log" "opened" 300
 cat "$work/open.log" | grep opened
 before=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
 jcmd "$proxy_pid" GC.run > /dev/null

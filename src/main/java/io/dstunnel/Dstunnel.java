@@ -160,16 +160,18 @@ public final class Dstunnel {
    * read at start-up only; their changes are reported and wait for a restart.
    */
   public void reload(ProxyConfig next) {
-    java.util.Map<String, Object[]> startOnly = java.util.Map.of("http", new Object[] {config.http(), next.http()},
-        "auth", new Object[] {config.auth(), next.auth()}, "session", new Object[] {config.session(), next.session()},
-        "admin", new Object[] {config.admin(), next.admin()});
-    startOnly.forEach((section, pair) -> {
-      if (!pair[0].equals(pair[1])) {
-        LOG.warn("config section {} changed: it applies after a restart", section);
-      }
-    });
+    warnIfChanged("http", config.http(), next.http());
+    warnIfChanged("auth", config.auth(), next.auth());
+    warnIfChanged("session", config.session(), next.session());
+    warnIfChanged("admin", config.admin(), next.admin());
     pool.update(next);
     gaugeBackends();
+  }
+
+  private static void warnIfChanged(String section, Object before, Object after) {
+    if (!before.equals(after)) {
+      LOG.warn("config section {} changed: it applies after a restart", section);
+    }
   }
 
   /**

@@ -123,11 +123,15 @@ public final class TunnelClient {
         + method + "\"]}")).map(b -> new JsonObject(b).getJsonArray("result").getInteger(0));
   }
 
+  /** The DBX message that executes the prepared method {@code handle} with {@code args}. */
+  public static Buffer executeRequest(int handle, Object... args) {
+    return new JsonObject().put("method", "execute")
+        .put("params", new JsonArray().add(handle).add(new JsonArray(java.util.List.of(args)))).toBuffer();
+  }
+
   /** Executes a prepared method; the first result value. */
   public Future<Object> execute(int handle, Object... args) {
-    JsonObject request = new JsonObject().put("method", "execute")
-        .put("params", new JsonArray().add(handle).add(new JsonArray(java.util.List.of(args))));
-    return call(request.toBuffer()).map(b -> {
+    return call(executeRequest(handle, args)).map(b -> {
       JsonObject answer = new JsonObject(b);
       if (answer.containsKey("error")) {
         throw new IllegalStateException("server error " + answer.encode());

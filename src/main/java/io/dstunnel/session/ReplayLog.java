@@ -33,8 +33,8 @@ final class ReplayLog {
     return replayable && bytes > cap;
   }
 
-  /** Drops the log: from now on the session cannot be replayed. */
-  void abandon() {
+  /** Drops the log (over its cap, or the session ended): from now on nothing can be replayed. */
+  void drop() {
     replayable = false;
     chunks.clear();
   }
@@ -49,10 +49,5 @@ final class ReplayLog {
 
   List<Buffer> chunks() {
     return chunks;
-  }
-
-  void clear() {
-    chunks.clear();
-    replayable = false;
   }
 }

@@ -416,7 +416,7 @@ public final class Session {
 
   private void abandonLog() {
     events.replayCapExceeded(id, log.bytes());
-    log.abandon();
+    log.drop();
   }
 
   /** A client read {@code bytes}: a backend paused for it resumes once half its backlog is gone. */
@@ -435,7 +435,7 @@ public final class Session {
   private void fail(String message) {
     events.error(id, backend == null ? null : backend.name(), message);
     detach();
-    log.clear();
+    log.drop();
     state = state.to(SessionState.FAILED);
     touch();
     readers.failAll(502, message);
@@ -448,7 +448,7 @@ public final class Session {
     boolean wasOpen = state != SessionState.OPENING;
     state = state.to(closed);
     detach();
-    log.clear();
+    log.drop();
     readers.clear();
     stream.clear();
     readers.failAll(404, "Session expired");
@@ -458,8 +458,4 @@ public final class Session {
     onEnd.run();
   }
 
-  /** For the tests and the admin view: which backend serves the session now (null if none). */
-  public String backendName() {
-    return socket == null ? null : backend.name();
-  }
 }

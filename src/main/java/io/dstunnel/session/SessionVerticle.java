@@ -96,11 +96,6 @@ public final class SessionVerticle extends VerticleBase {
     return Future.join(openConsumer.unregister(), client.close());
   }
 
-  /** Sessions owned by this instance (for tests and the admin view; call on its context). */
-  public int sessionCount() {
-    return sessions.size();
-  }
-
   private void open(Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     TunnelReply refused = counter.tryOpen(cmd.user());

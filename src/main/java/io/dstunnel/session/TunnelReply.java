@@ -26,8 +26,4 @@ public record TunnelReply(int status, String error, String sessionId, int count,
   public static TunnelReply error(int status, String message) {
     return new TunnelReply(status, message, null, 0, null, 0);
   }
-
-  public boolean ok() {
-    return status == 200;
-  }
 }

@@ -29,11 +29,6 @@ class AdminTest {
 
   private static final String ADMIN = basic("admin", "admin");
 
-  private static Proxies twoTier(Server a, Server b) {
-    return Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
-        .set("health", "intervalMs", 50).set("health", "fall", 1).set("health", "rise", 1);
-  }
-
   @Test
   void probesNeedNoCredentialsAndReadinessFollowsTheBackends(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
@@ -64,7 +59,7 @@ class AdminTest {
   void metricsShowSessionsFailoversRequestsAndBackends(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     Calls c = Calls.open(vertx, proxy);
     assertThat(c.server()).isEqualTo("A");
     a.kill();
@@ -90,7 +85,7 @@ class AdminTest {
   void backendsCanBeDrainedMigratedDisabledAndEnabled(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     RawHttp admin = new RawHttp(vertx, proxy.adminPort());
     Calls live = Calls.open(vertx, proxy);
     assertThat(live.server()).isEqualTo("A");
@@ -152,7 +147,7 @@ class AdminTest {
   void eventsKeepTheFailoverTimelineAndHealthHistory(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     Calls c = Calls.open(vertx, proxy);
     c.server();
     a.kill();

@@ -7,6 +7,7 @@ import io.dstunnel.Dstunnel;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Calls;
 import io.dstunnel.support.Proxies;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -23,14 +24,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BalancingTest {
 
-  private static String serverOf(Vertx vertx, Dstunnel proxy) {
-    TunnelClient c = Proxies.client(vertx, proxy);
-    c.handshake().await();
-    String answer = (String) c.execute(c.prepare("EchoString").await(), "x").await();
-    c.close().await();
-    return answer.substring(answer.indexOf("Server ") + 7, answer.length() - 1);
-  }
-
   @Test
   void equalPrioritiesShareNewSessionsAndStandbysGetNone(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
@@ -40,7 +33,7 @@ class BalancingTest {
         .backend("c", c.port(), 1).start(vertx);
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < 20; i++) {
-      seen.merge(serverOf(vertx, proxy), 1, Integer::sum);
+      seen.merge(Calls.newSessionServer(vertx, proxy), 1, Integer::sum);
     }
     assertThat(seen).containsOnlyKeys("A", "B");
     assertThat(seen.get("A")).isBetween(8, 12);
@@ -51,13 +44,13 @@ class BalancingTest {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
     Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1).start(vertx);
-    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+    assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("A");
     a.kill();
     await().atMost(Duration.ofSeconds(10)).until(() -> !proxy.pool().backends().get(0).isUp());
-    assertThat(serverOf(vertx, proxy)).isEqualTo("B");
+    assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("B");
     a.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.pool().backends().get(0).isUp());
-    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+    assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("A");
   }
 
   @Test
@@ -71,7 +64,7 @@ class BalancingTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.handshake().await());
     assertThat(proxy.pool().backends().get(0).isUp()).isFalse();
     a.start();
-    assertThat(serverOf(vertx, proxy)).isEqualTo("A");
+    assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("A");
     assertThat(proxy.pool().backends().get(0).isUp()).isTrue();
   }
 

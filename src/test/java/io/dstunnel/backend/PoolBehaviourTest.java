@@ -35,11 +35,6 @@ class PoolBehaviourTest {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  private static Proxies twoTier(Server a, Server b) {
-    return Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
-        .set("health", "intervalMs", 50).set("health", "rise", 2).set("health", "fall", 1);
-  }
-
   private static void awaitState(Dstunnel proxy, String name, BackendState state) {
     await().atMost(WAIT).until(() -> proxy.pool().byName(name).state() == state);
   }
@@ -48,7 +43,7 @@ class PoolBehaviourTest {
   void newSessionsFailbackLeavesExistingSessionsWhereTheyAre(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     Calls old = Calls.open(vertx, proxy);
     assertThat(old.server()).isEqualTo("A");
     a.kill();
@@ -63,7 +58,7 @@ class PoolBehaviourTest {
   void migrateIdleFailbackMovesIdleSessionsBackWithTheirState(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).set("pool", "failback", "migrate-idle").start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).set("pool", "failback", "migrate-idle").start(vertx);
     TunnelClient c = Proxies.client(vertx, proxy);
     c.handshake().await();
     int inc = c.prepare("Increment").await();
@@ -82,7 +77,7 @@ class PoolBehaviourTest {
   void noFailbackKeepsARecoveredBackendOutUntilEnabled(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).set("pool", "failback", "none").start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).set("pool", "failback", "none").start(vertx);
     a.kill();
     awaitState(proxy, "a", BackendState.DOWN);
     a.start();
@@ -112,7 +107,7 @@ class PoolBehaviourTest {
   void answerTimeoutLeavesSlowButLiveAnswersAlone(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).set("pool", "answerTimeoutMs", 2000).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).set("pool", "answerTimeoutMs", 2000).start(vertx);
     TunnelClient c = Proxies.client(vertx, proxy);
     c.handshake().await();
     int slow = c.prepare("SlowEcho").await();
@@ -123,7 +118,7 @@ class PoolBehaviourTest {
   void drainKeepsSessionsAndSendsNewOnesElsewhere(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     Calls live = Calls.open(vertx, proxy);
     assertThat(live.server()).isEqualTo("A");
     proxy.pool().mode("a", BackendMode.DRAIN);
@@ -136,7 +131,7 @@ class PoolBehaviourTest {
   void migrateMovesLiveSessionsByReplayWithoutAnError(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     TunnelClient c = Proxies.client(vertx, proxy);
     c.handshake().await();
     int inc = c.prepare("Increment").await();
@@ -154,7 +149,7 @@ class PoolBehaviourTest {
   void disabledBackendIsNotEvenALastResort(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Dstunnel proxy = twoTier(a, b).start(vertx);
+    Dstunnel proxy = Proxies.twoTier(a.port(), b.port()).start(vertx);
     proxy.pool().mode("a", BackendMode.DISABLE);
     b.kill();
     TunnelClient c = Proxies.client(vertx, proxy);
@@ -168,7 +163,7 @@ class PoolBehaviourTest {
   void fullBackendsOverflowToTheNextPriorityThen503(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
-    Proxies config = twoTier(a, b);
+    Proxies config = Proxies.twoTier(a.port(), b.port());
     config.json().getJsonArray("backends").getJsonObject(0).put("maxSessions", 2);
     config.json().getJsonArray("backends").getJsonObject(1).put("maxSessions", 1);
     Dstunnel proxy = config.start(vertx);
@@ -186,7 +181,7 @@ class PoolBehaviourTest {
     Server b = Backends.start(vertx, "B");
     Server c = Backends.start(vertx, "C");
     Path file = dir.resolve("dstunnel.json");
-    JsonObject json = twoTier(a, b).json();
+    JsonObject json = Proxies.twoTier(a.port(), b.port()).json();
     Files.writeString(file, json.encodePrettily());
     ConfigWatcher watcher = new ConfigWatcher(vertx, file, 100);
     Dstunnel proxy = Dstunnel.start(vertx, watcher.current().await()).await();

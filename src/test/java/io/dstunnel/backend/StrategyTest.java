@@ -80,22 +80,40 @@ class StrategyTest {
     assertThat(max - min).isLessThanOrEqualTo(40);
   }
 
+  /** Share of {@code back} over 1,000 choices when its slow-start ramp stands at {@code ramp}. */
+  private static double shareAtRamp(List<Backend> group, Backend back, double ramp) {
+    BalancingStrategy strategy = BalancingStrategy.of(ProxyConfig.PoolConfig.Strategy.ROUND_ROBIN);
+    int chosen = 0;
+    for (int i = 0; i < 1000; i++) {
+      if (strategy.order(group, b -> b == back ? ramp : 1.0).get(0) == back) {
+        chosen++;
+      }
+    }
+    return chosen / 1000.0;
+  }
+
   @Test
-  void slowStartRampsARecoveredBackendUp() throws Exception {
+  void slowStartRampsARecoveredBackendUp() {
     Proxies p = Proxies.config().set("pool", "slowStartMs", 2000).set("health", "fall", 1).set("health", "rise", 1)
         .backend("old", 1000, 0).backend("back", 1001, 0);
     BackendPool pool = new BackendPool(ProxyConfig.fromJson(p.json()), new EventLog());
     Backend back = pool.backends().get(1);
     pool.failure(back, "test");
     pool.success(back, "test");
-    double early = shares(pool, 1000, false).getOrDefault("back", 0.0);
-    Thread.sleep(1000);
-    double middle = shares(pool, 1000, false).getOrDefault("back", 0.0);
-    Thread.sleep(1200);
-    double late = shares(pool, 1000, false).getOrDefault("back", 0.0);
-    assertThat(early).isLessThan(0.1);
-    assertThat(middle).isBetween(0.15, 0.45);
-    assertThat(late).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.01));
+    long recovered = System.nanoTime();
+    long window = 2_000_000_000L;
+    // The ramp, read at chosen instants rather than slept to: 0 at recovery, half-way after 1 s, full after 2 s.
+    double early = back.ramp(recovered, window);
+    double middle = back.ramp(recovered + window / 2, window);
+    double late = back.ramp(recovered + window + 1, window);
+    assertThat(early).isLessThan(0.05);
+    assertThat(middle).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.05));
+    assertThat(late).isEqualTo(1.0);
+    // What those ramps give the recovered backend of new sessions, next to one that never left.
+    List<Backend> group = pool.backends();
+    assertThat(shareAtRamp(group, back, early)).isLessThan(0.1);
+    assertThat(shareAtRamp(group, back, middle)).isBetween(0.15, 0.45);
+    assertThat(shareAtRamp(group, back, late)).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.01));
   }
 
   @Test

@@ -9,8 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,7 +109,6 @@ public final class EchoBench {
         .compose(v -> send.apply(Buffer.buffer(
             "{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\"TServerMethods1.EchoString\"]}")));
     ready.await();
-    return i -> send.apply(Buffer.buffer(new JsonObject().put("method", "execute")
-        .put("params", new JsonArray().add(1).add(new JsonArray().add("call " + i))).encode()));
+    return i -> send.apply(TunnelClient.executeRequest(1, "call " + i));
   }
 }

@@ -7,7 +7,6 @@ import io.dstunnel.support.Proxies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
@@ -105,8 +104,7 @@ public final class FailoverBench {
     for (int i = 0; i < sessions; i++) {
       int k = i;
       TunnelClient c = clients.get(i);
-      Buffer call = new JsonObject().put("method", "execute")
-          .put("params", new JsonArray().add(1).add(new JsonArray().add("in flight " + i))).toBuffer();
+      Buffer call = TunnelClient.executeRequest(1, "in flight " + i);
       written[k] = System.nanoTime();
       answers.add(c.write(call).compose(v -> c.readMessage()).map(m -> {
         answered[k] = System.nanoTime();

@@ -12,8 +12,6 @@ import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.io.BufferedReader;
@@ -33,11 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DrainTest {
 
-  private static Buffer slowEcho(int handle, int ms, String s) {
-    return new JsonObject().put("method", "execute")
-        .put("params", new JsonArray().add(handle).add(new JsonArray().add(ms).add(s))).toBuffer();
-  }
-
   @Test
   void drainRefusesNewSessionsAndWaitsForTheAnswersOwed(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
@@ -45,7 +38,7 @@ class DrainTest {
     TunnelClient c = Proxies.client(vertx, proxy);
     c.handshake().await();
     int slow = c.prepare("SlowEcho").await();
-    c.write(slowEcho(slow, 800, "owed")).await();
+    c.write(TunnelClient.executeRequest(slow, 800, "owed")).await();
     Future<Void> drained = proxy.drain();
     RawHttp http = new RawHttp(vertx, proxy.port());
     Answer refused = http.put("/datasnap/tunnel?dss=0&c=5", TunnelClient.FILTER_QUERY, "Authorization",
@@ -88,7 +81,7 @@ class DrainTest {
       TunnelClient c = new TunnelClient(vertx, "127.0.0.1", port, "admin", "admin", 32768);
       c.handshake().await();
       int slow = c.prepare("SlowEcho").await();
-      c.write(slowEcho(slow, 1000, "last words")).await();
+      c.write(TunnelClient.executeRequest(slow, 1000, "last words")).await();
       proxy.destroy(); // SIGTERM
       assertThat(new JsonObject(c.readMessage().await()).getJsonArray("result").getString(0))
           .isEqualTo("last words (Server A)");

@@ -9,7 +9,6 @@ import io.dstunnel.auth.Passwords;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
-import io.dstunnel.support.Calls;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
@@ -18,7 +17,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SelfSignedCertificate;
@@ -166,8 +164,7 @@ class LimitsTest {
     c.handshake().await();
     int blob = c.prepare("Blob").await();
     int n = 8 << 20;
-    c.write(new JsonObject().put("method", "execute").put("params", new JsonArray().add(blob).add(new JsonArray().add(n)))
-        .toBuffer()).await();
+    c.write(TunnelClient.executeRequest(blob, n)).await();
     Thread.sleep(1000);
     RawHttp admin = new RawHttp(vertx, proxy.adminPort());
     long pending = admin.get("/admin/sessions", "Authorization", ADMIN).json().getJsonArray("sessions")

@@ -13,7 +13,6 @@ import io.dstunnel.support.MisbehavingBackend.Mode;
 import io.dstunnel.support.Proxies;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FailoverTest {
 
   private static Buffer execute(int handle, Object... args) {
-    return new JsonObject().put("method", "execute")
-        .put("params", new JsonArray().add(handle).add(new JsonArray(java.util.List.of(args)))).toBuffer();
+    return TunnelClient.executeRequest(handle, args);
   }
 
   private static Buffer blob(int n) {

@@ -24,6 +24,12 @@ public final class Proxies {
     return new Proxies();
   }
 
+  /** Preferred backend "a" (priority 0) and standby "b" (1), checked every 50 ms, down on one failure. */
+  public static Proxies twoTier(int a, int b) {
+    return config().backend("a", a, 0).backend("b", b, 1)
+        .set("health", "intervalMs", 50).set("health", "rise", 2).set("health", "fall", 1);
+  }
+
   public Proxies backend(String name, int port, int priority) {
     json.getJsonArray("backends").add(new JsonObject().put("name", name).put("host", "127.0.0.1")
         .put("port", port).put("priority", priority));
