@@ -118,6 +118,8 @@ final class DemoConnection {
         Buffer reply = result(new JsonArray().add(args.getString(1) + " (Server " + name + ")"));
         return vertx.timer(ms).map(reply);
       }
+      case "TServerMethods1.EchoJson":
+        return Future.succeededFuture(result(new JsonArray().add(args.getValue(0))));
       case "TServerMethods1.Blob":
         return Future.succeededFuture(blob(args.getInteger(0)));
       default:

@@ -102,6 +102,16 @@ class DemoServerTest {
   }
 
   @Test
+  void echoJsonAnswersValuesNamedDataAsJson(Vertx vertx) {
+    Conn c = new Conn(vertx, port);
+    c.json(vertx, prepare("EchoJson"));
+    for (String v : new String[] {"{\"data\":[1,\"ab\"]}", "{\"a\":1,\"data\":[2,1]}", "[{\"data\":[2,\"x\"]}]",
+        "{\"data\":[100,\"ab\"]}", "\"text\"", "42"}) {
+      assertThat(c.call(vertx, Buffer.buffer(execute(1, v))).toString()).isEqualTo("{\"result\":[" + v + "]}");
+    }
+  }
+
+  @Test
   void dataBlockExecuteAnswersCountAndSum(Vertx vertx) {
     Conn c = new Conn(vertx, port);
     byte[] payload = "}}\"{[ \\ ]]".getBytes();

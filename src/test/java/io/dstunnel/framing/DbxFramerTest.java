@@ -26,7 +26,7 @@ class DbxFramerTest {
         Buffer.buffer("{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\",\"x\":\"a}b{c\\\"}\"}]}"),
         Buffer.buffer("\r\n {\"method\":\"execute\",\"params\":[1,").appendBuffer(block(nasty)).appendString("]}"),
         Buffer.buffer("{\"method\":\"execute\",\"params\":[2,").appendBuffer(block(random)).appendString("]}"),
-        Buffer.buffer("{\"data\" : [ 4,").appendBytes(new byte[] {'}', '"', ']', '{'}).appendString("]}"),
+        Buffer.buffer("{\"data\" : [ 4,1]}"),
         Buffer.buffer("{\"data\":[1,2,3],\"s\":\"data\"}"),
         Buffer.buffer("{\"result\":[{\"data\":[0,]}]}"));
   }
@@ -119,5 +119,63 @@ class DbxFramerTest {
     DbxFramer framer = new DbxFramer();
     assertThatThrownBy(() -> framer.feed(Buffer.buffer("{\"a\":1}x"), end -> { }))
         .isInstanceOf(FramingException.class).hasMessageContaining("out of step");
+  }
+
+  /** The values the spec and the kit name: JSON with a "data" key is never taken for a block. */
+  private static final List<String> DATA_VALUES = List.of("{\"data\":[1,\"ab\"]}",
+      "{\"x\":{\"data\":[12,\"twelve bytes\"]}}", "{\"data\":\"[5,\"}", "{\"a\":1,\"data\":[2,1]}",
+      "{\"data\":[]}", "{\"data\":[0]}", "[{\"data\":[2,\"x\"]}]", "{\"data\":[100,\"ab\"]}",
+      "{\"data\": [3, 1]}");
+
+  @Test
+  void jsonValuesWithADataKeyEndWhereTheirJsonEnds() {
+    List<Buffer> messages = new ArrayList<>();
+    messages.add(Buffer.buffer(new byte[] {6, 0, 0, 0, 0}));
+    for (String v : DATA_VALUES) {
+      messages.add(Buffer.buffer("{\"result\":[" + v + "]}"));
+    }
+    Buffer stream = Buffer.buffer();
+    messages.forEach(stream::appendBuffer);
+    List<Integer> expected = ends(messages);
+    for (int cut = 0; cut <= stream.length(); cut++) {
+      assertThat(feedIn(new DbxFramer(), stream, cut)).as("split at %d", cut).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void aValueWithTooLargeACountEndsWithItsJsonEvenWhenFedByteByByte() {
+    Buffer answer = Buffer.buffer("{\"result\":[{\"data\":[100,\"ab\"]}]}");
+    int[] cuts = new int[answer.length() - 1];
+    for (int i = 0; i < cuts.length; i++) {
+      cuts[i] = i + 1;
+    }
+    DbxFramer framer = new DbxFramer();
+    framer.reset(false);
+    assertThat(feedIn(framer, answer, cuts)).containsExactly(answer.length());
+  }
+
+  @Test
+  void aBlockWhoseBytesCloseTheJsonIsStillABlockWhenItsCloseIsAtHand() {
+    // Four raw bytes "]}]}" would end the JSON reading; the block's own "]}" follows them.
+    Buffer answer = Buffer.buffer("{\"result\":[").appendBuffer(block("]}]}".getBytes(StandardCharsets.UTF_8)))
+        .appendString("]}");
+    DbxFramer framer = new DbxFramer();
+    framer.reset(false);
+    assertThat(feedIn(framer, answer)).containsExactly(answer.length());
+  }
+
+  @Test
+  void binaryBlocksOfEveryByteValueAreSkippedAtAnySplit() {
+    byte[] bytes = new byte[600];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) (i % 251);
+    }
+    Buffer answer = Buffer.buffer("{\"result\":[").appendBuffer(block(bytes)).appendString("]}");
+    Buffer stream = answer.copy().appendString("{\"result\":[]}");
+    for (int cut = 0; cut <= stream.length(); cut += 7) {
+      DbxFramer framer = new DbxFramer();
+      framer.reset(false);
+      assertThat(feedIn(framer, stream, cut)).as("split at %d", cut).containsExactly(answer.length(), stream.length());
+    }
   }
 }
