@@ -14,19 +14,25 @@ function time(ms) {
   return new Date(ms).toLocaleTimeString();
 }
 
+// Absolute URLs on the page's origin: a page opened as http://user:pass@host/admin/ has its
+// credentials in its base URL, and fetch refuses a URL that carries credentials.
+const url = (path) => new URL(path, window.location.origin).href;
+
 async function get(path) {
-  const r = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  const r = await fetch(url(path), { credentials: 'same-origin', cache: 'no-store' });
   if (!r.ok) throw new Error(path + ': ' + r.status);
   return r.json();
 }
 
 async function act(name, action) {
-  await fetch('/admin/backends/' + encodeURIComponent(name) + '/' + action, { method: 'POST', credentials: 'same-origin' });
+  await fetch(url('/admin/backends/' + encodeURIComponent(name) + '/' + action),
+    { method: 'POST', credentials: 'same-origin', headers: { 'X-Requested-With': 'dstunnel-status' } });
   refresh();
 }
 
 async function closeSession(id) {
-  await fetch('/admin/sessions/' + encodeURIComponent(id), { method: 'DELETE', credentials: 'same-origin' });
+  await fetch(url('/admin/sessions/' + encodeURIComponent(id)),
+    { method: 'DELETE', credentials: 'same-origin', headers: { 'X-Requested-With': 'dstunnel-status' } });
   refresh();
 }
 
@@ -68,7 +74,7 @@ function renderSessions(page) {
   $('sessions').tBodies[0].replaceChildren(...page.sessions.map((s) => {
     const tr = document.createElement('tr');
     tr.append(text('td', s.id.slice(0, 12) + '…'), text('td', s.user), text('td', s.backend || '—'),
-      text('td', s.state), text('td', s.failovers),
+      text('td', s.state + (s.connected ? '' : ' (not connected)')), text('td', s.failovers),
       text('td', s.replayable ? s.replayBytes + ' bytes' : 'over cap'), text('td', Math.round(s.idleMs / 1000) + ' s'));
     const close = text('button', 'close');
     close.onclick = () => closeSession(s.id);
