@@ -1,7 +1,7 @@
 package io.dstunnel.auth;
 
-import io.dstunnel.config.ProxyConfig.AuthConfig;
-import io.dstunnel.config.ProxyConfig.UserConfig;
+import io.dstunnel.config.AuthConfig;
+import io.dstunnel.config.UserConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.auth.hashing.HashingStrategy;

@@ -1,7 +1,7 @@
 package io.dstunnel.backend;
 
 import io.dstunnel.config.BackendMode;
-import io.dstunnel.config.ProxyConfig.BackendConfig;
+import io.dstunnel.config.BackendConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**

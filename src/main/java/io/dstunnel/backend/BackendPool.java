@@ -2,9 +2,9 @@ package io.dstunnel.backend;
 
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.config.ProxyConfig.BackendConfig;
-import io.dstunnel.config.ProxyConfig.PoolConfig;
-import io.dstunnel.config.ProxyConfig.PoolConfig.Failback;
+import io.dstunnel.config.BackendConfig;
+import io.dstunnel.config.PoolConfig;
+import io.dstunnel.config.PoolConfig.Failback;
 import io.dstunnel.events.EventLog;
 import java.util.ArrayList;
 import java.util.Comparator;

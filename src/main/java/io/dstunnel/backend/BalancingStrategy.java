@@ -1,6 +1,7 @@
 package io.dstunnel.backend;
 
-import io.dstunnel.config.ProxyConfig.PoolConfig.Strategy;
+import io.dstunnel.config.PoolConfig;
+import io.dstunnel.config.PoolConfig.Strategy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;

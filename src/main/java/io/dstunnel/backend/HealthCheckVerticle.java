@@ -1,7 +1,7 @@
 package io.dstunnel.backend;
 
-import io.dstunnel.config.ProxyConfig.HealthConfig;
-import io.dstunnel.config.ProxyConfig.HealthConfig.CheckKind;
+import io.dstunnel.config.HealthConfig;
+import io.dstunnel.config.HealthConfig.CheckKind;
 import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

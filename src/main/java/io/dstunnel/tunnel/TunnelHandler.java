@@ -2,7 +2,7 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.LoginThrottle;
-import io.dstunnel.config.ProxyConfig.HttpConfig;
+import io.dstunnel.config.HttpConfig;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionIds;

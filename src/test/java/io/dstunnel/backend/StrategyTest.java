@@ -1,5 +1,6 @@
 package io.dstunnel.backend;
 
+import io.dstunnel.config.PoolConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.config.ProxyConfig;
@@ -82,7 +83,7 @@ class StrategyTest {
 
   /** Share of {@code back} over 1,000 choices when its slow-start ramp stands at {@code ramp}. */
   private static double shareAtRamp(List<Backend> group, Backend back, double ramp) {
-    BalancingStrategy strategy = BalancingStrategy.of(ProxyConfig.PoolConfig.Strategy.ROUND_ROBIN);
+    BalancingStrategy strategy = BalancingStrategy.of(PoolConfig.Strategy.ROUND_ROBIN);
     int chosen = 0;
     for (int i = 0; i < 1000; i++) {
       if (strategy.order(group, b -> b == back ? ramp : 1.0).get(0) == back) {

@@ -16,8 +16,8 @@ class ProxyConfigTest {
   void embeddedDefaultIsTheSeedSetup() {
     ProxyConfig c = ProxyConfig.fromJson(ProxyConfig.defaultJson());
     assertThat(c.http().port()).isEqualTo(8080);
-    assertThat(c.backends()).extracting(ProxyConfig.BackendConfig::port).containsExactly(211, 213);
-    assertThat(c.backends()).extracting(ProxyConfig.BackendConfig::priority).containsExactly(0, 1);
+    assertThat(c.backends()).extracting(BackendConfig::port).containsExactly(211, 213);
+    assertThat(c.backends()).extracting(BackendConfig::priority).containsExactly(0, 1);
     assertThat(c.auth().enabled()).isFalse();
     assertThat(c.session().replayLimitBytes()).isEqualTo(4 << 20);
     assertThat(c.http().writeLimitBytes()).isEqualTo(1 << 20);
@@ -29,7 +29,7 @@ class ProxyConfigTest {
   void theShippedExampleConfigIsValid() throws Exception {
     String text = java.nio.file.Files.readString(java.nio.file.Path.of("conf/dstunnel.json"));
     ProxyConfig c = ProxyConfig.parse(text);
-    assertThat(c.auth().users()).extracting(ProxyConfig.UserConfig::name).containsExactly("admin");
+    assertThat(c.auth().users()).extracting(UserConfig::name).containsExactly("admin");
     assertThat(c.backends()).hasSize(2);
   }
 

@@ -1,0 +1,38 @@
+package io.dstunnel.config;
+
+import java.util.Set;
+
+/**
+ * A DataSnap-style TCP server the proxy may send sessions to.
+ *
+ * @param weight share of new sessions relative to the other backends of its priority ("weighted")
+ * @param maxSessions sessions it may hold at once, 0 for no limit
+ * @param mode "active", or an operator's "drain", "migrate" or "disable"
+ * @param health its health check: the global {@code health} section with this backend's overrides
+ */
+public record BackendConfig(String name, String host, int port, int priority, int weight, int maxSessions,
+                            BackendMode mode, HealthConfig health) {
+  static BackendConfig fromJson(String path, Object value, HealthConfig defaults) {
+    JsonSection s = JsonSection.of(path, value,
+        Set.of("name", "host", "port", "priority", "weight", "maxSessions", "mode", "health"));
+    if (!s.has("port")) {
+      throw new ConfigException(path + ".port", "is required");
+    }
+    int port = s.integer("port", 0, 1, 65535);
+    String host = s.nonEmptyString("host", "127.0.0.1");
+    BackendMode mode;
+    try {
+      mode = BackendMode.parse(s.string("mode", "active"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + ".mode", e.getMessage());
+    }
+    return new BackendConfig(s.nonEmptyString("name", host + ":" + port), host, port,
+        s.integer("priority", 0, 0, 1000), s.integer("weight", 1, 1, 1000), s.integer("maxSessions", 0, 0, 10_000_000),
+        mode, HealthConfig.fromJson(path + ".health", s.raw("health"), defaults));
+  }
+
+  /** Same server (host and port): a reload may change everything else in place. */
+  public boolean sameServer(BackendConfig other) {
+    return host.equals(other.host) && port == other.port;
+  }
+}

@@ -1,0 +1,38 @@
+package io.dstunnel.config;
+
+import java.util.Set;
+
+/**
+ * A health check: every {@code intervalMs}, a TCP connect ("tcp") or a DBX filter query that
+ * must be answered {@code 06 00 00 00 00} ("dbx") within {@code timeoutMs}; {@code rise}
+ * successes in a row mark a backend up, {@code fall} failures in a row mark it down. Live
+ * traffic counts too: a connect failure or a reset is a failure, a connect a success.
+ */
+public record HealthConfig(long intervalMs, int timeoutMs, int rise, int fall, CheckKind kind) {
+  public static final HealthConfig DEFAULTS = new HealthConfig(1000, 1000, 2, 2, CheckKind.TCP);
+
+  /** What a check does. */
+  public enum CheckKind {
+    TCP("tcp"), DBX("dbx");
+
+    private final String key;
+
+    CheckKind(String key) {
+      this.key = key;
+    }
+
+    public String key() {
+      return key;
+    }
+  }
+
+  static HealthConfig fromJson(String path, Object value, HealthConfig d) {
+    JsonSection s = JsonSection.of(path, value, Set.of("intervalMs", "timeoutMs", "rise", "fall", "kind"));
+    return new HealthConfig(
+        s.longValue("intervalMs", d.intervalMs(), 10, 3_600_000L),
+        s.integer("timeoutMs", d.timeoutMs(), 1, 600_000),
+        s.integer("rise", d.rise(), 1, 100),
+        s.integer("fall", d.fall(), 1, 100),
+        s.oneOf("kind", CheckKind.values(), CheckKind::key, d.kind()));
+  }
+}
