@@ -12,9 +12,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dstunnel.session.Addresses;
+import io.dstunnel.session.AnswerBudget;
 import io.dstunnel.session.LocalCodec;
 import io.dstunnel.session.SessionCounter;
-import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.tunnel.TunnelVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -37,6 +37,7 @@ public final class Dstunnel {
   private final BackendPool pool;
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
+  private final AnswerBudget budget;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
   private volatile AdminVerticle admin;
@@ -54,6 +55,7 @@ public final class Dstunnel {
     this.pool = new BackendPool(config, events);
     pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
+    this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
     config.auth().users().stream().filter(u -> u.password() != null).forEach(u -> LOG.warn(
         "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
@@ -92,7 +94,7 @@ public final class Dstunnel {
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
-                  pool, events, sessions),
+                  pool, events, sessions, budget),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {
@@ -188,8 +190,12 @@ public final class Dstunnel {
   }
 
   private void awaitNothingOwed(long deadline, io.vertx.core.Promise<Void> drained) {
-    SessionSnapshots.gather(vertx, config.session().instances()).onComplete(ar -> {
-      long owed = ar.failed() ? -1 : ar.result().stream().filter(o -> o.getBoolean("owed")).count();
+    List<Future<Integer>> counts = new java.util.ArrayList<>();
+    for (int i = 0; i < config.session().instances(); i++) {
+      counts.add(vertx.eventBus().<Integer>request(Addresses.sessionsOwed(i), null).map(m -> m.body()));
+    }
+    Future.all(counts).onComplete(ar -> {
+      long owed = ar.failed() ? -1 : counts.stream().mapToLong(Future::result).sum();
       if (owed == 0) {
         LOG.info("drained: no session is owed an answer");
         drained.complete();

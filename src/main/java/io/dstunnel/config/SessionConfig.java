@@ -6,7 +6,8 @@ import java.util.Set;
 /** Per-session behaviour: expiry, replay and answer buffering. */
 public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFailovers,
                             int heldAnswerLimitBytes, int pendingReadLimitBytes, Framing framing,
-                            int instances, int maxSessions, int maxSessionsPerUser, long drainTimeoutMs) {
+                            int instances, int maxSessions, int maxSessionsPerUser, long drainTimeoutMs,
+                            long writeWaitMs, int backendWriteQueueBytes, long answerBudgetBytes) {
   public static final long DEFAULT_IDLE_TIMEOUT = 600_000;
   public static final int DEFAULT_REPLAY_LIMIT = 4 << 20;
   public static final int DEFAULT_MAX_FAILOVERS = 100;
@@ -15,10 +16,16 @@ public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFai
   public static final int DEFAULT_MAX_SESSIONS = 100_000;
   public static final int DEFAULT_MAX_SESSIONS_PER_USER = 10_000;
   public static final long DEFAULT_DRAIN_TIMEOUT = 10_000;
+  /** How long a write may wait for a backend that does not read before it is refused untaken. */
+  public static final long DEFAULT_WRITE_WAIT = 20_000;
+  public static final int DEFAULT_BACKEND_WRITE_QUEUE = 256 << 10;
+  /** Unread answer bytes over all sessions: a quarter of the heap. */
+  public static final long DEFAULT_ANSWER_BUDGET = Runtime.getRuntime().maxMemory() / 4;
 
   static SessionConfig fromJson(Object value) {
     JsonSection s = JsonSection.of("session", value, Set.of("idleTimeoutMs", "replayLimitBytes",
-        "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions", "maxSessionsPerUser", "drainTimeoutMs"));
+        "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions",
+        "maxSessionsPerUser", "drainTimeoutMs", "writeWaitMs", "backendWriteQueueBytes", "answerBudgetBytes"));
     Framing framing;
     try {
       framing = Framing.parse(s.string("framing", "dbx"));
@@ -35,6 +42,9 @@ public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFai
         s.integer("instances", Runtime.getRuntime().availableProcessors(), 1, 256),
         s.integer("maxSessions", DEFAULT_MAX_SESSIONS, 1, 10_000_000),
         s.integer("maxSessionsPerUser", DEFAULT_MAX_SESSIONS_PER_USER, 1, 10_000_000),
-        s.longValue("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT, 0, 3_600_000L));
+        s.longValue("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT, 0, 3_600_000L),
+        s.longValue("writeWaitMs", DEFAULT_WRITE_WAIT, 1, 600_000L),
+        s.integer("backendWriteQueueBytes", DEFAULT_BACKEND_WRITE_QUEUE, 1024, 256 << 20),
+        s.longValue("answerBudgetBytes", DEFAULT_ANSWER_BUDGET, 0, Long.MAX_VALUE));
   }
 }

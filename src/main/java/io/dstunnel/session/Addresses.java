@@ -24,6 +24,11 @@ public final class Addresses {
     return LIST_PREFIX + index;
   }
 
+  /** Where session verticle {@code index} answers how many of its sessions are owed an answer. */
+  public static String sessionsOwed(int index) {
+    return "dstunnel.admin.owed." + index;
+  }
+
   public static String session(String id) {
     return SESSION_PREFIX + id;
   }

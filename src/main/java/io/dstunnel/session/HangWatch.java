@@ -49,6 +49,15 @@ final class HangWatch {
     arm(timeoutMs);
   }
 
+  /**
+   * The proxy had paused the backend (a slow reader, the answer budget) and lets it read again:
+   * the time paused was not the backend's, so the wait for an answer starts over.
+   */
+  void resumed() {
+    lastProgress = System.nanoTime();
+    arm(timeoutMs);
+  }
+
   /** Answer bytes arrived. */
   void progress() {
     lastProgress = System.nanoTime();

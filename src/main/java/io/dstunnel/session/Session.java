@@ -1,74 +1,61 @@
 package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
-import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendConnector.Connection;
-import io.dstunnel.backend.BackendPool;
-import io.dstunnel.config.PoolConfig;
-import io.dstunnel.config.SessionConfig;
-import io.dstunnel.events.EventLog;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
-import java.util.ArrayDeque;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * One client session: its state machine, replay log, answer accounting, held answers and waiting
- * reads. Every method runs on the event loop of the session verticle instance that owns it, as do
- * the handlers of its backend socket, so nothing here needs a lock.
+ * One client session: its state machine and the client's operations (open, write, read, close).
+ * Every method runs on the event loop of the session verticle instance that owns it, as do the
+ * callbacks of its {@link BackendLink}, so nothing here needs a lock.
  *
  * <p>Answers from the backend are accepted in whole messages ("dbx") up to the held-answer limit,
  * or byte by byte ("raw"), into the answer queue, which survives failovers. On a failover the
- * standby receives the whole log and its first {@code answersAccepted} answers (or
- * {@code bytesAccepted} bytes) are dropped, so the client sees every answer once, in order.
+ * standby receives the whole log and the answers (or bytes) the client already has are dropped,
+ * so the client sees every answer once, in order. Decisions about failing over are the
+ * {@link FailoverPolicy}'s.
  */
-public final class Session {
+public final class Session implements BackendLink.Listener {
 
   private final String id;
   private final String owner;
-  private final SessionConfig config;
-  private final HangWatch hangs;
-  private final Vertx vertx;
-  private final BackendPool pool;
-  private final BackendConnector connector;
-  private final EventLog events;
+  private final SessionServices services;
   private final Runnable onEnd;
-
-  private SessionState state = SessionState.OPENING;
+  private final HangWatch hangs;
   private final ReplayLog log;
   private final Readers readers;
-  private final ArrayDeque<Runnable> writersWaiting = new ArrayDeque<>();
-
+  private final WriteGate gate;
   private final RequestCounter requests;
   private final AnswerStream stream;
+  private final BackendLink link;
+  private final FailoverPolicy policy;
 
-  private Backend backend;
-  private NetSocket socket;
-  private boolean paused;
-  private int failovers;
+  private SessionState state = SessionState.OPENING;
   private long lastActivity;
   private boolean migrating;
+  private long budgetShare;
 
-  public Session(String id, String owner, SessionConfig config, PoolConfig poolConfig, Vertx vertx,
-                 BackendPool pool, BackendConnector connector, EventLog events, Runnable onEnd) {
+  Session(String id, String owner, SessionServices services, Runnable onEnd) {
     this.id = id;
     this.owner = owner;
-    this.config = config;
-    this.hangs = new HangWatch(vertx, poolConfig.answerTimeoutMs(),
-        () -> socket != null && state == SessionState.ACTIVE && owed(), this::hung);
-    this.vertx = vertx;
-    this.pool = pool;
-    this.connector = connector;
-    this.events = events;
+    this.services = services;
     this.onEnd = onEnd;
+    Vertx vertx = services.context().owner();
+    var config = services.config();
+    this.link = new BackendLink(this, config.backendWriteQueueBytes());
+    this.hangs = new HangWatch(vertx, services.answerTimeoutMs(),
+        () -> link.connected() && !link.paused() && state == SessionState.ACTIVE && owed(), this::hung);
     this.log = new ReplayLog(config.replayLimitBytes());
     this.requests = new RequestCounter(config.framing());
     this.stream = new AnswerStream(config.framing(), config.heldAnswerLimitBytes(), this::accept);
     this.readers = new Readers(vertx, this::afterTake);
+    this.gate = new WriteGate(vertx, config.writeWaitMs());
+    this.policy = new FailoverPolicy(config.maxFailovers());
     this.lastActivity = System.nanoTime();
   }
 
@@ -94,17 +81,22 @@ public final class Session {
     return readers.waitingReads() > 0;
   }
 
+  /** The backend the session is connected to, or null. */
+  public Backend backend() {
+    return link.connected() ? link.backend() : null;
+  }
+
   // ---- client requests -------------------------------------------------------------------
 
   /** Opens the first backend connection and writes the client's first bytes. */
   public Future<TunnelReply> open(Buffer body) {
     record(body);
-    List<Backend> order = pool.forNewSession();
-    if (order.isEmpty() && pool.allFull()) {
-      end(SessionState.CLOSED, "all backends full");
+    List<Backend> order = services.pool().forNewSession();
+    if (order.isEmpty() && services.pool().allFull()) {
+      end("all backends full");
       return Future.succeededFuture(TunnelReply.error(503, "All backends are full"));
     }
-    return connector.connect(order)
+    return services.connector().connect(order)
         .map(conn -> {
           if (state != SessionState.OPENING) {
             conn.socket().close();
@@ -112,63 +104,61 @@ public final class Session {
           }
           attach(conn);
           state = state.to(SessionState.ACTIVE);
-          events.open(id, owner, conn.backend().name(), body.length());
+          releaseWriters();
+          services.events().open(id, owner, conn.backend().name(), body.length());
           return TunnelReply.accepted(id, body.length());
         })
         .otherwise(err -> {
-          events.error(id, null, "open: " + err.getMessage());
-          end(SessionState.CLOSED, "no backend");
+          services.events().error(id, null, "open: " + err.getMessage());
+          end("no backend");
           return TunnelReply.error(502, "No backend available");
         });
   }
 
   /**
-   * Appends the client's bytes to the stream. The answer waits while the backend socket's write
-   * queue is full: a client writing faster than its backend reads is slowed, not buffered for.
+   * Appends the client's bytes to the stream, once the backend's bounded write queue has room:
+   * until then the write waits untaken (see {@link WriteGate}).
    */
   public Future<TunnelReply> write(Buffer body) {
     touch();
-    if (state == SessionState.FAILED) {
-      return Future.succeededFuture(TunnelReply.error(502, "Session could not be failed over"));
+    TunnelReply refused = refusal();
+    if (refused != null) {
+      return Future.succeededFuture(refused);
     }
-    if (state == SessionState.CLOSED) {
-      return Future.succeededFuture(TunnelReply.error(404, "Session expired"));
+    if (gate.busy() || link.writeQueueFull()) {
+      return gate.hold(body);
+    }
+    return Future.succeededFuture(take(body));
+  }
+
+  private TunnelReply take(Buffer body) {
+    TunnelReply refused = refusal();
+    if (refused != null) {
+      return refused;
     }
     boolean wasOwed = owed();
     record(body);
-    events.write(id, body.length());
+    services.events().write(id, body.length());
     if (state == SessionState.ACTIVE) {
-      if (socket != null) {
-        socket.write(body);
+      if (link.connected()) {
+        link.write(body);
         if (log.overCap()) {
           abandonLog();
         }
         hangs.wrote(wasOwed);
       } else {
-        failover("backend closed while the session was idle");
+        failover(FailoverKind.IDLE_CLOSE, "backend closed while the session was idle");
       }
     }
-    TunnelReply accepted = TunnelReply.accepted(id, body.length());
-    NetSocket s = socket;
-    if (s == null || !s.writeQueueFull()) {
-      return Future.succeededFuture(accepted);
-    }
-    Promise<TunnelReply> drained = Promise.promise();
-    if (writersWaiting.isEmpty()) {
-      s.drainHandler(v -> releaseWriters());
-    }
-    writersWaiting.add(() -> drained.tryComplete(accepted));
-    return drained.future();
+    return TunnelReply.accepted(id, body.length());
   }
 
-  /**
-   * Answers the writes held back by a full socket: it drained, or it is gone (the bytes are in the
-   * log, and a failover replays them; or the session ended, which the client learns next).
-   */
-  private void releaseWriters() {
-    while (!writersWaiting.isEmpty()) {
-      writersWaiting.poll().run();
-    }
+  private TunnelReply refusal() {
+    return switch (state) {
+      case FAILED -> TunnelReply.error(502, "Session could not be failed over");
+      case CLOSED -> TunnelReply.error(404, "Session expired");
+      default -> null;
+    };
   }
 
   /** Hands out up to {@code max} answer bytes, now or when they arrive. */
@@ -177,13 +167,8 @@ public final class Session {
     if (readers.pending() > 0) {
       return Future.succeededFuture(readers.take(max));
     }
-    if (state == SessionState.FAILED) {
-      return Future.succeededFuture(TunnelReply.error(502, "Session could not be failed over"));
-    }
-    if (state == SessionState.CLOSED) {
-      return Future.succeededFuture(TunnelReply.error(404, "Session expired"));
-    }
-    return readers.hold(max, readId, sliceMs);
+    TunnelReply refused = refusal();
+    return refused != null ? Future.succeededFuture(refused) : readers.hold(max, readId, sliceMs);
   }
 
   /** Forgets a held read whose HTTP request is gone. */
@@ -196,65 +181,20 @@ public final class Session {
    * handed out after them; otherwise they are lost and the caller is told so.
    */
   public boolean unread(Buffer bytes, long offset) {
-    return state != SessionState.CLOSED && readers.unread(bytes, offset);
+    boolean back = state != SessionState.CLOSED && readers.unread(bytes, offset);
+    account();
+    return back;
   }
 
   /** Closes the session at the client's request. */
   public TunnelReply close() {
-    end(SessionState.CLOSED, "client");
+    end("client");
     return TunnelReply.accepted(id, 0);
   }
 
-  /** Ends the session because it was idle too long. */
-  public void expire() {
-    end(SessionState.CLOSED, state == SessionState.FAILED ? "failed" : "idle");
-  }
-
-  // ---- backend side ------------------------------------------------------------------------
-
-  private void attach(Connection conn) {
-    backend = conn.backend();
-    socket = conn.socket();
-    backend.attached();
-    NetSocket s = socket;
-    s.handler(chunk -> {
-      if (s == socket) {
-        onAnswerBytes(chunk);
-      }
-    });
-    s.exceptionHandler(err -> lost(s, err.getMessage() == null ? err.toString() : err.getMessage()));
-    s.closeHandler(v -> lost(s, "connection closed"));
-    stream.restart();
-    paused = false;
-    for (Buffer chunk : log.chunks()) {
-      s.write(chunk);
-    }
-    if (log.overCap()) {
-      abandonLog();
-    }
-    hangs.replayed();
-  }
-
-  // ---- hung backends and migration ---------------------------------------------------------
-
-  /** The backend took a request and never answered: it counts as failed, the session moves on. */
-  private void hung() {
-    String reason = "no answer within " + hangs.timeoutMs() + " ms";
-    events.error(id, backend.name(), reason);
-    pool.failure(backend, "hung: " + reason);
-    detach();
-    failover(reason);
-  }
-
-  /**
-   * Whether the client is owed an answer: a request without its answer ("dbx"), or, when requests
-   * cannot be counted, a write with no answer byte since.
-   */
-  private boolean owed() {
-    if (!requests.reliable()) {
-      return hangs.silentSinceLastWrite();
-    }
-    return requests.written() > stream.answersAccepted();
+  /** Ends the session for {@code reason} ("idle", "drain", "admin", ...). */
+  public void expire(String reason) {
+    end(state == SessionState.FAILED ? "failed" : reason);
   }
 
   /**
@@ -263,131 +203,139 @@ public final class Session {
    * (otherwise the new connection is dropped and the session stays). True if a move started.
    */
   public boolean migrate(Backend target, String reason) {
-    if (state != SessionState.ACTIVE || socket == null || migrating || !nothingInFlight() || !log.replayable()
-        || target == backend) {
+    if (state != SessionState.ACTIVE || !link.connected() || migrating || !requests.reliable() || owesAnything()
+        || !log.replayable() || target == link.backend()) {
       return false;
     }
     migrating = true;
-    Backend from = backend;
+    Backend from = link.backend();
     long started = System.nanoTime();
-    connector.connect(java.util.List.of(target)).onComplete(ar -> {
+    services.connector().connect(List.of(target)).onComplete(ar -> {
       migrating = false;
       if (ar.failed()) {
         return;
       }
-      Connection conn = ar.result();
-      if (state != SessionState.ACTIVE || socket == null || backend != from || !nothingInFlight()) {
-        conn.socket().close();
+      if (state != SessionState.ACTIVE || !link.connected() || link.backend() != from || owesAnything()) {
+        ar.result().socket().close();
         return;
       }
       long replayed = log.bytes();
       detach();
-      attach(conn);
-      events.failover(id, from.name(), target.name(), "migrate", "migrate: " + reason, replayed, stream.alreadyGiven(),
-          System.nanoTime() - started);
+      attach(ar.result());
+      releaseWriters();
+      services.events().failover(id, from.name(), target.name(), FailoverKind.MIGRATE.key(), "migrate: " + reason,
+          replayed, stream.alreadyGiven(), System.nanoTime() - started);
     });
     return true;
   }
 
   /** What the admin API shows of the session: never a byte of its log or answers. */
-  public io.vertx.core.json.JsonObject snapshot() {
-    return new io.vertx.core.json.JsonObject().put("id", id).put("user", owner).put("state", state.name())
-        .put("backend", backend == null ? null : backend.name()).put("connected", socket != null)
-        .put("failovers", failovers).put("replayable", log.replayable()).put("replayBytes", log.bytes())
+  public JsonObject snapshot() {
+    Backend b = link.backend();
+    return new JsonObject().put("id", id).put("user", owner).put("state", state.name())
+        .put("backend", b == null ? null : b.name()).put("connected", link.connected())
+        .put("failovers", policy.failovers()).put("replayable", log.replayable()).put("replayBytes", log.bytes())
         .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", readers.waitingReads())
         .put("pendingBytes", readers.pending() + stream.held())
         .put("owed", owesTheClient());
   }
 
   /** Whether the client is still owed answer bytes: a request in flight, or bytes not yet read. */
-  private boolean owesTheClient() {
-    if (state == SessionState.FAILED || state == SessionState.CLOSED) {
-      return false;
-    }
-    return readers.pending() > 0 || stream.held() > 0 || state == SessionState.FAILING_OVER
-        || (socket != null || state == SessionState.OPENING) && owed();
+  public boolean owesTheClient() {
+    return state != SessionState.FAILED && state != SessionState.CLOSED && owesAnything();
   }
 
-  /** The backend the session is attached to, or null. */
-  public Backend backend() {
-    return socket == null ? null : backend;
+  // ---- backend side ------------------------------------------------------------------------
+
+  private void attach(Connection conn) {
+    stream.restart();
+    link.attach(conn, log.chunks());
+    if (log.overCap()) {
+      abandonLog();
+    }
+    hangs.replayed();
   }
 
   private void detach() {
     hangs.cancel();
-    if (socket != null) {
-      NetSocket s = socket;
-      socket = null;
-      backend.detached();
-      s.close();
-    }
-    releaseWriters();
+    link.detach();
   }
 
-  private void onAnswerBytes(Buffer chunk) {
+  @Override
+  public void onBytes(Buffer chunk) {
     hangs.progress();
     try {
       stream.feed(chunk, requests.startsWithFilterQuery());
     } catch (FramingException e) {
-      events.error(id, backend.name(), e.getMessage());
+      services.events().error(id, link.backend().name(), e.getMessage());
       fail("Backend stream out of step");
     }
+    account();
   }
 
-  private void accept(Buffer bytes) {
-    readers.add(bytes);
-    if (!paused && socket != null && readers.pending() > config.pendingReadLimitBytes()) {
-      paused = true;
-      socket.pause();
-    }
-  }
-
-  private void lost(NetSocket s, String reason) {
-    if (s != socket) {
-      return;
-    }
-    events.error(id, backend.name(), reason);
+  @Override
+  public void onLost(String reason, boolean error) {
+    Backend from = link.backend();
+    services.events().error(id, from.name(), reason);
+    boolean inFlight = inFlight();
     detach();
-    if (state != SessionState.ACTIVE) {
-      return;
+    if (state == SessionState.ACTIVE && FailoverPolicy.replaceNow(inFlight)) {
+      services.pool().failure(from, "session lost its connection: " + reason);
+      failover(error ? FailoverKind.ERROR : FailoverKind.CLOSED, reason);
     }
-    if (nothingInFlight()) {
-      // Nothing owed to the client: fail over on its next write (spreads the replays of many
-      // idle sessions over time, and lets a server close after a "disconnect" without a retry).
-      return;
-    }
-    pool.failure(backend, "session lost its connection: " + reason);
-    failover(reason);
+    releaseWriters();
   }
 
-  private boolean nothingInFlight() {
-    return requests.reliable() && requests.atBoundary() && requests.written() == stream.answersAccepted()
-        && !stream.streaming() && stream.held() == 0;
+  @Override
+  public void onDrain() {
+    releaseWriters();
   }
 
-  private void failover(String reason) {
-    failover(reason.startsWith("no answer") ? "hung" : reason.contains("idle") ? "idle-close"
-        : reason.equals("connection closed") ? "closed" : "error", reason);
+  /** Waiting writes are taken while the socket has room (all of them once it is gone). */
+  private void releaseWriters() {
+    gate.release(link::writeQueueFull, this::take);
   }
 
-  private void failover(String kind, String reason) {
-    if (stream.streaming()) {
-      fail("Answer interrupted by a backend failure");
+  /** The backend took a request and never answered: it counts as failed, the session moves on. */
+  private void hung() {
+    String reason = "no answer within " + hangs.timeoutMs() + " ms";
+    Backend from = link.backend();
+    services.events().error(id, from.name(), reason);
+    services.pool().failure(from, "hung: " + reason);
+    detach();
+    failover(FailoverKind.HUNG, reason);
+    releaseWriters();
+  }
+
+  /**
+   * Whether the client is owed an answer: a request without its answer ("dbx"), or, when requests
+   * cannot be counted ("raw"), a write that no answer byte has followed.
+   */
+  private boolean owed() {
+    return requests.reliable() ? requests.written() > stream.answersAccepted() : hangs.silentSinceLastWrite();
+  }
+
+  /** Owed an answer, a request half-written, or an answer half-received: a lost backend is replaced now. */
+  private boolean inFlight() {
+    return owed() || requests.reliable() && !requests.atBoundary() || stream.streaming() || stream.held() > 0;
+  }
+
+  /** In flight, or holding answer bytes the client has not read. */
+  private boolean owesAnything() {
+    return inFlight() || readers.pending() > 0 || state == SessionState.FAILING_OVER;
+  }
+
+  private void failover(FailoverKind kind, String reason) {
+    String refused = policy.refusal(stream.streaming(), log.replayable());
+    if (refused != null) {
+      fail(refused);
       return;
     }
-    if (!log.replayable()) {
-      fail("Session over its replay limit could not be failed over");
-      return;
-    }
-    if (failovers >= config.maxFailovers()) {
-      fail("Session failed over " + failovers + " times");
-      return;
-    }
-    failovers++;
     state = state.to(SessionState.FAILING_OVER);
-    Backend from = backend;
+    Backend from = link.backend();
     long started = System.nanoTime();
-    connector.connect(from == null ? pool.forNewSession() : pool.forFailover(from))
+    var pool = services.pool();
+    services.connector().connect(from == null ? pool.forNewSession() : pool.forFailover(from))
         .onSuccess(conn -> {
           if (state != SessionState.FAILING_OVER) {
             conn.socket().close();
@@ -397,8 +345,9 @@ public final class Session {
           long dropped = stream.alreadyGiven();
           attach(conn);
           state = state.to(SessionState.ACTIVE);
-          events.failover(id, from == null ? null : from.name(), conn.backend().name(), kind, reason, replayed,
-              dropped, System.nanoTime() - started);
+          releaseWriters();
+          services.events().failover(id, from == null ? null : from.name(), conn.backend().name(), kind.key(), reason,
+              replayed, dropped, System.nanoTime() - started);
         })
         .onFailure(err -> {
           if (state == SessionState.FAILING_OVER) {
@@ -409,23 +358,46 @@ public final class Session {
 
   // ---- bookkeeping -----------------------------------------------------------------------
 
+  private void accept(Buffer bytes) {
+    readers.add(bytes);
+    if (!link.pausedForReader() && readers.pending() > services.config().pendingReadLimitBytes()) {
+      link.pauseForReader(true);
+    }
+  }
+
+  /** A client read {@code bytes}: a backend paused for it resumes once half its backlog is gone. */
+  private void afterTake(int bytes) {
+    services.events().read(id, bytes);
+    if (link.pausedForReader() && readers.pending() <= services.config().pendingReadLimitBytes() / 2) {
+      link.pauseForReader(false);
+      hangs.resumed();
+    }
+    account();
+  }
+
+  /** Tells the proxy-wide budget what this session holds now; pauses the backend if it is spent. */
+  private void account() {
+    long now = state == SessionState.CLOSED ? 0 : readers.pending() + stream.held();
+    AnswerBudget budget = services.budget();
+    budget.adjust(now - budgetShare);
+    budgetShare = now;
+    if (now > 0 && budget.spent() && link.connected() && !link.paused()) {
+      link.pauseForBudget(true);
+      budget.whenRoom(services.context(), () -> {
+        link.pauseForBudget(false);
+        hangs.resumed();
+      });
+    }
+  }
+
   private void record(Buffer body) {
     requests.record(body);
     log.append(body);
   }
 
   private void abandonLog() {
-    events.replayCapExceeded(id, log.bytes());
+    services.events().replayCapExceeded(id, log.bytes());
     log.drop();
-  }
-
-  /** A client read {@code bytes}: a backend paused for it resumes once half its backlog is gone. */
-  private void afterTake(int bytes) {
-    events.read(id, bytes);
-    if (paused && socket != null && readers.pending() <= config.pendingReadLimitBytes() / 2) {
-      paused = false;
-      socket.resume();
-    }
   }
 
   private void touch() {
@@ -433,29 +405,33 @@ public final class Session {
   }
 
   private void fail(String message) {
-    events.error(id, backend == null ? null : backend.name(), message);
+    Backend b = link.backend();
+    services.events().error(id, b == null ? null : b.name(), message);
     detach();
     log.drop();
     state = state.to(SessionState.FAILED);
     touch();
     readers.failAll(502, message);
+    gate.refuseAll(TunnelReply.error(502, message));
+    account();
   }
 
-  private void end(SessionState closed, String reason) {
+  private void end(String reason) {
     if (state == SessionState.CLOSED) {
       return;
     }
     boolean wasOpen = state != SessionState.OPENING;
-    state = state.to(closed);
+    state = state.to(SessionState.CLOSED);
     detach();
     log.drop();
     readers.clear();
     stream.clear();
     readers.failAll(404, "Session expired");
+    gate.refuseAll(TunnelReply.error(404, "Session expired"));
+    account();
     if (wasOpen) {
-      events.close(id, reason);
+      services.events().close(id, reason);
     }
     onEnd.run();
   }
-
 }

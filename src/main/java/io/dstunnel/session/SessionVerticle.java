@@ -41,7 +41,10 @@ public final class SessionVerticle extends VerticleBase {
   private final BackendPool pool;
   private final EventLog events;
   private final SessionCounter counter;
+  private final AnswerBudget budget;
   private final int index;
+  private SessionServices services;
+  private MessageConsumer<Void> owedConsumer;
   private MessageConsumer<Void> listConsumer;
   private final Map<String, Entry> sessions = new HashMap<>();
   private NetClient client;
@@ -56,8 +59,9 @@ public final class SessionVerticle extends VerticleBase {
   private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
-                         SessionCounter counter) {
+                         SessionCounter counter, AnswerBudget budget) {
     this.index = index;
+    this.budget = budget;
     this.config = config;
     this.counter = counter;
     this.poolConfig = poolConfig;
@@ -71,6 +75,7 @@ public final class SessionVerticle extends VerticleBase {
         .setConnectTimeout(poolConfig.connectTimeoutMs())
         .setTcpNoDelay(true));
     connector = new BackendConnector(client, pool);
+    services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs());
     openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
     poolChanges = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().consumer(Addresses.sessionList(index), msg -> {
@@ -78,10 +83,13 @@ public final class SessionVerticle extends VerticleBase {
       sessions.values().forEach(e -> list.add(e.session().snapshot()));
       msg.reply(list);
     });
+    owedConsumer = vertx.eventBus().consumer(Addresses.sessionsOwed(index),
+        msg -> msg.reply((int) sessions.values().stream().filter(e -> e.session().owesTheClient()).count()));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
-    return Future.all(openConsumer.completion(), poolChanges.completion(), listConsumer.completion());
+    return Future.all(openConsumer.completion(), poolChanges.completion(), listConsumer.completion(),
+        owedConsumer.completion());
   }
 
   @Override
@@ -90,8 +98,9 @@ public final class SessionVerticle extends VerticleBase {
     vertx.cancelTimer(migrationTimer);
     poolChanges.unregister();
     listConsumer.unregister();
+    owedConsumer.unregister();
     for (Entry e : new ArrayList<>(sessions.values())) {
-      e.session().close();
+      e.session().expire("stopped");
     }
     return Future.join(openConsumer.unregister(), client.close());
   }
@@ -104,8 +113,7 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     String id = SessionIds.next();
-    Session session = new Session(id, cmd.user(), config, pool.config(), vertx, pool, connector, events,
-        () -> remove(id));
+    Session session = new Session(id, cmd.user(), services, () -> remove(id));
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().consumer(Addresses.session(id),
         m -> dispatch(session, m));
     sessions.put(id, new Entry(session, consumer));
@@ -161,20 +169,27 @@ public final class SessionVerticle extends VerticleBase {
     }
     seenGeneration = gen;
     migrationsPending = false;
-    int budget = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
+    int moves = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
+    // Whether a backend's sessions must move is asked once per backend and tick; the balancing
+    // order (which advances round-robin credit) only for the sessions actually moved.
+    Map<Backend, Boolean> leaving = new HashMap<>();
     for (Entry e : sessions.values()) {
       Session s = e.session();
       Backend current = s.backend();
+      if (current == null || !leaving.computeIfAbsent(current, b -> pool.migrationTarget(b) != null)) {
+        continue;
+      }
+      if (moves == 0) {
+        migrationsPending = true;  // over this tick's budget: look again next tick
+        break;
+      }
       Backend target = pool.migrationTarget(current);
-      if (target == null) {
-        continue;
-      }
-      if (budget == 0 || !s.migrate(target, current.evicting() || current.mode() != BackendMode.ACTIVE
+      if (target == null || !s.migrate(target, current.evicting() || current.mode() != BackendMode.ACTIVE
           ? "backend " + current.mode().key() : "failback")) {
-        migrationsPending = true;  // busy or over budget: look again next tick
+        migrationsPending = true;  // busy: look again next tick
         continue;
       }
-      budget--;
+      moves--;
     }
   }
 
@@ -192,6 +207,6 @@ public final class SessionVerticle extends VerticleBase {
         idle.add(s);
       }
     }
-    idle.forEach(Session::expire);
+    idle.forEach(s -> s.expire("idle"));
   }
 }

@@ -178,24 +178,32 @@ class LimitsTest {
   }
 
   @Test
-  void backendThatDoesNotReadSlowsTheClientsWritesInsteadOfBuffering(Vertx vertx) throws Exception {
+  void backendThatDoesNotReadGetsWritesRefusedUntakenNeverTakenAndTimedOut(Vertx vertx) {
     Server a = Backends.start(vertx, "A");
     var deaf = io.dstunnel.support.MisbehavingBackend.start(vertx,
         io.dstunnel.support.MisbehavingBackend.Mode.NO_READ, a.port(), 0);
-    Dstunnel proxy = Proxies.config().backend("deaf", deaf.port(), 0).start(vertx);
+    Dstunnel proxy = Proxies.config().backend("deaf", deaf.port(), 0)
+        .set("session", "writeWaitMs", 300).set("session", "replayLimitBytes", 256 << 20).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
     String sid = open(http);
     Buffer mib = Buffer.buffer(new byte[1 << 20]);
-    int accepted = 0;
-    for (int i = 0; i < 64; i++) {
-      var write = http.sendAsync(HttpMethod.PUT, T + "?dss=" + sid, mib);
-      try {
-        write.await(2, TimeUnit.SECONDS);
-        accepted++;
-      } catch (java.util.concurrent.TimeoutException held) {
-        break; // the proxy holds the answer until the backend drains: backpressure
+    long taken = 5;
+    int refused = 0;
+    for (int i = 0; i < 64 && refused == 0; i++) {
+      RawHttp.Answer answer = http.put(T + "?dss=" + sid, mib);
+      assertThat(answer.status()).as("write %d: taken (200) or refused untaken (503)", i).isIn(200, 503);
+      if (answer.status() == 200) {
+        taken += mib.length();
+      } else {
+        refused++;
+        assertThat(answer.error()).contains("not taken");
       }
     }
-    assertThat(accepted).as("MiB accepted before the proxy pushed back").isLessThan(64);
+    assertThat(refused).as("the proxy pushed back before 64 MiB").isEqualTo(1);
+    // What the session took is exactly what it answered 200 for: the refused MiB is not in its log.
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    long logged = admin.get("/admin/sessions", "Authorization", ADMIN).json().getJsonArray("sessions")
+        .getJsonObject(0).getLong("replayBytes");
+    assertThat(logged).isEqualTo(taken);
   }
 }

@@ -236,4 +236,64 @@ class FailoverTest {
     a.kill();
     assertThat(client.execute(h, 3).await()).isEqualTo(5);
   }
+
+  @Test
+  void rawSessionWhoseServerClosesAfterDisconnectIsNotFailedOver(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    // fall 1 and a slow check: one failure reported by a session marks A down until the test ends.
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
+        .set("session", "framing", "raw").set("health", "fall", 1).set("health", "intervalMs", 600_000)
+        .start(vertx);
+    TunnelClient client = Proxies.client(vertx, proxy);
+    client.handshake().await();
+    assertThat(client.call(Buffer.buffer("{\"method\":\"disconnect\",\"params\":[]}")).await().toString())
+        .isEqualTo("{\"result\":[]}");
+    // The demo server closes after a disconnect; the session lets its connection go quietly.
+    org.awaitility.Awaitility.await().until(() -> proxy.pool().byName("a").sessions() == 0);
+    assertThat(proxy.pool().byName("a").isUp()).as("a normal close is no backend failure").isTrue();
+    client.close().await();
+    assertThat(proxy.metrics().failovers()).isZero();
+    assertThat(proxy.pool().byName("b").sessions()).isZero();
+  }
+
+  @Test
+  void backendPausedForASlowReaderIsNotTakenForHung(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
+        .set("pool", "answerTimeoutMs", 300).set("session", "pendingReadLimitBytes", 16 * 1024)
+        .set("health", "fall", 1).set("health", "intervalMs", 600_000).start(vertx);
+    TunnelClient slowReader = Proxies.client(vertx, proxy);
+    slowReader.handshake().await();
+    int blob = slowReader.prepare("Blob").await();
+    // Three large answers asked for at once and not read: the proxy pauses A after the first.
+    slowReader.write(Buffer.buffer().appendBuffer(execute(blob, 100_000)).appendBuffer(execute(blob, 100_000))
+        .appendBuffer(execute(blob, 100_000))).await();
+    // Meanwhile a client of A's own, beside the proxy, waits five answer timeouts for a slow answer.
+    assertThat(slowAnswerFrom(vertx, a.port(), 1500)).endsWith("{\"result\":[\"later (Server A)\"]}");
+    for (int i = 0; i < 3; i++) {
+      assertThat(slowReader.readMessage().await()).isEqualTo(blob(100_000));
+    }
+    assertThat(proxy.metrics().failovers()).isZero();
+    assertThat(proxy.pool().byName("a").isUp()).isTrue();
+  }
+
+  /** Calls SlowEcho({@code ms}) on a demo server directly over TCP; the answer bytes as text. */
+  private static String slowAnswerFrom(Vertx vertx, int port, int ms) {
+    io.vertx.core.Promise<String> answered = io.vertx.core.Promise.promise();
+    Buffer received = Buffer.buffer();
+    io.vertx.core.net.NetSocket socket = vertx.createNetClient().connect(port, "127.0.0.1").await();
+    socket.handler(chunk -> {
+      received.appendBuffer(chunk);
+      if (received.toString().contains("later")) {
+        answered.tryComplete(received.toString());
+      }
+    });
+    socket.write(Buffer.buffer("{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\"TServerMethods1.SlowEcho\"]}")
+        .appendBuffer(execute(1, ms, "later")));
+    String text = answered.future().await();
+    socket.close();
+    return text;
+  }
 }

@@ -1,0 +1,141 @@
+package io.dstunnel.session;
+
+import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendConnector.Connection;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+
+/**
+ * A session's connection to its backend: the socket, why it is paused, and its write queue.
+ * Every socket callback carries the epoch of the attachment it was registered for and is ignored
+ * once the session has moved on (detached or attached elsewhere), so a late close or a late chunk
+ * of a replaced socket can never touch the session.
+ *
+ * <p>Two reasons pause the socket, kept apart: the session's own unread answers are over the
+ * per-session limit, or the proxy-wide answer budget is spent. It reads again only when neither
+ * holds. While paused, the backend is not at fault for being silent ({@link #paused}).
+ */
+final class BackendLink {
+
+  /** What the session hears from its backend. */
+  interface Listener {
+    void onBytes(Buffer chunk);
+
+    /** The connection is gone: {@code error} for a reset or an I/O error, false for a close. */
+    void onLost(String reason, boolean error);
+
+    /** The write queue has room again. */
+    void onDrain();
+  }
+
+  private final Listener listener;
+  private final int writeQueueBytes;
+  private Backend backend;
+  private NetSocket socket;
+  private long epoch;
+  private boolean pausedForReader;
+  private boolean pausedForBudget;
+
+  BackendLink(Listener listener, int writeQueueBytes) {
+    this.listener = listener;
+    this.writeQueueBytes = writeQueueBytes;
+  }
+
+  /** Takes over {@code conn} and writes {@code replay} to it first (the session's whole log). */
+  void attach(Connection conn, Iterable<Buffer> replay) {
+    long mine = ++epoch;
+    backend = conn.backend();
+    socket = conn.socket();
+    backend.attached();
+    NetSocket s = socket;
+    s.setWriteQueueMaxSize(writeQueueBytes);
+    s.handler(chunk -> {
+      if (epoch == mine) {
+        listener.onBytes(chunk);
+      }
+    });
+    s.exceptionHandler(err -> {
+      if (epoch == mine) {
+        listener.onLost(err.getMessage() == null ? err.toString() : err.getMessage(), true);
+      }
+    });
+    s.closeHandler(v -> {
+      if (epoch == mine) {
+        listener.onLost("connection closed", false);
+      }
+    });
+    s.drainHandler(v -> {
+      if (epoch == mine) {
+        listener.onDrain();
+      }
+    });
+    pausedForReader = false;
+    if (pausedForBudget) {
+      s.pause();
+    }
+    for (Buffer chunk : replay) {
+      s.write(chunk);
+    }
+  }
+
+  /** Closes the socket, if any; its callbacks are ignored from now on. */
+  void detach() {
+    epoch++;
+    if (socket != null) {
+      NetSocket s = socket;
+      socket = null;
+      backend.detached();
+      s.close();
+    }
+  }
+
+  boolean connected() {
+    return socket != null;
+  }
+
+  /** The backend of the current or last connection (null before the first). */
+  Backend backend() {
+    return backend;
+  }
+
+  void write(Buffer bytes) {
+    socket.write(bytes);
+  }
+
+  /** Whether a write now would go past the bounded write queue (false when not connected). */
+  boolean writeQueueFull() {
+    return socket != null && socket.writeQueueFull();
+  }
+
+  /** Whether the proxy holds the socket paused (the backend's silence is then not its fault). */
+  boolean paused() {
+    return pausedForReader || pausedForBudget;
+  }
+
+  void pauseForReader(boolean pause) {
+    boolean was = paused();
+    pausedForReader = pause;
+    apply(was);
+  }
+
+  void pauseForBudget(boolean pause) {
+    boolean was = paused();
+    pausedForBudget = pause;
+    apply(was);
+  }
+
+  boolean pausedForReader() {
+    return pausedForReader;
+  }
+
+  private void apply(boolean was) {
+    if (socket == null || was == paused()) {
+      return;
+    }
+    if (paused()) {
+      socket.pause();
+    } else {
+      socket.resume();
+    }
+  }
+}

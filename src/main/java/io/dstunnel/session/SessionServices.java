@@ -1,0 +1,15 @@
+package io.dstunnel.session;
+
+import io.dstunnel.backend.BackendConnector;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.config.SessionConfig;
+import io.dstunnel.events.EventLog;
+import io.vertx.core.Context;
+
+/**
+ * What every session of one session verticle shares: its event loop, the pool and the connector
+ * to reach backends, the event log, the proxy-wide answer budget, and the settings.
+ */
+record SessionServices(Context context, BackendPool pool, BackendConnector connector, EventLog events,
+                       AnswerBudget budget, SessionConfig config, long answerTimeoutMs) {
+}
