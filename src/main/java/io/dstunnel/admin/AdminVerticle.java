@@ -1,6 +1,9 @@
 package io.dstunnel.admin;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.LoginRefused;
+import io.dstunnel.auth.LoginThrottle;
+import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
@@ -33,10 +36,12 @@ public final class AdminVerticle extends VerticleBase {
   private final EventLog events;
   private final ProxyMetrics metrics;
   private final SessionCounter sessions;
+  private final LoginThrottle throttle;
   private HttpServer server;
 
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
-                       SessionCounter sessions) {
+                       SessionCounter sessions, LoginThrottle throttle) {
+    this.throttle = throttle;
     this.sessions = sessions;
     this.config = config;
     this.pool = pool;
@@ -56,8 +61,8 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
 
-    Authenticator auth = new Authenticator(vertx, config.auth());
-    router.route().handler(ctx -> authenticate(ctx, auth));
+    Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "admin");
+    router.route().handler(ctx -> authenticate(ctx, logins));
     if (metrics.registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
@@ -77,16 +82,20 @@ public final class AdminVerticle extends VerticleBase {
     return server.requestHandler(router).listen();
   }
 
-  private static void authenticate(RoutingContext ctx, Authenticator auth) {
-    if (!auth.enabled()) {
+  private static void authenticate(RoutingContext ctx, Logins logins) {
+    if (!logins.enabled()) {
       ctx.next();
       return;
     }
     ctx.request().pause();
-    auth.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
+    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    logins.check(address, ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
       ctx.request().resume();
       if (ar.succeeded() && ar.result() != null) {
         ctx.next();
+      } else if (ar.cause() instanceof LoginRefused refused) {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(refused.retryAfterSeconds()));
+        AdminApi.error(ctx, refused.status(), refused.getMessage());
       } else {
         ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"dstunnel admin\"");
         AdminApi.error(ctx, 401, "Authentication failed");

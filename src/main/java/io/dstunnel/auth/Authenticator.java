@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * HTTP Basic authentication against the configured users. Plain passwords are compared in
  * constant time; hashed ones ({@code passwordHash}, PHC strings verified by vertx-auth-common)
- * are verified on a worker thread, since a slow hash would block the event loop. A header that
+ * are verified on a worker thread, since a slow hash would block the event loop, and at most one
+ * per core at a time (more fail with {@link LoginRefused}, 503). A header that
  * passed is remembered (a bounded LRU, in memory only, like the config's own passwords), so the
  * next request with it costs one map lookup. One instance per
  * verticle instance: not thread-safe, never shared between event loops.
@@ -23,6 +24,9 @@ import java.util.Map;
 public final class Authenticator {
 
   private static final int CACHE_SIZE = 1024;
+  /** Password hashes verified at once in this process: more would only queue up CPU. */
+  private static final int MAX_HASHES = Math.max(2, Runtime.getRuntime().availableProcessors());
+  private static final java.util.concurrent.atomic.AtomicInteger HASHING = new java.util.concurrent.atomic.AtomicInteger();
 
   private final Vertx vertx;
   private final Map<String, UserConfig> users = new HashMap<>();
@@ -42,6 +46,11 @@ public final class Authenticator {
 
   public boolean enabled() {
     return !users.isEmpty();
+  }
+
+  /** The user of a header verified before, or null. */
+  public String known(String header) {
+    return header == null ? null : verified.get(header);
   }
 
   /**
@@ -81,7 +90,12 @@ public final class Authenticator {
       }
       return Future.succeededFuture(ok ? name : null);
     }
+    if (HASHING.incrementAndGet() > MAX_HASHES) {
+      HASHING.decrementAndGet();
+      return Future.failedFuture(new LoginRefused(503, "Too many logins under way; retry", 1));
+    }
     return vertx.executeBlocking(() -> hashing.verify(user.passwordHash(), password), false)
+        .onComplete(ar -> HASHING.decrementAndGet())
         .map(ok -> {
           if (ok) {
             verified.put(header, name);

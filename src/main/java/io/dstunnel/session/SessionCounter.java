@@ -11,7 +11,7 @@ public final class SessionCounter {
   private final int limit;
   private final int perUser;
   private final AtomicInteger open = new AtomicInteger();
-  private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> users =
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> users =
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean draining;
 
@@ -29,10 +29,18 @@ public final class SessionCounter {
       open.decrementAndGet();
       return TunnelReply.error(503, "Proxy is over its session limit");
     }
-    if (user != null && users.computeIfAbsent(user, u -> new AtomicInteger()).incrementAndGet() > perUser) {
-      users.get(user).decrementAndGet();
-      open.decrementAndGet();
-      return TunnelReply.error(429, "Too many sessions for user " + user);
+    if (user != null) {
+      // Checked and counted in one atomic step, so a concurrent close can never lose the count.
+      boolean[] granted = {false};
+      users.compute(user, (u, n) -> {
+        int count = n == null ? 0 : n;
+        granted[0] = count < perUser;
+        return granted[0] ? count + 1 : n;
+      });
+      if (!granted[0]) {
+        open.decrementAndGet();
+        return TunnelReply.error(429, "Too many sessions for user " + user);
+      }
     }
     return null;
   }
@@ -40,7 +48,7 @@ public final class SessionCounter {
   void closed(String user) {
     open.decrementAndGet();
     if (user != null) {
-      users.computeIfPresent(user, (u, n) -> n.decrementAndGet() <= 0 ? null : n);
+      users.computeIfPresent(user, (u, n) -> n <= 1 ? null : n - 1);
     }
   }
 

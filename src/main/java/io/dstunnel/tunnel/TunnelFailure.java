@@ -7,14 +7,25 @@ package io.dstunnel.tunnel;
 public final class TunnelFailure extends RuntimeException {
 
   private final int status;
+  private final long retryAfterSeconds;
 
   public TunnelFailure(int status, String message) {
+    this(status, message, 0);
+  }
+
+  /** With {@code retryAfterSeconds} > 0, the answer carries {@code Retry-After}. */
+  public TunnelFailure(int status, String message, long retryAfterSeconds) {
     super(message, null, false, false);
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   public int status() {
     return status;
+  }
+
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   static TunnelFailure badRequest(String message) {

@@ -1,6 +1,7 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.Logins;
 import io.dstunnel.auth.LoginThrottle;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -37,11 +38,11 @@ public final class TunnelVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Authenticator auth = new Authenticator(vertx, config.auth());
+    Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "tunnel");
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
     ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
-    TunnelHandler tunnel = new TunnelHandler(config.http(), vertx.eventBus(), auth, openTimeout, metrics,
-        throttle, idle);
+    SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs());
+    TunnelHandler tunnel = new TunnelHandler(config.http(), sessions, logins, metrics, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       io.vertx.core.http.HttpConnection conn = ctx.request().connection();
@@ -50,11 +51,11 @@ public final class TunnelVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
-    router.route().handler(ctx -> TunnelHandler.fail(ctx.request(), new TunnelFailure(404, "Not found")));
+    router.route().handler(ctx -> Replies.fail(ctx.request(), new TunnelFailure(404, "Not found")));
     // The router's own refusals too get a status, a reason and a JSON body; a 500 is logged.
     for (int code = 400; code < 600; code++) {
       int status = code;
-      router.errorHandler(code, ctx -> TunnelHandler.fail(ctx.request(), status == 500 ? ctx.failure()
+      router.errorHandler(code, ctx -> Replies.fail(ctx.request(), status == 500 ? ctx.failure()
           : new TunnelFailure(status, HttpResponseStatus.valueOf(status).reasonPhrase())));
     }
     HttpServerOptions options = new HttpServerOptions()
@@ -75,7 +76,7 @@ public final class TunnelVerticle extends VerticleBase {
       if (validEscapes(req.path())) {
         router.handle(req);
       } else {
-        TunnelHandler.fail(req, TunnelFailure.badRequest("Malformed request path"));
+        Replies.fail(req, TunnelFailure.badRequest("Malformed request path"));
       }
     }).invalidRequestHandler(TunnelVerticle::invalid)
         .connectionHandler(idle::opened).listen();

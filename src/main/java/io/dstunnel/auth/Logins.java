@@ -1,0 +1,44 @@
+package io.dstunnel.auth;
+
+import io.vertx.core.Future;
+
+/**
+ * A listener's login check: the throttle first (a locked-out address is refused before any hash
+ * runs), then the {@link Authenticator}, whose outcome goes back to the throttle. Requests that
+ * carry a header verified before cost a map lookup and touch no counter. One per verticle instance.
+ */
+public final class Logins {
+
+  private final Authenticator auth;
+  private final LoginThrottle throttle;
+  private final String listener;
+
+  public Logins(Authenticator auth, LoginThrottle throttle, String listener) {
+    this.auth = auth;
+    this.throttle = throttle;
+    this.listener = listener;
+  }
+
+  public boolean enabled() {
+    return auth.enabled();
+  }
+
+  /**
+   * The user of a valid {@code Authorization} header, or null when it is absent or wrong; fails
+   * with {@link LoginRefused} when the address may not try now or the checks are saturated.
+   */
+  public Future<String> check(String address, String header) {
+    String known = auth.known(header);
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
+    long waitMs = throttle.begin(address);
+    if (waitMs > 0) {
+      long seconds = (waitMs + 999) / 1000;
+      return Future.failedFuture(new LoginRefused(429, "Too many failed logins; retry after " + seconds + " s", seconds));
+    }
+    return auth.authenticate(header)
+        // Only a wrong password counts toward a lock-out (not a check refused for capacity).
+        .onComplete(ar -> throttle.finished(address, ar.failed() || ar.result() != null, listener));
+  }
+}

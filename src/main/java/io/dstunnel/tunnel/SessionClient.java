@@ -1,0 +1,91 @@
+package io.dstunnel.tunnel;
+
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionIds;
+import io.dstunnel.session.SessionVerticle;
+import io.dstunnel.session.TunnelCommand;
+import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+
+/**
+ * The HTTP side's typed calls to sessions over the event bus. Failures are translated here, once:
+ * a session's error reply and the bus's own failures (no such session, no answer in time) become
+ * {@link TunnelFailure}s with their status.
+ */
+final class SessionClient {
+
+  private final EventBus bus;
+  private final DeliveryOptions shortCall;
+  private final DeliveryOptions openCall;
+  private final DeliveryOptions readCall = new DeliveryOptions().setSendTimeout(SessionVerticle.READ_SLICE_MS + 10_000);
+
+  /** {@code writeWaitMs}: how long a session may hold a write back; the call waits longer than that. */
+  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs) {
+    this.bus = bus;
+    this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs);
+    this.shortCall = new DeliveryOptions().setSendTimeout(Math.max(30_000, writeWaitMs + 10_000));
+  }
+
+  /** A session id of the shape the proxy hands out; anything else is a session that does not exist. */
+  static String knownShape(String sid) {
+    if (!SessionIds.wellFormed(sid)) {
+      throw new TunnelFailure(404, "Session expired");
+    }
+    return sid;
+  }
+
+  Future<TunnelReply> open(String user, Buffer body) {
+    return call(Addresses.OPEN, TunnelCommand.open(user, body), openCall);
+  }
+
+  Future<TunnelReply> write(String sid, String user, Buffer body) {
+    return call(Addresses.session(sid), TunnelCommand.write(sid, user, body), shortCall);
+  }
+
+  Future<TunnelReply> read(String sid, String user, int max, long readId, long sliceMs) {
+    return call(Addresses.session(sid), TunnelCommand.read(sid, user, max, readId, sliceMs), readCall);
+  }
+
+  Future<TunnelReply> close(String sid, String user) {
+    return call(Addresses.session(sid), TunnelCommand.close(sid, user), shortCall);
+  }
+
+  void cancelRead(String sid, long readId) {
+    bus.send(Addresses.session(sid), TunnelCommand.cancelRead(sid, readId));
+  }
+
+  /** Gives back bytes a read could not deliver. */
+  void unread(String sid, TunnelReply read) {
+    bus.send(Addresses.session(sid), TunnelCommand.unread(sid, read.data(), read.offset()));
+  }
+
+  private Future<TunnelReply> call(String address, TunnelCommand cmd, DeliveryOptions options) {
+    return bus.<TunnelReply>request(address, cmd, options)
+        .recover(err -> Future.failedFuture(translate(err)))
+        .map(msg -> {
+          TunnelReply r = msg.body();
+          if (r.status() >= 300) {
+            throw new TunnelFailure(r.status(), r.error());
+          }
+          return r;
+        });
+  }
+
+  private static Throwable translate(Throwable err) {
+    if (err instanceof ReplyException re) {
+      switch (re.failureType()) {
+        case NO_HANDLERS:
+          return new TunnelFailure(404, "Session expired");
+        case TIMEOUT:
+          return new TunnelFailure(504, "Session did not answer in time");
+        default:
+          break;
+      }
+    }
+    return err;
+  }
+}
