@@ -59,6 +59,7 @@ final class AdminApi {
     for (Backend b : pool.backends()) {
       list.add(new JsonObject().put("name", b.name()).put("host", b.host()).put("port", b.port())
           .put("priority", b.priority()).put("weight", b.weight()).put("mode", b.mode().key())
+          .put("modeSource", b.modeSource())
           .put("state", b.state().name()).put("up", b.isUp()).put("sessions", b.sessions())
           .put("maxSessions", b.config().maxSessions()));
     }

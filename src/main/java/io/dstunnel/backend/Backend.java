@@ -16,6 +16,8 @@ public final class Backend {
   private volatile long upSinceNanos;
   private volatile boolean held;
   private volatile boolean removed;
+  /** A mode an operator set through the admin API; it outlives reloads that leave this backend's mode alone. */
+  private volatile BackendMode adminMode;
   private int successes;
   private int failures;
   private final AtomicInteger sessions = new AtomicInteger();
@@ -54,7 +56,17 @@ public final class Backend {
   }
 
   public BackendMode mode() {
-    return removed ? BackendMode.DRAIN : config.mode();
+    BackendMode set = adminMode;
+    return removed ? BackendMode.DRAIN : set != null ? set : config.mode();
+  }
+
+  /** Where the mode comes from: "config", "admin" (the admin API) or "removed" (gone from the config). */
+  public String modeSource() {
+    return removed ? "removed" : adminMode != null ? "admin" : "config";
+  }
+
+  void adminMode(BackendMode mode) {
+    this.adminMode = mode;
   }
 
   public boolean isUp() {

@@ -37,10 +37,9 @@ public final class BackendConnector {
       return Future.failedFuture(new NoBackendException(last));
     }
     return client.connect(b.port(), b.host())
-        .map(socket -> {
-          pool.success(b, "connected");
-          return new Connection(b, socket);
-        })
+        // A connect proves only that the port is open, not that the server serves: it is no
+        // health success (a server that accepts and never answers would stay up for ever).
+        .map(socket -> new Connection(b, socket))
         .recover(err -> {
           pool.failure(b, "connect failed: " + err.getMessage());
           return next(queue, err);

@@ -175,13 +175,12 @@ public final class BackendPool {
   }
 
   /** Sets a backend's mode (admin API); "active" also lifts a failback "none" hold. */
-  public boolean mode(String name, BackendMode mode) {
+  public synchronized boolean mode(String name, BackendMode mode) {
     Backend b = byName(name);
     if (b == null) {
       return false;
     }
-    b.config(new BackendConfig(b.name(), b.host(), b.port(), b.priority(), b.weight(), b.config().maxSessions(),
-        mode, b.config().health()));
+    b.adminMode(mode);
     if (mode == BackendMode.ACTIVE) {
       b.held(false);
     }
@@ -204,8 +203,12 @@ public final class BackendPool {
     for (BackendConfig c : next.backends()) {
       Backend known = old.remove(c.name());
       if (known != null && known.config().sameServer(c) && !known.removed()) {
-        if (known.config().mode() != c.mode() && c.mode() == BackendMode.ACTIVE) {
-          known.held(false);
+        if (known.config().mode() != c.mode()) {
+          // The file changed this backend's own mode: that is the operator's word now.
+          known.adminMode(null);
+          if (c.mode() == BackendMode.ACTIVE) {
+            known.held(false);
+          }
         }
         known.config(c);
         list.add(known);

@@ -221,4 +221,30 @@ class PoolBehaviourTest {
     assertThat(proxy.pool().byName("a").state()).isEqualTo(BackendState.UP);
     assertThat(ProxyConfig.fromJson(config.json()).backends().get(0).health().kind().key()).isEqualTo("dbx");
   }
+
+  @Test
+  void drainSetThroughTheAdminApiOutlivesAReloadThatLeavesThatBackendsModeAlone(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Proxies config = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 0);
+    Dstunnel proxy = config.start(vertx);
+    io.dstunnel.support.RawHttp admin = new io.dstunnel.support.RawHttp(vertx, proxy.adminPort());
+    String operator = io.dstunnel.support.RawHttp.basic("admin", "admin");
+    assertThat(admin.send(io.vertx.core.http.HttpMethod.POST, "/admin/backends/a/drain", io.vertx.core.buffer.Buffer.buffer(),
+        "Authorization", operator).status()).isEqualTo(200);
+
+    // An unrelated edit: b's weight.
+    config.json().getJsonArray("backends").getJsonObject(1).put("weight", 3);
+    proxy.reload(ProxyConfig.fromJson(config.json()));
+    JsonObject aNow = admin.get("/admin/backends", "Authorization", operator).json().getJsonArray("backends")
+        .getJsonObject(0);
+    assertThat(aNow.getString("mode")).isEqualTo("drain");
+    assertThat(aNow.getString("modeSource")).isEqualTo("admin");
+
+    // The file changes a's own mode: the file is the operator's word now.
+    config.json().getJsonArray("backends").getJsonObject(0).put("mode", "disable");
+    proxy.reload(ProxyConfig.fromJson(config.json()));
+    assertThat(proxy.pool().byName("a").mode()).isEqualTo(BackendMode.DISABLE);
+    assertThat(proxy.pool().byName("a").modeSource()).isEqualTo("config");
+  }
 }

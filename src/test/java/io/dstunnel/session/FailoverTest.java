@@ -296,4 +296,19 @@ class FailoverTest {
     socket.close();
     return text;
   }
+
+  @Test
+  void backendThatAcceptsButNeverAnswersGoesDownThoughEveryConnectSucceeds(Vertx vertx) {
+    Server b = Backends.start(vertx, "B");
+    MisbehavingBackend deaf = MisbehavingBackend.start(vertx, Mode.HANG, b.port(), 0);
+    Dstunnel proxy = Proxies.config().backend("a", deaf.port(), 0).backend("b", b.port(), 1)
+        .set("pool", "answerTimeoutMs", 200).set("health", "fall", 2).set("health", "intervalMs", 600_000)
+        .start(vertx);
+    for (int i = 0; i < 3; i++) {
+      TunnelClient client = Proxies.client(vertx, proxy);
+      client.handshake().await();
+      assertThat(client.execute(client.prepare("EchoString").await(), "hi").await()).isEqualTo("hi (Server B)");
+    }
+    assertThat(proxy.pool().byName("a").isUp()).as("two hangs in a row mark it down").isFalse();
+  }
 }
