@@ -32,6 +32,9 @@ public final class Dstunnel {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dstunnel.class);
 
+  private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORT_KEYS =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final Vertx vertx;
   private final ProxyConfig config;
   private final BackendPool pool;
@@ -99,11 +102,11 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          return vertx.deployVerticle(() -> {
-            TunnelVerticle t = new TunnelVerticle(config, metrics, throttle);
-            tunnels.add(t);
-            return t;
-          }, new DeploymentOptions().setInstances(config.http().instances()));
+          // Port 0 must be one random port shared by every instance, not one port each: Vert.x
+          // shares a random port among servers that ask for the same negative port (one number per
+          // proxy, as several proxies may run on one Vert.x).
+          int port = config.http().port() == 0 ? RANDOM_PORT_KEYS.decrementAndGet() : config.http().port();
+          return deployTunnels(port, config.http().instances());
         })
         .compose(id -> {
           deployments.add(id);
@@ -121,6 +124,26 @@ public final class Dstunnel {
               });
         })
         .recover(err -> stop().transform(v -> Future.failedFuture(err)));
+  }
+
+  private Future<String> deployTunnels(int port, int instances) {
+    return vertx.deployVerticle(() -> {
+      TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle);
+      tunnels.add(t);
+      return t;
+    }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
+        isAddressInUse(err) ? new IllegalStateException("port " + port + " (http.port) is already in use: stop the "
+            + "process that holds it or choose another http.port") : err));
+  }
+
+  static boolean isAddressInUse(Throwable err) {
+    return err instanceof java.net.BindException
+        || err.getMessage() != null && err.getMessage().contains("Address already in use");
+  }
+
+  /** The ports the tunnel instances listen on: one, shared. */
+  public java.util.Set<Integer> tunnelPorts() {
+    return tunnels.stream().map(TunnelVerticle::actualPort).collect(java.util.stream.Collectors.toSet());
   }
 
   private static void registerCodecsOnce(Vertx vertx) {

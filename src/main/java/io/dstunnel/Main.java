@@ -125,6 +125,9 @@ public final class Main {
     log.info("network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll"
         : "NIO (" + vertx.unavailableNativeTransportCause() + ")");
     log.info("dstunnel listening on {}", proxy.port());
+    if (proxy.adminPort() > 0) {
+      log.info("admin listening on {}", proxy.adminPort());
+    }
     onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
     return -1;
   }

@@ -28,10 +28,13 @@ public final class TunnelVerticle extends VerticleBase {
   private final ProxyConfig config;
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
+  private final int port;
   private HttpServer server;
 
-  public TunnelVerticle(ProxyConfig config, ProxyMetrics metrics, LoginThrottle throttle) {
+  /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
+  public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle) {
     this.config = config;
+    this.port = port;
     this.metrics = metrics;
     this.throttle = throttle;
   }
@@ -60,7 +63,7 @@ public final class TunnelVerticle extends VerticleBase {
     }
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
-        .setPort(config.http().port())
+        .setPort(port)
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         // No h2c sniffing: a connection is known (and its idle time counted) from its first moment.
