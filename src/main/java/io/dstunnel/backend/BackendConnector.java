@@ -41,7 +41,7 @@ public final class BackendConnector {
         // health success (a server that accepts and never answers would stay up for ever).
         .map(socket -> new Connection(b, socket))
         .recover(err -> {
-          pool.failure(b, "connect failed: " + err.getMessage());
+          pool.failure(b, "connect failed: " + Failures.describe(err));
           return next(queue, err);
         });
   }

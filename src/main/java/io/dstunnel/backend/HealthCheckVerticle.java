@@ -94,7 +94,7 @@ public final class HealthCheckVerticle extends VerticleBase {
           if (ar.succeeded()) {
             pool.success(b, "health check passed");
           } else {
-            pool.failure(b, "health check failed: " + ar.cause().getMessage());
+            pool.failure(b, "health check failed: " + Failures.describe(ar.cause()));
           }
         })
         .otherwiseEmpty();

@@ -35,6 +35,7 @@ final class BackendLink {
   private long epoch;
   private boolean pausedForReader;
   private boolean pausedForBudget;
+  private boolean answered;
 
   BackendLink(Listener listener, int writeQueueBytes) {
     this.listener = listener;
@@ -70,6 +71,7 @@ final class BackendLink {
       }
     });
     pausedForReader = false;
+    answered = false;
     if (pausedForBudget) {
       s.pause();
     }
@@ -87,6 +89,15 @@ final class BackendLink {
       backend.detached();
       s.close();
     }
+  }
+
+  /** True the first time it is asked after this connection's backend sent a byte: proof it serves. */
+  boolean firstAnswer() {
+    if (answered) {
+      return false;
+    }
+    answered = true;
+    return true;
   }
 
   boolean connected() {

@@ -264,6 +264,10 @@ public final class Session implements BackendLink.Listener {
   @Override
   public void onBytes(Buffer chunk) {
     hangs.progress();
+    if (link.firstAnswer()) {
+      // An answer, not a connect, proves that a backend serves: live traffic's health success.
+      services.pool().success(link.backend(), "answered a session");
+    }
     try {
       stream.feed(chunk, requests.startsWithFilterQuery());
     } catch (FramingException e) {

@@ -40,6 +40,9 @@ class AdminTest {
     a.kill();
     await().atMost(Duration.ofSeconds(10)).until(() -> admin.get("/health/ready").status() == 503);
     assertThat(admin.get("/health/live").status()).isEqualTo(200);
+    // The health history says what happened in plain words, not Netty's exception text.
+    String reasons = admin.get("/admin/events", "Authorization", ADMIN).json().getJsonArray("health").encode();
+    assertThat(reasons).contains("health check failed: connection refused").doesNotContain("/127.0.0.1:");
   }
 
   @Test
