@@ -1,6 +1,7 @@
 package io.dstunnel.backend;
 
 import io.vertx.core.Future;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayDeque;
@@ -36,7 +37,9 @@ public final class BackendConnector {
     if (b == null) {
       return Future.failedFuture(new NoBackendException(last));
     }
-    return client.connect(b.port(), b.host())
+    // The timeout is read at each connect, so a reload of pool.connectTimeoutMs applies at once.
+    return client.connect(new ConnectOptions().setHost(b.host()).setPort(b.port())
+            .setTimeout(pool.config().connectTimeoutMs()))
         // A connect proves only that the port is open, not that the server serves: it is no
         // health success (a server that accepts and never answers would stay up for ever).
         .map(socket -> new Connection(b, socket))

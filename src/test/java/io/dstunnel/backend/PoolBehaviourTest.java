@@ -69,8 +69,9 @@ class PoolBehaviourTest {
     assertThat(probe.server()).isEqualTo("B");
     a.start();
     await().atMost(WAIT).until(() -> "A".equals(probe.server()));
+    // Each session verticle moves its own sessions on its own tick: wait for both to be back.
+    await().atMost(WAIT).until(() -> proxy.pool().byName("a").sessions() == 2);
     assertThat(c.execute(inc, 1).await()).isEqualTo(12);
-    assertThat(proxy.pool().byName("a").sessions()).isEqualTo(2);
   }
 
   @Test
