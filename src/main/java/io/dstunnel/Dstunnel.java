@@ -13,7 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.AnswerBudget;
-import io.dstunnel.session.LocalCodec;
+import io.dstunnel.session.WireCodec;
 import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.tunnel.TunnelVerticle;
@@ -149,7 +149,7 @@ public final class Dstunnel {
   private static void registerCodecsOnce(Vertx vertx) {
     synchronized (Dstunnel.class) {
       try {
-        LocalCodec.register(vertx.eventBus());
+        WireCodec.register(vertx.eventBus());
       } catch (IllegalStateException alreadyRegistered) {
         // Another proxy on this Vert.x registered them: the same codecs serve both.
       }

@@ -92,7 +92,7 @@ public final class Authenticator {
     }
     if (HASHING.incrementAndGet() > MAX_HASHES) {
       HASHING.decrementAndGet();
-      return Future.failedFuture(new LoginRefused(503, "Too many logins under way; retry", 1));
+      return Future.failedFuture(new LoginRefused(LoginRefused.Reason.BUSY, "Too many logins under way; retry", 1));
     }
     return vertx.executeBlocking(() -> hashing.verify(user.passwordHash(), password), false)
         .onComplete(ar -> HASHING.decrementAndGet())

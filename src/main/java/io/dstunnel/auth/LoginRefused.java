@@ -1,22 +1,35 @@
 package io.dstunnel.auth;
 
 /**
- * A login that was not checked at all: the address is locked out (429, with the seconds to wait)
- * or too many password checks are under way (503). Mapped to HTTP at each listener's edge.
+ * A login that was not checked at all, and when to try again. Each listener maps the reason to
+ * its HTTP status at its edge.
  */
 public final class LoginRefused extends RuntimeException {
 
-  private final int status;
+  /** Why the login was not checked. */
+  public enum Reason {
+    /** The address failed too often lately. */
+    LOCKED_OUT,
+    /** As many password checks are under way as the process runs at once. */
+    BUSY
+  }
+
+  private final Reason reason;
   private final long retryAfterSeconds;
 
-  LoginRefused(int status, String message, long retryAfterSeconds) {
+  LoginRefused(Reason reason, String message, long retryAfterSeconds) {
     super(message, null, false, false);
-    this.status = status;
+    this.reason = reason;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 
+  public Reason reason() {
+    return reason;
+  }
+
+  /** HTTP's word for the reason: 429 for a lock-out, 503 when busy. */
   public int status() {
-    return status;
+    return reason == Reason.LOCKED_OUT ? 429 : 503;
   }
 
   public long retryAfterSeconds() {

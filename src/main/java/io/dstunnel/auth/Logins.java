@@ -35,7 +35,7 @@ public final class Logins {
     long waitMs = throttle.begin(address);
     if (waitMs > 0) {
       long seconds = (waitMs + 999) / 1000;
-      return Future.failedFuture(new LoginRefused(429, "Too many failed logins; retry after " + seconds + " s", seconds));
+      return Future.failedFuture(new LoginRefused(LoginRefused.Reason.LOCKED_OUT, "Too many failed logins; retry after " + seconds + " s", seconds));
     }
     return auth.authenticate(header)
         // Only a wrong password counts toward a lock-out (not a check refused for capacity).

@@ -90,11 +90,11 @@ final class Readers {
   }
 
   /** Answers every waiting read with an error. */
-  void failAll(int status, String message) {
+  void failAll(SessionFailure failure, String message) {
     while (!waiting.isEmpty()) {
       Waiting w = waiting.poll();
       vertx.cancelTimer(w.timer);
-      w.promise.tryComplete(TunnelReply.error(status, message));
+      w.promise.tryComplete(TunnelReply.failed(failure, message));
     }
   }
 

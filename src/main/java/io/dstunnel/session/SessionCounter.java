@@ -23,11 +23,11 @@ public final class SessionCounter {
   /** Takes a place for a new session of {@code user} (null: no auth); null when granted, else the refusal. */
   TunnelReply tryOpen(String user) {
     if (draining) {
-      return TunnelReply.error(503, "Proxy is draining");
+      return TunnelReply.failed(SessionFailure.DRAINING, "Proxy is draining");
     }
     if (open.incrementAndGet() > limit) {
       open.decrementAndGet();
-      return TunnelReply.error(503, "Proxy is over its session limit");
+      return TunnelReply.failed(SessionFailure.PROXY_FULL, "Proxy is over its session limit");
     }
     if (user != null) {
       // Checked and counted in one atomic step, so a concurrent close can never lose the count.
@@ -39,7 +39,7 @@ public final class SessionCounter {
       });
       if (!granted[0]) {
         open.decrementAndGet();
-        return TunnelReply.error(429, "Too many sessions for user " + user);
+        return TunnelReply.failed(SessionFailure.USER_FULL, "Too many sessions for user " + user);
       }
     }
     return null;

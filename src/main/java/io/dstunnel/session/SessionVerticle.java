@@ -123,14 +123,14 @@ public final class SessionVerticle extends VerticleBase {
         .onFailure(err -> {
           LOG.error("opening a session failed", err);
           session.close();
-          msg.reply(TunnelReply.error(500, "Internal error"));
+          msg.reply(TunnelReply.failed(SessionFailure.INTERNAL, "Internal error"));
         });
   }
 
   private void dispatch(Session session, Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     if (cmd.user() != null && !cmd.user().equals(session.owner())) {
-      msg.reply(TunnelReply.error(403, "Session belongs to another user"));
+      msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
     }
     switch (cmd.kind()) {
@@ -144,7 +144,7 @@ public final class SessionVerticle extends VerticleBase {
               session.id(), cmd.body().length());
         }
       }
-      default -> msg.reply(TunnelReply.error(400, "Unexpected request"));
+      default -> msg.reply(TunnelReply.failed(SessionFailure.UNEXPECTED, "Unexpected request"));
     }
   }
 

@@ -58,7 +58,7 @@ final class LongPoll {
         return;
       }
       TunnelReply r = ar.result();
-      if (r.status() == TunnelReply.NO_DATA_YET) {
+      if (r.kind() == TunnelReply.Kind.NO_DATA_YET) {
         if (gone[0]) {
           done.complete();
         } else if (deadline != 0 && System.nanoTime() - deadline >= 0) {

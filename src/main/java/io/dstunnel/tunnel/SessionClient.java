@@ -1,6 +1,7 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.TunnelCommand;
@@ -68,11 +69,24 @@ final class SessionClient {
         .recover(err -> Future.failedFuture(translate(err)))
         .map(msg -> {
           TunnelReply r = msg.body();
-          if (r.status() >= 300) {
-            throw new TunnelFailure(r.status(), r.error());
+          if (r.isFailure()) {
+            throw new TunnelFailure(status(r.failure()), r.message());
           }
           return r;
         });
+  }
+
+  /** The one place where a session's failure becomes an HTTP status (tunnel-protocol.md, errors). */
+  static int status(SessionFailure failure) {
+    return switch (failure) {
+      case EXPIRED -> 404;
+      case NOT_OWNER -> 403;
+      case NO_BACKEND, LOST_BACKEND -> 502;
+      case BACKENDS_FULL, PROXY_FULL, DRAINING, BACKEND_NOT_READING -> 503;
+      case USER_FULL -> 429;
+      case UNEXPECTED -> 400;
+      case INTERNAL -> 500;
+    };
   }
 
   private static Throwable translate(Throwable err) {

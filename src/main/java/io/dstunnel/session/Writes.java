@@ -9,13 +9,14 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * Backpressure on a session's writes, before their bytes are taken: while the backend's write
+ * A session's writes, with backpressure before their bytes are taken: while the backend's write
  * queue is full, writes wait here in order, untaken. When it drains they are taken (logged and
- * written) and answered; if it does not drain within the wait, the waiting writes are refused
- * with 503 and nothing of them was taken, so a client that retries sends each byte once. A write
- * that was taken is never answered with an error.
+ * written, see {@link Session#take}) and answered; if it does not drain within the wait, the
+ * waiting writes are refused ({@link SessionFailure#BACKEND_NOT_READING}) and nothing of them was
+ * taken, so a client that retries sends each byte once. A write that was taken is never answered
+ * with an error.
  */
-final class WriteGate {
+final class Writes {
 
   static final String REFUSED = "Backend is not reading; write not taken, retry later";
 
@@ -23,28 +24,36 @@ final class WriteGate {
 
   private final Vertx vertx;
   private final long waitMs;
+  private final BooleanSupplier full;
+  private final Function<Buffer, TunnelReply> take;
   private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
 
-  WriteGate(Vertx vertx, long waitMs) {
+  /** {@code full}: the backend's write queue has no room; {@code take}: logs and writes a body. */
+  Writes(Vertx vertx, long waitMs, BooleanSupplier full, Function<Buffer, TunnelReply> take) {
     this.vertx = vertx;
     this.waitMs = waitMs;
+    this.full = full;
+    this.take = take;
   }
 
-  /** Writes are waiting: a new one must queue behind them. */
-  boolean busy() {
-    return !queue.isEmpty();
+  /** Takes {@code body} now if the backend has room and no write waits before it; else holds it. */
+  Future<TunnelReply> write(Buffer body) {
+    if (queue.isEmpty() && !full.getAsBoolean()) {
+      return Future.succeededFuture(take.apply(body));
+    }
+    return hold(body);
   }
 
   /** Holds {@code body} untaken until {@link #release} or the wait ends. */
-  Future<TunnelReply> hold(Buffer body) {
+  private Future<TunnelReply> hold(Buffer body) {
     Promise<TunnelReply> promise = Promise.promise();
-    long timer = vertx.setTimer(waitMs, t -> refuseAll(TunnelReply.error(503, REFUSED)));
+    long timer = vertx.setTimer(waitMs, t -> refuseAll(TunnelReply.failed(SessionFailure.BACKEND_NOT_READING, REFUSED)));
     queue.add(new Waiting(body, promise, timer));
     return promise.future();
   }
 
-  /** Takes waiting writes in order through {@code take} while {@code full} says there is room. */
-  void release(BooleanSupplier full, Function<Buffer, TunnelReply> take) {
+  /** Takes waiting writes in order while the backend has room (all of them once it is gone). */
+  void release() {
     while (!queue.isEmpty() && !full.getAsBoolean()) {
       Waiting w = queue.poll();
       vertx.cancelTimer(w.timer);

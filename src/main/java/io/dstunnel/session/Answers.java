@@ -1,0 +1,127 @@
+package io.dstunnel.session;
+
+import io.dstunnel.framing.Framing;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * The answer side of one session: the backend's bytes framed into answers ({@link AnswerStream}),
+ * the answers waiting for reads and the reads waiting for answers ({@link Readers}), and the
+ * memory they take. A client that does not read pauses its backend past the per-session limit;
+ * all sessions together report to the proxy-wide {@link AnswerBudget}, which pauses backends too.
+ * A backend paused by either is resumed with its answer clock restarted ({@link HangWatch}).
+ */
+final class Answers {
+
+  private final String session;
+  private final SessionServices services;
+  private final BackendLink link;
+  private final HangWatch hangs;
+  private final AnswerStream stream;
+  private final Readers readers;
+  private long budgetShare;
+  private boolean closed;
+
+  Answers(String session, SessionServices services, BackendLink link, HangWatch hangs) {
+    this.session = session;
+    this.services = services;
+    this.link = link;
+    this.hangs = hangs;
+    Framing framing = services.config().framing();
+    this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), this::accept);
+    this.readers = new Readers(services.context().owner(), this::afterTake);
+  }
+
+  /** Answer bytes from the backend; a stream that is not DBX throws {@code FramingException}. */
+  void feed(Buffer chunk, boolean preamble) {
+    try {
+      stream.feed(chunk, preamble);
+    } finally {
+      account();
+    }
+  }
+
+  /** A new connection: its answers start afresh, those the client already has are dropped. */
+  void restart() {
+    stream.restart();
+  }
+
+  AnswerStream stream() {
+    return stream;
+  }
+
+  /** Answer bytes not yet read. */
+  long pending() {
+    return readers.pending();
+  }
+
+  int waitingReads() {
+    return readers.waitingReads();
+  }
+
+  /** Up to {@code max} bytes now if there are some; else {@code refusal} if given, else a held read. */
+  Future<TunnelReply> read(int max, long readId, long sliceMs, TunnelReply refusal) {
+    if (readers.pending() > 0) {
+      return Future.succeededFuture(readers.take(max));
+    }
+    return refusal != null ? Future.succeededFuture(refusal) : readers.hold(max, readId, sliceMs);
+  }
+
+  void cancelRead(long readId) {
+    readers.cancel(readId);
+  }
+
+  /** Takes back bytes a read could not deliver, if they were the last handed out. */
+  boolean unread(Buffer bytes, long offset) {
+    boolean back = !closed && readers.unread(bytes, offset);
+    account();
+    return back;
+  }
+
+  /** Answers every held read with {@code failure}. */
+  void failReads(SessionFailure failure, String message) {
+    readers.failAll(failure, message);
+    account();
+  }
+
+  /** The session ended: every byte is let go and held reads learn it has expired. */
+  void close() {
+    closed = true;
+    readers.clear();
+    stream.clear();
+    readers.failAll(SessionFailure.EXPIRED, "Session expired");
+    account();
+  }
+
+  private void accept(Buffer bytes) {
+    readers.add(bytes);
+    if (!link.pausedForReader() && readers.pending() > services.config().pendingReadLimitBytes()) {
+      link.pauseForReader(true);
+    }
+  }
+
+  /** A client read {@code bytes}: a backend paused for it resumes once half its backlog is gone. */
+  private void afterTake(int bytes) {
+    services.events().read(session, bytes);
+    if (link.pausedForReader() && readers.pending() <= services.config().pendingReadLimitBytes() / 2) {
+      link.pauseForReader(false);
+      hangs.resumed();
+    }
+    account();
+  }
+
+  /** Tells the proxy-wide budget what this session holds now; pauses the backend if it is spent. */
+  private void account() {
+    long now = closed ? 0 : readers.pending() + stream.held();
+    AnswerBudget budget = services.budget();
+    budget.adjust(now - budgetShare);
+    budgetShare = now;
+    if (now > 0 && budget.spent() && link.connected() && !link.paused()) {
+      link.pauseForBudget(true);
+      budget.whenRoom(services.context(), () -> {
+        link.pauseForBudget(false);
+        hangs.resumed();
+      });
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.dstunnel.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Every session message survives its wire form byte for byte, after other bytes in the buffer. */
+class WireCodecTest {
+
+  private static <T> T roundTrip(WireCodec<T> codec, T message) {
+    Buffer wire = Buffer.buffer("prefix");
+    codec.encodeToWire(wire, message);
+    return codec.decodeFromWire(6, wire);
+  }
+
+  @Test
+  void commandsOfEveryKindRoundTrip() {
+    Buffer binary = Buffer.buffer(new byte[] {0, 5, (byte) 0xFF, '{', '"'});
+    List<TunnelCommand> commands = List.of(TunnelCommand.open("ünïcode", binary), TunnelCommand.open(null, Buffer.buffer()),
+        TunnelCommand.write("sid", "u", binary), TunnelCommand.read("sid", null, 32768, 7, 20_000),
+        TunnelCommand.close("sid", "u"), TunnelCommand.cancelRead("sid", 9), TunnelCommand.unread("sid", binary, 1L << 40));
+    WireCodec<TunnelCommand> codec = new WireCodec.TunnelCommandCodec();
+    for (TunnelCommand c : commands) {
+      assertThat(roundTrip(codec, c)).isEqualTo(c);
+    }
+  }
+
+  @Test
+  void repliesOfEveryKindRoundTrip() {
+    List<TunnelReply> replies = List.of(TunnelReply.accepted("sid", 5), TunnelReply.data(Buffer.buffer("abc"), 42),
+        TunnelReply.noDataYet(), TunnelReply.failed(SessionFailure.LOST_BACKEND, "Session failed over 3 times"));
+    WireCodec<TunnelReply> codec = new WireCodec.TunnelReplyCodec();
+    for (TunnelReply r : replies) {
+      assertThat(roundTrip(codec, r)).isEqualTo(r);
+    }
+  }
+}
