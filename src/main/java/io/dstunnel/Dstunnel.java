@@ -174,6 +174,11 @@ public final class Dstunnel {
     return metrics;
   }
 
+  /** What every session looks like now (as the admin API shows them). */
+  public Future<List<io.vertx.core.json.JsonObject>> sessionSnapshots() {
+    return io.dstunnel.session.SessionSnapshots.gather(vertx, config.session().instances());
+  }
+
   /** Sessions open in this proxy. */
   public SessionCounter sessions() {
     return sessions;

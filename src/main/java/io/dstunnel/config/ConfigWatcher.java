@@ -24,6 +24,7 @@ public final class ConfigWatcher {
   public static final long DEFAULT_SCAN_MS = 1000;
 
   private final ConfigRetriever retriever;
+  private final java.util.concurrent.atomic.AtomicLong rejected = new java.util.concurrent.atomic.AtomicLong();
 
   public ConfigWatcher(Vertx vertx, Path file, long scanMs) {
     this.retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
@@ -47,9 +48,15 @@ public final class ConfigWatcher {
         onValid.accept(ProxyConfig.fromJson(change.getNewConfiguration()));
         LOG.info("config reloaded");
       } catch (ConfigException e) {
+        rejected.incrementAndGet();
         LOG.error("config change ignored: {}", e.getMessage());
       }
     });
+  }
+
+  /** How many changed versions of the file were invalid and ignored. */
+  public long rejected() {
+    return rejected.get();
   }
 
   public void close() {

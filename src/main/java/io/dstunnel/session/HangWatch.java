@@ -28,9 +28,6 @@ final class HangWatch {
     this.onHang = onHang;
   }
 
-  long timeoutMs() {
-    return timeoutMs;
-  }
 
   /** A write went to the backend; {@code wasOwed}: the session was owed an answer before it. */
   void wrote(boolean wasOwed) {

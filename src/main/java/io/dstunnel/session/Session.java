@@ -174,6 +174,7 @@ public final class Session implements BackendLink.Listener {
         .put("backend", b == null ? null : b.name()).put("connected", link.connected())
         .put("failovers", failover.count()).put("replayable", log.replayable()).put("replayBytes", log.bytes())
         .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", answers.waitingReads())
+        .put("backendPaused", link.paused())
         .put("pendingBytes", answers.pending() + answers.stream().held())
         .put("owed", owesTheClient());
   }

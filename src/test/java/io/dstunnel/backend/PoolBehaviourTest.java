@@ -192,7 +192,7 @@ class PoolBehaviourTest {
 
     // A typo is reported and ignored.
     Files.writeString(file, "{\"backends\": [ {\"port\": \"x\"} ]}");
-    Thread.sleep(400);
+    await().atMost(WAIT).until(() -> watcher.rejected() == 1);
     assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("A");
 
     // Remove a, add c at the preferred priority: a drains, new sessions go to c.

@@ -10,6 +10,7 @@ import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.Sessions;
 import io.dstunnel.support.RawHttp.Answer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -166,7 +167,7 @@ class TunnelProtocolTest {
     String sid = open(http);
     http.get(T + "?dss=" + sid + "&c=10");
     Future<Answer> held = new RawHttp(vertx, proxy.port()).sendAsync(HttpMethod.GET, T + "?dss=" + sid + "&c=100", null);
-    Thread.sleep(300);
+    Sessions.awaitHeldReads(proxy, sid, 1);
     assertThat(held.isComplete()).isFalse();
     new RawHttp(vertx, proxy.port()).put(T + "?dss=" + sid, Buffer.buffer("{\"method\":\"connect\",\"params\":[]}"));
     assertThat(held.await().body().toString()).isEqualTo("{\"result\":[1,\"DataSnap\",2]}");
@@ -234,7 +235,7 @@ class TunnelProtocolTest {
     String xe2 = open(http);
     http.get(T + "?dss=" + xe2 + "&c=10");
     Future<Answer> held = new RawHttp(vertx, proxy.port()).sendAsync(HttpMethod.GET, T + "?dss=" + xe2 + "&c=10", null);
-    Thread.sleep(200);
+    Sessions.awaitHeldReads(proxy, xe2, 1);
     assertThat(http.send(HttpMethod.POST, T, Buffer.buffer("dss=-" + xe2),
         "Content-Type", "application/x-www-form-urlencoded").status()).isEqualTo(200);
     assertError(held.await(), 404, "Session expired");
@@ -252,9 +253,9 @@ class TunnelProtocolTest {
     http.get(T + "?dss=" + sid + "&c=10");
     NetSocket raw = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
     raw.write("GET " + T + "?dss=" + sid + "&c=100 HTTP/1.1\r\nHost: x\r\n\r\n").await();
-    Thread.sleep(200);
+    Sessions.awaitHeldReads(proxy, sid, 1);
     raw.close().await();
-    Thread.sleep(200);
+    Sessions.awaitHeldReads(proxy, sid, 0);
     http.put(T + "?dss=" + sid, Buffer.buffer("{\"method\":\"connect\",\"params\":[]}"));
     assertThat(http.get(T + "?dss=" + sid + "&c=100").body().toString()).isEqualTo("{\"result\":[1,\"DataSnap\",2]}");
   }
