@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Graceful shutdown: no session loses an answer it was owed. */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class DrainTest {
+class DrainIT {
 
   @Test
   void drainRefusesNewSessionsAndWaitsForTheAnswersOwed(Vertx vertx) {

@@ -33,7 +33,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class StatusPageBrowserTest {
+class StatusPageBrowserIT {
 
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The chaos soak at a short setting: 20 s, 32 sessions. The default run is load-tests/chaos-soak.sh. */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ChaosSoakTest {
+class ChaosSoakIT {
 
   @Test
   void everyAnswerArrivesOnceAndInOrderWhileBackendsDieAndHang(Vertx vertx) {
