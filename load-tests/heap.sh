@@ -30,6 +30,10 @@ JSON
 java -Xmx256m -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
 proxy_pid=$!; pids+=($proxy_pid)
 wait_for "$work/proxy.log" "dstunnel listening on"
+# The proxy's own heap with no session, after a full GC: subtracted from the figure below.
+jcmd "$proxy_pid" GC.run > /dev/null
+sleep 2
+baseline=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
 mkfifo "$work/hold"
 java -cp "$root/target/test-classes:$jar" io.dstunnel.bench.OpenSessions "$proxy" "$n" < "$work/hold" > "$work/open.log" 2>&1 &
 pids+=($!)
@@ -41,4 +45,4 @@ jcmd "$proxy_pid" GC.run > /dev/null
 sleep 2
 heap=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
 open=$(metric "$admin" 'dstunnel_sessions_open ')
-python3 -c "print('sessions open: %d; heap before GC %.1f MiB, after GC %.1f MiB (-Xmx256m), %.1f KiB per session' % ($open, $before/1048576, $heap/1048576, $heap/1024/max($open,1)))"
+python3 -c "print('sessions open: %d; heap with no session %.1f MiB; before GC %.1f MiB, after GC %.1f MiB (-Xmx256m); %.1f KiB per session (after GC, less the baseline)' % ($open, $baseline/1048576, $before/1048576, $heap/1048576, ($heap-$baseline)/1024/max($open,1)))"

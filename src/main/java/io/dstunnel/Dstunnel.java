@@ -60,9 +60,6 @@ public final class Dstunnel {
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
-    config.auth().users().stream().filter(u -> u.password() != null).forEach(u -> LOG.warn(
-        "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
-        u.name()));
     metrics.sessionsOpen(sessions::open);
     gaugeBackends();
   }

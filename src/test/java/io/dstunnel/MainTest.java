@@ -55,6 +55,6 @@ class MainTest {
     int[] status = {0};
     String[] lines = runCapturingStderr(List.of("-conf", dir.resolve("nope.json").toString()), status);
     assertThat(status[0]).isEqualTo(2);
-    assertThat(lines[0]).contains("cannot read config file");
+    assertThat(lines[0]).contains("cannot read config file").endsWith(": no such file");
   }
 }

@@ -50,6 +50,10 @@ final class AdminApi {
     router.post("/admin/backends/:name/:action").handler(this::backendAction);
     router.get("/admin/sessions").handler(this::sessions);
     router.delete("/admin/sessions/:id").handler(this::closeSession);
+    // The actions' paths asked with another method (a GET from a browser's address bar): 405, not
+    // the status page's 404.
+    router.route("/admin/backends/:name/:action").handler(ctx -> notAllowed(ctx, "POST"));
+    router.route("/admin/sessions/:id").handler(ctx -> notAllowed(ctx, "DELETE"));
     router.get("/admin/events").handler(ctx -> json(ctx, 200, new JsonObject()
         .put("health", events.history().health()).put("failovers", events.history().failovers())));
   }
@@ -135,6 +139,11 @@ final class AdminApi {
   static void json(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(body.encode());
+  }
+
+  private static void notAllowed(RoutingContext ctx, String allowed) {
+    ctx.response().putHeader("Allow", allowed);
+    error(ctx, 405, "Method not allowed");
   }
 
   static void error(RoutingContext ctx, int status, String message) {

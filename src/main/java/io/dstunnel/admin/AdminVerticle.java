@@ -76,7 +76,10 @@ public final class AdminVerticle extends VerticleBase {
       }
     });
     router.get("/admin/*").handler(StaticHandler.create("admin").setCachingEnabled(false));
-    router.route().handler(ctx -> AdminApi.error(ctx, 404, "Not found"));
+    // No catch-all route: the router itself tells an unknown path (404) from a known path asked
+    // with another method (405, with Allow), and both answer JSON.
+    router.errorHandler(404, ctx -> AdminApi.error(ctx, 404, "Not found"));
+    router.errorHandler(405, ctx -> AdminApi.error(ctx, 405, "Method not allowed"));
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port()));
     return server.requestHandler(router).listen();

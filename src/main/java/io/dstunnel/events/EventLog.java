@@ -38,8 +38,8 @@ public final class EventLog {
 
   public void open(String session, String user, String backend, int bytes) {
     metrics.sessionOpened();
-    LOG.atInfo().setMessage("open").addKeyValue("session", session).addKeyValue("user", user)
-        .addKeyValue("backend", backend).addKeyValue("bytes", bytes).log();
+    with(with(LOG.atInfo().setMessage("open").addKeyValue("session", session), "user", user), "backend", backend)
+        .addKeyValue("bytes", bytes).log();
   }
 
   public void write(String session, int bytes) {
@@ -59,7 +59,7 @@ public final class EventLog {
   }
 
   public void error(String session, String backend, String reason) {
-    LOG.atWarn().setMessage("error").addKeyValue("session", session).addKeyValue("backend", backend)
+    with(LOG.atWarn().setMessage("error").addKeyValue("session", session), "backend", backend)
         .addKeyValue("reason", reason).log();
   }
 
@@ -71,7 +71,7 @@ public final class EventLog {
     history.failover(new io.vertx.core.json.JsonObject().put("session", session).put("from", from).put("to", to)
         .put("reason", reason).put("kind", kind).put("replayedBytes", replayedBytes)
         .put("droppedAnswers", droppedAnswers).put("durationMs", durationMs));
-    LOG.atInfo().setMessage("failover").addKeyValue("session", session).addKeyValue("from", from)
+    with(LOG.atInfo().setMessage("failover").addKeyValue("session", session), "from", from)
         .addKeyValue("to", to).addKeyValue("kind", kind).addKeyValue("reason", reason).addKeyValue("replayedBytes", replayedBytes)
         .addKeyValue("droppedAnswers", droppedAnswers).addKeyValue("durationMs", durationMs).log();
   }
@@ -84,7 +84,12 @@ public final class EventLog {
   public void health(String backend, BackendState state, String reason) {
     history.health(new io.vertx.core.json.JsonObject().put("backend", backend)
         .put("state", state == null ? null : state.name()).put("reason", reason));
-    LOG.atInfo().setMessage("health").addKeyValue("backend", backend).addKeyValue("state", state)
+    with(LOG.atInfo().setMessage("health").addKeyValue("backend", backend), "state", state)
         .addKeyValue("reason", reason).log();
+  }
+
+  /** Adds a key only when it has a value: no {@code user=null} in the log. */
+  private static org.slf4j.spi.LoggingEventBuilder with(org.slf4j.spi.LoggingEventBuilder b, String key, Object value) {
+    return value == null ? b : b.addKeyValue(key, value);
   }
 }

@@ -164,4 +164,16 @@ class AdminTest {
     assertThat(f.getLong("replayedBytes")).isPositive();
     assertThat(admin.get("/admin/", "Authorization", ADMIN).body().toString()).contains("<title>dstunnel status");
   }
+
+  @Test
+  void aKnownPathAskedWithTheWrongMethodIs405AndAnUnknownOne404(Vertx vertx) {
+    Dstunnel proxy = Proxies.config().backend("a", Backends.start(vertx, "A").port(), 0).start(vertx);
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    Answer wrongMethod = admin.get("/admin/backends/a/drain", "Authorization", ADMIN);
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(wrongMethod.json().getString("error")).isEqualTo("Method not allowed");
+    Answer unknown = admin.get("/admin/nothing-here", "Authorization", ADMIN);
+    assertThat(unknown.status()).isEqualTo(404);
+    assertThat(unknown.json().getString("error")).isEqualTo("Not found");
+  }
 }

@@ -1,0 +1,191 @@
+package io.dstunnel;
+
+import io.dstunnel.config.ConfigException;
+import io.dstunnel.config.ConfigWatcher;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.demo.DemoServerVerticle;
+import io.dstunnel.demo.Walkthrough;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts what the command line asked for: the proxy (with its Vert.x, metrics, config watcher and
+ * SIGTERM drain), a demo server, the walk-through, or a password hash. Each returns an exit
+ * status, or -1 for a server that runs until SIGTERM.
+ */
+final class Launcher {
+
+  private Launcher() {
+  }
+
+  /** The proxy with the config in {@code file} (the embedded default when null); runs until SIGTERM. */
+  static int proxy(Path file) {
+    Logger log = LoggerFactory.getLogger(Launcher.class);
+    ProxyConfig config;
+    try {
+      config = file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file));
+    } catch (ConfigException e) {
+      System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("dstunnel: cannot read config file " + file + ": " + ioReason(e));
+      return 2;
+    }
+    // Only an operator's own file can hold a plain password worth a warning (not the demo's).
+    config.auth().users().stream().filter(u -> u.password() != null).forEach(u -> log.warn(
+        "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
+        u.name()));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = vertx(config, registry);
+    ConfigWatcher watcher = file == null ? null : new ConfigWatcher(vertx, file, ConfigWatcher.DEFAULT_SCAN_MS);
+    Dstunnel proxy;
+    try {
+      proxy = await(Dstunnel.start(vertx, config, registry));
+    } catch (RuntimeException e) {
+      System.err.println("dstunnel: cannot start: " + e.getMessage());
+      vertx.close();
+      return 1;
+    }
+    if (watcher != null) {
+      // Read once through the watcher so that only later changes count as changes.
+      watcher.current().onComplete(ar -> watcher.listen(proxy::reload));
+    }
+    log.info("network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll"
+        : "NIO (" + vertx.unavailableNativeTransportCause() + ")");
+    log.info("dstunnel listening on {}", proxy.port());
+    if (proxy.adminPort() > 0) {
+      log.info("admin listening on {}", proxy.adminPort());
+    }
+    onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
+    return -1;
+  }
+
+  /**
+   * Vert.x with its Micrometer metrics on the proxy's registry: JVM and backend-connection meters
+   * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
+   */
+  private static Vertx vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
+    io.vertx.core.VertxOptions options = new io.vertx.core.VertxOptions().setPreferNativeTransport(true);
+    if (!config.admin().metrics()) {
+      return Vertx.vertx(options);
+    }
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+        .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
+            MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
+            MetricsDomain.DATAGRAM_SOCKET.toCategory(), MetricsDomain.NAMED_POOLS.toCategory()));
+    return Vertx.builder().with(options.setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+
+  /** Reads a password (from the console without echo, else one line of stdin) and prints its hash. */
+  static int hashPassword() {
+    String password;
+    java.io.Console console = System.console();
+    if (console != null) {
+      char[] typed = console.readPassword("password: ");
+      password = typed == null ? null : new String(typed);
+    } else {
+      try {
+        password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+            java.nio.charset.StandardCharsets.UTF_8)).readLine();
+      } catch (java.io.IOException e) {
+        password = null;
+      }
+    }
+    if (password == null || password.isEmpty()) {
+      System.err.println("dstunnel: no password given on standard input");
+      return 2;
+    }
+    System.out.println(io.dstunnel.auth.Passwords.hash(password));
+    return 0;
+  }
+
+  static int demo() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      await(new Walkthrough(vertx).run());
+      return 0;
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger("dstunnel.demo").error("the walk-through failed: {}", e.getMessage());
+      return 1;
+    } finally {
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // exiting anyway
+      }
+    }
+  }
+
+  /** On SIGTERM (and SIGINT), run {@code stop} and exit 0. */
+  @SuppressWarnings("restriction")
+  private static void onTerminate(java.util.function.Supplier<Future<Void>> stop) {
+    sun.misc.SignalHandler handler = sig -> {
+      try {
+        stop.get().await(1, TimeUnit.HOURS);
+      } catch (Exception ignored) {
+        // exiting anyway
+      }
+      // The log goes through a queue: let it reach the console before the process ends.
+      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
+        logback.stop();
+      }
+      Runtime.getRuntime().halt(0);
+    };
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+    sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+  }
+
+  /** Blocks the main thread (never an event loop) until {@code f} completes. */
+  private static <T> T await(Future<T> f) {
+    CompletableFuture<T> cf = f.toCompletionStage().toCompletableFuture();
+    try {
+      return cf.get(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A demo DataSnap-style server on {@code port}; runs until SIGTERM. */
+  static int server(int port, String name) {
+    Vertx vertx = Vertx.vertx();
+    DemoServerVerticle server = new DemoServerVerticle("0.0.0.0", port, name);
+    try {
+      await(vertx.deployVerticle(server));
+    } catch (RuntimeException e) {
+      System.err.println("dstunnel: cannot start the demo server on port " + port + ": " + e.getMessage());
+      vertx.close();
+      return 1;
+    }
+    LoggerFactory.getLogger(DemoServerVerticle.class).info("server listening on {}", server.actualPort());
+    onTerminate(vertx::close);
+    return -1;
+  }
+
+  /** Why a file could not be read, in words (Java's own message is often just the path). */
+  private static String ioReason(java.io.IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+}
