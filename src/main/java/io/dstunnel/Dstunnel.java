@@ -61,6 +61,7 @@ public final class Dstunnel {
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
     metrics.sessionsOpen(sessions::open);
+    metrics.answerBudget(budget::used, budget::limit);
     gaugeBackends();
   }
 

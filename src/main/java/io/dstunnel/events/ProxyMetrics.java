@@ -60,6 +60,14 @@ public final class ProxyMetrics {
     Gauge.builder("dstunnel.sessions.open", open).description("Sessions open now").register(registry);
   }
 
+  /** The proxy-wide answer budget: bytes held for clients now, and the limit. */
+  public void answerBudget(Supplier<Number> used, Supplier<Number> limit) {
+    Gauge.builder("dstunnel.answer.budget.used.bytes", used)
+        .description("Answer bytes held for clients that have not read them, over all sessions").register(registry);
+    Gauge.builder("dstunnel.answer.budget.limit.bytes", limit)
+        .description("The proxy-wide budget for unread answer bytes (session.answerBudgetBytes)").register(registry);
+  }
+
   public void backendUp(String backend, Supplier<Number> up) {
     Gauge.builder("dstunnel.backend.up", up).tag("backend", backend)
         .description("1 when the backend takes new sessions").register(registry);

@@ -4,6 +4,7 @@ import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +20,7 @@ final class AnswerStream {
   private final Consumer<Buffer> sink;
   private final DbxFramer framer = new DbxFramer();
   private boolean primed;
-  private Buffer partial = Buffer.buffer();
+  private final Held partial = new Held();
   private boolean streaming;
   private long answersAccepted;
   private long bytesAccepted;
@@ -35,7 +36,7 @@ final class AnswerStream {
   /** A new backend connection: its stream starts afresh, and what the client already has is dropped. */
   void restart() {
     primed = false;
-    partial = Buffer.buffer();
+    partial.clear();
     dropAnswers = answersAccepted;
     dropBytes = bytesAccepted;
   }
@@ -67,13 +68,12 @@ final class AnswerStream {
       start[0] = end;
       if (dropAnswers > 0) {
         dropAnswers--;
-        partial = Buffer.buffer();
+        partial.clear();
         return;
       }
       if (partial.length() > 0) {
-        partial.appendBuffer(piece);
-        piece = partial;
-        partial = Buffer.buffer();
+        partial.add(piece);
+        piece = partial.take();
       }
       answersAccepted++;
       streaming = false;
@@ -84,14 +84,25 @@ final class AnswerStream {
       if (streaming) {
         sink.accept(tail);
       } else {
-        partial.appendBuffer(tail);
+        partial.add(tail);
         if (partial.length() > heldLimit) {
           // Too large to hold whole: stream it; a failure before its end now ends the session.
           streaming = true;
-          sink.accept(partial);
-          partial = Buffer.buffer();
+          sink.accept(partial.take());
         }
       }
+    }
+  }
+
+  /**
+   * Hands out the unfinished answer held so far and streams the rest of it: under memory pressure
+   * a client must be able to read (and so free) what its session holds. The answer can then no
+   * longer be finished by a standby, as with any streamed answer.
+   */
+  void release() {
+    if (partial.length() > 0) {
+      streaming = true;
+      sink.accept(partial.take());
     }
   }
 
@@ -115,6 +126,41 @@ final class AnswerStream {
   }
 
   void clear() {
-    partial = Buffer.buffer();
+    partial.clear();
+  }
+
+  /**
+   * The pieces of an unfinished answer, kept as they came and joined once into a buffer of exactly
+   * their size (a buffer grown by appending doubles, and can hold twice the bytes).
+   */
+  private static final class Held {
+    private final ArrayList<Buffer> pieces = new ArrayList<>();
+    private int length;
+
+    void add(Buffer piece) {
+      pieces.add(piece);
+      length += piece.length();
+    }
+
+    int length() {
+      return length;
+    }
+
+    Buffer take() {
+      Buffer whole;
+      if (pieces.size() == 1) {
+        whole = pieces.get(0);
+      } else {
+        whole = Buffer.buffer(length);
+        pieces.forEach(whole::appendBuffer);
+      }
+      clear();
+      return whole;
+    }
+
+    void clear() {
+      pieces.clear();
+      length = 0;
+    }
   }
 }

@@ -116,7 +116,15 @@ final class Answers {
     AnswerBudget budget = services.budget();
     budget.adjust(now - budgetShare);
     budgetShare = now;
-    if (now > 0 && budget.spent() && link.connected() && !link.paused()) {
+    if (now == 0 && link.pausedForBudget()) {
+      // It holds nothing: pausing it frees nothing. It may read again (one chunk) even while the
+      // budget is spent, so a session whose client reads is never starved by those that do not.
+      link.pauseForBudget(false);
+      hangs.resumed();
+    } else if (now > 0 && budget.spent() && link.connected() && !link.paused()) {
+      // A held, unfinished answer could never be read: with every session holding one, nothing
+      // would ever free the budget. It is handed out (streamed) so that the client can read it.
+      stream.release();
       link.pauseForBudget(true);
       budget.whenRoom(services.context(), () -> {
         link.pauseForBudget(false);

@@ -3,6 +3,7 @@ package io.dstunnel.session;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 
 /**
@@ -73,7 +74,7 @@ final class BackendLink {
     pausedForReader = false;
     answered = false;
     if (pausedForBudget) {
-      s.pause();
+      apply(false);
     }
     for (Buffer chunk : replay) {
       s.write(chunk);
@@ -135,6 +136,10 @@ final class BackendLink {
     apply(was);
   }
 
+  boolean pausedForBudget() {
+    return pausedForBudget;
+  }
+
   boolean pausedForReader() {
     return pausedForReader;
   }
@@ -143,9 +148,15 @@ final class BackendLink {
     if (socket == null || was == paused()) {
       return;
     }
+    // NetSocket.pause() alone lets Vert.x keep reading into its own queues (some 24 chunks, up to
+    // 1.5 MiB per socket) before the channel stops; the budget needs reading to stop now, so the
+    // channel's auto-read goes off with it (and back on before Vert.x drains what it queued).
+    var channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
     if (paused()) {
       socket.pause();
+      channel.config().setAutoRead(false);
     } else {
+      channel.config().setAutoRead(true);
       socket.resume();
     }
   }

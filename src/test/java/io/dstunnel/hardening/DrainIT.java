@@ -8,17 +8,13 @@ import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Proxies;
+import io.dstunnel.support.ProxyProcess;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -54,30 +50,9 @@ class DrainIT {
   @Test
   void sigtermDrainsAndExitsZeroWithTheAnswerDelivered(Vertx vertx, @TempDir Path dir) throws Exception {
     Server a = Backends.start(vertx, "A");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path conf = dir.resolve("dstunnel.json");
-    Files.writeString(conf, Proxies.config().backend("a", a.port(), 0).set("http", "port", port).json().encode());
-    Process proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml",
-        "io.dstunnel.Main", "-conf", conf.toString()).redirectErrorStream(true).start();
-    try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      while ((line = out.readLine()) != null && !line.contains("dstunnel listening on")) {
-        // start-up lines
-      }
-      Thread drain = new Thread(() -> {
-        try {
-          out.lines().forEach(l -> { });
-        } catch (java.io.UncheckedIOException closed) {
-          // the process ended
-        }
-      });
-      drain.setDaemon(true);
-      drain.start();
+    try (ProxyProcess running = ProxyProcess.start(dir, Proxies.config().backend("a", a.port(), 0).json())) {
+      Process proxy = running.process();
+      int port = running.port();
       TunnelClient c = new TunnelClient(vertx, "127.0.0.1", port, "admin", "admin", 32768);
       c.handshake().await();
       int slow = c.prepare("SlowEcho").await();
@@ -87,8 +62,6 @@ class DrainIT {
           .isEqualTo("last words (Server A)");
       assertThat(proxy.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(proxy.exitValue()).isZero();
-    } finally {
-      proxy.destroyForcibly();
     }
   }
 }

@@ -1,0 +1,99 @@
+package io.dstunnel.support;
+
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The proxy as a process of its own (the test's classpath, {@code io.dstunnel.Main -conf FILE}),
+ * started with given JVM options, its output kept; {@link #close} kills it if it still runs.
+ */
+public final class ProxyProcess implements AutoCloseable {
+
+  private final Process process;
+  private final int port;
+  private final int adminPort;
+  private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
+
+  private ProxyProcess(Process process, int port, int adminPort) {
+    this.process = process;
+    this.port = port;
+    this.adminPort = adminPort;
+  }
+
+  /** Starts a proxy with {@code config} (its http and admin ports set here) and waits until it listens. */
+  public static ProxyProcess start(Path dir, JsonObject config, String... jvmOptions) throws IOException {
+    int port = freePort();
+    int adminPort = freePort();
+    config.getJsonObject("http").put("port", port);
+    config.put("admin", config.getJsonObject("admin", new JsonObject()).put("port", adminPort));
+    Path conf = dir.resolve("dstunnel-" + port + ".json");
+    Files.writeString(conf, config.encode());
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of(jvmOptions));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml",
+        "-Ddstunnel.log.format=TEXT", "io.dstunnel.Main", "-conf", conf.toString()));
+    ProxyProcess p = new ProxyProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), port, adminPort);
+    p.awaitListening();
+    return p;
+  }
+
+  private void awaitListening() throws IOException {
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null) {
+      output.add(line);
+      if (line.contains("dstunnel listening on")) {
+        Thread rest = new Thread(() -> {
+          try {
+            out.lines().forEach(output::add);
+          } catch (UncheckedIOException ended) {
+            // the process ended
+          }
+        }, "proxy-output");
+        rest.setDaemon(true);
+        rest.start();
+        return;
+      }
+    }
+    throw new IllegalStateException("the proxy exited before listening:\n" + String.join("\n", output));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+
+  /** Everything it printed so far. */
+  public String output() {
+    return String.join("\n", output);
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}
