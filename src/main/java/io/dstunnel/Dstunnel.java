@@ -3,7 +3,7 @@ package io.dstunnel;
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.backend.HealthCheckVerticle;
+import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
@@ -91,11 +91,12 @@ public final class Dstunnel {
   private Future<Void> deploy() {
     registerCodecsOnce(vertx);
     java.util.concurrent.atomic.AtomicInteger index = new java.util.concurrent.atomic.AtomicInteger();
-    return vertx.deployVerticle(new HealthCheckVerticle(pool, metrics))
+    BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
+    return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
-                  pool, events, sessions, budget),
+                  pool, events, sessions, budget, backends.connector()),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {

@@ -11,8 +11,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,8 +45,7 @@ public final class SessionVerticle extends VerticleBase {
   private MessageConsumer<Void> owedConsumer;
   private MessageConsumer<Void> listConsumer;
   private final Map<String, Entry> sessions = new HashMap<>();
-  private NetClient client;
-  private BackendConnector connector;
+  private final BackendConnector connector;
   private MessageConsumer<TunnelCommand> openConsumer;
   private MessageConsumer<String> poolChanges;
   private long sweepTimer = -1;
@@ -59,7 +56,8 @@ public final class SessionVerticle extends VerticleBase {
   private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
-                         SessionCounter counter, AnswerBudget budget) {
+                         SessionCounter counter, AnswerBudget budget, BackendConnector connector) {
+    this.connector = connector;
     this.index = index;
     this.budget = budget;
     this.config = config;
@@ -71,10 +69,6 @@ public final class SessionVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout(poolConfig.connectTimeoutMs())
-        .setTcpNoDelay(true));
-    connector = new BackendConnector(client, pool);
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs());
     openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
     poolChanges = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
@@ -102,7 +96,7 @@ public final class SessionVerticle extends VerticleBase {
     for (Entry e : new ArrayList<>(sessions.values())) {
       e.session().expire("stopped");
     }
-    return Future.join(openConsumer.unregister(), client.close());
+    return openConsumer.unregister();
   }
 
   private void open(Message<TunnelCommand> msg) {

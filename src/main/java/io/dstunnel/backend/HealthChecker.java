@@ -2,15 +2,12 @@ package io.dstunnel.backend;
 
 import io.dstunnel.config.HealthConfig;
 import io.dstunnel.config.HealthConfig.CheckKind;
-import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,46 +18,43 @@ import java.util.Map;
  * Active health checks: each backend on its own timer (its {@code health} settings), a TCP connect
  * or a DBX filter query, counted against rise and fall by the pool. A recovered preferred backend
  * thus takes new sessions again (failback). Timers are laid anew when the config is reloaded.
+ * Driven by the {@link BackendConnectorVerticle}, on its event loop.
  */
-public final class HealthCheckVerticle extends VerticleBase {
+final class HealthChecker {
 
   private static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
   private static final Buffer NO_FILTER = Buffer.buffer(new byte[] {6, 0, 0, 0, 0});
 
+  private final Vertx vertx;
+  private final NetClient client;
   private final BackendPool pool;
   private final io.dstunnel.events.ProxyMetrics metrics;
   private final Map<Backend, Long> timers = new HashMap<>();
   private final Map<Backend, Boolean> running = new HashMap<>();
-  private NetClient client;
-  private MessageConsumer<String> changes;
 
-  public HealthCheckVerticle(BackendPool pool, io.dstunnel.events.ProxyMetrics metrics) {
+  HealthChecker(Vertx vertx, NetClient client, BackendPool pool, io.dstunnel.events.ProxyMetrics metrics) {
+    this.vertx = vertx;
+    this.client = client;
     this.pool = pool;
     this.metrics = metrics;
   }
 
-  @Override
-  public Future<?> start() {
-    client = vertx.createNetClient(new NetClientOptions());
-    changes = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> {
-      if ("reload".equals(msg.body()) || "pruned".equals(msg.body())) {
-        schedule();
-      }
-    });
+  /** Checks every backend once, then on each one's interval. */
+  Future<Void> start() {
     List<Future<Void>> first = new ArrayList<>();
     for (Backend b : pool.backends()) {
       first.add(check(b));
     }
-    return Future.join(first).otherwiseEmpty().compose(v -> changes.completion()).onSuccess(v -> schedule());
+    return Future.join(first).<Void>mapEmpty().otherwiseEmpty().onSuccess(v -> schedule());
   }
 
-  @Override
-  public Future<?> stop() {
+  void stop() {
     timers.values().forEach(vertx::cancelTimer);
-    return Future.join(changes.unregister(), client.close());
+    timers.clear();
   }
 
-  private void schedule() {
+  /** (Re)lays one periodic check per backend: at start and after a reload. */
+  void schedule() {
     timers.values().forEach(vertx::cancelTimer);
     timers.clear();
     for (Backend b : pool.backends()) {
