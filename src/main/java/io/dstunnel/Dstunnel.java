@@ -11,7 +11,13 @@ import io.dstunnel.events.ProxyMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.dstunnel.cluster.ClusterMetrics;
+import io.dstunnel.cluster.ClusterNode;
+import io.dstunnel.cluster.ClusterReplication;
+import io.dstunnel.cluster.ClusterVerticle;
+import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.session.Addresses;
+import io.dstunnel.session.Replication;
 import io.dstunnel.session.AnswerBudget;
 import io.dstunnel.session.WireCodec;
 import io.dstunnel.session.SessionCounter;
@@ -41,6 +47,8 @@ public final class Dstunnel {
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
   private final AnswerBudget budget;
+  /** This node in its cluster, or null for a single node. */
+  private final ClusterNode cluster;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final List<TunnelVerticle> tunnels = new CopyOnWriteArrayList<>();
   private volatile AdminVerticle admin;
@@ -56,9 +64,15 @@ public final class Dstunnel {
         : new ProxyMetrics(registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     this.events = new EventLog(metrics, new EventHistory());
     this.pool = new BackendPool(config, events);
-    pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason));
+    pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason, Addresses.LOCAL));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
+    if (config.cluster().enabled() && vertx.isClustered()) {
+      this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()));
+      cluster.metrics().members(() -> cluster.members().size());
+    } else {
+      this.cluster = null;
+    }
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
     metrics.sessionsOpen(sessions::open);
     metrics.answerBudget(budget::used, budget::limit);
@@ -95,8 +109,15 @@ public final class Dstunnel {
     return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
+          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(new ClusterVerticle(cluster));
+        })
+        .compose(id -> {
+          if (id != null) {
+            deployments.add(id);
+          }
           return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
-                  pool, events, sessions, budget, backends.connector()),
+                  pool, events, sessions, budget, backends.connector(),
+                  cluster == null ? Replication.NONE : new ClusterReplication(cluster)),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {
@@ -127,7 +148,8 @@ public final class Dstunnel {
 
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
-      TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle);
+      TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
+          cluster == null ? null : new SessionRouter(cluster));
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
@@ -212,14 +234,41 @@ public final class Dstunnel {
     sessions.drain();
     long deadline = System.nanoTime() + config.session().drainTimeoutMs() * 1_000_000;
     io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
-    awaitNothingOwed(deadline, drained);
+    if (cluster != null) {
+      handOverAll(deadline, drained);
+    } else {
+      awaitNothingOwed(deadline, drained);
+    }
     return drained.future().compose(v -> stop());
+  }
+
+  /**
+   * Leaving a cluster: every session this node owns goes to a node that holds its copy, each as
+   * soon as it is idle (nothing owed, no read held), until none is left or the drain timeout.
+   */
+  private void handOverAll(long deadline, io.vertx.core.Promise<Void> drained) {
+    List<Future<Integer>> left = new java.util.ArrayList<>();
+    for (int i = 0; i < config.session().instances(); i++) {
+      left.add(vertx.eventBus().<Integer>request(Addresses.handOver(i), null, Addresses.LOCAL).map(m -> m.body()));
+    }
+    Future.all(left).onComplete(ar -> {
+      long owned = ar.failed() ? -1 : left.stream().mapToLong(Future::result).sum();
+      if (owned == 0) {
+        LOG.info("left the cluster: every session handed over");
+        drained.complete();
+      } else if (System.nanoTime() - deadline >= 0) {
+        LOG.warn("drain timeout: {} sessions could not be handed over", owned);
+        drained.complete();
+      } else {
+        vertx.setTimer(50, t -> handOverAll(deadline, drained));
+      }
+    });
   }
 
   private void awaitNothingOwed(long deadline, io.vertx.core.Promise<Void> drained) {
     List<Future<Integer>> counts = new java.util.ArrayList<>();
     for (int i = 0; i < config.session().instances(); i++) {
-      counts.add(vertx.eventBus().<Integer>request(Addresses.sessionsOwed(i), null).map(m -> m.body()));
+      counts.add(vertx.eventBus().<Integer>request(Addresses.sessionsOwed(i), null, Addresses.LOCAL).map(m -> m.body()));
     }
     Future.all(counts).onComplete(ar -> {
       long owed = ar.failed() ? -1 : counts.stream().mapToLong(Future::result).sum();

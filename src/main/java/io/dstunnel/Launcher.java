@@ -1,5 +1,6 @@
 package io.dstunnel;
 
+import io.dstunnel.cluster.ClusterSetup;
 import io.dstunnel.config.ConfigException;
 import io.dstunnel.config.ConfigWatcher;
 import io.dstunnel.config.ProxyConfig;
@@ -34,7 +35,7 @@ final class Launcher {
     Logger log = LoggerFactory.getLogger(Launcher.class);
     ProxyConfig config;
     try {
-      config = file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file));
+      config = file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file), System.getenv());
     } catch (ConfigException e) {
       System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
       return 2;
@@ -47,7 +48,13 @@ final class Launcher {
         "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
         u.name()));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = vertx(config, registry);
+    Vertx vertx;
+    try {
+      vertx = await(vertx(config, registry));
+    } catch (RuntimeException e) {
+      System.err.println("dstunnel: cannot join the cluster: " + e.getMessage());
+      return 1;
+    }
     ConfigWatcher watcher = file == null ? null : new ConfigWatcher(vertx, file, ConfigWatcher.DEFAULT_SCAN_MS);
     Dstunnel proxy;
     try {
@@ -75,17 +82,22 @@ final class Launcher {
    * Vert.x with its Micrometer metrics on the proxy's registry: JVM and backend-connection meters
    * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
    */
-  private static Vertx vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
+  private static Future<Vertx> vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
     io.vertx.core.VertxOptions options = new io.vertx.core.VertxOptions().setPreferNativeTransport(true);
-    if (!config.admin().metrics()) {
-      return Vertx.vertx(options);
+    io.vertx.core.VertxBuilder builder = Vertx.builder();
+    if (config.admin().metrics()) {
+      MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+          .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
+              MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(),
+              MetricsDomain.NET_SERVER.toCategory(), MetricsDomain.DATAGRAM_SOCKET.toCategory(),
+              MetricsDomain.NAMED_POOLS.toCategory()));
+      options.setMetricsOptions(metrics);
+      builder.withMetrics(new MicrometerMetricsFactory(registry));
     }
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
-        .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
-            MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
-            MetricsDomain.DATAGRAM_SOCKET.toCategory(), MetricsDomain.NAMED_POOLS.toCategory()));
-    return Vertx.builder().with(options.setMetricsOptions(metrics))
-        .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    if (config.cluster().enabled()) {
+      return ClusterSetup.vertx(builder, options, config.cluster());
+    }
+    return Future.succeededFuture(builder.with(options).build());
   }
 
   /** Reads a password (from the console without echo, else one line of stdin) and prints its hash. */

@@ -127,7 +127,7 @@ final class AdminApi {
       error(ctx, 404, "No session " + id);
       return;
     }
-    vertx.eventBus().<TunnelReply>request(Addresses.session(id), TunnelCommand.close(id, null)).onComplete(ar -> {
+    vertx.eventBus().<TunnelReply>request(Addresses.session(id), TunnelCommand.close(id, null), Addresses.LOCAL).onComplete(ar -> {
       if (ar.succeeded()) {
         json(ctx, 200, new JsonObject().put("closed", id));
       } else {

@@ -39,7 +39,7 @@ public final class BackendConnectorVerticle extends VerticleBase {
     checks = vertx.createNetClient(new NetClientOptions().setMetricsName("dstunnel-health-checks"));
     connector = new BackendConnector(sessions, pool);
     health = new HealthChecker(vertx, checks, pool, metrics);
-    changes = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> {
+    changes = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> {
       if ("reload".equals(msg.body()) || "pruned".equals(msg.body())) {
         health.schedule();
       }

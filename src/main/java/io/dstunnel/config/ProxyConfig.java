@@ -20,10 +20,11 @@ public record ProxyConfig(
     SessionConfig session,
     PoolConfig pool,
     HealthConfig health,
-    AdminConfig admin) {
+    AdminConfig admin,
+    ClusterConfig cluster) {
 
   private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health",
-      "admin");
+      "admin", "cluster");
 
   /** The embedded default: port 8080, primary 127.0.0.1:211, standby 127.0.0.1:213, no auth. */
   public static JsonObject defaultJson() {
@@ -36,6 +37,11 @@ public record ProxyConfig(
 
   /** Parses the config text; a syntax error is reported as a {@link ConfigException}. */
   public static ProxyConfig parse(String text) {
+    return parse(text, java.util.Map.of());
+  }
+
+  /** As {@link #parse(String)}, with the per-pod environment variables over the file's values. */
+  public static ProxyConfig parse(String text, java.util.Map<String, String> env) {
     JsonObject json;
     try {
       json = new JsonObject(text);
@@ -43,7 +49,7 @@ public record ProxyConfig(
       String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
       throw new ConfigException("(file)", "not a valid JSON object: " + detail);
     }
-    return fromJson(json);
+    return fromJson(ClusterConfig.withEnvironment(json, env));
   }
 
   /** Validates and converts a JSON config. */
@@ -56,7 +62,8 @@ public record ProxyConfig(
     SessionConfig session = SessionConfig.fromJson(top.raw("session"));
     PoolConfig pool = PoolConfig.fromJson(top.raw("pool"));
     AdminConfig admin = AdminConfig.fromJson(top.raw("admin"));
-    return new ProxyConfig(http, backends, auth, session, pool, health, admin);
+    ClusterConfig cluster = ClusterConfig.fromJson(top.raw("cluster"));
+    return new ProxyConfig(http, backends, auth, session, pool, health, admin, cluster);
   }
 
   private static List<BackendConfig> backends(JsonSection top, HealthConfig health) {

@@ -16,6 +16,14 @@ public final class Addresses {
 
   private static final String SESSION_PREFIX = "dstunnel.session.id.";
 
+  /**
+   * Delivery within this node only. Every address above is served by consumers registered with
+   * {@code localConsumer}, which a clustered event bus does not advertise to the other nodes; a
+   * send must then say it is local too (cluster traffic goes to the node addresses below).
+   */
+  public static final io.vertx.core.eventbus.DeliveryOptions LOCAL =
+      new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
+
   private Addresses() {
   }
 
@@ -28,6 +36,27 @@ public final class Addresses {
   public static String sessionsOwed(int index) {
     return "dstunnel.admin.owed." + index;
   }
+
+  /** Local: a session verticle takes over a session from its copy (cluster mode). */
+  public static final String ADOPT = "dstunnel.session.adopt";
+
+  /** Where session verticle {@code index} hands its idle sessions over to other nodes (cluster mode, leaving). */
+  public static String handOver(int index) {
+    return "dstunnel.session.handover." + index;
+  }
+
+  /** Cluster-wide: node {@code nodeId}'s inbox for requests forwarded to the sessions it owns. */
+  public static String nodeInbox(String nodeId) {
+    return "dstunnel.node." + nodeId;
+  }
+
+  /** Cluster-wide: node {@code nodeId}'s keeper of session copies (copy, adopt, check). */
+  public static String copies(String nodeId) {
+    return "dstunnel.copies." + nodeId;
+  }
+
+  /** Cluster-wide, published: who owns a session now (so every node's directory cache learns it). */
+  public static final String DIRECTORY = "dstunnel.directory";
 
   public static String session(String id) {
     return SESSION_PREFIX + id;

@@ -106,6 +106,11 @@ final class AnswerStream {
     }
   }
 
+  /** A session taken over from a copy: the client already has {@code answers} answers. */
+  void assumeGiven(long answers) {
+    answersAccepted = answers;
+  }
+
   /** Part of an answer has been handed out: no standby can finish it. */
   boolean streaming() {
     return streaming;

@@ -39,6 +39,16 @@ final class Failover {
 
   /** The session's first connection, to which its first bytes (already logged) are replayed. */
   Future<TunnelReply> open(String owner, int bytes) {
+    return connectFirst(owner, bytes, false);
+  }
+
+  /** The first connection of a session taken over from its copy: its whole log is replayed. */
+  Future<TunnelReply> adopt(String owner) {
+    return connectFirst(owner, 0, true);
+  }
+
+  private Future<TunnelReply> connectFirst(String owner, int bytes, boolean adopted) {
+    long started = System.nanoTime();
     List<Backend> order = services.pool().forNewSession();
     if (order.isEmpty() && services.pool().allFull()) {
       session.end("all backends full");
@@ -52,7 +62,13 @@ final class Failover {
           }
           session.attach(conn);
           session.becomes(SessionState.ACTIVE);
-          services.events().open(session.id(), owner, conn.backend().name(), bytes);
+          if (adopted) {
+            services.events().failover(session.id(), null, conn.backend().name(), FailoverKind.ADOPTED.key(),
+                "taken over from its copy", session.log().bytes(), session.answers().stream().alreadyGiven(),
+                System.nanoTime() - started);
+          } else {
+            services.events().open(session.id(), owner, conn.backend().name(), bytes);
+          }
           return TunnelReply.accepted(session.id(), bytes);
         })
         .otherwise(err -> {

@@ -10,6 +10,8 @@ public enum FailoverKind {
   HUNG("hung"),
   /** The backend had closed while nothing was owed; the session moves on the client's next write. */
   IDLE_CLOSE("idle-close"),
+  /** The session's owner node died, stopped answering or left: this node took it over from its copy. */
+  ADOPTED("adopted"),
   /** An operator's migrate or disable, or failback "migrate-idle": an unhurried move. */
   MIGRATE("migrate");
 

@@ -8,20 +8,21 @@ import io.vertx.core.buffer.Buffer;
 /**
  * Counts the client's complete requests ("dbx"), so the session knows whether an answer is owed,
  * and remembers whether the stream began with the DBX filter query. With "raw" framing, or once
- * the client's bytes stop parsing as DBX, the count is unknown.
+ * the client's bytes stop parsing as DBX, the count is unknown. Also used by a cluster node's
+ * copy of a session, to know what an adopter must skip.
  */
-final class RequestCounter {
+public final class RequestCounter {
 
   private final DbxFramer framer = new DbxFramer();
   private final Buffer head = Buffer.buffer(5);
   private boolean reliable;
   private long written;
 
-  RequestCounter(Framing framing) {
+  public RequestCounter(Framing framing) {
     this.reliable = framing == Framing.DBX;
   }
 
-  void record(Buffer body) {
+  public void record(Buffer body) {
     if (head.length() < 5) {
       head.appendBuffer(body, 0, Math.min(body.length(), 5 - head.length()));
     }
@@ -35,12 +36,12 @@ final class RequestCounter {
   }
 
   /** Whether requests can be counted at all. */
-  boolean reliable() {
+  public boolean reliable() {
     return reliable;
   }
 
   /** Complete requests written so far. */
-  long written() {
+  public long written() {
     return written;
   }
 

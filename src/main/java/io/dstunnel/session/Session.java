@@ -90,6 +90,16 @@ public final class Session implements BackendLink.Listener {
   }
 
   /**
+   * Takes over a session from its copy (cluster mode): its whole log is replayed to a backend and
+   * the answers the client already has are dropped, as in a failover.
+   */
+  public Future<TunnelReply> adopt(Adoption adoption) {
+    adoption.log().forEach(this::record);
+    answers.stream().assumeGiven(adoption.answersGiven());
+    return failover.adopt(owner);
+  }
+
+  /**
    * Appends the client's bytes to the stream, once the backend's bounded write queue has room:
    * until then the write waits untaken (see {@link Writes}).
    */
@@ -214,6 +224,21 @@ public final class Session implements BackendLink.Listener {
   /** Connected, reading, and owed an answer: the backend's silence counts against it. */
   private boolean awaitingAnswer() {
     return link.connected() && !link.paused() && state == SessionState.ACTIVE && debts.answerOwed();
+  }
+
+  /** Whether the log is still whole (so a cluster copy of it can still be adopted). */
+  public boolean replayable() {
+    return log.replayable();
+  }
+
+  /** The log, for the cluster's copies of the session only (it can hold credentials: never logged). */
+  public java.util.List<Buffer> replayLog() {
+    return java.util.List.copyOf(log.chunks());
+  }
+
+  /** Answers the client has been given (a hand-over tells the new owner to skip them). */
+  public long answersGiven() {
+    return answers.stream().answersAccepted();
   }
 
   // ---- for Failover ------------------------------------------------------------------------

@@ -45,6 +45,14 @@ public final class SessionCounter {
     return null;
   }
 
+  /** A session taken over from another node: counted, never refused (it exists already). */
+  void adopted(String user) {
+    open.incrementAndGet();
+    if (user != null) {
+      users.merge(user, 1, Integer::sum);
+    }
+  }
+
   void closed(String user) {
     open.decrementAndGet();
     if (user != null) {

@@ -24,6 +24,8 @@ public enum SessionFailure {
   DRAINING,
   /** The backend does not read: the write waited and was not taken. */
   BACKEND_NOT_READING,
+  /** This node does not own the session (cluster mode): the caller asks the directory again. */
+  NOT_HERE,
   /** A request the session does not understand. */
   UNEXPECTED,
   /** A bug: logged where it happened. */

@@ -21,7 +21,7 @@ public final class SessionSnapshots {
   public static Future<List<JsonObject>> gather(Vertx vertx, int instances) {
     List<Future<JsonArray>> parts = new ArrayList<>();
     for (int i = 0; i < instances; i++) {
-      parts.add(vertx.eventBus().<JsonArray>request(Addresses.sessionList(i), null).map(m -> m.body()));
+      parts.add(vertx.eventBus().<JsonArray>request(Addresses.sessionList(i), null, Addresses.LOCAL).map(m -> m.body()));
     }
     return Future.all(parts).map(all -> {
       List<JsonObject> sessions = new ArrayList<>();

@@ -53,10 +53,35 @@ public final class SessionVerticle extends VerticleBase {
   private long seenGeneration = -1;
   private boolean migrationsPending;
 
-  private record Entry(Session session, MessageConsumer<TunnelCommand> consumer) { }
+  private final Replication replication;
+  private MessageConsumer<Adoption> adoptConsumer;
+  private MessageConsumer<Void> handOverConsumer;
+
+  /** A session of this verticle and its address; in a cluster, the ownership checks queued for it. */
+  private static final class Entry {
+    final Session session;
+    final MessageConsumer<TunnelCommand> consumer;
+    Future<Boolean> owned = Future.succeededFuture(true);
+    boolean forgotten;
+
+    Entry(Session session, MessageConsumer<TunnelCommand> consumer) {
+      this.session = session;
+      this.consumer = consumer;
+    }
+
+    Session session() {
+      return session;
+    }
+
+    MessageConsumer<TunnelCommand> consumer() {
+      return consumer;
+    }
+  }
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
-                         SessionCounter counter, AnswerBudget budget, BackendConnector connector) {
+                         SessionCounter counter, AnswerBudget budget, BackendConnector connector,
+                         Replication replication) {
+    this.replication = replication;
     this.connector = connector;
     this.index = index;
     this.budget = budget;
@@ -70,20 +95,22 @@ public final class SessionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs());
-    openConsumer = vertx.eventBus().consumer(Addresses.OPEN, this::open);
-    poolChanges = vertx.eventBus().consumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
-    listConsumer = vertx.eventBus().consumer(Addresses.sessionList(index), msg -> {
+    openConsumer = vertx.eventBus().localConsumer(Addresses.OPEN, this::open);
+    poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
+    listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
       io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
       sessions.values().forEach(e -> list.add(e.session().snapshot()));
       msg.reply(list);
     });
-    owedConsumer = vertx.eventBus().consumer(Addresses.sessionsOwed(index),
+    owedConsumer = vertx.eventBus().localConsumer(Addresses.sessionsOwed(index),
         msg -> msg.reply((int) sessions.values().stream().filter(e -> e.session().owesTheClient()).count()));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
-    return Future.all(openConsumer.completion(), poolChanges.completion(), listConsumer.completion(),
-        owedConsumer.completion());
+    adoptConsumer = vertx.eventBus().localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg));
+    handOverConsumer = vertx.eventBus().localConsumer(Addresses.handOver(index), msg -> handOver(msg));
+    return Future.all(List.of(openConsumer.completion(), poolChanges.completion(), listConsumer.completion(),
+        owedConsumer.completion(), adoptConsumer.completion(), handOverConsumer.completion()));
   }
 
   @Override
@@ -93,6 +120,8 @@ public final class SessionVerticle extends VerticleBase {
     poolChanges.unregister();
     listConsumer.unregister();
     owedConsumer.unregister();
+    adoptConsumer.unregister();
+    handOverConsumer.unregister();
     for (Entry e : new ArrayList<>(sessions.values())) {
       e.session().expire("stopped");
     }
@@ -106,13 +135,12 @@ public final class SessionVerticle extends VerticleBase {
       msg.reply(refused);
       return;
     }
-    String id = SessionIds.next();
-    Session session = new Session(id, cmd.user(), services, () -> remove(id));
-    MessageConsumer<TunnelCommand> consumer = vertx.eventBus().consumer(Addresses.session(id),
-        m -> dispatch(session, m));
-    sessions.put(id, new Entry(session, consumer));
-    consumer.completion()
+    Entry e = register(SessionIds.next(), cmd.user());
+    Session session = e.session();
+    e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
+        .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
+            : replication.opened(session, cmd.body()).map(reply))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.error("opening a session failed", err);
@@ -121,12 +149,115 @@ public final class SessionVerticle extends VerticleBase {
         });
   }
 
-  private void dispatch(Session session, Message<TunnelCommand> msg) {
+  private Entry register(String id, String user) {
+    Session session = new Session(id, user, services, () -> remove(id));
+    Entry[] entry = {null};
+    MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
+        m -> dispatch(entry[0], m));
+    entry[0] = new Entry(session, consumer);
+    sessions.put(id, entry[0]);
+    return entry[0];
+  }
+
+  private void dispatch(Entry e, Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
+    Session session = e.session();
     if (cmd.user() != null && !cmd.user().equals(session.owner())) {
       msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
     }
+    if (replication == Replication.NONE) {
+      apply(session, msg);
+      return;
+    }
+    // In a cluster: serve only while this node owns the session (checked in arrival order).
+    Future<Boolean> owned = e.owned.transform(ar -> replication.stillOwner(session));
+    e.owned = owned;
+    owned.onComplete(ar -> {
+      if (e.forgotten || ar.failed() || !ar.result()) {
+        forget(e);
+        msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
+        msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
+      } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
+        session.write(cmd.body()).onSuccess(reply -> {
+          if (reply.kind() != TunnelReply.Kind.ACCEPTED) {
+            msg.reply(reply);
+            return;
+          }
+          replication.wrote(session, cmd.body(), cmd.readId()).onComplete(copied -> {
+            if (copied.failed()) {
+              forget(e);
+              msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+            } else {
+              msg.reply(reply);
+            }
+          });
+        });
+      } else {
+        apply(session, msg);
+      }
+    });
+  }
+
+  /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */
+  private void forget(Entry e) {
+    if (!e.forgotten) {
+      e.forgotten = true;
+      replication.forget(e.session());
+      e.session().expire("moved to another node");
+    }
+  }
+
+  /** Takes over a session from its copy: replays its log to a backend, then makes new copies. */
+  private void adopt(Adoption adoption, Message<Adoption> msg) {
+    Entry existing = sessions.get(adoption.sessionId());
+    if (existing != null && !existing.forgotten) {
+      msg.reply(TunnelReply.accepted(adoption.sessionId(), 0));
+      return;
+    }
+    counter.adopted(adoption.user());
+    Entry e = register(adoption.sessionId(), adoption.user());
+    e.consumer().completion()
+        .compose(v -> e.session().adopt(adoption))
+        .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
+            : replication.adopted(e.session(), adoption).map(reply))
+        .onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
+            : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
+  }
+
+  /**
+   * Hands every idle session over to a node holding its copy; answers how many this verticle still
+   * owns. The hand-over takes its place in the session's queue of requests: those before it are
+   * served here, those after it are sent on to the new owner, and it goes only if, at its turn,
+   * nothing is owed (every answer accepted has been read).
+   */
+  private void handOver(Message<Void> msg) {
+    List<Future<Boolean>> moves = new ArrayList<>();
+    for (Entry e : new ArrayList<>(sessions.values())) {
+      Session s = e.session();
+      if (e.forgotten || s.state() != SessionState.ACTIVE || s.owesTheClient() || s.hasWaitingReads()) {
+        continue;
+      }
+      Future<Boolean> stays = e.owned.transform(ar -> {
+        if (e.forgotten || s.owesTheClient() || s.hasWaitingReads()) {
+          return Future.succeededFuture(!e.forgotten);
+        }
+        return replication.handOver(s).map(v -> false).otherwise(true);
+      });
+      e.owned = stays;
+      moves.add(stays.onSuccess(owned -> {
+        if (!owned) {
+          forget(e);
+        }
+      }));
+    }
+    Future.join(moves).onComplete(ar -> msg.reply(
+        (int) sessions.values().stream().filter(e -> !e.forgotten).count()));
+  }
+
+  private void apply(Session session, Message<TunnelCommand> msg) {
+    TunnelCommand cmd = msg.body();
     switch (cmd.kind()) {
       case WRITE -> session.write(cmd.body()).onSuccess(msg::reply);
       case READ -> session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS))).onSuccess(msg::reply);
@@ -147,6 +278,9 @@ public final class SessionVerticle extends VerticleBase {
     if (e != null) {
       counter.closed(e.session().owner());
       e.consumer().unregister();
+      if (!e.forgotten) {
+        replication.ended(e.session());
+      }
     }
   }
 

@@ -10,7 +10,8 @@ import io.vertx.core.buffer.Buffer;
  * @param user the authenticated user, or null when the request carried no credentials
  * @param body bytes to write ({@link Kind#OPEN}, {@link Kind#WRITE}, {@link Kind#UNREAD})
  * @param count most bytes wanted ({@link Kind#READ})
- * @param readId the read to cancel ({@link Kind#READ}, {@link Kind#CANCEL_READ})
+ * @param readId the read's id ({@link Kind#READ}, {@link Kind#CANCEL_READ}); on a {@link Kind#WRITE} in a
+ *     cluster, the write's id (a forwarded write sent again to a new owner is applied once), else 0
  * @param offset stream offset of the returned bytes ({@link Kind#UNREAD})
  * @param sliceMs how long the session may hold the read before answering "no data yet" ({@link Kind#READ})
  */
@@ -26,6 +27,11 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
 
   public static TunnelCommand write(String sid, String user, Buffer body) {
     return new TunnelCommand(Kind.WRITE, sid, user, body, 0, 0, 0, 0);
+  }
+
+  /** A write with an id of its own (cluster mode). */
+  public static TunnelCommand write(String sid, String user, Buffer body, long writeId) {
+    return new TunnelCommand(Kind.WRITE, sid, user, body, 0, writeId, 0, 0);
   }
 
   public static TunnelCommand read(String sid, String user, int count, long readId, long sliceMs) {

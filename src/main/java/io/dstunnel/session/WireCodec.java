@@ -22,6 +22,24 @@ public abstract class WireCodec<T> implements MessageCodec<T, T> {
   public static void register(EventBus bus) {
     bus.registerDefaultCodec(TunnelCommand.class, new TunnelCommandCodec());
     bus.registerDefaultCodec(TunnelReply.class, new TunnelReplyCodec());
+    bus.registerDefaultCodec(Adoption.class, new LocalOnly<>("dstunnel.Adoption"));
+  }
+
+  /** A message that never leaves its node (a session verticle's local orders). */
+  static final class LocalOnly<T> extends WireCodec<T> {
+    LocalOnly(String name) {
+      super(name);
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, T t) {
+      throw new UnsupportedOperationException(name() + " stays on its node");
+    }
+
+    @Override
+    public T decodeFromWire(int pos, Buffer buffer) {
+      throw new UnsupportedOperationException(name() + " stays on its node");
+    }
   }
 
   @Override

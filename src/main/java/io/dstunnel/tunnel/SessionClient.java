@@ -1,5 +1,6 @@
 package io.dstunnel.tunnel;
 
+import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionIds;
@@ -20,15 +21,22 @@ import io.vertx.core.eventbus.ReplyException;
 final class SessionClient {
 
   private final EventBus bus;
+  private final SessionRouter router;
+  private final java.util.Random writeIds = new java.security.SecureRandom();
   private final DeliveryOptions shortCall;
   private final DeliveryOptions openCall;
-  private final DeliveryOptions readCall = new DeliveryOptions().setSendTimeout(SessionVerticle.READ_SLICE_MS + 10_000);
+  private final DeliveryOptions readCall =
+      new DeliveryOptions().setSendTimeout(SessionVerticle.READ_SLICE_MS + 10_000).setLocalOnly(true);
 
-  /** {@code writeWaitMs}: how long a session may hold a write back; the call waits longer than that. */
-  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs) {
+  /**
+   * {@code writeWaitMs}: how long a session may hold a write back; the call waits longer than that.
+   * {@code router}: in a cluster, how requests reach sessions owned by other nodes (null: one node).
+   */
+  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs, SessionRouter router) {
     this.bus = bus;
-    this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs);
-    this.shortCall = new DeliveryOptions().setSendTimeout(Math.max(30_000, writeWaitMs + 10_000));
+    this.router = router;
+    this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs).setLocalOnly(true);
+    this.shortCall = new DeliveryOptions().setSendTimeout(Math.max(30_000, writeWaitMs + 10_000)).setLocalOnly(true);
   }
 
   /** A session id of the shape the proxy hands out; anything else is a session that does not exist. */
@@ -44,7 +52,9 @@ final class SessionClient {
   }
 
   Future<TunnelReply> write(String sid, String user, Buffer body) {
-    return call(Addresses.session(sid), TunnelCommand.write(sid, user, body), shortCall);
+    TunnelCommand cmd = router == null ? TunnelCommand.write(sid, user, body)
+        : TunnelCommand.write(sid, user, body, writeIds.nextLong() | 1);
+    return call(Addresses.session(sid), cmd, shortCall);
   }
 
   Future<TunnelReply> read(String sid, String user, int max, long readId, long sliceMs) {
@@ -56,19 +66,32 @@ final class SessionClient {
   }
 
   void cancelRead(String sid, long readId) {
-    bus.send(Addresses.session(sid), TunnelCommand.cancelRead(sid, readId));
+    send(TunnelCommand.cancelRead(sid, readId));
   }
 
   /** Gives back bytes a read could not deliver. */
   void unread(String sid, TunnelReply read) {
-    bus.send(Addresses.session(sid), TunnelCommand.unread(sid, read.data(), read.offset()));
+    send(TunnelCommand.unread(sid, read.data(), read.offset()));
+  }
+
+  private void send(TunnelCommand cmd) {
+    if (router == null) {
+      bus.send(Addresses.session(cmd.sessionId()), cmd, Addresses.LOCAL);
+    } else {
+      router.send(cmd);
+    }
   }
 
   private Future<TunnelReply> call(String address, TunnelCommand cmd, DeliveryOptions options) {
-    return bus.<TunnelReply>request(address, cmd, options)
+    Future<TunnelReply> reply = bus.<TunnelReply>request(address, cmd, options).map(m -> m.body());
+    if (router != null && cmd.kind() != TunnelCommand.Kind.OPEN) {
+      // In a cluster a session not held here is forwarded to the node that owns it.
+      reply = reply.transform(ar -> ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE ? reply(ar.result())
+          : ar.succeeded() || noHandlers(ar.cause()) ? router.forward(cmd) : Future.failedFuture(ar.cause()));
+    }
+    return reply
         .recover(err -> Future.failedFuture(translate(err)))
-        .map(msg -> {
-          TunnelReply r = msg.body();
+        .map(r -> {
           if (r.isFailure()) {
             throw new TunnelFailure(status(r.failure()), r.message());
           }
@@ -79,7 +102,7 @@ final class SessionClient {
   /** The one place where a session's failure becomes an HTTP status (tunnel-protocol.md, errors). */
   static int status(SessionFailure failure) {
     return switch (failure) {
-      case EXPIRED -> 404;
+      case EXPIRED, NOT_HERE -> 404;
       case NOT_OWNER -> 403;
       case NO_BACKEND, LOST_BACKEND -> 502;
       case BACKENDS_FULL, PROXY_FULL, DRAINING, BACKEND_NOT_READING -> 503;
@@ -87,6 +110,14 @@ final class SessionClient {
       case UNEXPECTED -> 400;
       case INTERNAL -> 500;
     };
+  }
+
+  private static Future<TunnelReply> reply(TunnelReply r) {
+    return Future.succeededFuture(r);
+  }
+
+  private static boolean noHandlers(Throwable err) {
+    return err instanceof ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS;
   }
 
   private static Throwable translate(Throwable err) {

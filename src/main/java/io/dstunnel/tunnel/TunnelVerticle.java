@@ -2,6 +2,7 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.Logins;
+import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.auth.LoginThrottle;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -29,10 +30,13 @@ public final class TunnelVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
   private final int port;
+  private final SessionRouter router;
   private HttpServer server;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
-  public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle) {
+  public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
+                        SessionRouter router) {
+    this.router = router;
     this.config = config;
     this.port = port;
     this.metrics = metrics;
@@ -44,7 +48,8 @@ public final class TunnelVerticle extends VerticleBase {
     Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "tunnel");
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
     ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
-    SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs());
+    SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs(),
+        router);
     TunnelHandler tunnel = new TunnelHandler(config.http(), sessions, logins, metrics, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {

@@ -1,0 +1,213 @@
+package io.dstunnel.cluster;
+
+import io.dstunnel.session.Adoption;
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.Replication;
+import io.dstunnel.session.Session;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's side of the cluster, for the sessions of one session verticle (used on its event
+ * loop only): copies to the backup nodes, in order, before a write is answered; the directory
+ * record; the ownership check after this node may have been away (a pause longer than half of
+ * {@code suspectAfterMs} since it last heard a backup agree); hand-over when leaving.
+ */
+public final class ClusterReplication implements Replication {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterReplication.class);
+  private static final int WRITE_IDS = 32;
+
+  /** What this node knows of a session it owns. */
+  private static final class Ownership {
+    long epoch;
+    List<String> backups;
+    Future<Void> copies = Future.succeededFuture();
+    long verifiedAt = System.nanoTime();
+    boolean dropSent;
+    final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+  }
+
+  private final ClusterNode node;
+  private final Map<String, Ownership> owned = new HashMap<>();
+
+  public ClusterReplication(ClusterNode node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<Void> opened(Session session, Buffer first) {
+    Ownership o = new Ownership();
+    o.epoch = 1;
+    o.backups = node.pickBackups();
+    owned.put(session.id(), o);
+    CopyOp open = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
+        List.of(first), List.of());
+    o.copies = toBackups(session, o, open).mapEmpty();
+    return Future.join(o.copies, node.directory().publish(record(session, o))).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+    Ownership o = owned.get(session.id());
+    if (o == null) {
+      return Future.failedFuture("not owned here");
+    }
+    if (writeId != 0) {
+      o.writeIds.addLast(writeId);
+      if (o.writeIds.size() > WRITE_IDS) {
+        o.writeIds.removeFirst();
+      }
+    }
+    CopyOp op = session.replayable() ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId)
+        : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
+    if (op == null) {
+      return Future.succeededFuture();
+    }
+    o.dropSent |= op.kind() == CopyOp.Kind.DROP;
+    Future<Void> copied = o.copies.transform(v -> toBackups(session, o, op));
+    o.copies = copied.otherwiseEmpty();
+    return copied;
+  }
+
+  @Override
+  public boolean applied(Session session, long writeId) {
+    Ownership o = owned.get(session.id());
+    return writeId != 0 && o != null && o.writeIds.contains(writeId);
+  }
+
+  @Override
+  public Future<Boolean> stillOwner(Session session) {
+    Ownership o = owned.get(session.id());
+    if (o == null) {
+      return Future.succeededFuture(false);
+    }
+    if (o.backups.isEmpty() || System.nanoTime() - o.verifiedAt < node.config().suspectAfterMs() * 500_000) {
+      return Future.succeededFuture(true);
+    }
+    // This node may have been away (a pause, a partition): the first copy holder knows if another took over.
+    return node.vertx().eventBus().<CopyOp>request(Addresses.copies(o.backups.get(0)),
+            CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()), node.suspect())
+        .map(reply -> {
+          if (reply.body().kind() == CopyOp.Kind.MOVED) {
+            node.directory().learn(new SessionRecord(session.id(), reply.body().owner(), reply.body().epoch(), List.of()));
+            LOG.warn("node {} no longer owns session {}: node {} took it over (epoch {})", node.id(), session.id(),
+                reply.body().owner(), reply.body().epoch());
+            return false;
+          }
+          o.verifiedAt = System.nanoTime();
+          return true;
+        })
+        .otherwise(true);  // the copy holder is silent too: nobody else can have taken the session
+  }
+
+  @Override
+  public Future<Void> adopted(Session session, Adoption adoption) {
+    Ownership o = new Ownership();
+    o.epoch = adoption.epoch();
+    o.backups = node.pickBackups();
+    o.writeIds.addAll(adoption.writeIds());
+    owned.put(session.id(), o);
+    CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
+        session.replayLog(), adoption.writeIds());
+    // The first answer does not wait for the new copies; the next write's copy does.
+    o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
+    node.directory().publish(record(session, o));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> handOver(Session session) {
+    Ownership o = owned.get(session.id());
+    if (o == null || o.backups.isEmpty()) {
+      return Future.failedFuture("no copy to hand over to");
+    }
+    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, session.answersGiven());
+    return o.copies.transform(v -> node.vertx().eventBus().<CopyOp>request(Addresses.copies(o.backups.get(0)), ask,
+            node.suspect().setSendTimeout(node.config().suspectAfterMs() + 30_000)))
+        .map(reply -> {
+          CopyOp r = reply.body();
+          if (r.kind() != CopyOp.Kind.MOVED) {
+            throw new IllegalStateException("hand-over of " + session.id() + " refused: " + r.kind());
+          }
+          node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
+          node.metrics().handedOver();
+          LOG.info("node {} handed session {} over to node {}", node.id(), session.id(), r.owner());
+          return null;
+        });
+  }
+
+  @Override
+  public void ended(Session session) {
+    Ownership o = owned.remove(session.id());
+    if (o != null) {
+      CopyOp close = CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id());
+      o.backups.forEach(b -> node.vertx().eventBus().request(Addresses.copies(b), close, node.suspect()));
+      node.directory().remove(session.id());
+    }
+  }
+
+  @Override
+  public void forget(Session session) {
+    owned.remove(session.id());
+  }
+
+  private SessionRecord record(Session session, Ownership o) {
+    return new SessionRecord(session.id(), node.id(), o.epoch, o.backups);
+  }
+
+  /**
+   * Sends {@code op} to every backup. Fails if one answers that another node owns the session
+   * (this one is fenced out). A backup that does not answer, or has lost the copy, is replaced by
+   * another member, which is given the whole copy.
+   */
+  private Future<Void> toBackups(Session session, Ownership o, CopyOp op) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (String b : List.copyOf(o.backups)) {
+      all.add(node.vertx().eventBus().<CopyOp>request(Addresses.copies(b), op, node.suspect()).transform(ar -> {
+        if (ar.succeeded() && ar.result().body().kind() == CopyOp.Kind.MOVED) {
+          CopyOp r = ar.result().body();
+          node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
+          return Future.failedFuture(new IllegalStateException("fenced: node " + r.owner() + " owns the session"));
+        }
+        if (ar.succeeded() && ar.result().body().kind() == CopyOp.Kind.ACK) {
+          o.verifiedAt = System.nanoTime();
+          return Future.succeededFuture();
+        }
+        node.metrics().copyFailed();
+        return replaceBackup(session, o, b);
+      }));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */
+  private Future<Void> replaceBackup(Session session, Ownership o, String failed) {
+    o.backups = new ArrayList<>(o.backups);
+    o.backups.remove(failed);
+    List<String> candidates = node.pickBackups();
+    candidates.removeAll(o.backups);
+    candidates.remove(failed);
+    if (candidates.isEmpty() || !session.replayable()) {
+      LOG.warn("session {}: copy on node {} lost, no other member to copy to", session.id(), failed);
+      return Future.succeededFuture();
+    }
+    String next = candidates.get(0);
+    o.backups.add(next);
+    CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
+        session.replayLog(), List.copyOf(o.writeIds));
+    node.directory().publish(record(session, o));
+    return node.vertx().eventBus().<CopyOp>request(Addresses.copies(next), full, node.suspect()).<Void>mapEmpty()
+        .otherwise(err -> {
+          node.metrics().copyFailed();
+          return null;
+        });
+  }
+}

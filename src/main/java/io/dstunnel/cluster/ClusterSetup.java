@@ -1,0 +1,78 @@
+package io.dstunnel.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.dstunnel.config.ClusterConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds a clustered Vert.x on Hazelcast from the {@code cluster} section. The member address and
+ * the event-bus address are set explicitly (bind and advertise {@code cluster.host}): left to
+ * themselves, Hazelcast and Vert.x pick an interface, which in a pod or on a multi-homed host is
+ * often not the one the other nodes can reach. Failure detection is tightened from Hazelcast's
+ * minute to seconds: a proxy node's death must not wait for it.
+ */
+public final class ClusterSetup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
+
+  private ClusterSetup() {
+  }
+
+  /** A clustered Vert.x joined to the cluster {@code config} describes. */
+  public static Future<Vertx> vertx(VertxBuilder builder, VertxOptions options, ClusterConfig config) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
+    options.getEventBusOptions().setHost(config.host()).setPort(config.eventBusPort())
+        .setClusterPublicHost(config.host());
+    return builder.with(options).withClusterManager(manager).buildClustered().onSuccess(vertx -> {
+      LOG.info("dstunnel cluster joined ({} members)", manager.getNodes().size());
+      manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {
+          LOG.info("dstunnel cluster members: {} ({} joined)", event.getMembers().size(), event.getMember().getAddress());
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          LOG.info("dstunnel cluster members: {} ({} left)", event.getMembers().size(), event.getMember().getAddress());
+        }
+      });
+    });
+  }
+
+  static Config hazelcast(ClusterConfig c) {
+    Config hz = ConfigUtil.loadConfig();
+    hz.setClusterName(c.name());
+    hz.setProperty("hazelcast.logging.type", "slf4j");
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    // A dead node is noticed within seconds (heartbeats every second, gone after five missed).
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.socket.bind.any", "false");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(c.port()).setPortAutoIncrement(false);
+    net.setPublicAddress(c.host() + ":" + c.port());
+    net.getInterfaces().setEnabled(true).addInterface(c.host());
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (c.kubernetesServiceDns() != null) {
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", c.kubernetesServiceDns());
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(c.members());
+    }
+    return hz;
+  }
+}

@@ -1,0 +1,170 @@
+package io.dstunnel.cluster;
+
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.SessionVerticle;
+import io.dstunnel.session.TunnelCommand;
+import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's cluster-facing side, with three cluster addresses: its inbox, where other nodes
+ * forward requests for the sessions it owns (relayed to the session on the local bus); its copy
+ * keeper, which holds the copies of other nodes' sessions and adopts one when asked (an epoch
+ * compare-and-set on the copy: of two nodes asking at once, one wins, the other learns the new
+ * owner); and the directory announcements.
+ */
+public final class ClusterVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterVerticle.class);
+  private static final int MOVED_KEPT = 100_000;
+
+  private final ClusterNode node;
+  private final Map<String, SessionCopy> copies = new HashMap<>();
+  private final Map<String, Future<CopyOp>> adopting = new HashMap<>();
+  /** Sessions whose copy this node took over or saw move on: a stale owner asking is told where they went. */
+  private final Map<String, CopyOp> moved = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, CopyOp> eldest) {
+      return size() > MOVED_KEPT;
+    }
+  };
+  private MessageConsumer<TunnelCommand> inbox;
+  private MessageConsumer<CopyOp> keeper;
+  private MessageConsumer<String> announcements;
+
+  public ClusterVerticle(ClusterNode node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    inbox = vertx.eventBus().consumer(Addresses.nodeInbox(node.id()), this::relay);
+    keeper = vertx.eventBus().consumer(Addresses.copies(node.id()), this::keep);
+    announcements = vertx.eventBus().consumer(Addresses.DIRECTORY, msg -> node.directory().heard(msg.body()));
+    return Future.all(inbox.completion(), keeper.completion(), announcements.completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(inbox.unregister(), keeper.unregister(), announcements.unregister());
+  }
+
+  /** A request forwarded by another node: to the session, if it lives here. */
+  private void relay(Message<TunnelCommand> msg) {
+    TunnelCommand cmd = msg.body();
+    String address = Addresses.session(cmd.sessionId());
+    if (cmd.kind() == TunnelCommand.Kind.CANCEL_READ || cmd.kind() == TunnelCommand.Kind.UNREAD) {
+      vertx.eventBus().send(address, cmd, Addresses.LOCAL);
+      return;
+    }
+    long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
+    vertx.eventBus().<TunnelReply>request(address, cmd, new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result().body().failure() != SessionFailure.NOT_HERE) {
+            msg.reply(ar.result().body());
+          } else if (ar.succeeded() || ar.cause() instanceof ReplyException re
+              && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            // Not here (any more): say who owns it, if this node knows.
+            SessionRecord r = node.directory().cached(cmd.sessionId());
+            msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, r == null || r.owner().equals(node.id()) ? null
+                : r.announce()));
+          } else {
+            msg.reply(TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause())));
+          }
+        });
+  }
+
+  private void keep(Message<CopyOp> msg) {
+    CopyOp op = msg.body();
+    String sid = op.sessionId();
+    SessionCopy copy = copies.get(sid);
+    CopyOp gone = moved.get(sid);
+    switch (op.kind()) {
+      case OPEN -> {
+        if (gone != null && gone.epoch() > op.epoch() || copy != null && copy.epoch() > op.epoch()) {
+          msg.reply(gone != null ? gone : CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
+        } else {
+          copies.put(sid, new SessionCopy(op));
+          msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
+        }
+      }
+      case APPEND, DROP, CHECK -> {
+        if (gone != null && gone.epoch() > op.epoch()) {
+          msg.reply(gone);
+        } else if (copy == null) {
+          msg.reply(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
+        } else if (copy.epoch() > op.epoch()) {
+          msg.reply(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
+        } else {
+          if (op.kind() == CopyOp.Kind.APPEND) {
+            copy.append(op.chunks().get(0), op.writeId());
+          } else if (op.kind() == CopyOp.Kind.DROP) {
+            copy.drop();
+          }
+          msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner()));
+        }
+      }
+      case CLOSE -> {
+        copies.remove(sid);
+        msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
+      }
+      case ADOPT -> adopt(op).onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
+          : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null)));
+      default -> msg.fail(400, "unexpected " + op.kind());
+    }
+  }
+
+  /**
+   * Takes the session over from its copy, once: a second request for the same session while the
+   * first is under way gets the same answer; one that comes with an older epoch than the copy's
+   * learns the owner that already took it.
+   */
+  private Future<CopyOp> adopt(CopyOp op) {
+    String sid = op.sessionId();
+    Future<CopyOp> running = adopting.get(sid);
+    if (running != null) {
+      return running;
+    }
+    CopyOp gone = moved.get(sid);
+    if (gone != null) {
+      return Future.succeededFuture(gone);
+    }
+    SessionCopy copy = copies.get(sid);
+    if (copy == null || !copy.replayable()) {
+      return Future.succeededFuture(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
+    }
+    if (copy.epoch() > op.epoch()) {
+      return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
+    }
+    String previous = copy.owner();
+    copy.takenOver(node.id(), copy.epoch() + 1);
+    CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
+    Future<CopyOp> done = vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(op.count()),
+            new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
+        .map(reply -> {
+          if (reply.body().isFailure()) {
+            throw new IllegalStateException(reply.body().message());
+          }
+          LOG.info("node {} adopted session {} from node {} (epoch {})", node.id(), sid, previous, copy.epoch());
+          node.metrics().adopted();
+          copies.remove(sid);
+          moved.put(sid, result);
+          return result;
+        });
+    adopting.put(sid, done);
+    return done.onComplete(ar -> adopting.remove(sid));
+  }
+
+}

@@ -1,0 +1,96 @@
+package io.dstunnel.cluster;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link CopyOp} on the wire (binary: the bytes of a log are never JSON-encoded), by reference locally. */
+final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
+
+  static final String NAME = "dstunnel.CopyOp";
+
+  @Override
+  public void encodeToWire(Buffer out, CopyOp op) {
+    Buffer b = Buffer.buffer();
+    b.appendByte((byte) op.kind().ordinal());
+    string(b, op.sessionId());
+    b.appendLong(op.epoch());
+    string(b, op.owner());
+    string(b, op.user());
+    b.appendLong(op.writeId()).appendLong(op.count());
+    b.appendInt(op.chunks().size());
+    for (Buffer c : op.chunks()) {
+      b.appendInt(c.length()).appendBuffer(c);
+    }
+    b.appendInt(op.writeIds().size());
+    op.writeIds().forEach(b::appendLong);
+    out.appendInt(b.length()).appendBuffer(b);
+  }
+
+  @Override
+  public CopyOp decodeFromWire(int pos, Buffer in) {
+    int[] at = {pos + 4};
+    CopyOp.Kind kind = CopyOp.Kind.values()[in.getByte(at[0]++)];
+    String sid = string(in, at);
+    long epoch = in.getLong(at[0]);
+    at[0] += 8;
+    String owner = string(in, at);
+    String user = string(in, at);
+    long writeId = in.getLong(at[0]);
+    long count = in.getLong(at[0] + 8);
+    at[0] += 16;
+    int n = in.getInt(at[0]);
+    at[0] += 4;
+    List<Buffer> chunks = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int len = in.getInt(at[0]);
+      chunks.add(in.getBuffer(at[0] + 4, at[0] + 4 + len));
+      at[0] += 4 + len;
+    }
+    int m = in.getInt(at[0]);
+    at[0] += 4;
+    List<Long> ids = new ArrayList<>(m);
+    for (int i = 0; i < m; i++) {
+      ids.add(in.getLong(at[0]));
+      at[0] += 8;
+    }
+    return new CopyOp(kind, sid, epoch, owner, user, writeId, count, chunks, ids);
+  }
+
+  private static void string(Buffer b, String s) {
+    if (s == null) {
+      b.appendInt(-1);
+    } else {
+      byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+      b.appendInt(bytes.length).appendBytes(bytes);
+    }
+  }
+
+  private static String string(Buffer in, int[] at) {
+    int n = in.getInt(at[0]);
+    at[0] += 4;
+    if (n < 0) {
+      return null;
+    }
+    String s = in.getString(at[0], at[0] + n, "UTF-8");
+    at[0] += n;
+    return s;
+  }
+
+  @Override
+  public CopyOp transform(CopyOp op) {
+    return op;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public byte systemCodecID() {
+    return -1;
+  }
+}

@@ -1,0 +1,98 @@
+package io.dstunnel.cluster;
+
+import io.dstunnel.session.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where each session of the cluster lives. The cluster manager's map holds the records; each node
+ * keeps a cache, fed by the announcements every owner change publishes, so that forwarding a
+ * request costs no map lookup and a node's death does not make the lookup wait for Hazelcast to
+ * move that node's partitions. Shared by the verticles of one node (thread-safe).
+ */
+final class Directory {
+
+  static final String MAP = "dstunnel.sessions";
+
+  private final Vertx vertx;
+  private final ConcurrentHashMap<String, SessionRecord> cache = new ConcurrentHashMap<>();
+  private volatile Future<AsyncMap<String, String>> map;
+
+  Directory(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  private Future<AsyncMap<String, String>> map() {
+    Future<AsyncMap<String, String>> m = map;
+    if (m == null || m.failed()) {
+      m = vertx.sharedData().<String, String>getClusterWideMap(MAP);
+      map = m;
+    }
+    return m;
+  }
+
+  /** The cached record, or null. */
+  SessionRecord cached(String sid) {
+    return cache.get(sid);
+  }
+
+  /** The cached record, else the map's (null when the cluster knows no such session). */
+  Future<SessionRecord> lookup(String sid) {
+    SessionRecord known = cache.get(sid);
+    return known != null ? Future.succeededFuture(known) : fresh(sid);
+  }
+
+  /**
+   * The map's record, bypassing the cache (after the cache proved stale); if this node heard of a
+   * newer owner than the map has yet (an adopter's update still on its way), the newer one.
+   */
+  Future<SessionRecord> fresh(String sid) {
+    return map().compose(m -> m.get(sid)).map(text -> {
+      SessionRecord r = SessionRecord.decode(sid, text);
+      if (r == null) {
+        cache.remove(sid);
+        return null;
+      }
+      learn(r);
+      return cache.get(sid);
+    });
+  }
+
+  /** Records {@code r} in the map and tells every node. Completes once the map has it. */
+  Future<Void> publish(SessionRecord r) {
+    learn(r);
+    vertx.eventBus().publish(Addresses.DIRECTORY, r.announce());
+    return map().compose(m -> m.put(r.sessionId(), r.encode()));
+  }
+
+  /** The session ended: its record goes, everywhere. */
+  void remove(String sid) {
+    cache.remove(sid);
+    vertx.eventBus().publish(Addresses.DIRECTORY, sid + "|-");
+    map().compose(m -> m.remove(sid));
+  }
+
+  /** An announcement from another node (or a reply that named a newer owner). */
+  void heard(String announcement) {
+    if (announcement.endsWith("|-")) {
+      cache.remove(announcement.substring(0, announcement.length() - 2));
+    } else {
+      learn(SessionRecord.fromAnnouncement(announcement));
+    }
+  }
+
+  /**
+   * Keeps {@code r} unless a record with a higher epoch is known (of two with the same epoch, the
+   * one that names the copy holders: a reply that only named the new owner does not erase them).
+   */
+  void learn(SessionRecord r) {
+    cache.merge(r.sessionId(), r, (old, neu) -> neu.epoch() > old.epoch()
+        || neu.epoch() == old.epoch() && !neu.backups().isEmpty() ? neu : old);
+  }
+
+  void forget(String sid) {
+    cache.remove(sid);
+  }
+}

@@ -1,0 +1,84 @@
+package io.dstunnel.cluster;
+
+import io.dstunnel.framing.Framing;
+import io.dstunnel.session.Adoption;
+import io.dstunnel.session.RequestCounter;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A backup node's copy of one session: every byte the client wrote, and what the next request
+ * tells about what the client already has (cluster.md, item 3): a write means it has every answer
+ * to what it wrote before; a read, every answer but those to its last write.
+ */
+final class SessionCopy {
+
+  private static final int WRITE_IDS = 32;
+
+  private final String sessionId;
+  private final String user;
+  private final List<Buffer> log = new ArrayList<>();
+  private final RequestCounter requests = new RequestCounter(Framing.DBX);
+  private final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+  private long requestsBeforeLastWrite;
+  private long epoch;
+  private String owner;
+  private boolean replayable = true;
+
+  SessionCopy(CopyOp open) {
+    this.sessionId = open.sessionId();
+    this.user = open.user();
+    this.epoch = open.epoch();
+    this.owner = open.owner();
+    open.chunks().forEach(c -> append(c, 0));
+    open.writeIds().forEach(this::rememberWrite);
+  }
+
+  long epoch() {
+    return epoch;
+  }
+
+  String owner() {
+    return owner;
+  }
+
+  boolean replayable() {
+    return replayable && requests.reliable();
+  }
+
+  void append(Buffer bytes, long writeId) {
+    requestsBeforeLastWrite = requests.written();
+    log.add(bytes);
+    requests.record(bytes);
+    rememberWrite(writeId);
+  }
+
+  void drop() {
+    replayable = false;
+    log.clear();
+  }
+
+  private void rememberWrite(long id) {
+    if (id != 0) {
+      writeIds.addLast(id);
+      if (writeIds.size() > WRITE_IDS) {
+        writeIds.removeFirst();
+      }
+    }
+  }
+
+  /** Becomes the copy of {@code newOwner}'s session at {@code newEpoch} (it is taking over). */
+  void takenOver(String newOwner, long newEpoch) {
+    owner = newOwner;
+    epoch = newEpoch;
+  }
+
+  /** What the adopter needs: the log, and the answers the client has as the request decides. */
+  Adoption adoption(long answersGiven) {
+    long given = answersGiven == CopyOp.WRITE_SEEN ? requests.written()
+        : answersGiven == CopyOp.READ_SEEN ? requestsBeforeLastWrite : answersGiven;
+    return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds));
+  }
+}

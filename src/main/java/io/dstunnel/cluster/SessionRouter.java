@@ -1,0 +1,122 @@
+package io.dstunnel.cluster;
+
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.TunnelCommand;
+import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/**
+ * Finds the node that owns a session this node does not hold, and forwards a request to it. When
+ * the owner does not acknowledge within {@code suspectAfterMs} (dead, paused, cut off), the node
+ * that holds the session's copy is asked to adopt it, and the request goes to the adopter: the
+ * request that noticed is served. A held read is forwarded in slices of half that time, so its
+ * owner's silence is noticed as quickly.
+ */
+public final class SessionRouter {
+
+  private static final int ATTEMPTS = 4;
+
+  private final ClusterNode node;
+  private final EventBus bus;
+
+  public SessionRouter(ClusterNode node) {
+    this.node = node;
+    this.bus = node.vertx().eventBus();
+  }
+
+  /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
+  public Future<TunnelReply> forward(TunnelCommand cmd) {
+    return forward(cmd, 0, false);
+  }
+
+  /** Sends a command that wants no answer (cancel a read, give bytes back) to wherever the session lives. */
+  public void send(TunnelCommand cmd) {
+    SessionRecord r = node.directory().cached(cmd.sessionId());
+    if (r == null || r.owner().equals(node.id())) {
+      bus.send(Addresses.session(cmd.sessionId()), cmd, Addresses.LOCAL);
+    } else {
+      bus.send(Addresses.nodeInbox(r.owner()), cmd);
+    }
+  }
+
+  private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh) {
+    String sid = cmd.sessionId();
+    if (attempt >= ATTEMPTS) {
+      return expired();
+    }
+    Directory directory = node.directory();
+    return (fresh ? directory.fresh(sid) : directory.lookup(sid)).compose(r -> {
+      if (r == null) {
+        return expired();
+      }
+      if (r.owner().equals(node.id())) {
+        // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
+        return bus.<TunnelReply>request(Addresses.session(sid), cmd, local(cmd)).map(m -> m.body())
+            .recover(err -> fresh ? expired() : forward(cmd, attempt + 1, true));
+      }
+      node.metrics().forwarded();
+      TunnelCommand sent = cmd;
+      long timeout = node.config().suspectAfterMs();
+      if (cmd.kind() == TunnelCommand.Kind.READ) {
+        long slice = Math.max(1, Math.min(cmd.sliceMs(), timeout / 2));
+        sent = TunnelCommand.read(sid, cmd.user(), cmd.count(), cmd.readId(), slice);
+        timeout += slice;
+      }
+      return bus.<TunnelReply>request(Addresses.nodeInbox(r.owner()), sent, new DeliveryOptions().setSendTimeout(timeout))
+          .transform(ar -> {
+            if (ar.succeeded()) {
+              TunnelReply reply = ar.result().body();
+              if (reply.failure() != SessionFailure.NOT_HERE) {
+                return Future.succeededFuture(reply);
+              }
+              if (reply.message() != null) {
+                directory.learn(SessionRecord.fromAnnouncement(reply.message()));
+                return forward(cmd, attempt + 1, false);
+              }
+              return forward(cmd, attempt + 1, true);
+            }
+            if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+              return Future.failedFuture(ar.cause());
+            }
+            // The owner is dead or silent: the copy holder takes the session over.
+            return adopt(r, cmd).compose(adopted -> adopted ? forward(cmd, attempt + 1, false) : expired());
+          });
+    });
+  }
+
+  /** Asks the copy holders, in order, to take the session over; true once one has. */
+  private Future<Boolean> adopt(SessionRecord r, TunnelCommand cmd) {
+    long given = cmd.kind() == TunnelCommand.Kind.READ ? CopyOp.READ_SEEN : CopyOp.WRITE_SEEN;
+    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given);
+    Future<Boolean> chain = Future.succeededFuture(false);
+    for (String holder : r.backups()) {
+      chain = chain.compose(done -> done ? Future.succeededFuture(true)
+          : bus.<CopyOp>request(Addresses.copies(holder), ask,
+                  new DeliveryOptions().setSendTimeout(node.config().suspectAfterMs() + 30_000))
+              .map(reply -> {
+                CopyOp answer = reply.body();
+                if (answer.kind() != CopyOp.Kind.MOVED) {
+                  return false;
+                }
+                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(), r.backups()));
+                return true;
+              })
+              .otherwise(false));
+    }
+    return chain;
+  }
+
+  private static DeliveryOptions local(TunnelCommand cmd) {
+    long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
+    return new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
+  }
+
+  private static Future<TunnelReply> expired() {
+    return Future.succeededFuture(TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
+  }
+}

@@ -1,0 +1,94 @@
+package io.dstunnel.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Cluster mode (cluster.md): several nodes form one proxy over the clustered event bus on
+ * Hazelcast. Disabled (the default) means a single node, exactly as without the section.
+ *
+ * @param host the address this node binds and advertises (member port and event bus)
+ * @param members {@code host:port} of members to join over TCP
+ * @param kubernetesServiceDns a headless Service's DNS name to discover members by, or null
+ * @param suspectAfterMs a node that leaves a forwarded request unacknowledged this long is taken for dead
+ * @param backups how many other nodes keep a synchronous copy of each session
+ */
+public record ClusterConfig(boolean enabled, String name, String host, int port, int eventBusPort,
+                            List<String> members, String kubernetesServiceDns, long suspectAfterMs, int backups) {
+  public static final String DEFAULT_NAME = "dstunnel";
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 5701;
+  public static final long DEFAULT_SUSPECT_AFTER = 2000;
+  public static final int DEFAULT_BACKUPS = 1;
+
+  /** Single-node mode. */
+  public static final ClusterConfig DISABLED = new ClusterConfig(false, DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, 0,
+      List.of(), null, DEFAULT_SUSPECT_AFTER, DEFAULT_BACKUPS);
+
+  static ClusterConfig fromJson(Object value) {
+    if (value == null) {
+      return DISABLED;
+    }
+    JsonSection s = JsonSection.of("cluster", value, Set.of("enabled", "name", "host", "port", "eventBusPort",
+        "members", "kubernetes", "suspectAfterMs", "backups"));
+    List<String> members = new ArrayList<>();
+    JsonArray array = s.array("members");
+    if (array != null) {
+      for (int i = 0; i < array.size(); i++) {
+        Object m = array.getValue(i);
+        if (!(m instanceof String member) || !member.matches("[^:\\s]+:\\d{1,5}")) {
+          throw new ConfigException("cluster.members[" + i + "]", "must be a \"host:port\" string");
+        }
+        members.add(member);
+      }
+    }
+    String dns = null;
+    if (s.has("kubernetes")) {
+      JsonSection k = JsonSection.of("cluster.kubernetes", s.raw("kubernetes"), Set.of("serviceDns"));
+      dns = k.nonEmptyString("serviceDns", null);
+    }
+    boolean enabled = s.bool("enabled", false);
+    if (enabled && members.isEmpty() && dns == null) {
+      throw new ConfigException("cluster.members", "give the members to join, or cluster.kubernetes.serviceDns");
+    }
+    return new ClusterConfig(enabled, s.nonEmptyString("name", DEFAULT_NAME), s.nonEmptyString("host", DEFAULT_HOST),
+        s.integer("port", DEFAULT_PORT, 0, 65535), s.integer("eventBusPort", 0, 0, 65535), List.copyOf(members), dns,
+        s.longValue("suspectAfterMs", DEFAULT_SUSPECT_AFTER, 100, 600_000L), s.integer("backups", DEFAULT_BACKUPS, 0, 6));
+  }
+
+  /**
+   * Per-pod values from the environment, over the file's (so one ConfigMap serves every pod):
+   * {@code DSTUNNEL_CLUSTER_HOST}, {@code DSTUNNEL_CLUSTER_PORT}, {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT},
+   * {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}.
+   */
+  public static JsonObject withEnvironment(JsonObject json, java.util.Map<String, String> env) {
+    JsonObject out = json.copy();
+    override(out, env, "DSTUNNEL_CLUSTER_HOST", "cluster", "host", false);
+    override(out, env, "DSTUNNEL_CLUSTER_PORT", "cluster", "port", true);
+    override(out, env, "DSTUNNEL_CLUSTER_EVENT_BUS_PORT", "cluster", "eventBusPort", true);
+    override(out, env, "DSTUNNEL_HTTP_PORT", "http", "port", true);
+    override(out, env, "DSTUNNEL_ADMIN_PORT", "admin", "port", true);
+    return out;
+  }
+
+  private static void override(JsonObject json, java.util.Map<String, String> env, String variable, String section,
+                               String key, boolean number) {
+    String value = env.get(variable);
+    if (value == null || value.isBlank()) {
+      return;
+    }
+    Object v = value.trim();
+    if (number) {
+      try {
+        v = Integer.parseInt(value.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(variable, "must be a number, got " + value);
+      }
+    }
+    JsonObject s = json.getValue(section) instanceof JsonObject o ? o : new JsonObject();
+    json.put(section, s.put(key, v));
+  }
+}

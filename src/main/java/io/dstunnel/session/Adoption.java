@@ -1,0 +1,18 @@
+package io.dstunnel.session;
+
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+
+/**
+ * A session taken over by this node from the copy it held (its owner died, stopped answering, or
+ * handed it over): everything the client wrote, how many answers the client already has, and the
+ * ownership the take-over was granted.
+ *
+ * @param log every byte the client wrote since the open, in order
+ * @param answersGiven answers the client already has: a standby's first answers to drop
+ * @param epoch the new ownership epoch (fencing token)
+ * @param writeIds ids of the last writes applied (a forwarded write re-sent is not applied again)
+ */
+public record Adoption(String sessionId, String user, List<Buffer> log, long answersGiven, long epoch,
+                       List<Long> writeIds) {
+}

@@ -1,0 +1,78 @@
+package io.dstunnel.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * What a session verticle tells the rest of a cluster about the sessions it owns: a copy of what
+ * each session took goes to its backup nodes before the client hears that it was taken, and the
+ * owner checks, when it may have been away, that it still owns a session before it serves it.
+ * A single node has nothing to tell: {@link #NONE}.
+ */
+public interface Replication {
+
+  /** A session opened with {@code first}; completes once the directory and the copies have it. */
+  Future<Void> opened(Session session, Buffer first);
+
+  /** The session took {@code bytes} (write {@code writeId}); completes once the copies have them. */
+  Future<Void> wrote(Session session, Buffer bytes, long writeId);
+
+  /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
+  boolean applied(Session session, long writeId);
+
+  /** Whether this node still owns the session (checked with the cluster when it may have been away). */
+  Future<Boolean> stillOwner(Session session);
+
+  /** The session took over from a copy ({@code adoption}): it now has new copies to make. */
+  Future<Void> adopted(Session session, Adoption adoption);
+
+  /** Hands an idle session to a node that holds its copy; completes once that node owns it. */
+  Future<Void> handOver(Session session);
+
+  /** The session ended for good (closed, expired, failed): its copies and record go. */
+  void ended(Session session);
+
+  /** This node no longer owns the session (fenced or handed over): forget it without ending it. */
+  void forget(Session session);
+
+  /** Single node: nothing to copy, nobody else to ask. */
+  Replication NONE = new Replication() {
+    @Override
+    public Future<Void> opened(Session session, Buffer first) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public boolean applied(Session session, long writeId) {
+      return false;
+    }
+
+    @Override
+    public Future<Boolean> stillOwner(Session session) {
+      return Future.succeededFuture(true);
+    }
+
+    @Override
+    public Future<Void> adopted(Session session, Adoption adoption) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> handOver(Session session) {
+      return Future.failedFuture("a single node has nobody to hand sessions to");
+    }
+
+    @Override
+    public void ended(Session session) {
+    }
+
+    @Override
+    public void forget(Session session) {
+    }
+  };
+}
