@@ -73,7 +73,8 @@ function renderSessions(page) {
   $('session-total').textContent = '(' + page.total + ')';
   $('sessions').tBodies[0].replaceChildren(...page.sessions.map((s) => {
     const tr = document.createElement('tr');
-    tr.append(text('td', s.id.slice(0, 12) + '…'), text('td', s.user), text('td', s.backend || '—'),
+    tr.append(text('td', s.id.slice(0, 12) + '…'), text('td', s.user),
+      text('td', s.node ? s.node.slice(0, 8) : 'this node'), text('td', s.backend || '—'),
       text('td', s.state + (s.connected ? '' : ' (not connected)')), text('td', s.failovers),
       text('td', s.replayable ? s.replayBytes + ' bytes' : 'over cap'), text('td', Math.round(s.idleMs / 1000) + ' s'));
     const close = text('button', 'close');

@@ -109,7 +109,7 @@ public final class Dstunnel {
     return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
-          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(new ClusterVerticle(cluster));
+          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()));
         })
         .compose(id -> {
           if (id != null) {
@@ -133,7 +133,7 @@ public final class Dstunnel {
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle);
+          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster);
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {

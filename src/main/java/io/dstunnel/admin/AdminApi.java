@@ -2,6 +2,7 @@ package io.dstunnel.admin;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
@@ -38,8 +39,12 @@ final class AdminApi {
   private final BackendPool pool;
   private final EventLog events;
 
-  AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events) {
+  private final ClusterNode cluster;
+
+  /** {@code cluster}: this node in its cluster, or null for a single node. */
+  AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster) {
     this.vertx = vertx;
+    this.cluster = cluster;
     this.config = config;
     this.pool = pool;
     this.events = events;
@@ -54,6 +59,8 @@ final class AdminApi {
     // the status page's 404.
     router.route("/admin/backends/:name/:action").handler(ctx -> notAllowed(ctx, "POST"));
     router.route("/admin/sessions/:id").handler(ctx -> notAllowed(ctx, "DELETE"));
+    router.get("/admin/cluster").handler(ctx -> json(ctx, 200, cluster == null ? new JsonObject().put("enabled", false)
+        : cluster.describe()));
     router.get("/admin/events").handler(ctx -> json(ctx, 200, new JsonObject()
         .put("health", events.history().health()).put("failovers", events.history().failovers())));
   }
@@ -101,7 +108,8 @@ final class AdminApi {
     }
     String backend = ctx.request().params().get("backend");
     String user = ctx.request().params().get("user");
-    SessionSnapshots.gather(vertx, config.session().instances()).onComplete(ar -> {
+    (cluster == null ? SessionSnapshots.gather(vertx, config.session().instances()) : cluster.sessions())
+        .onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 503, "Sessions could not be listed: " + ar.cause().getMessage());
         return;

@@ -37,10 +37,12 @@ public final class AdminVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
+  private final io.dstunnel.cluster.ClusterNode cluster;
   private HttpServer server;
 
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
-                       SessionCounter sessions, LoginThrottle throttle) {
+                       SessionCounter sessions, LoginThrottle throttle, io.dstunnel.cluster.ClusterNode cluster) {
+    this.cluster = cluster;
     this.throttle = throttle;
     this.sessions = sessions;
     this.config = config;
@@ -66,7 +68,7 @@ public final class AdminVerticle extends VerticleBase {
     if (metrics.registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
-    new AdminApi(vertx, config, pool, events).mount(router);
+    new AdminApi(vertx, config, pool, events, cluster).mount(router);
     // Vert.x Web matches "/admin" with and without the trailing slash.
     router.get("/admin").handler(ctx -> {
       if (ctx.request().path().endsWith("/")) {

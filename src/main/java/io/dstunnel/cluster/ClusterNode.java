@@ -1,6 +1,7 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.config.ClusterConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -56,6 +57,31 @@ public final class ClusterNode {
     return directory;
   }
 
+  /** Copies of other nodes' sessions held here now (kept by the {@link ClusterVerticle}). */
+  final java.util.concurrent.atomic.AtomicInteger copiesHeld = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** What {@code /admin/cluster} shows. */
+  public io.vertx.core.json.JsonObject describe() {
+    return new io.vertx.core.json.JsonObject().put("enabled", true).put("name", config.name()).put("node", id())
+        .put("members", new io.vertx.core.json.JsonArray(members())).put("backups", config.backups())
+        .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get());
+  }
+
+  /** The sessions of every member, each with the node that owns it. */
+  public Future<List<io.vertx.core.json.JsonObject>> sessions() {
+    List<io.vertx.core.Future<io.vertx.core.json.JsonArray>> parts = new ArrayList<>();
+    for (String member : members()) {
+      parts.add(vertx.eventBus().<io.vertx.core.json.JsonArray>request(
+          io.dstunnel.session.Addresses.nodeSessions(member), null, suspect()).map(m -> m.body()));
+    }
+    return io.vertx.core.Future.join(parts).map(v -> {
+      List<io.vertx.core.json.JsonObject> all = new ArrayList<>();
+      parts.stream().filter(io.vertx.core.Future::succeeded)
+          .forEach(p -> p.result().forEach(o -> all.add((io.vertx.core.json.JsonObject) o)));
+      return all;
+    });
+  }
+
   /** The {@code cluster.backups} other members that follow this node in the member order. */
   List<String> pickBackups() {
     List<String> nodes = members();
@@ -66,6 +92,28 @@ public final class ClusterNode {
       picked.add(nodes.get((at + i + nodes.size()) % nodes.size()));
     }
     return picked;
+  }
+
+  /**
+   * Asks node {@code nodeId}'s copy keeper; gives up after {@code timeoutMs}. "No handlers" is
+   * retried within that time: a member that just joined may not have its address known yet here.
+   */
+  Future<CopyOp> ask(String nodeId, CopyOp op, long timeoutMs) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    return ask(io.dstunnel.session.Addresses.copies(nodeId), op, timeoutMs, deadline);
+  }
+
+  private Future<CopyOp> ask(String address, CopyOp op, long timeoutMs, long deadline) {
+    return vertx.eventBus().<CopyOp>request(address, op, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(m -> m.body())
+        .recover(err -> {
+          long left = (deadline - System.nanoTime()) / 1_000_000;
+          if (err instanceof io.vertx.core.eventbus.ReplyException re
+              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS && left > 100) {
+            return vertx.timer(100).compose(v -> ask(address, op, left - 100, deadline));
+          }
+          return Future.failedFuture(err);
+        });
   }
 
   /** Delivery to another node that counts as lost after {@code cluster.suspectAfterMs}. */

@@ -93,13 +93,13 @@ public final class ClusterReplication implements Replication {
       return Future.succeededFuture(true);
     }
     // This node may have been away (a pause, a partition): the first copy holder knows if another took over.
-    return node.vertx().eventBus().<CopyOp>request(Addresses.copies(o.backups.get(0)),
-            CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()), node.suspect())
+    return node.ask(o.backups.get(0), CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()),
+            node.config().suspectAfterMs())
         .map(reply -> {
-          if (reply.body().kind() == CopyOp.Kind.MOVED) {
-            node.directory().learn(new SessionRecord(session.id(), reply.body().owner(), reply.body().epoch(), List.of()));
+          if (reply.kind() == CopyOp.Kind.MOVED) {
+            node.directory().learn(new SessionRecord(session.id(), reply.owner(), reply.epoch(), List.of()));
             LOG.warn("node {} no longer owns session {}: node {} took it over (epoch {})", node.id(), session.id(),
-                reply.body().owner(), reply.body().epoch());
+                reply.owner(), reply.epoch());
             return false;
           }
           o.verifiedAt = System.nanoTime();
@@ -126,14 +126,18 @@ public final class ClusterReplication implements Replication {
   @Override
   public Future<Void> handOver(Session session) {
     Ownership o = owned.get(session.id());
-    if (o == null || o.backups.isEmpty()) {
-      return Future.failedFuture("no copy to hand over to");
+    if (o == null) {
+      return Future.failedFuture("not owned here");
+    }
+    if (o.backups.isEmpty()) {
+      // No copy anywhere yet (every copy holder was lost): make one, then hand over to it.
+      o.copies = o.copies.transform(v -> replaceBackup(session, o, null));
+      return o.copies.compose(v -> o.backups.isEmpty() ? Future.failedFuture("no member to hand over to")
+          : handOver(session));
     }
     CopyOp ask = CopyOp.adopt(session.id(), o.epoch, session.answersGiven());
-    return o.copies.transform(v -> node.vertx().eventBus().<CopyOp>request(Addresses.copies(o.backups.get(0)), ask,
-            node.suspect().setSendTimeout(node.config().suspectAfterMs() + 30_000)))
-        .map(reply -> {
-          CopyOp r = reply.body();
+    return o.copies.transform(v -> node.ask(o.backups.get(0), ask, node.config().suspectAfterMs() + 30_000))
+        .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {
             throw new IllegalStateException("hand-over of " + session.id() + " refused: " + r.kind());
           }
@@ -171,17 +175,19 @@ public final class ClusterReplication implements Replication {
   private Future<Void> toBackups(Session session, Ownership o, CopyOp op) {
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
-      all.add(node.vertx().eventBus().<CopyOp>request(Addresses.copies(b), op, node.suspect()).transform(ar -> {
-        if (ar.succeeded() && ar.result().body().kind() == CopyOp.Kind.MOVED) {
-          CopyOp r = ar.result().body();
+      all.add(node.ask(b, op, node.config().suspectAfterMs()).transform(ar -> {
+        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.MOVED) {
+          CopyOp r = ar.result();
           node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
           return Future.failedFuture(new IllegalStateException("fenced: node " + r.owner() + " owns the session"));
         }
-        if (ar.succeeded() && ar.result().body().kind() == CopyOp.Kind.ACK) {
+        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.ACK) {
           o.verifiedAt = System.nanoTime();
           return Future.succeededFuture();
         }
         node.metrics().copyFailed();
+        LOG.warn("node {}: copy of session {} to node {} failed ({}): copying it elsewhere", node.id(), session.id(), b,
+            ar.succeeded() ? ar.result().kind() : ar.cause().getMessage());
         return replaceBackup(session, o, b);
       }));
     }
@@ -192,9 +198,12 @@ public final class ClusterReplication implements Replication {
   private Future<Void> replaceBackup(Session session, Ownership o, String failed) {
     o.backups = new ArrayList<>(o.backups);
     o.backups.remove(failed);
-    List<String> candidates = node.pickBackups();
+    List<String> candidates = new ArrayList<>(node.members());
+    candidates.remove(node.id());
     candidates.removeAll(o.backups);
-    candidates.remove(failed);
+    if (candidates.size() > 1) {
+      candidates.remove(failed);  // another member first; the same one again if it is the only one left
+    }
     if (candidates.isEmpty() || !session.replayable()) {
       LOG.warn("session {}: copy on node {} lost, no other member to copy to", session.id(), failed);
       return Future.succeededFuture();
@@ -204,10 +213,13 @@ public final class ClusterReplication implements Replication {
     CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
         session.replayLog(), List.copyOf(o.writeIds));
     node.directory().publish(record(session, o));
-    return node.vertx().eventBus().<CopyOp>request(Addresses.copies(next), full, node.suspect()).<Void>mapEmpty()
-        .otherwise(err -> {
-          node.metrics().copyFailed();
-          return null;
-        });
+    return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
+      if (ar.failed() || ar.result().kind() != CopyOp.Kind.ACK) {
+        node.metrics().copyFailed();
+        LOG.warn("node {}: the new copy of session {} on node {} failed too", node.id(), session.id(), next);
+        o.backups.remove(next);
+      }
+      return Future.succeededFuture();
+    });
   }
 }

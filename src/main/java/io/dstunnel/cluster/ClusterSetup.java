@@ -61,6 +61,7 @@ public final class ClusterSetup {
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     hz.setProperty("hazelcast.socket.bind.any", "false");
+    hz.setProperty("hazelcast.wait.seconds.before.join", "1");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(c.port()).setPortAutoIncrement(false);
     net.setPublicAddress(c.host() + ":" + c.port());

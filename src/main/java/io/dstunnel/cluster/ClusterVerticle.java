@@ -2,6 +2,7 @@ package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
@@ -13,7 +14,9 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.HashMap;
+import io.vertx.core.json.JsonArray;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,9 +46,13 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<TunnelCommand> inbox;
   private MessageConsumer<CopyOp> keeper;
   private MessageConsumer<String> announcements;
+  private MessageConsumer<Void> sessionList;
+  private final int sessionVerticles;
 
-  public ClusterVerticle(ClusterNode node) {
+  /** {@code sessionVerticles}: how many session verticles this node runs (for the session list). */
+  public ClusterVerticle(ClusterNode node, int sessionVerticles) {
     this.node = node;
+    this.sessionVerticles = sessionVerticles;
   }
 
   @Override
@@ -53,12 +60,22 @@ public final class ClusterVerticle extends VerticleBase {
     inbox = vertx.eventBus().consumer(Addresses.nodeInbox(node.id()), this::relay);
     keeper = vertx.eventBus().consumer(Addresses.copies(node.id()), this::keep);
     announcements = vertx.eventBus().consumer(Addresses.DIRECTORY, msg -> node.directory().heard(msg.body()));
-    return Future.all(inbox.completion(), keeper.completion(), announcements.completion());
+    sessionList = vertx.eventBus().consumer(Addresses.nodeSessions(node.id()), msg ->
+        SessionSnapshots.gather(vertx, sessionVerticles).onComplete(ar -> {
+          JsonArray list = new JsonArray();
+          if (ar.succeeded()) {
+            ar.result().forEach(s -> list.add(s.put("node", node.id())));
+          }
+          msg.reply(list);
+        }));
+    return Future.all(List.of(inbox.completion(), keeper.completion(), announcements.completion(),
+        sessionList.completion()));
   }
 
   @Override
   public Future<?> stop() {
-    return Future.join(inbox.unregister(), keeper.unregister(), announcements.unregister());
+    return Future.join(List.of(inbox.unregister(), keeper.unregister(), announcements.unregister(),
+        sessionList.unregister()));
   }
 
   /** A request forwarded by another node: to the session, if it lives here. */
@@ -97,6 +114,7 @@ public final class ClusterVerticle extends VerticleBase {
           msg.reply(gone != null ? gone : CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
         } else {
           copies.put(sid, new SessionCopy(op));
+          node.copiesHeld.set(copies.size());
           msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
         }
       }
@@ -118,6 +136,7 @@ public final class ClusterVerticle extends VerticleBase {
       }
       case CLOSE -> {
         copies.remove(sid);
+        node.copiesHeld.set(copies.size());
         msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
       }
       case ADOPT -> adopt(op).onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
@@ -160,6 +179,7 @@ public final class ClusterVerticle extends VerticleBase {
           LOG.info("node {} adopted session {} from node {} (epoch {})", node.id(), sid, previous, copy.epoch());
           node.metrics().adopted();
           copies.remove(sid);
+          node.copiesHeld.set(copies.size());
           moved.put(sid, result);
           return result;
         });

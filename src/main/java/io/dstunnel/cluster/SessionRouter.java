@@ -96,10 +96,8 @@ public final class SessionRouter {
     Future<Boolean> chain = Future.succeededFuture(false);
     for (String holder : r.backups()) {
       chain = chain.compose(done -> done ? Future.succeededFuture(true)
-          : bus.<CopyOp>request(Addresses.copies(holder), ask,
-                  new DeliveryOptions().setSendTimeout(node.config().suspectAfterMs() + 30_000))
-              .map(reply -> {
-                CopyOp answer = reply.body();
+          : node.ask(holder, ask, node.config().suspectAfterMs() + 30_000)
+              .map(answer -> {
                 if (answer.kind() != CopyOp.Kind.MOVED) {
                   return false;
                 }

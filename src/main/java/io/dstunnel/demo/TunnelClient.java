@@ -46,7 +46,7 @@ public final class TunnelClient {
   private final HttpClient http;
   private final Context context;
   private final String host;
-  private final int port;
+  private int port;
   private final String path;
   private final String authorization;
   private final int readSize;
@@ -74,6 +74,12 @@ public final class TunnelClient {
         : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     this.readSize = readSize;
     framer.reset(false);
+  }
+
+  /** Sends this session's next requests to {@code port} (another node of a cluster). */
+  public TunnelClient via(int port) {
+    this.port = port;
+    return this;
   }
 
   public String sessionId() {

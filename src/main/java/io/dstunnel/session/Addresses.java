@@ -55,6 +55,11 @@ public final class Addresses {
     return "dstunnel.copies." + nodeId;
   }
 
+  /** Cluster-wide: node {@code nodeId} answers with the snapshots of the sessions it owns. */
+  public static String nodeSessions(String nodeId) {
+    return "dstunnel.admin.node." + nodeId;
+  }
+
   /** Cluster-wide, published: who owns a session now (so every node's directory cache learns it). */
   public static final String DIRECTORY = "dstunnel.directory";
 

@@ -32,6 +32,13 @@ public final class ProxyProcess implements AutoCloseable {
 
   /** Starts a proxy with {@code config} (its http and admin ports set here) and waits until it listens. */
   public static ProxyProcess start(Path dir, JsonObject config, String... jvmOptions) throws IOException {
+    ProxyProcess p = launch(dir, config, jvmOptions);
+    p.awaitListening();
+    return p;
+  }
+
+  /** Starts a proxy without waiting (nodes of a cluster start side by side); then {@link #awaitListening}. */
+  public static ProxyProcess launch(Path dir, JsonObject config, String... jvmOptions) throws IOException {
     int port = freePort();
     int adminPort = freePort();
     config.getJsonObject("http").put("port", port);
@@ -43,12 +50,11 @@ public final class ProxyProcess implements AutoCloseable {
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml",
         "-Ddstunnel.log.format=TEXT", "io.dstunnel.Main", "-conf", conf.toString()));
-    ProxyProcess p = new ProxyProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), port, adminPort);
-    p.awaitListening();
-    return p;
+    return new ProxyProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), port, adminPort);
   }
 
-  private void awaitListening() throws IOException {
+  /** Waits until the proxy prints that it listens (after joining its cluster, in cluster mode). */
+  public void awaitListening() throws IOException {
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = out.readLine()) != null) {
@@ -69,7 +75,12 @@ public final class ProxyProcess implements AutoCloseable {
     throw new IllegalStateException("the proxy exited before listening:\n" + String.join("\n", output));
   }
 
-  private static int freePort() throws IOException {
+  /** Sends {@code signal} (STOP, CONT, KILL, TERM) to the process. */
+  public void signal(String signal) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
+  }
+
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

@@ -1,0 +1,210 @@
+package io.dstunnel.cluster;
+
+import static io.dstunnel.support.RawHttp.basic;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Proxies;
+import io.dstunnel.support.ProxyProcess;
+import io.dstunnel.support.RawHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three proxy processes on loopback forming one cluster (real Hazelcast members), a demo server
+ * behind them, and a client that sends each request of one session to whichever node it likes.
+ * Nodes die (SIGKILL), pause (SIGSTOP) and leave (SIGTERM) under it.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class ClusterIT {
+
+  private static final String ADMIN = basic("admin", "admin");
+
+  private final List<ProxyProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopNodes() {
+    nodes.forEach(ProxyProcess::close);
+  }
+
+  /** On a failure, what each node printed (after the test's own report). */
+  @org.junit.jupiter.api.extension.RegisterExtension
+  final org.junit.jupiter.api.extension.TestWatcher printer = new org.junit.jupiter.api.extension.TestWatcher() {
+    @Override
+    public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+      for (int i = 0; i < nodes.size(); i++) {
+        try {
+          nodes.get(i).process().waitFor(15, TimeUnit.SECONDS);  // a leaving node: its last words
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        System.err.println("---- node " + i + " printed:\n" + nodes.get(i).output());
+      }
+    }
+  };
+
+  private List<ProxyProcess> cluster(Path dir, Server backend) throws Exception {
+    List<String> members = new ArrayList<>();
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ports.add(ProxyProcess.freePort());
+      members.add("127.0.0.1:" + ports.get(i));
+    }
+    String name = "it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    for (int port : ports) {
+      JsonObject config = Proxies.config().backend("a", backend.port(), 0).json().put("cluster", new JsonObject()
+          .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
+          .put("members", new JsonArray(members)).put("backups", 1));
+      nodes.add(ProxyProcess.launch(dir, config));
+    }
+    for (ProxyProcess node : nodes) {
+      node.awaitListening();
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream()
+        .allMatch(n -> n.output().contains("dstunnel cluster members: 3") || n.output().contains("joined (3 members)")));
+    return nodes;
+  }
+
+  private static JsonObject admin(Vertx vertx, ProxyProcess node, String path) {
+    return new RawHttp(vertx, node.adminPort()).get(path, "Authorization", ADMIN).json();
+  }
+
+  private static double metric(Vertx vertx, ProxyProcess node, String name) {
+    String text = new RawHttp(vertx, node.adminPort()).get("/metrics", "Authorization", ADMIN).body().toString();
+    return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static int copiesHeld(Vertx vertx, ProxyProcess node) {
+    return admin(vertx, node, "/admin/cluster").getInteger("copiesHeld");
+  }
+
+  private static TunnelClient client(Vertx vertx, ProxyProcess node) {
+    return new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", 32768);
+  }
+
+  @Test
+  void anyNodeServesTheSessionAndAKilledOwnersSessionIsAdoptedFromItsCopy(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    for (int i = 1; i <= 6; i++) {
+      assertThat(c.via(n.get(i % 3).port()).execute(inc, 1).await()).as("call %d via node %d", i, i % 3)
+          .isEqualTo(i);
+    }
+    JsonArray listed = admin(vertx, n.get(2), "/admin/sessions").getJsonArray("sessions");
+    assertThat(listed).hasSize(1);
+    assertThat(listed.getJsonObject(0).getString("node")).isEqualTo(admin(vertx, n.get(0), "/admin/cluster")
+        .getString("node"));
+    n.get(0).signal("KILL");
+    assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(7);
+    assertThat(c.via(n.get(2).port()).execute(inc, 1).await()).isEqualTo(8);
+    assertThat(metric(vertx, n.get(1), "dstunnel_cluster_sessions_adopted_total")
+        + metric(vertx, n.get(2), "dstunnel_cluster_sessions_adopted_total")).isEqualTo(1);
+  }
+
+  @Test
+  void aReadHeldOnAForwardingNodeGetsItsAnswerWhenTheOwnerDies(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int slow = c.prepare("SlowEcho").await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 5).await()).isEqualTo(5);
+    c.via(n.get(1).port()).write(TunnelClient.executeRequest(slow, 2000, "in flight")).await();
+    Future<Buffer> answer = c.readMessage();
+    // The read is held at the owner (forwarded there by node 1) when the owner dies.
+    await().atMost(Duration.ofSeconds(10)).until(() -> admin(vertx, n.get(0), "/admin/sessions")
+        .getJsonArray("sessions").getJsonObject(0).getInteger("heldReads") == 1);
+    n.get(0).signal("KILL");
+    assertThat(new JsonObject(answer.await()).getJsonArray("result").getString(0)).isEqualTo("in flight (Server A)");
+    assertThat(c.execute(inc, 1).await()).isEqualTo(6);
+  }
+
+  @Test
+  void aPausedOwnerIsFencedOutAndServesNoStaleState(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    n.get(0).signal("STOP");
+    try {
+      assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
+    } finally {
+      n.get(0).signal("CONT");
+    }
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).as("the paused owner must not serve its old copy")
+        .isEqualTo(3);
+    assertThat(c.via(n.get(2).port()).execute(inc, 1).await()).isEqualTo(4);
+    await().atMost(Duration.ofSeconds(10)).until(() -> n.get(0).output().contains("no longer owns session"));
+  }
+
+  @Test
+  void aLeavingNodeHandsItsSessionsOverAndExitsZero(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    List<TunnelClient> clients = new ArrayList<>();
+    List<Integer> handles = new ArrayList<>();
+    for (int k = 1; k <= 4; k++) {
+      TunnelClient c = client(vertx, n.get(0));
+      c.handshake().await();
+      handles.add(c.prepare("Increment").await());
+      assertThat(c.execute(handles.get(k - 1), k).await()).isEqualTo(k);
+      clients.add(c);
+    }
+    // SIGTERM by kill(1): Process.destroy() would also close the pipe of the node's output.
+    n.get(0).signal("TERM");
+    for (int round = 2; round <= 6; round++) {
+      for (int k = 1; k <= 4; k++) {
+        TunnelClient c = clients.get(k - 1).via(n.get(1 + (k + round) % 2).port());
+        int r = round;
+        int session = k;
+        assertThat(c.execute(handles.get(k - 1), k).otherwise(err -> {
+          throw new AssertionError("round " + r + ", session " + session + " (" + c.sessionId() + "): " + err);
+        }).await()).as("round %d, session %d", round, k).isEqualTo(round * k);
+      }
+    }
+    assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(n.get(0).process().exitValue()).isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> n.get(0).output().contains("every session handed over"));
+  }
+
+  @Test
+  void aLostCopyIsMadeAgainElsewhereSoTheOwnersLaterDeathLosesNothing(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    ProxyProcess holder = copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
+    ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
+    holder.signal("KILL");
+    // A write now finds its copy holder gone: another member is given the whole copy.
+    assertThat(c.execute(inc, 1).await()).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, other) == 1);
+    n.get(0).signal("KILL");
+    assertThat(c.via(other.port()).execute(inc, 1).await()).isEqualTo(3);
+  }
+}
