@@ -1,7 +1,6 @@
 package io.dstunnel.config;
 
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -57,38 +56,5 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
     return new ClusterConfig(enabled, s.nonEmptyString("name", DEFAULT_NAME), s.nonEmptyString("host", DEFAULT_HOST),
         s.integer("port", DEFAULT_PORT, 0, 65535), s.integer("eventBusPort", 0, 0, 65535), List.copyOf(members), dns,
         s.longValue("suspectAfterMs", DEFAULT_SUSPECT_AFTER, 100, 600_000L), s.integer("backups", DEFAULT_BACKUPS, 0, 6));
-  }
-
-  /**
-   * Per-pod values from the environment, over the file's (so one ConfigMap serves every pod):
-   * {@code DSTUNNEL_CLUSTER_HOST}, {@code DSTUNNEL_CLUSTER_PORT}, {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT},
-   * {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}.
-   */
-  public static JsonObject withEnvironment(JsonObject json, java.util.Map<String, String> env) {
-    JsonObject out = json.copy();
-    override(out, env, "DSTUNNEL_CLUSTER_HOST", "cluster", "host", false);
-    override(out, env, "DSTUNNEL_CLUSTER_PORT", "cluster", "port", true);
-    override(out, env, "DSTUNNEL_CLUSTER_EVENT_BUS_PORT", "cluster", "eventBusPort", true);
-    override(out, env, "DSTUNNEL_HTTP_PORT", "http", "port", true);
-    override(out, env, "DSTUNNEL_ADMIN_PORT", "admin", "port", true);
-    return out;
-  }
-
-  private static void override(JsonObject json, java.util.Map<String, String> env, String variable, String section,
-                               String key, boolean number) {
-    String value = env.get(variable);
-    if (value == null || value.isBlank()) {
-      return;
-    }
-    Object v = value.trim();
-    if (number) {
-      try {
-        v = Integer.parseInt(value.trim());
-      } catch (NumberFormatException e) {
-        throw new ConfigException(variable, "must be a number, got " + value);
-      }
-    }
-    JsonObject s = json.getValue(section) instanceof JsonObject o ? o : new JsonObject();
-    json.put(section, s.put(key, v));
   }
 }

@@ -38,14 +38,14 @@ public final class ConfigWatcher {
   public Future<ProxyConfig> current() {
     return retriever.getConfig()
         .recover(err -> Future.failedFuture(new ConfigException("(file)", "not a valid JSON object: " + firstLine(err))))
-        .map(json -> ProxyConfig.fromJson(ClusterConfig.withEnvironment(json, System.getenv())));
+        .map(json -> ProxyConfig.fromJson(EnvironmentOverrides.apply(json, System.getenv())));
   }
 
   /** Calls {@code onValid} with every valid new version of the file. */
   public void listen(Consumer<ProxyConfig> onValid) {
     retriever.listen(change -> {
       try {
-        onValid.accept(ProxyConfig.fromJson(ClusterConfig.withEnvironment(change.getNewConfiguration(), System.getenv())));
+        onValid.accept(ProxyConfig.fromJson(EnvironmentOverrides.apply(change.getNewConfiguration(), System.getenv())));
         LOG.info("config reloaded");
       } catch (ConfigException e) {
         rejected.incrementAndGet();

@@ -49,7 +49,7 @@ public record ProxyConfig(
       String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
       throw new ConfigException("(file)", "not a valid JSON object: " + detail);
     }
-    return fromJson(ClusterConfig.withEnvironment(json, env));
+    return fromJson(EnvironmentOverrides.apply(json, env));
   }
 
   /** Validates and converts a JSON config. */

@@ -61,4 +61,22 @@ class ProxyConfigTest {
     assertThat(c.auth().users().get(0).toString()).doesNotContain("hunter2");
     assertThat(c.toString()).doesNotContain("hunter2");
   }
+
+  @Test
+  void clusterSectionAndPerPodEnvironmentValues() {
+    String text = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"10.0.0.1:5701\"]},"
+        + "\"auth\":{\"users\":[{\"name\":\"file\",\"password\":\"x\"}]}}";
+    ProxyConfig c = ProxyConfig.parse(text, java.util.Map.of("DSTUNNEL_CLUSTER_HOST", "10.1.2.3",
+        "DSTUNNEL_HTTP_PORT", "9090", "DSTUNNEL_AUTH_USERS", "[{\"name\":\"op\",\"passwordHash\":\"$pbkdf2$x\"}]"));
+    assertThat(c.cluster().enabled()).isTrue();
+    assertThat(c.cluster().host()).isEqualTo("10.1.2.3");
+    assertThat(c.cluster().backups()).isEqualTo(ClusterConfig.DEFAULT_BACKUPS);
+    assertThat(c.http().port()).isEqualTo(9090);
+    assertThat(c.auth().users()).extracting(UserConfig::name).containsExactly("op");
+    assertThat(ProxyConfig.parse("{" + BACKENDS + "}").cluster().enabled()).isFalse();
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true}}"))
+        .hasMessageContaining("cluster.members");
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + "}", java.util.Map.of("DSTUNNEL_HTTP_PORT", "x")))
+        .hasMessageContaining("DSTUNNEL_HTTP_PORT");
+  }
 }
