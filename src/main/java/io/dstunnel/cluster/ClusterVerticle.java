@@ -47,6 +47,8 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<CopyOp> keeper;
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
+  private final java.util.Set<String> warmed = new java.util.HashSet<>();
+  private long warmTimer;
   private final int sessionVerticles;
 
   /** {@code sessionVerticles}: how many session verticles this node runs (for the session list). */
@@ -68,12 +70,30 @@ public final class ClusterVerticle extends VerticleBase {
           }
           msg.reply(list);
         }));
+    warmTimer = vertx.setPeriodic(1000, t -> warmUp());
     return Future.all(List.of(inbox.completion(), keeper.completion(), announcements.completion(),
-        sessionList.completion()));
+        sessionList.completion())).onSuccess(v -> warmUp());
+  }
+
+  /**
+   * Reaches every member's addresses once, as soon as it is seen: the event bus then knows where
+   * they are (and has its connection) before a member's death makes it urgent. The first look-up
+   * of an address asks the cluster manager, which can wait for the dead member's data to move.
+   */
+  private void warmUp() {
+    for (String member : node.members()) {
+      if (!member.equals(node.id()) && warmed.add(member)) {
+        node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), node.config().suspectAfterMs())
+            .onFailure(err -> warmed.remove(member));
+        vertx.eventBus().send(Addresses.nodeInbox(member), TunnelCommand.cancelRead("-", 0));
+      }
+    }
+    warmed.retainAll(node.members());
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(warmTimer);
     return Future.join(List.of(inbox.unregister(), keeper.unregister(), announcements.unregister(),
         sessionList.unregister()));
   }

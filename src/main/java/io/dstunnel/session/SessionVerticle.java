@@ -31,6 +31,9 @@ public final class SessionVerticle extends VerticleBase {
   /** How long a read is held before the HTTP side is told to poll again (below the bus timeout). */
   public static final long READ_SLICE_MS = 20_000;
 
+  /** How long the address of a removed session still answers (expired, or moved to another node). */
+  private static final long REMOVED_ANSWERS_MS = 10_000;
+
   /** How often pending migrations (migrate, disable, failback "migrate-idle") are looked at. */
   private static final long MIGRATION_TICK_MS = 100;
 
@@ -44,7 +47,7 @@ public final class SessionVerticle extends VerticleBase {
   private SessionServices services;
   private MessageConsumer<Void> owedConsumer;
   private MessageConsumer<Void> listConsumer;
-  private final Map<String, Entry> sessions = new HashMap<>();
+  private final Map<String, SessionEntry> sessions = new HashMap<>();
   private final BackendConnector connector;
   private MessageConsumer<TunnelCommand> openConsumer;
   private MessageConsumer<String> poolChanges;
@@ -54,34 +57,15 @@ public final class SessionVerticle extends VerticleBase {
   private boolean migrationsPending;
 
   private final Replication replication;
+  private final ClusterGate gate;
   private MessageConsumer<Adoption> adoptConsumer;
   private MessageConsumer<Void> handOverConsumer;
-
-  /** A session of this verticle and its address; in a cluster, the ownership checks queued for it. */
-  private static final class Entry {
-    final Session session;
-    final MessageConsumer<TunnelCommand> consumer;
-    Future<Boolean> owned = Future.succeededFuture(true);
-    boolean forgotten;
-
-    Entry(Session session, MessageConsumer<TunnelCommand> consumer) {
-      this.session = session;
-      this.consumer = consumer;
-    }
-
-    Session session() {
-      return session;
-    }
-
-    MessageConsumer<TunnelCommand> consumer() {
-      return consumer;
-    }
-  }
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
                          Replication replication) {
     this.replication = replication;
+    this.gate = new ClusterGate(replication);
     this.connector = connector;
     this.index = index;
     this.budget = budget;
@@ -99,11 +83,11 @@ public final class SessionVerticle extends VerticleBase {
     poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
       io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
-      sessions.values().forEach(e -> list.add(e.session().snapshot()));
+      live().forEach(e -> list.add(e.session().snapshot()));
       msg.reply(list);
     });
     owedConsumer = vertx.eventBus().localConsumer(Addresses.sessionsOwed(index),
-        msg -> msg.reply((int) sessions.values().stream().filter(e -> e.session().owesTheClient()).count()));
+        msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count()));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
@@ -122,7 +106,7 @@ public final class SessionVerticle extends VerticleBase {
     owedConsumer.unregister();
     adoptConsumer.unregister();
     handOverConsumer.unregister();
-    for (Entry e : new ArrayList<>(sessions.values())) {
+    for (SessionEntry e : new ArrayList<>(sessions.values())) {
       e.session().expire("stopped");
     }
     return openConsumer.unregister();
@@ -135,7 +119,7 @@ public final class SessionVerticle extends VerticleBase {
       msg.reply(refused);
       return;
     }
-    Entry e = register(SessionIds.next(), cmd.user());
+    SessionEntry e = register(SessionIds.next(), cmd.user());
     Session session = e.session();
     e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
@@ -149,19 +133,28 @@ public final class SessionVerticle extends VerticleBase {
         });
   }
 
-  private Entry register(String id, String user) {
+  private SessionEntry register(String id, String user) {
+    SessionEntry old = sessions.get(id);
+    if (old != null && old.removed) {
+      old.consumer().unregister();  // a session taken back: one consumer per address
+    }
     Session session = new Session(id, user, services, () -> remove(id));
-    Entry[] entry = {null};
+    SessionEntry[] entry = {null};
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
         m -> dispatch(entry[0], m));
-    entry[0] = new Entry(session, consumer);
+    entry[0] = new SessionEntry(session, consumer);
     sessions.put(id, entry[0]);
     return entry[0];
   }
 
-  private void dispatch(Entry e, Message<TunnelCommand> msg) {
+  private void dispatch(SessionEntry e, Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     Session session = e.session();
+    if (e.removed) {
+      msg.reply(e.forgotten ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
+          : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
+      return;
+    }
     if (cmd.user() != null && !cmd.user().equals(session.owner())) {
       msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
@@ -170,54 +163,18 @@ public final class SessionVerticle extends VerticleBase {
       apply(session, msg);
       return;
     }
-    // In a cluster: serve only while this node owns the session (checked in arrival order).
-    Future<Boolean> owned = e.owned.transform(ar -> replication.stillOwner(session));
-    e.owned = owned;
-    owned.onComplete(ar -> {
-      if (e.forgotten || ar.failed() || !ar.result()) {
-        forget(e);
-        msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
-      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
-        msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
-      } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
-        session.write(cmd.body()).onSuccess(reply -> {
-          if (reply.kind() != TunnelReply.Kind.ACCEPTED) {
-            msg.reply(reply);
-            return;
-          }
-          replication.wrote(session, cmd.body(), cmd.readId()).onComplete(copied -> {
-            if (copied.failed()) {
-              forget(e);
-              msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
-            } else {
-              msg.reply(reply);
-            }
-          });
-        });
-      } else {
-        apply(session, msg);
-      }
-    });
-  }
-
-  /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */
-  private void forget(Entry e) {
-    if (!e.forgotten) {
-      e.forgotten = true;
-      replication.forget(e.session());
-      e.session().expire("moved to another node");
-    }
+    gate.dispatch(e, msg, this::apply);
   }
 
   /** Takes over a session from its copy: replays its log to a backend, then makes new copies. */
   private void adopt(Adoption adoption, Message<Adoption> msg) {
-    Entry existing = sessions.get(adoption.sessionId());
-    if (existing != null && !existing.forgotten) {
+    SessionEntry existing = sessions.get(adoption.sessionId());
+    if (existing != null && !existing.forgotten && !existing.removed) {
       msg.reply(TunnelReply.accepted(adoption.sessionId(), 0));
       return;
     }
     counter.adopted(adoption.user());
-    Entry e = register(adoption.sessionId(), adoption.user());
+    SessionEntry e = register(adoption.sessionId(), adoption.user());
     e.consumer().completion()
         .compose(v -> e.session().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
@@ -226,34 +183,9 @@ public final class SessionVerticle extends VerticleBase {
             : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
   }
 
-  /**
-   * Hands every idle session over to a node holding its copy; answers how many this verticle still
-   * owns. The hand-over takes its place in the session's queue of requests: those before it are
-   * served here, those after it are sent on to the new owner, and it goes only if, at its turn,
-   * nothing is owed (every answer accepted has been read).
-   */
+  /** Hands every idle session over to a node holding its copy; answers how many this verticle still owns. */
   private void handOver(Message<Void> msg) {
-    List<Future<Boolean>> moves = new ArrayList<>();
-    for (Entry e : new ArrayList<>(sessions.values())) {
-      Session s = e.session();
-      if (e.forgotten || s.state() != SessionState.ACTIVE || s.owesTheClient() || s.hasWaitingReads()) {
-        continue;
-      }
-      Future<Boolean> stays = e.owned.transform(ar -> {
-        if (e.forgotten || s.owesTheClient() || s.hasWaitingReads()) {
-          return Future.succeededFuture(!e.forgotten);
-        }
-        return replication.handOver(s).map(v -> false).otherwise(true);
-      });
-      e.owned = stays;
-      moves.add(stays.onSuccess(owned -> {
-        if (!owned) {
-          forget(e);
-        }
-      }));
-    }
-    Future.join(moves).onComplete(ar -> msg.reply(
-        (int) sessions.values().stream().filter(e -> !e.forgotten).count()));
+    gate.handOver(live().toList()).onComplete(ar -> msg.reply((int) live().filter(e -> !e.forgotten).count()));
   }
 
   private void apply(Session session, Message<TunnelCommand> msg) {
@@ -273,11 +205,23 @@ public final class SessionVerticle extends VerticleBase {
     }
   }
 
+  /** The sessions still open here (not those whose address only answers that they are gone). */
+  private java.util.stream.Stream<SessionEntry> live() {
+    return sessions.values().stream().filter(e -> !e.removed);
+  }
+
   private void remove(String id) {
-    Entry e = sessions.remove(id);
-    if (e != null) {
+    SessionEntry e = sessions.get(id);
+    if (e != null && !e.removed) {
       counter.closed(e.session().owner());
-      e.consumer().unregister();
+      // The address answers a little longer (expired, or not here): a request already on its way
+      // when a consumer unregisters would be dropped unanswered and time out.
+      e.removed = true;
+      vertx.setTimer(REMOVED_ANSWERS_MS, t -> {
+        if (sessions.remove(id, e)) {
+          e.consumer().unregister();
+        }
+      });
       if (!e.forgotten) {
         replication.ended(e.session());
       }
@@ -301,7 +245,7 @@ public final class SessionVerticle extends VerticleBase {
     // Whether a backend's sessions must move is asked once per backend and tick; the balancing
     // order (which advances round-robin credit) only for the sessions actually moved.
     Map<Backend, Boolean> leaving = new HashMap<>();
-    for (Entry e : sessions.values()) {
+    for (SessionEntry e : live().toList()) {
       Session s = e.session();
       Backend current = s.backend();
       if (current == null || !leaving.computeIfAbsent(current, b -> pool.migrationTarget(b) != null)) {
@@ -329,7 +273,7 @@ public final class SessionVerticle extends VerticleBase {
     long now = System.nanoTime();
     long limit = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMs());
     List<Session> idle = new ArrayList<>();
-    for (Entry e : sessions.values()) {
+    for (SessionEntry e : live().toList()) {
       Session s = e.session();
       if (!s.hasWaitingReads() && now - s.lastActivity() > limit && s.state() != SessionState.OPENING) {
         idle.add(s);
