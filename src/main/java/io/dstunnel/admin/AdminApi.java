@@ -3,6 +3,8 @@ package io.dstunnel.admin;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.cluster.ClusterNode;
+import io.dstunnel.cluster.SessionRouter;
+import io.dstunnel.session.SessionFailure;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
@@ -11,6 +13,7 @@ import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -135,8 +138,16 @@ final class AdminApi {
       error(ctx, 404, "No session " + id);
       return;
     }
-    vertx.eventBus().<TunnelReply>request(Addresses.session(id), TunnelCommand.close(id, null), Addresses.LOCAL).onComplete(ar -> {
-      if (ar.succeeded()) {
+    TunnelCommand close = TunnelCommand.close(id, null);
+    Future<TunnelReply> closed = vertx.eventBus().<TunnelReply>request(Addresses.session(id), close, Addresses.LOCAL)
+        .map(m -> m.body());
+    if (cluster != null) {
+      // Owned by another node: the close goes there.
+      closed = closed.transform(ar -> ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE
+          ? Future.succeededFuture(ar.result()) : new SessionRouter(cluster).forward(close));
+    }
+    closed.onComplete(ar -> {
+      if (ar.succeeded() && !ar.result().isFailure()) {
         json(ctx, 200, new JsonObject().put("closed", id));
       } else {
         error(ctx, 404, "No session " + id);
