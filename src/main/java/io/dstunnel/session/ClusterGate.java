@@ -23,7 +23,8 @@ final class ClusterGate {
   void dispatch(SessionEntry e, Message<TunnelCommand> msg, BiConsumer<Session, Message<TunnelCommand>> apply) {
     TunnelCommand cmd = msg.body();
     Session session = e.session();
-    Future<Boolean> owned = e.owned.transform(ar -> replication.stillOwner(session));
+    Future<Boolean> owned = e.owned.transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
+        : replication.stillOwner(session));
     e.owned = owned;
     owned.onComplete(ar -> {
       if (e.forgotten || ar.failed() || !ar.result()) {

@@ -175,12 +175,14 @@ public final class SessionVerticle extends VerticleBase {
     }
     counter.adopted(adoption.user());
     SessionEntry e = register(adoption.sessionId(), adoption.user());
-    e.consumer().completion()
+    Future<TunnelReply> adopted = e.consumer().completion()
         .compose(v -> e.session().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.adopted(e.session(), adoption).map(reply))
-        .onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
-            : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
+            : replication.adopted(e.session(), adoption).map(reply));
+    // Requests that reach the session while it is being taken over wait for it to be ready.
+    e.owned = adopted.map(reply -> !reply.isFailure()).otherwise(false);
+    adopted.onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
+        : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
   }
 
   /** Hands every idle session over to a node holding its copy; answers how many this verticle still owns. */

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Cluster figures (benchmarks, not tests), against three running nodes that share one backend.
+
+    cluster_figures.py latency PORT_OWNER PORT_OTHER [calls=2000]
+        a tunnel call (PUT + GET) at one connection when the node is the session's owner, and when
+        it forwards to the owner: p50, p99 and their ratio
+    cluster_figures.py adoption PORT_OWNER PORT_OTHER1 PORT_OTHER2 OWNER_PID [sessions=200]
+        sessions opened on the owner, which is then killed (SIGKILL): the time from the kill to
+        each session's first answer through a surviving node, p50 and p99
+"""
+import json, os, signal, sys, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tunnel_client import execute, open_session  # noqa: E402
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def latency(owner, other, calls=2000):
+    s, h = open_session(owner, "Increment")
+    for port, label in ((owner, "owner-local"), (other, "forwarded")):
+        s.port, s.conn = port, None
+        times = []
+        for _ in range(200):
+            s.call(execute(h, 1))  # warm-up
+        for _ in range(calls):
+            t = time.perf_counter()
+            s.call(execute(h, 1))
+            times.append((time.perf_counter() - t) * 1e6)
+        print("%-12s p50 %7.0f us  p99 %7.0f us" % (label, pct(times, 50), pct(times, 99)))
+        yield pct(times, 50), pct(times, 99)
+
+
+def adoption(owner, others, pid, sessions=200):
+    opened = [open_session(owner, "Increment") for _ in range(sessions)]
+    for s, h in opened:
+        s.call(execute(h, 1))
+    os.kill(pid, signal.SIGKILL)
+    killed = time.perf_counter()
+    took, errors = [], []
+
+    def first_answer(k, s, h):
+        s.port, s.conn = others[k % len(others)], None
+        try:
+            assert json.loads(s.call(execute(h, 1)))["result"][0] == 2
+            took.append((time.perf_counter() - killed) * 1000)
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=first_answer, args=(k, s, h)) for k, (s, h) in enumerate(opened)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("adoption after kill -9: %d sessions, p50 %.0f ms, p99 %.0f ms, max %.0f ms, errors %d"
+          % (len(took), pct(took, 50), pct(took, 99), max(took), len(errors)))
+
+
+if sys.argv[1] == "latency":
+    (l50, l99), (f50, f99) = latency(int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:5]))
+    print("forwarded / local: p50 %.2f, p99 %.2f" % (f50 / l50, f99 / l99))
+else:
+    adoption(int(sys.argv[2]), [int(sys.argv[3]), int(sys.argv[4])], int(sys.argv[5]), *map(int, sys.argv[6:7]))
