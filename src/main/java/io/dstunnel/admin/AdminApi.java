@@ -43,11 +43,13 @@ final class AdminApi {
   private final EventLog events;
 
   private final ClusterNode cluster;
+  private final SessionRouter router;
 
   /** {@code cluster}: this node in its cluster, or null for a single node. */
   AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster) {
     this.vertx = vertx;
     this.cluster = cluster;
+    this.router = cluster == null ? null : new SessionRouter(cluster);
     this.config = config;
     this.pool = pool;
     this.events = events;
@@ -144,7 +146,7 @@ final class AdminApi {
     if (cluster != null) {
       // Owned by another node: the close goes there.
       closed = closed.transform(ar -> ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE
-          ? Future.succeededFuture(ar.result()) : new SessionRouter(cluster).forward(close));
+          ? Future.succeededFuture(ar.result()) : router.forward(close));
     }
     closed.onComplete(ar -> {
       if (ar.succeeded() && !ar.result().isFailure()) {

@@ -21,6 +21,9 @@ public final class ClusterNode {
   private final Directory directory;
   private final ClusterMetrics metrics;
 
+  private final java.util.List<java.util.function.Consumer<String>> leftListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics) {
     this.vertx = vertx;
     this.manager = ((VertxInternal) vertx).clusterManager();
@@ -28,6 +31,24 @@ public final class ClusterNode {
     this.metrics = metrics;
     this.directory = new Directory(vertx);
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
+    if (manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) {
+      hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+        @Override
+        public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+        }
+
+        @Override
+        public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+          String gone = event.getMember().getUuid().toString();
+          leftListeners.forEach(l -> l.accept(gone));
+        }
+      });
+    }
+  }
+
+  /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
+  void onMemberLeft(java.util.function.Consumer<String> listener) {
+    leftListeners.add(listener);
   }
 
   public String id() {

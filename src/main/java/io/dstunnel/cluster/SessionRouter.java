@@ -24,9 +24,46 @@ public final class SessionRouter {
   private final ClusterNode node;
   private final EventBus bus;
 
+  /** Requests forwarded and not yet answered, by the node they went to: failed at once if it dies. */
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.Set<Runnable>> pending =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   public SessionRouter(ClusterNode node) {
     this.node = node;
     this.bus = node.vertx().eventBus();
+    node.onMemberLeft(gone -> {
+      java.util.Set<Runnable> waiting = pending.remove(gone);
+      if (waiting != null) {
+        waiting.forEach(Runnable::run);
+      }
+    });
+  }
+
+  /**
+   * Sends to {@code owner}'s inbox; fails as soon as the cluster manager says the owner is gone
+   * (a killed node's connection is refused at once), not only after the timeout.
+   */
+  private Future<TunnelReply> toOwner(String owner, TunnelCommand cmd, long timeout) {
+    if (!node.members().contains(owner)) {
+      return Future.failedFuture("node " + owner + " is not a member");
+    }
+    io.vertx.core.Context context = node.vertx().getOrCreateContext();
+    io.vertx.core.Promise<TunnelReply> answer = io.vertx.core.Promise.promise();
+    Runnable gone = () -> context.runOnContext(v -> answer.tryFail("node " + owner + " left"));
+    pending.computeIfAbsent(owner, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(gone);
+    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, new DeliveryOptions().setSendTimeout(timeout))
+        .onComplete(ar -> {
+          java.util.Set<Runnable> set = pending.get(owner);
+          if (set != null) {
+            set.remove(gone);
+          }
+          if (ar.succeeded()) {
+            answer.tryComplete(ar.result().body());
+          } else {
+            answer.tryFail(ar.cause());
+          }
+        });
+    return answer.future();
   }
 
   /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
@@ -67,10 +104,10 @@ public final class SessionRouter {
         sent = TunnelCommand.read(sid, cmd.user(), cmd.count(), cmd.readId(), slice);
         timeout += slice;
       }
-      return bus.<TunnelReply>request(Addresses.nodeInbox(r.owner()), sent, new DeliveryOptions().setSendTimeout(timeout))
+      return toOwner(r.owner(), sent, timeout)
           .transform(ar -> {
             if (ar.succeeded()) {
-              TunnelReply reply = ar.result().body();
+              TunnelReply reply = ar.result();
               if (reply.failure() != SessionFailure.NOT_HERE) {
                 return Future.succeededFuture(reply);
               }
