@@ -100,26 +100,36 @@ public final class BackendPool {
   }
 
   /**
-   * Where an idle session on {@code current} should move, or null to stay: away from a backend
-   * being migrated or disabled, or (failback "migrate-idle") back to a recovered backend of a
-   * better priority.
+   * Whether idle sessions on {@code current} should move: away from a backend being migrated or
+   * disabled, or (failback "migrate-idle") back to a recovered backend of a better priority, and
+   * only if another backend accepts them. Asks no balancing strategy, so it moves no round-robin
+   * credit: the migration scan asks it once per backend and tick.
    */
-  public Backend migrationTarget(Backend current) {
+  public boolean mustLeave(Backend current) {
     if (current == null) {
+      return false;
+    }
+    boolean evicting = current.evicting();
+    boolean failback = config.failback() == Failback.MIGRATE_IDLE;
+    if (!evicting && !failback) {
+      return false;
+    }
+    int best = Integer.MAX_VALUE;
+    for (Backend b : backends) {
+      if (b != current && b.acceptsNewSessions()) {
+        best = Math.min(best, b.priority());
+      }
+    }
+    return best != Integer.MAX_VALUE && (evicting || best < current.priority());
+  }
+
+  /** Where an idle session on {@code current} should move (see {@link #mustLeave}), or null to stay. */
+  public Backend migrationTarget(Backend current) {
+    if (!mustLeave(current)) {
       return null;
     }
     List<Backend> order = order(current);
-    Backend best = order.isEmpty() ? null : order.get(0);
-    if (best == null || best == current || !best.acceptsNewSessions()) {
-      return null;
-    }
-    if (current.evicting()) {
-      return best;
-    }
-    if (config.failback() == Failback.MIGRATE_IDLE && best.priority() < current.priority()) {
-      return best;
-    }
-    return null;
+    return order.isEmpty() || !order.get(0).acceptsNewSessions() ? null : order.get(0);
   }
 
   private List<Backend> order(Backend last) {

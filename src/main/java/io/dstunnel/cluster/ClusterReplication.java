@@ -4,6 +4,7 @@ import io.dstunnel.session.Adoption;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.Replication;
 import io.dstunnel.session.Session;
+import io.dstunnel.session.SessionCopies;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayDeque;
@@ -66,7 +67,7 @@ public final class ClusterReplication implements Replication {
         o.writeIds.removeFirst();
       }
     }
-    CopyOp op = session.replayable() ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId)
+    CopyOp op = SessionCopies.replayable(session) ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId)
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
       return Future.succeededFuture();
@@ -116,7 +117,7 @@ public final class ClusterReplication implements Replication {
     o.writeIds.addAll(adoption.writeIds());
     owned.put(session.id(), o);
     CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
-        session.replayLog(), adoption.writeIds());
+        SessionCopies.log(session), adoption.writeIds());
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
     node.directory().publish(record(session, o));
@@ -135,7 +136,7 @@ public final class ClusterReplication implements Replication {
       return o.copies.compose(v -> o.backups.isEmpty() ? Future.failedFuture("no member to hand over to")
           : handOver(session));
     }
-    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, session.answersGiven());
+    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, SessionCopies.answersGiven(session));
     return o.copies.transform(v -> node.ask(o.backups.get(0), ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {
@@ -204,14 +205,14 @@ public final class ClusterReplication implements Replication {
     if (candidates.size() > 1) {
       candidates.remove(failed);  // another member first; the same one again if it is the only one left
     }
-    if (candidates.isEmpty() || !session.replayable()) {
+    if (candidates.isEmpty() || !SessionCopies.replayable(session)) {
       LOG.warn("session {}: copy on node {} lost, no other member to copy to", session.id(), failed);
       return Future.succeededFuture();
     }
     String next = candidates.get(0);
     o.backups.add(next);
     CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
-        session.replayLog(), List.copyOf(o.writeIds));
+        SessionCopies.log(session), List.copyOf(o.writeIds));
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
       if (ar.failed() || ar.result().kind() != CopyOp.Kind.ACK) {

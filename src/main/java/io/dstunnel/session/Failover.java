@@ -42,9 +42,14 @@ final class Failover {
     return connectFirst(owner, bytes, false);
   }
 
-  /** The first connection of a session taken over from its copy: its whole log is replayed. */
-  Future<TunnelReply> adopt(String owner) {
-    return connectFirst(owner, 0, true);
+  /**
+   * The first connection of a session taken over from its copy (cluster mode): its whole log is
+   * replayed and the answers the client already has are dropped, as in a failover.
+   */
+  Future<TunnelReply> adopt(Adoption adoption) {
+    adoption.log().forEach(session::record);
+    session.answers().stream().assumeGiven(adoption.answersGiven());
+    return connectFirst(session.owner(), 0, true);
   }
 
   private Future<TunnelReply> connectFirst(String owner, int bytes, boolean adopted) {

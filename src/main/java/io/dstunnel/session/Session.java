@@ -6,7 +6,6 @@ import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 
 /**
  * One client session: its state machine and the client's operations (open, write, read, close).
@@ -90,16 +89,6 @@ public final class Session implements BackendLink.Listener {
   }
 
   /**
-   * Takes over a session from its copy (cluster mode): its whole log is replayed to a backend and
-   * the answers the client already has are dropped, as in a failover.
-   */
-  public Future<TunnelReply> adopt(Adoption adoption) {
-    adoption.log().forEach(this::record);
-    answers.stream().assumeGiven(adoption.answersGiven());
-    return failover.adopt(owner);
-  }
-
-  /**
    * Appends the client's bytes to the stream, once the backend's bounded write queue has room:
    * until then the write waits untaken (see {@link Writes}).
    */
@@ -177,18 +166,6 @@ public final class Session implements BackendLink.Listener {
     return failover.migrate(target, reason);
   }
 
-  /** What the admin API shows of the session: never a byte of its log or answers. */
-  public JsonObject snapshot() {
-    Backend b = link.backend();
-    return new JsonObject().put("id", id).put("user", owner).put("state", state.name())
-        .put("backend", b == null ? null : b.name()).put("connected", link.connected())
-        .put("failovers", failover.count()).put("replayable", log.replayable()).put("replayBytes", log.bytes())
-        .put("idleMs", (System.nanoTime() - lastActivity) / 1_000_000).put("heldReads", answers.waitingReads())
-        .put("backendPaused", link.paused())
-        .put("pendingBytes", answers.pending() + answers.stream().held())
-        .put("owed", owesTheClient());
-  }
-
   /** Whether the client is still owed answer bytes: a request in flight, or bytes not yet read. */
   public boolean owesTheClient() {
     return state != SessionState.FAILED && state != SessionState.CLOSED && owesAnything();
@@ -226,21 +203,6 @@ public final class Session implements BackendLink.Listener {
     return link.connected() && !link.paused() && state == SessionState.ACTIVE && debts.answerOwed();
   }
 
-  /** Whether the log is still whole (so a cluster copy of it can still be adopted). */
-  public boolean replayable() {
-    return log.replayable();
-  }
-
-  /** The log, for the cluster's copies of the session only (it can hold credentials: never logged). */
-  public java.util.List<Buffer> replayLog() {
-    return java.util.List.copyOf(log.chunks());
-  }
-
-  /** Answers the client has been given (a hand-over tells the new owner to skip them). */
-  public long answersGiven() {
-    return answers.stream().answersAccepted();
-  }
-
   // ---- for Failover ------------------------------------------------------------------------
 
   /** Owed an answer in flight, or holding answer bytes the client has not read. */
@@ -250,6 +212,10 @@ public final class Session implements BackendLink.Listener {
 
   Debts debts() {
     return debts;
+  }
+
+  Failover failover() {
+    return failover;
   }
 
   BackendLink link() {
@@ -300,7 +266,7 @@ public final class Session implements BackendLink.Listener {
 
   // ---- bookkeeping -----------------------------------------------------------------------
 
-  private void record(Buffer body) {
+  void record(Buffer body) {
     requests.record(body);
     log.append(body);
   }

@@ -83,7 +83,7 @@ public final class SessionVerticle extends VerticleBase {
     poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
       io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
-      live().forEach(e -> list.add(e.session().snapshot()));
+      live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
       msg.reply(list);
     });
     owedConsumer = vertx.eventBus().localConsumer(Addresses.sessionsOwed(index),
@@ -176,7 +176,7 @@ public final class SessionVerticle extends VerticleBase {
     counter.adopted(adoption.user());
     SessionEntry e = register(adoption.sessionId(), adoption.user());
     Future<TunnelReply> adopted = e.consumer().completion()
-        .compose(v -> e.session().adopt(adoption))
+        .compose(v -> SessionCopies.adopt(e.session(), adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
             : replication.adopted(e.session(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
@@ -244,13 +244,13 @@ public final class SessionVerticle extends VerticleBase {
     seenGeneration = gen;
     migrationsPending = false;
     int moves = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
-    // Whether a backend's sessions must move is asked once per backend and tick; the balancing
-    // order (which advances round-robin credit) only for the sessions actually moved.
+    // Whether a backend's sessions must move is asked once per backend and tick (no balancing);
+    // the balancing order (which advances round-robin credit) only for the sessions actually moved.
     Map<Backend, Boolean> leaving = new HashMap<>();
     for (SessionEntry e : live().toList()) {
       Session s = e.session();
       Backend current = s.backend();
-      if (current == null || !leaving.computeIfAbsent(current, b -> pool.migrationTarget(b) != null)) {
+      if (current == null || !leaving.computeIfAbsent(current, pool::mustLeave)) {
         continue;
       }
       if (moves == 0) {

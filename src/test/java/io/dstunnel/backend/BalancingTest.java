@@ -82,4 +82,42 @@ class BalancingTest {
     assertThat(pool.forNewSession()).containsExactly(p2, s, p1);
     assertThat(pool.forFailover(p2)).containsExactly(s, p1, p2);
   }
+
+  /**
+   * Defect 8: the migration scan asked for the balancing order of every session at every tick
+   * after a pool change, each time advancing round-robin credit (under the strategy's lock).
+   * Asking whether a backend's sessions must move now leaves the strategy alone.
+   */
+  @Test
+  void askingWhetherSessionsMustMoveLeavesRoundRobinAlone() {
+    io.dstunnel.config.ProxyConfig config = io.dstunnel.config.ProxyConfig.fromJson(
+        Proxies.config().backend("a", 1, 1).backend("b", 2, 0).backend("c", 3, 0)
+            .set("pool", "strategy", "round-robin").json());
+    BackendPool pool = new BackendPool(config, new io.dstunnel.events.EventLog());
+    Backend a = pool.backends().stream().filter(b -> b.name().equals("a")).findFirst().orElseThrow();
+    Backend first = pool.forNewSession().get(0);
+    // Sessions on the standby "a" stay there (failback "new-sessions"): the scan asks, nothing moves.
+    for (int tick = 0; tick < 3; tick++) {
+      assertThat(pool.migrationTarget(a)).isNull();
+      assertThat(pool.mustLeave(a)).isFalse();
+    }
+    assertThat(pool.forNewSession().get(0)).as("round-robin goes on alternating").isNotEqualTo(first);
+  }
+
+  @Test
+  void sessionsLeaveADrainedOrWorsePriorityBackendOnlyWhenAnotherTakesThem() {
+    io.dstunnel.config.ProxyConfig config = io.dstunnel.config.ProxyConfig.fromJson(
+        Proxies.config().backend("p", 1, 0).backend("s", 2, 1).set("pool", "failback", "migrate-idle")
+            .set("health", "fall", 1).json());
+    BackendPool pool = new BackendPool(config, new io.dstunnel.events.EventLog());
+    Backend p = pool.backends().get(0);
+    Backend s = pool.backends().get(1);
+    assertThat(pool.mustLeave(p)).isFalse();
+    assertThat(pool.mustLeave(s)).as("failback to the recovered preferred backend").isTrue();
+    assertThat(pool.migrationTarget(s)).isEqualTo(p);
+    pool.failure(p, "test");
+    assertThat(pool.mustLeave(s)).as("nowhere better to go").isFalse();
+    assertThat(pool.mode("s", io.dstunnel.config.BackendMode.MIGRATE)).isTrue();
+    assertThat(pool.mustLeave(s)).as("nobody else accepts sessions").isFalse();
+  }
 }

@@ -248,4 +248,23 @@ class PoolBehaviourTest {
     assertThat(proxy.pool().byName("a").mode()).isEqualTo(BackendMode.DISABLE);
     assertThat(proxy.pool().byName("a").modeSource()).isEqualTo("config");
   }
+
+  /**
+   * Defect 9: a reload ignored {@code pool.connectTimeoutMs} (the NetClient kept the start-up
+   * value). The primary here never completes a TCP handshake: with the start-up timeout of ten
+   * minutes a new session would wait that long; after the reload it fails over to the standby.
+   */
+  @Test
+  void reloadedConnectTimeoutAppliesToTheNextConnect(Vertx vertx) throws Exception {
+    try (io.dstunnel.support.Blackhole primary = io.dstunnel.support.Blackhole.start()) {
+      Server b = Backends.start(vertx, "B");
+      Proxies config = Proxies.config().backend("primary", primary.port(), 0).backend("standby", b.port(), 1)
+          .set("pool", "connectTimeoutMs", 600_000).set("health", "intervalMs", 3_600_000)
+          .set("health", "fall", 100);
+      Dstunnel proxy = config.start(vertx);
+      config.json().getJsonObject("pool").put("connectTimeoutMs", 300);
+      proxy.reload(ProxyConfig.fromJson(config.json()));
+      assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("B");
+    }
+  }
 }

@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Not a test: failover time, from the primary's death to the next answer, over many sessions that
@@ -30,10 +32,14 @@ public final class FailoverBench {
   /** Relays to a demo server; can stop passing answers on, and reset every connection. */
   private static final class Primary {
     private final Set<NetSocket> clients = ConcurrentHashMap.newKeySet();
+    private final Set<NetSocket> held = ConcurrentHashMap.newKeySet();
+    private final int expected;
+    private final CompletableFuture<Void> allHeld = new CompletableFuture<>();
     private volatile boolean holding;
     private NetServer server;
 
-    Primary(Vertx vertx, int demoPort) {
+    Primary(Vertx vertx, int demoPort, int expected) {
+      this.expected = expected;
       server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setSoLinger(0));
       server.connectHandler(client -> {
         clients.add(client);
@@ -43,6 +49,8 @@ public final class FailoverBench {
           up.handler(answer -> {
             if (!holding) {
               client.write(answer);
+            } else if (held.add(client) && held.size() == expected) {
+              allHeld.complete(null);
             }
           });
           client.closeHandler(v -> up.close());
@@ -58,6 +66,11 @@ public final class FailoverBench {
 
     void hold() {
       holding = true;
+    }
+
+    /** Completes once every connection's answer is held back: every request is surely in flight. */
+    CompletableFuture<Void> allHeld() {
+      return allHeld;
     }
 
     void reset() {
@@ -86,7 +99,7 @@ public final class FailoverBench {
 
   private static String run(Vertx vertx, DemoServerVerticle a, DemoServerVerticle b, int sessions, long answerTimeout,
                             boolean hang) throws Exception {
-    Primary primary = new Primary(vertx, a.actualPort());
+    Primary primary = new Primary(vertx, a.actualPort(), sessions);
     Dstunnel proxy = Proxies.config().noAuth().backend("primary", primary.port(), 0).backend("standby", b.actualPort(), 1)
         .set("pool", "answerTimeoutMs", answerTimeout).set("health", "intervalMs", 3_600_000).start(vertx);
     List<TunnelClient> clients = new ArrayList<>();
@@ -118,7 +131,7 @@ public final class FailoverBench {
     if (hang) {
       dead = -1;
     } else {
-      Thread.sleep(300);
+      primary.allHeld().get(1, TimeUnit.MINUTES);
       dead = System.nanoTime();
       primary.reset();
     }

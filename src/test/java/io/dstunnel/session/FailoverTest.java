@@ -2,19 +2,23 @@ package io.dstunnel.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.Dstunnel;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.demo.TunnelClient.TunnelError;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.Blackhole;
 import io.dstunnel.support.MisbehavingBackend;
 import io.dstunnel.support.MisbehavingBackend.Mode;
 import io.dstunnel.support.Proxies;
+import io.dstunnel.support.Sessions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -188,6 +192,40 @@ class FailoverTest {
     a.kill();
     assertThatThrownBy(() -> client.execute(h, "lost").await())
         .isInstanceOfSatisfying(TunnelError.class, e -> assertThat(e.status()).isEqualTo(502));
+  }
+
+  /**
+   * Defect 9: the replay cap was not checked while a failover was connecting, so writes taken in
+   * that window grew the log past the cap and were all replayed. Here the first standby never
+   * completes the handshake, which holds the failover while a write takes the log over its cap.
+   */
+  @Test
+  void writeThatTakesTheLogOverItsCapWhileFailingOverEndsTheSessionInsteadOfReplaying(Vertx vertx)
+      throws Exception {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    try (Blackhole hole = Blackhole.start()) {
+      Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("hole", hole.port(), 1)
+          .backend("b", b.port(), 2).set("session", "replayLimitBytes", 2000)
+          .set("pool", "connectTimeoutMs", 600_000).set("health", "intervalMs", 3_600_000)
+          .set("health", "fall", 100).start(vertx);
+      TunnelClient client = Proxies.client(vertx, proxy);
+      client.handshake().await();
+      int h = client.prepare("EchoString").await();
+      assertThat(client.execute(h, "before").await()).isEqualTo("before (Server A)");
+      a.kill();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> !Sessions.snapshot(proxy, client.sessionId()).getBoolean("connected"));
+
+      client.write(TunnelClient.executeRequest(h, "first")).await();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> "FAILING_OVER".equals(Sessions.snapshot(proxy, client.sessionId()).getString("state")));
+      client.write(TunnelClient.executeRequest(h, "x".repeat(3000))).await();
+      hole.close();
+
+      assertThatThrownBy(() -> client.readMessage().await())
+          .isInstanceOfSatisfying(TunnelError.class, e -> assertThat(e.status()).isEqualTo(502));
+    }
   }
 
   @Test

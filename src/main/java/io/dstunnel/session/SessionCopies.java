@@ -1,0 +1,35 @@
+package io.dstunnel.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+
+/**
+ * What the cluster's copies of a session are made of, and how a session is taken over from one.
+ * The log can hold credentials: it goes to other nodes' copies only, never to a log line.
+ */
+public final class SessionCopies {
+
+  private SessionCopies() {
+  }
+
+  /** Whether the log is still whole (so a copy of it can still be adopted). */
+  public static boolean replayable(Session session) {
+    return session.log().replayable();
+  }
+
+  /** Every byte the client wrote since the open, in order. */
+  public static List<Buffer> log(Session session) {
+    return List.copyOf(session.log().chunks());
+  }
+
+  /** Answers the client has been given (a hand-over tells the new owner to skip them). */
+  public static long answersGiven(Session session) {
+    return session.answers().stream().answersAccepted();
+  }
+
+  /** Takes over a session from its copy: its log is replayed to a backend (see {@link Failover}). */
+  static Future<TunnelReply> adopt(Session session, Adoption adoption) {
+    return session.failover().adopt(adoption);
+  }
+}
