@@ -24,7 +24,7 @@ start_proxy() { # instances
 { "http": { "host": "127.0.0.1", "port": $proxy, "instances": $1 }, "admin": { "port": $admin },
   "session": { "instances": $1 },
   "backends": [ { "name": "demo", "port": $demo } ],
-  "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] } }
 JSON
   : > "$work/proxy.log"
   java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &

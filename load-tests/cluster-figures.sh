@@ -20,7 +20,7 @@ cluster() {
     cat > "$work/$tag$i.json" <<JSON
 { "http": { "host": "127.0.0.1", "port": ${http[$i]} }, "admin": { "port": 0 },
   "backends": [ { "name": "demo", "port": $demo } ],
-  "auth": { "users": [ { "name": "admin", "password": "admin" } ] },
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "cluster": { "enabled": true, "name": "fig-$tag-$$", "host": "127.0.0.1", "port": ${member[$i]},
                "members": [ ${list%,} ] } }
 JSON

@@ -26,7 +26,7 @@ start_node() {
   cat > "$work/node$i.json" <<JSON
 { "http": { "host": "127.0.0.1", "port": ${http[$i]} }, "admin": { "port": ${admin[$i]} },
   "backends": [ { "name": "demo", "port": $demo } ],
-  "auth": { "users": [ { "name": "admin", "password": "admin" } ] },
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "session": { "drainTimeoutMs": 15000 },
   "cluster": { "enabled": true, "name": "soak-$$", "host": "127.0.0.1", "port": ${member[$i]},
                "members": [ $list ], "backups": 1 } }

@@ -26,7 +26,7 @@ cat > "$work/dstunnel.json" <<JSON
   "admin": { "port": $admin },
   "backends": [ { "name": "primary", "port": $primary, "priority": 0 },
                 { "name": "standby", "port": $standby, "priority": 1 } ],
-  "auth": { "users": [ { "name": "admin", "password": "admin" } ] },
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "session": { "maxFailovers": 1000 } }
 JSON
 java -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 & pids+=($!)

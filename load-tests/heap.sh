@@ -24,7 +24,7 @@ wait_for "$work/demo.log" "server listening on"
 cat > "$work/dstunnel.json" <<JSON
 { "http": { "host": "127.0.0.1", "port": $proxy }, "admin": { "port": $admin },
   "backends": [ { "name": "demo", "port": $demo } ],
-  "auth": { "users": [ { "name": "admin", "password": "admin" } ] },
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "session": { "idleTimeoutMs": 3600000 } }
 JSON
 java -Xmx256m -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &

@@ -24,17 +24,21 @@ async function get(path) {
   return r.json();
 }
 
-async function act(name, action) {
-  await fetch(url('/admin/backends/' + encodeURIComponent(name) + '/' + action),
-    { method: 'POST', credentials: 'same-origin', headers: { 'X-Requested-With': 'dstunnel-status' } });
+// Actions carry X-Requested-With, which a form on another site cannot send: the admin listener
+// refuses a browser's POST or DELETE without it (cross-site request forgery).
+async function send(method, path) {
+  $('notice').textContent = '';
+  const r = await fetch(url(path),
+    { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'dstunnel-status' } });
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    $('notice').textContent = method + ' ' + path + ': ' + r.status + ' ' + (body.error || '');
+  }
   refresh();
 }
 
-async function closeSession(id) {
-  await fetch(url('/admin/sessions/' + encodeURIComponent(id)),
-    { method: 'DELETE', credentials: 'same-origin', headers: { 'X-Requested-With': 'dstunnel-status' } });
-  refresh();
-}
+const act = (name, action) => send('POST', '/admin/backends/' + encodeURIComponent(name) + '/' + action);
+const closeSession = (id) => send('DELETE', '/admin/sessions/' + encodeURIComponent(id));
 
 function renderBackends(list) {
   const body = $('backends').tBodies[0];
@@ -49,6 +53,7 @@ function renderBackends(list) {
     const actions = document.createElement('td');
     for (const a of ['drain', 'migrate', 'enable', 'disable']) {
       const button = text('button', a);
+      button.id = a + '-' + b.name;
       button.onclick = () => act(b.name, a);
       actions.append(button, ' ');
     }
@@ -67,6 +72,16 @@ function renderEvents(events) {
   }));
   $('health').replaceChildren(...events.health.slice().reverse().map((h) =>
     text('li', time(h.at) + ' ' + h.backend + ' ' + (h.state || '') + ' — ' + h.reason, 'health')));
+}
+
+function renderAudit(audit) {
+  $('audit').tBodies[0].replaceChildren(...audit.slice().reverse().map((a) => {
+    const tr = document.createElement('tr');
+    tr.className = 'audit';
+    tr.append(text('td', time(a.at)), text('td', a.user), text('td', a.action), text('td', a.target),
+      text('td', a.from), text('td', a.result));
+    return tr;
+  }));
 }
 
 function renderSessions(page) {
@@ -92,6 +107,7 @@ async function refresh() {
       [get('/admin/backends'), get('/admin/events'), get('/admin/sessions?size=50')]);
     renderBackends(backends.backends);
     renderEvents(events);
+    renderAudit(events.audit || []);
     renderSessions(sessions);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {

@@ -44,10 +44,13 @@ final class AdminApi {
 
   private final ClusterNode cluster;
   private final SessionRouter router;
+  private final AdminGuard guard;
 
   /** {@code cluster}: this node in its cluster, or null for a single node. */
-  AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster) {
+  AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster,
+           AdminGuard guard) {
     this.vertx = vertx;
+    this.guard = guard;
     this.cluster = cluster;
     this.router = cluster == null ? null : new SessionRouter(cluster);
     this.config = config;
@@ -67,7 +70,8 @@ final class AdminApi {
     router.get("/admin/cluster").handler(ctx -> json(ctx, 200, cluster == null ? new JsonObject().put("enabled", false)
         : cluster.describe()));
     router.get("/admin/events").handler(ctx -> json(ctx, 200, new JsonObject()
-        .put("health", events.history().health()).put("failovers", events.history().failovers())));
+        .put("health", events.history().health()).put("failovers", events.history().failovers())
+        .put("audit", events.history().audit())));
   }
 
   private void backends(RoutingContext ctx) {
@@ -85,14 +89,17 @@ final class AdminApi {
   private void backendAction(RoutingContext ctx) {
     BackendMode mode = ACTIONS.get(ctx.pathParam("action"));
     if (mode == null) {
+      guard.audit(ctx, "unknown action");
       error(ctx, 404, "Unknown action (drain, migrate, enable, disable)");
       return;
     }
     String name = ctx.pathParam("name");
     if (!pool.mode(name, mode)) {
+      guard.audit(ctx, "not found");
       error(ctx, 404, "No backend named " + name);
       return;
     }
+    guard.audit(ctx, "ok");
     Backend b = pool.byName(name);
     json(ctx, 200, new JsonObject().put("name", name).put("mode", b.mode().key()).put("state", b.state().name()));
   }
@@ -137,6 +144,7 @@ final class AdminApi {
   private void closeSession(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!SessionIds.wellFormed(id)) {
+      guard.audit(ctx, "not found");
       error(ctx, 404, "No session " + id);
       return;
     }
@@ -150,8 +158,10 @@ final class AdminApi {
     }
     closed.onComplete(ar -> {
       if (ar.succeeded() && !ar.result().isFailure()) {
+        guard.audit(ctx, "ok");
         json(ctx, 200, new JsonObject().put("closed", id));
       } else {
+        guard.audit(ctx, "not found");
         error(ctx, 404, "No session " + id);
       }
     });

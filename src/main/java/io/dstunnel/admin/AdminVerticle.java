@@ -1,35 +1,38 @@
 package io.dstunnel.admin;
 
 import io.dstunnel.auth.Authenticator;
-import io.dstunnel.auth.LoginRefused;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.config.Role;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.SessionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin listener on its own port: {@code /health/live} and {@code /health/ready} for probes
- * (no credentials), and behind HTTP Basic with the proxy's users, {@code /metrics} (Prometheus),
- * the admin API under {@code /admin/} and the status page at {@code /admin/}.
+ * (no credentials), and behind HTTP Basic with the proxy's users ({@link AdminGuard}: roles,
+ * cross-site refusal), {@code /metrics} (Prometheus; role metrics or admin), the admin API under
+ * {@code /admin/} and the status page at {@code /admin/} (role admin).
  */
 public final class AdminVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminVerticle.class);
 
   private final ProxyConfig config;
   private final BackendPool pool;
@@ -53,6 +56,10 @@ public final class AdminVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    if (config.auth().enabled() && !config.auth().anyHolds(Role.ADMIN)) {
+      LOG.warn("no user in auth.users has the admin role: the admin API and status page are closed to everyone"
+          + " (give an operator \"roles\": [\"admin\"]; users without roles may use the tunnel only)");
+    }
     Router router = Router.router(vertx);
     HealthChecks live = HealthChecks.create(vertx).register("process", p -> p.complete(Status.OK()));
     HealthChecks ready = HealthChecks.create(vertx)
@@ -63,12 +70,15 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
 
-    Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "admin");
-    router.route().handler(ctx -> authenticate(ctx, logins));
+    AdminGuard guard = new AdminGuard(new Logins(new Authenticator(vertx, config.auth()), throttle, "admin"), events);
+    router.route().handler(guard::authenticate);
+    router.route().handler(guard::sameOrigin);
+    router.route("/metrics").handler(guard.require(Role.METRICS, Role.ADMIN));
+    router.route("/admin*").handler(guard.require(Role.ADMIN));
     if (metrics.registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
-    new AdminApi(vertx, config, pool, events, cluster).mount(router);
+    new AdminApi(vertx, config, pool, events, cluster, guard).mount(router);
     // Vert.x Web matches "/admin" with and without the trailing slash.
     router.get("/admin").handler(ctx -> {
       if (ctx.request().path().endsWith("/")) {
@@ -85,27 +95,6 @@ public final class AdminVerticle extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port()));
     return server.requestHandler(router).listen();
-  }
-
-  private static void authenticate(RoutingContext ctx, Logins logins) {
-    if (!logins.enabled()) {
-      ctx.next();
-      return;
-    }
-    ctx.request().pause();
-    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
-    logins.check(address, ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
-      ctx.request().resume();
-      if (ar.succeeded() && ar.result() != null) {
-        ctx.next();
-      } else if (ar.cause() instanceof LoginRefused refused) {
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(refused.retryAfterSeconds()));
-        AdminApi.error(ctx, refused.status(), refused.getMessage());
-      } else {
-        ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"dstunnel admin\"");
-        AdminApi.error(ctx, 401, "Authentication failed");
-      }
-    });
   }
 
   @Override

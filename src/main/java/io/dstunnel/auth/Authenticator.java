@@ -1,6 +1,7 @@
 package io.dstunnel.auth;
 
 import io.dstunnel.config.AuthConfig;
+import io.dstunnel.config.Role;
 import io.dstunnel.config.UserConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,6 +47,12 @@ public final class Authenticator {
 
   public boolean enabled() {
     return !users.isEmpty();
+  }
+
+  /** Whether {@code user} (as {@link #authenticate} gave it) holds {@code role}. */
+  public boolean holds(String user, Role role) {
+    UserConfig u = user == null ? null : users.get(user);
+    return u != null && u.holds(role);
   }
 
   /** The user of a header verified before, or null. */

@@ -1,5 +1,6 @@
 package io.dstunnel.auth;
 
+import io.dstunnel.config.Role;
 import io.vertx.core.Future;
 
 /**
@@ -21,6 +22,11 @@ public final class Logins {
 
   public boolean enabled() {
     return auth.enabled();
+  }
+
+  /** Whether {@code user}, as {@link #check} gave it, holds {@code role}. */
+  public boolean holds(String user, Role role) {
+    return auth.holds(user, role);
   }
 
   /**

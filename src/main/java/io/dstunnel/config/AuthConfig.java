@@ -33,4 +33,9 @@ public record AuthConfig(List<UserConfig> users, int maxFailures, long failureWi
   public boolean enabled() {
     return !users.isEmpty();
   }
+
+  /** Whether some user holds {@code role} (with no users at all, everything is open). */
+  public boolean anyHolds(Role role) {
+    return users.stream().anyMatch(u -> u.holds(role));
+  }
 }

@@ -1,11 +1,25 @@
 package io.dstunnel.config;
 
+import io.vertx.core.json.JsonArray;
+import java.util.EnumSet;
 import java.util.Set;
 
-/** One user: a plain {@code password} or a {@code passwordHash} in PHC form ({@code $pbkdf2$...}). */
-public record UserConfig(String name, String password, String passwordHash) {
+/**
+ * One user: a plain {@code password} or a {@code passwordHash} in PHC form ({@code $pbkdf2$...}),
+ * and the {@link Role}s it holds ({@code tunnel} when none are given).
+ */
+public record UserConfig(String name, String password, String passwordHash, Set<Role> roles) {
+
+  public UserConfig {
+    roles = Set.copyOf(roles);
+  }
+
+  public boolean holds(Role role) {
+    return roles.contains(role);
+  }
+
   static UserConfig fromJson(String path, Object value) {
-    JsonSection s = JsonSection.of(path, value, Set.of("name", "password", "passwordHash"));
+    JsonSection s = JsonSection.of(path, value, Set.of("name", "password", "passwordHash", "roles"));
     String name = s.nonEmptyString("name", null);
     if (name == null) {
       throw new ConfigException(path + ".name", "is required");
@@ -21,11 +35,30 @@ public record UserConfig(String name, String password, String passwordHash) {
     if (hash != null && !hash.startsWith("$")) {
       throw new ConfigException(path + ".passwordHash", "must be a PHC string such as $pbkdf2$it=...$salt$hash");
     }
-    return new UserConfig(name, password, hash);
+    return new UserConfig(name, password, hash, roles(path + ".roles", s));
+  }
+
+  private static Set<Role> roles(String path, JsonSection s) {
+    if (!s.has("roles")) {
+      return EnumSet.of(Role.TUNNEL);
+    }
+    JsonArray array = s.array("roles");
+    if (array == null || array.isEmpty()) {
+      throw new ConfigException(path, "give at least one of " + Role.keys());
+    }
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    for (int i = 0; i < array.size(); i++) {
+      Role r = array.getValue(i) instanceof String key ? Role.of(key) : null;
+      if (r == null) {
+        throw new ConfigException(path + "[" + i + "]", "must be one of " + Role.keys());
+      }
+      roles.add(r);
+    }
+    return roles;
   }
 
   @Override
   public String toString() {
-    return "UserConfig[name=" + name + "]";
+    return "UserConfig[name=" + name + ", roles=" + roles + "]";
   }
 }

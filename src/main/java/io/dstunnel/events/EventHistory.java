@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 
 /**
- * The latest health changes and failovers, newest last, for the status page. Bounded; written from
+ * The latest health changes, failovers and admin actions, newest last, for the status page. Bounded; written from
  * any event loop (a short synchronized append), read by the admin API.
  */
 public final class EventHistory {
@@ -14,6 +14,7 @@ public final class EventHistory {
 
   private final ArrayDeque<JsonObject> health = new ArrayDeque<>();
   private final ArrayDeque<JsonObject> failovers = new ArrayDeque<>();
+  private final ArrayDeque<JsonObject> audit = new ArrayDeque<>();
 
   synchronized void health(JsonObject e) {
     add(health, e);
@@ -21,6 +22,10 @@ public final class EventHistory {
 
   synchronized void failover(JsonObject e) {
     add(failovers, e);
+  }
+
+  synchronized void audit(JsonObject e) {
+    add(audit, e);
   }
 
   private static void add(ArrayDeque<JsonObject> q, JsonObject e) {
@@ -36,5 +41,9 @@ public final class EventHistory {
 
   public synchronized JsonArray failovers() {
     return new JsonArray(new java.util.ArrayList<>(failovers));
+  }
+
+  public synchronized JsonArray audit() {
+    return new JsonArray(new java.util.ArrayList<>(audit));
   }
 }

@@ -88,6 +88,18 @@ public final class EventLog {
         .addKeyValue("reason", reason).log();
   }
 
+  /**
+   * An operator's action on the admin listener (the audit trail): who, what, on what, from which
+   * address, and how it ended ({@code ok}, {@code not found}, {@code forbidden: ...},
+   * {@code refused: ...}). Never a credential.
+   */
+  public void audit(String user, String action, String target, String from, String result) {
+    history.audit(new io.vertx.core.json.JsonObject().put("user", user).put("action", action).put("target", target)
+        .put("from", from).put("result", result));
+    LOG.atInfo().setMessage("audit").addKeyValue("user", user).addKeyValue("action", action)
+        .addKeyValue("target", target).addKeyValue("from", from).addKeyValue("result", result).log();
+  }
+
   /** Adds a key only when it has a value: no {@code user=null} in the log. */
   private static org.slf4j.spi.LoggingEventBuilder with(org.slf4j.spi.LoggingEventBuilder b, String key, Object value) {
     return value == null ? b : b.addKeyValue(key, value);

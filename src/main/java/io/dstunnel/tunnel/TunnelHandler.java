@@ -3,6 +3,7 @@ package io.dstunnel.tunnel;
 import io.dstunnel.auth.LoginRefused;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.config.HttpConfig;
+import io.dstunnel.config.Role;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
@@ -136,7 +137,8 @@ public final class TunnelHandler implements Handler<RoutingContext> {
         .recover(err -> Future.failedFuture(err instanceof LoginRefused refused
             ? new TunnelFailure(refused.status(), refused.getMessage(), refused.retryAfterSeconds()) : err))
         .map(user -> {
-          if (user == null) {
+          // A user without the tunnel role (an operator's, Prometheus's) is no tunnel user at all.
+          if (user == null || !logins.holds(user, Role.TUNNEL)) {
             throw open ? new TunnelFailure(401, "Authentication failed")
                 : new TunnelFailure(403, "Session belongs to another user");
           }

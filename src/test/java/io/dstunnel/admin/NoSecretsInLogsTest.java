@@ -64,7 +64,8 @@ class NoSecretsInLogsTest {
     Server b = Backends.start(vertx, "B");
     Proxies config = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1);
     config.json().put("auth", new JsonObject().put("users", new JsonArray()
-        .add(new JsonObject().put("name", "admin").put("password", PASSWORD))));
+        .add(new JsonObject().put("name", "admin").put("password", PASSWORD)
+            .put("roles", new JsonArray().add("tunnel").add("admin")))));
     Dstunnel proxy = config.start(vertx);
     String header = basic("admin", PASSWORD);
     RawHttp http = new RawHttp(vertx, proxy.port());
@@ -75,7 +76,13 @@ class NoSecretsInLogsTest {
         + DBX_PASSWORD + "\"}]}")).await();
     a.kill();
     c.execute(c.prepare("EchoString").await(), "after failover").await();
-    new RawHttp(vertx, proxy.adminPort()).get("/admin/sessions", "Authorization", header);
+    assertThat(new RawHttp(vertx, proxy.adminPort()).get("/admin/sessions", "Authorization", header).status())
+        .isEqualTo(200);
+    // An audited action, and one refused as cross-site: their audit lines carry no credential either.
+    assertThat(new RawHttp(vertx, proxy.adminPort()).send(io.vertx.core.http.HttpMethod.POST, "/admin/backends/b/drain",
+        Buffer.buffer(), "Authorization", header, "X-Requested-With", "test").status()).isEqualTo(200);
+    assertThat(new RawHttp(vertx, proxy.adminPort()).send(io.vertx.core.http.HttpMethod.POST, "/admin/backends/b/enable",
+        Buffer.buffer(), "Authorization", header, "Origin", "http://evil.example").status()).isEqualTo(403);
     new RawHttp(vertx, proxy.adminPort()).get("/metrics", "Authorization", basic("admin", "bad-admin-pass"));
     c.close().await();
 
@@ -85,6 +92,8 @@ class NoSecretsInLogsTest {
         .toList();
     assertThat(lines).isNotEmpty();
     assertThat(lines).anyMatch(l -> l.contains("failover"));
+    assertThat(lines).anyMatch(l -> l.startsWith("audit") && l.contains("result=\"ok\""));
+    assertThat(lines).anyMatch(l -> l.startsWith("audit") && l.contains("refused"));
     for (String secret : List.of(PASSWORD, DBX_PASSWORD, "wrong-pass", "bad-admin-pass", header.substring(6))) {
       assertThat(lines).noneMatch(l -> l.contains(secret));
     }

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dstunnel.Dstunnel;
+import io.dstunnel.config.BackendMode;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Calls;
 import io.dstunnel.support.Proxies;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -29,7 +32,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The status page in a real browser (Debian's chromium and chromedriver, which .ci/run installs):
- * a demo server is killed and the page shows the backend down and the failover.
+ * a demo server is killed and the page shows the backend down and the failover; the operator
+ * drains a backend with the page's button (a same-origin action, on the audit trail); and a form on
+ * another site, posting to the admin API with the browser's remembered credentials, changes nothing.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -78,6 +83,28 @@ class StatusPageBrowserIT {
         .anyMatch(li -> li.getText().contains("a → b")));
     assertThat(driver.findElement(By.id("backend-a")).getText()).contains("DOWN");
     assertThat(driver.findElement(By.id("health")).getText()).contains("a DOWN");
+    // An action from the page itself: accepted, and shown on the audit trail.
+    driver.findElement(By.id("drain-b")).click();
+    wait.until(d -> proxy.pool().byName("b").mode() == BackendMode.DRAIN);
+    wait.until(d -> d.findElements(By.cssSelector("#audit tr.audit")).stream()
+        .anyMatch(tr -> tr.getText().contains("admin drain backend b 127.0.0.1 ok")));
+
+    // Another site's form posting to the admin API (cross-site request forgery): the browser sends
+    // the credentials it remembers, the admin listener refuses the action.
+    HttpServer evil = vertx.createHttpServer().requestHandler(req -> req.response()
+        .putHeader("Content-Type", "text/html").end("<form id=f method=POST action='http://127.0.0.1:"
+            + proxy.adminPort() + "/admin/backends/b/disable'></form><script>f.submit()</script>"))
+        .listen(0, "127.0.0.1").await();
+    String page = driver.getWindowHandle();
+    driver.switchTo().newWindow(WindowType.TAB);
+    driver.get("http://localhost:" + evil.actualPort() + "/");
+    wait.until(d -> d.getCurrentUrl().endsWith("/admin/backends/b/disable"));
+    // Chromium sends the remembered credentials and the guard refuses (403); a browser that did not
+    // send them would get 401. Either way nothing changes (AdminRolesTest checks the guard itself).
+    assertThat(driver.getPageSource()).containsAnyOf("Cross-site admin action refused", "Authentication failed");
+    assertThat(proxy.pool().byName("b").mode()).isEqualTo(BackendMode.DRAIN);
+    driver.switchTo().window(page);
+
     // For a person to look at: target/status-page.png.
     byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
     Files.write(Path.of("target", "status-page.png"), png);

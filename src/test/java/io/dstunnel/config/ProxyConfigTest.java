@@ -44,6 +44,8 @@ class ProxyConfigTest {
       "{\"backends\":[{\"port\":1,\"priority\":-1}]}|backends[0].priority: must be an integer",
       "{\"backends\":[{\"name\":\"a\",\"port\":1},{\"name\":\"a\",\"port\":2}]}|backends[1].name: duplicate",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\"}]}}|auth.users[0]: give exactly one of password and passwordHash",
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[\"root\"]}]}}|auth.users[0].roles[0]: must be one of tunnel, admin, metrics",
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[]}]}}|auth.users[0].roles: give at least one of tunnel, admin, metrics",
       "{" + BACKENDS + ",\"session\":{\"framing\":\"json\"}}|session.framing: must be \"dbx\" or \"raw\"",
       "{" + BACKENDS + ",\"session\":{\"replayLimitBytes\":1.5}}|session.replayLimitBytes: must be an integer",
       "{" + BACKENDS + ",\"health\":{\"intervalMs\":true}}|health.intervalMs: must be an integer",
@@ -73,6 +75,7 @@ class ProxyConfigTest {
     assertThat(c.cluster().backups()).isEqualTo(ClusterConfig.DEFAULT_BACKUPS);
     assertThat(c.http().port()).isEqualTo(9090);
     assertThat(c.auth().users()).extracting(UserConfig::name).containsExactly("op");
+    assertThat(c.auth().users().get(0).roles()).as("no roles: a tunnel user").containsExactly(Role.TUNNEL);
     assertThat(ProxyConfig.parse("{" + BACKENDS + "}").cluster().enabled()).isFalse();
     assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true}}"))
         .hasMessageContaining("cluster.members");

@@ -7,14 +7,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-/** Builds a proxy config for tests: loopback, an ephemeral port, user admin/admin, fast checks. */
+/** Builds a proxy config for tests: loopback, an ephemeral port, user admin/admin (roles tunnel and admin), eve/secret (tunnel), fast checks. */
 public final class Proxies {
 
   private final JsonObject json = new JsonObject()
       .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("instances", 2))
       .put("backends", new JsonArray())
       .put("auth", new JsonObject().put("users", new JsonArray()
-          .add(new JsonObject().put("name", "admin").put("password", "admin"))
+          .add(new JsonObject().put("name", "admin").put("password", "admin")
+              .put("roles", new JsonArray().add("tunnel").add("admin")))
           .add(new JsonObject().put("name", "eve").put("password", "secret"))))
       .put("session", new JsonObject().put("instances", 2))
       .put("admin", new JsonObject().put("port", 0))
