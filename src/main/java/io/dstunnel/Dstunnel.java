@@ -4,6 +4,8 @@ import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.BackendConnectorVerticle;
+import io.dstunnel.channels.ChannelBroadcaster;
+import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
@@ -106,7 +108,15 @@ public final class Dstunnel {
     registerCodecsOnce(vertx);
     java.util.concurrent.atomic.AtomicInteger index = new java.util.concurrent.atomic.AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
+    ChannelDirectory channels = new ChannelDirectory();
     return vertx.deployVerticle(backends)
+        .compose(id -> {
+          deployments.add(id);
+          // dstunnel's own connections that carry a channel broadcast to the other backends.
+          return vertx.deployVerticle(new ChannelBroadcaster(pool, backends.connector(), channels,
+              config.session().broadcastConnect(), config.pool().answerTimeoutMs() > 0
+                  ? config.pool().answerTimeoutMs() : 10_000));
+        })
         .compose(id -> {
           deployments.add(id);
           return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()));
@@ -117,7 +127,7 @@ public final class Dstunnel {
           }
           return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
                   pool, events, sessions, budget, backends.connector(),
-                  cluster == null ? Replication.NONE : new ClusterReplication(cluster)),
+                  cluster == null ? Replication.NONE : new ClusterReplication(cluster), channels),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {

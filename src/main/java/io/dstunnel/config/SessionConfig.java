@@ -1,13 +1,24 @@
 package io.dstunnel.config;
 
 import io.dstunnel.framing.Framing;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
-/** Per-session behaviour: expiry, replay and answer buffering. */
+/**
+ * Per-session behaviour: expiry, replay and answer buffering; the calls that replay must not run
+ * again ({@code replaySkip}); the DBX connect of dstunnel's own connections to backends, which
+ * carry a broadcast to the channels on other servers ({@code broadcastConnect}: may hold the
+ * DataSnap server's credentials, never logged).
+ */
 public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFailovers,
                             int heldAnswerLimitBytes, int pendingReadLimitBytes, Framing framing,
                             int instances, int maxSessions, int maxSessionsPerUser, long drainTimeoutMs,
-                            long writeWaitMs, int backendWriteQueueBytes, long answerBudgetBytes) {
+                            long writeWaitMs, int backendWriteQueueBytes, long answerBudgetBytes,
+                            List<String> replaySkip, JsonObject broadcastConnect) {
+  public static final List<String> DEFAULT_REPLAY_SKIP = List.of("DSAdmin.BroadcastToChannel", "DSAdmin.NotifyCallback");
   public static final long DEFAULT_IDLE_TIMEOUT = 600_000;
   public static final int DEFAULT_REPLAY_LIMIT = 4 << 20;
   public static final int DEFAULT_MAX_FAILOVERS = 100;
@@ -25,7 +36,8 @@ public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFai
   static SessionConfig fromJson(Object value) {
     JsonSection s = JsonSection.of("session", value, Set.of("idleTimeoutMs", "replayLimitBytes",
         "maxFailovers", "heldAnswerLimitBytes", "pendingReadLimitBytes", "framing", "instances", "maxSessions",
-        "maxSessionsPerUser", "drainTimeoutMs", "writeWaitMs", "backendWriteQueueBytes", "answerBudgetBytes"));
+        "maxSessionsPerUser", "drainTimeoutMs", "writeWaitMs", "backendWriteQueueBytes", "answerBudgetBytes",
+        "replaySkip", "broadcastConnect"));
     Framing framing;
     try {
       framing = Framing.parse(s.string("framing", "dbx"));
@@ -45,6 +57,38 @@ public record SessionConfig(long idleTimeoutMs, int replayLimitBytes, int maxFai
         s.longValue("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT, 0, 3_600_000L),
         s.longValue("writeWaitMs", DEFAULT_WRITE_WAIT, 1, 600_000L),
         s.integer("backendWriteQueueBytes", DEFAULT_BACKEND_WRITE_QUEUE, 1024, 256 << 20),
-        s.longValue("answerBudgetBytes", DEFAULT_ANSWER_BUDGET, 0, Long.MAX_VALUE));
+        s.longValue("answerBudgetBytes", DEFAULT_ANSWER_BUDGET, 0, Long.MAX_VALUE),
+        replaySkip(s), broadcastConnect(s));
+  }
+
+  private static List<String> replaySkip(JsonSection s) {
+    JsonArray array = s.array("replaySkip");
+    if (array == null) {
+      return DEFAULT_REPLAY_SKIP;
+    }
+    List<String> methods = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof String m) || m.indexOf('.') <= 0) {
+        throw new ConfigException("session.replaySkip[" + i + "]", "must be a method name such as \"TServerMethods1.AddOrder\"");
+      }
+      methods.add(m);
+    }
+    return List.copyOf(methods);
+  }
+
+  private static JsonObject broadcastConnect(JsonSection s) {
+    Object v = s.raw("broadcastConnect");
+    if (v == null) {
+      return new JsonObject().put("DriverName", "Datasnap");
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw new ConfigException("session.broadcastConnect", "must be a JSON object of DBX connect properties");
+    }
+    return o.copy();
+  }
+
+  @Override
+  public String toString() {
+    return "SessionConfig[replaySkip=" + replaySkip + ", broadcastConnect=(hidden)]";
   }
 }

@@ -15,6 +15,8 @@ import java.util.Map;
  * One connection to the demo server: frames the client's messages and answers each in order
  * (a SlowEcho delays the answers after it too, as a single-threaded DataSnap server would).
  * Handles are per connection and deterministic, which is what makes replay onto a standby work.
+ * A connection that executes {@code DSAdmin.ConnectClientChannel} becomes a callback channel
+ * ({@link DemoChannels}): pushes go down it at any time, and the client's answers to them get none.
  */
 final class DemoConnection {
 
@@ -23,6 +25,7 @@ final class DemoConnection {
   private final Vertx vertx;
   private final NetSocket socket;
   private final String name;
+  private final DemoChannels channels;
   private final DbxFramer framer = new DbxFramer();
   private Buffer partial = Buffer.buffer();
   private Future<Void> tail = Future.succeededFuture();
@@ -30,8 +33,9 @@ final class DemoConnection {
   private int nextCommand = 1;
   private long total;
 
-  DemoConnection(Vertx vertx, NetSocket socket, String name) {
+  DemoConnection(Vertx vertx, NetSocket socket, String name, DemoChannels channels) {
     this.vertx = vertx;
+    this.channels = channels;
     this.socket = socket;
     this.name = name;
   }
@@ -50,6 +54,10 @@ final class DemoConnection {
         start[0] = end;
         Buffer message = partial;
         partial = Buffer.buffer();
+        // A channel's client answers each push with {"response":[...]}: the server answers nothing.
+        if (isPushResponse(message)) {
+          return;
+        }
         tail = tail.compose(v -> answer(message)).compose(reply -> {
           Future<Void> sent = socket.write(reply);
           return isDisconnect(message) ? sent.compose(v -> socket.close()) : sent;
@@ -122,6 +130,17 @@ final class DemoConnection {
         return Future.succeededFuture(result(new JsonArray().add(args.getValue(0))));
       case "TServerMethods1.Blob":
         return Future.succeededFuture(blob(args.getInteger(0)));
+      case "DSAdmin.ConnectClientChannel":
+        // Answered only when the channel closes: the connection is a channel until then.
+        return channels.connect(socket, args).recover(err -> Future.succeededFuture(result(new JsonArray().add(false))));
+      case "DSAdmin.BroadcastToChannel":
+        return Future.succeededFuture(result(new JsonArray().add(channels.broadcast(args.getString(0), args.getValue(1)))));
+      case "DSAdmin.NotifyCallback":
+        return Future.succeededFuture(result(new JsonArray().add(
+            channels.notify(args.getString(0), args.getString(1), args.getValue(2)))));
+      case "DSAdmin.CloseClientChannel":
+        return Future.succeededFuture(result(new JsonArray().add(
+            channels.close(args.getString(0), args.size() > 1 ? args.getString(1) : null))));
       default:
         return Future.succeededFuture(error(3, "unknown server method " + command));
     }
@@ -136,11 +155,15 @@ final class DemoConnection {
     return b.appendString("]}]}");
   }
 
+  private static boolean isPushResponse(Buffer message) {
+    return message.length() > 12 && message.getString(0, 12).equals("{\"response\":");
+  }
+
   private static boolean isDisconnect(Buffer message) {
     return message.length() < 200 && message.toString().contains("\"disconnect\"");
   }
 
-  private static Buffer result(JsonArray values) {
+  static Buffer result(JsonArray values) {
     return new JsonObject().put("result", values).toBuffer();
   }
 

@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * The demo DataSnap-style TCP server (backend-protocol.md): TServerMethods1's EchoString,
- * ReverseString, Increment, SlowEcho, Blob and data-block execute. Undeploying it closes every
+ * ReverseString, Increment, SlowEcho, EchoJson, Blob and data-block execute, and DSAdmin's callback
+ * channels (ConnectClientChannel, BroadcastToChannel, NotifyCallback, CloseClientChannel). Undeploying it closes every
  * connection, which is how the demo and the tests "kill" a server.
  */
 public final class DemoServerVerticle extends VerticleBase {
@@ -19,6 +20,7 @@ public final class DemoServerVerticle extends VerticleBase {
   private final int port;
   private final String name;
   private final Set<NetSocket> sockets = new HashSet<>();
+  private final DemoChannels channels = new DemoChannels();
   private NetServer server;
 
   /** A server on {@code port} (0: any free port) that signs its answers with {@code name}. */
@@ -33,8 +35,11 @@ public final class DemoServerVerticle extends VerticleBase {
     server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true));
     server.connectHandler(socket -> {
       sockets.add(socket);
-      socket.closeHandler(v -> sockets.remove(socket));
-      new DemoConnection(vertx, socket, name()).start();
+      socket.closeHandler(v -> {
+        sockets.remove(socket);
+        channels.closed(socket);
+      });
+      new DemoConnection(vertx, socket, name(), channels).start();
     });
     return server.listen();
   }

@@ -51,6 +51,7 @@ public final class TunnelClient {
   private final String authorization;
   private final int readSize;
   private final DbxFramer framer = new DbxFramer();
+  private final java.util.ArrayDeque<Buffer> complete = new java.util.ArrayDeque<>();
   private Buffer partial = Buffer.buffer();
   private String sessionId = "0";
 
@@ -96,19 +97,21 @@ public final class TunnelClient {
         });
   }
 
-  /** Reads until one whole answer has arrived. */
+  /** Reads until one whole message (an answer, or a push to a channel) has arrived; the next one. */
   public Future<Buffer> readMessage() {
+    if (!complete.isEmpty()) {
+      return Future.succeededFuture(complete.poll());
+    }
     return send(HttpMethod.GET, path + "?dss=" + sessionId + "&c=" + readSize, null, null).compose(bytes -> {
-      Buffer[] done = {null};
       int[] start = {0};
       framer.feed(bytes, end -> {
         partial.appendBuffer(bytes, start[0], end - start[0]);
         start[0] = end;
-        done[0] = partial;
+        complete.add(partial);
         partial = Buffer.buffer();
       });
       partial.appendBuffer(bytes, start[0], bytes.length() - start[0]);
-      return done[0] != null ? Future.succeededFuture(done[0]) : readMessage();
+      return readMessage();
     });
   }
 
@@ -125,8 +128,13 @@ public final class TunnelClient {
   }
 
   public Future<Integer> prepare(String method) {
-    return call(Buffer.buffer("{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\"TServerMethods1."
-        + method + "\"]}")).map(b -> new JsonObject(b).getJsonArray("result").getInteger(0));
+    return prepareMethod("TServerMethods1." + method);
+  }
+
+  /** Prepares a server method by its full name ({@code DSAdmin.ConnectClientChannel}); its handle. */
+  public Future<Integer> prepareMethod(String qualified) {
+    return call(Buffer.buffer("{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\""
+        + qualified + "\"]}")).map(b -> new JsonObject(b).getJsonArray("result").getInteger(0));
   }
 
   /** The DBX message that executes the prepared method {@code handle} with {@code args}. */

@@ -76,6 +76,19 @@ public final class EventLog {
         .addKeyValue("droppedAnswers", droppedAnswers).addKeyValue("durationMs", durationMs).log();
   }
 
+  /** A callback channel was registered again on another backend (pushes not yet sent are lost). */
+  public void channelReplayed(String session, String channel, String backend) {
+    metrics.channelFailover();
+    LOG.atInfo().setMessage("channel-failover").addKeyValue("session", session).addKeyValue("channel", channel)
+        .addKeyValue("backend", backend).log();
+  }
+
+  /** A call that must not run twice was lost with its backend: the client gets an error for it. */
+  public void callNotRerun(String session, String method) {
+    metrics.callNotRerun();
+    LOG.atWarn().setMessage("not-rerun").addKeyValue("session", session).addKeyValue("method", method).log();
+  }
+
   public void replayCapExceeded(String session, long bytes) {
     metrics.replayCapExceeded();
     LOG.atWarn().setMessage("replay-cap").addKeyValue("session", session).addKeyValue("bytes", bytes).log();

@@ -23,6 +23,8 @@ public final class ProxyMetrics {
   private final Counter replayCapExceeded;
   private final Counter bytesIn;
   private final Counter bytesOut;
+  private final Counter channelFailovers;
+  private final Counter callsNotRerun;
   private final DistributionSummary replayBytes;
   private final Timer replayDuration;
   private final Timer readWait;
@@ -36,6 +38,11 @@ public final class ProxyMetrics {
         .description("Sessions whose replay log outgrew its cap").register(registry);
     bytesIn = Counter.builder("dstunnel.bytes.in").baseUnit("bytes").description("Bytes written by clients")
         .register(registry);
+    channelFailovers = Counter.builder("dstunnel.channel.failovers").description("Callback channels registered again"
+        + " on another backend by a failover: pushes the lost backend had not delivered are lost with it")
+        .register(registry);
+    callsNotRerun = Counter.builder("dstunnel.calls.not.rerun").description("Calls of session.replaySkip lost with"
+        + " a backend before their answer: answered with an error instead of running again").register(registry);
     bytesOut = Counter.builder("dstunnel.bytes.out").baseUnit("bytes").description("Bytes read by clients")
         .register(registry);
     replayBytes = DistributionSummary.builder("dstunnel.replay.bytes").baseUnit("bytes")
@@ -50,6 +57,14 @@ public final class ProxyMetrics {
   /** Metrics off: every meter is a no-op. */
   public static ProxyMetrics none() {
     return new ProxyMetrics(new CompositeMeterRegistry());
+  }
+
+  public void channelFailover() {
+    channelFailovers.increment();
+  }
+
+  public void callNotRerun() {
+    callsNotRerun.increment();
   }
 
   public MeterRegistry registry() {

@@ -27,18 +27,45 @@ final class AnswerStream {
   private long dropAnswers;
   private long dropBytes;
 
-  AnswerStream(Framing framing, int heldLimit, Consumer<Buffer> sink) {
+  /** What a session that knows its calls ({@link Calls}) is told of the backend's messages. */
+  interface Hooks {
+    /** Whether a whole message is a push to a callback channel: handed on, no answer to anything. */
+    boolean isPush(Buffer whole);
+
+    /** An answer was accepted ({@code whole}, or the end of a streamed one), before it is handed on. */
+    void answered(Buffer answer);
+
+    /** After an answer was handed on. */
+    void afterAnswer();
+
+    /** A replayed answer the client already has, dropped. */
+    void dropped(Buffer whole);
+  }
+
+  private final Hooks hooks;
+
+  AnswerStream(Framing framing, int heldLimit, Consumer<Buffer> sink, Hooks hooks) {
     this.framing = framing;
     this.heldLimit = heldLimit;
     this.sink = sink;
+    this.hooks = hooks;
   }
 
-  /** A new backend connection: its stream starts afresh, and what the client already has is dropped. */
-  void restart() {
+  /**
+   * A new backend connection: its stream starts afresh, and what the client already has is
+   * dropped: {@code answers} answers ("dbx": those the new connection will answer again).
+   */
+  void restart(long answers) {
     primed = false;
     partial.clear();
-    dropAnswers = answersAccepted;
+    streaming = false;
+    dropAnswers = answers;
     dropBytes = bytesAccepted;
+  }
+
+  /** The session answered a call itself (a call that must not run again, lost with a backend). */
+  void countAnswer() {
+    answersAccepted++;
   }
 
   /**
@@ -66,8 +93,20 @@ final class AnswerStream {
     framer.feed(chunk, end -> {
       Buffer piece = chunk.slice(start[0], end);
       start[0] = end;
+      if (hooks != null && !streaming && hooks.isPush(partial.length() > 0 ? partial.head(64, piece) : piece)) {
+        // A push is no answer: never dropped, never counted.
+        if (partial.length() > 0) {
+          partial.add(piece);
+          piece = partial.take();
+        }
+        sink.accept(piece);
+        return;
+      }
       if (dropAnswers > 0) {
         dropAnswers--;
+        if (hooks != null) {
+          hooks.dropped(partial.length() > 0 ? partial.head(64, piece) : piece);
+        }
         partial.clear();
         return;
       }
@@ -77,7 +116,13 @@ final class AnswerStream {
       }
       answersAccepted++;
       streaming = false;
+      if (hooks != null) {
+        hooks.answered(piece);
+      }
       sink.accept(piece);
+      if (hooks != null) {
+        hooks.afterAnswer();
+      }
     });
     if (start[0] < chunk.length() && dropAnswers == 0) {
       Buffer tail = chunk.slice(start[0], chunk.length());
@@ -149,6 +194,18 @@ final class AnswerStream {
 
     int length() {
       return length;
+    }
+
+    /** The first {@code n} bytes of the held pieces and {@code last}, to look at (the pieces stay held). */
+    Buffer head(int n, Buffer last) {
+      Buffer head = Buffer.buffer(n);
+      for (Buffer p : pieces) {
+        head.appendBuffer(p, 0, Math.min(p.length(), n - head.length()));
+        if (head.length() == n) {
+          return head;
+        }
+      }
+      return head.appendBuffer(last, 0, Math.min(last.length(), n - head.length()));
     }
 
     Buffer take() {

@@ -22,13 +22,22 @@ final class Answers {
   private long budgetShare;
   private boolean closed;
 
-  Answers(String session, SessionServices services, BackendLink link, HangWatch hangs) {
+  private final Calls calls;
+
+  /** {@code calls}: the session's calls ("dbx"), which see every answer and push, or null ("raw"). */
+  Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, Calls calls) {
     this.session = session;
     this.services = services;
     this.link = link;
     this.hangs = hangs;
+    this.calls = calls;
     Framing framing = services.config().framing();
-    this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), this::accept);
+    if (calls == null) {
+      this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), this::accept, null);
+    } else {
+      this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), calls::deliver, calls);
+      calls.deliverTo(this::accept, stream::countAnswer);
+    }
     this.readers = new Readers(services.context().owner(), this::afterTake);
   }
 
@@ -41,9 +50,9 @@ final class Answers {
     }
   }
 
-  /** A new connection: its answers start afresh, those the client already has are dropped. */
-  void restart() {
-    stream.restart();
+  /** A new connection: its answers start afresh; the first {@code drop} (the client has them) are dropped. */
+  void restart(long drop) {
+    stream.restart(drop);
   }
 
   AnswerStream stream() {
@@ -87,6 +96,9 @@ final class Answers {
   /** The session ended: every byte is let go and held reads learn it has expired. */
   void close() {
     closed = true;
+    if (calls != null) {
+      calls.close();
+    }
     readers.clear();
     stream.clear();
     readers.failAll(SessionFailure.EXPIRED, "Session expired");

@@ -10,28 +10,43 @@ final class Debts {
   private final RequestCounter requests;
   private final Answers answers;
   private final HangWatch hangs;
+  private final Calls calls;
 
-  Debts(RequestCounter requests, Answers answers, HangWatch hangs) {
+  Debts(RequestCounter requests, Answers answers, HangWatch hangs, Calls calls) {
     this.requests = requests;
     this.answers = answers;
     this.hangs = hangs;
+    this.calls = calls;
   }
 
-  /** An answer is owed: a request without its answer, or (uncounted) a write without answer bytes since. */
+  /**
+   * An answer is owed: a request without its answer, or (uncounted) a write without answer bytes
+   * since. An open callback channel's registration is not owed in this sense: it is answered only
+   * when the channel closes, so no answer timeout applies to it.
+   */
   boolean answerOwed() {
-    return requests.reliable() ? requests.written() > answers.stream().answersAccepted()
-        : hangs.silentSinceLastWrite();
+    if (!requests.reliable()) {
+      return hangs.silentSinceLastWrite();
+    }
+    long open = calls != null && calls.channelOpen() ? 1 : 0;
+    return requests.written() > answers.stream().answersAccepted() + open;
   }
 
-  /** Owed an answer, a request half-written, or an answer half-received: a lost backend is replaced now. */
+  /**
+   * Owed an answer, a request half-written, an answer half-received, or an open callback channel
+   * (its pushes must go on): a lost backend is replaced now.
+   */
   boolean inFlight() {
     AnswerStream stream = answers.stream();
-    return answerOwed() || requests.reliable() && !requests.atBoundary() || stream.streaming() || stream.held() > 0;
+    return answerOwed() || calls != null && calls.channelOpen() || requests.reliable() && !requests.atBoundary()
+        || stream.streaming() || stream.held() > 0;
   }
 
-  /** In flight, or answer bytes the client has not read yet. */
+  /** Owed an answer (not an open channel: it may stay open for ever), or bytes not yet read. */
   boolean anything() {
-    return inFlight() || answers.pending() > 0;
+    AnswerStream stream = answers.stream();
+    return answerOwed() || requests.reliable() && !requests.atBoundary() || stream.streaming() || stream.held() > 0
+        || answers.pending() > 0;
   }
 
   /** Whether requests are counted ("dbx" that parses), which migration needs. */

@@ -49,6 +49,9 @@ final class Failover {
   Future<TunnelReply> adopt(Adoption adoption) {
     adoption.log().forEach(session::record);
     session.answers().stream().assumeGiven(adoption.answersGiven());
+    if (session.calls() != null) {
+      session.calls().assumeAnswered(adoption.answersGiven());
+    }
     return connectFirst(session.owner(), 0, true);
   }
 

@@ -2,6 +2,7 @@ package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
+import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,6 +32,7 @@ public final class Session implements BackendLink.Listener {
   private final Answers answers;
   private final Failover failover;
   private final Debts debts;
+  private final Calls calls;
 
   private SessionState state = SessionState.OPENING;
   private long lastActivity;
@@ -47,8 +49,13 @@ public final class Session implements BackendLink.Listener {
     this.hangs = new HangWatch(vertx, services.answerTimeoutMs(), this::awaitingAnswer, failover::hung);
     this.log = new ReplayLog(config.replayLimitBytes());
     this.requests = new RequestCounter(config.framing());
-    this.answers = new Answers(id, services, link, hangs);
-    this.debts = new Debts(requests, answers, hangs);
+    this.calls = config.framing() == Framing.DBX
+        ? new Calls(id, services, log, () -> state == SessionState.ACTIVE && link.connected()) : null;
+    if (calls != null) {
+      requests.listen(calls);
+    }
+    this.answers = new Answers(id, services, link, hangs, calls);
+    this.debts = new Debts(requests, answers, hangs, calls);
     this.writes = new Writes(vertx, config.writeWaitMs(), link::writeQueueFull, this::take);
     this.lastActivity = System.nanoTime();
   }
@@ -214,6 +221,10 @@ public final class Session implements BackendLink.Listener {
     return debts;
   }
 
+  Calls calls() {
+    return calls;
+  }
+
   Failover failover() {
     return failover;
   }
@@ -236,8 +247,12 @@ public final class Session implements BackendLink.Listener {
 
   /** Takes over {@code conn}: the log is replayed to it and what the client has is dropped. */
   void attach(Connection conn) {
-    answers.restart();
+    answers.restart(calls != null && requests.reliable() ? calls.restart(conn.backend())
+        : answers.stream().answersAccepted());
     link.attach(conn, log.chunks());
+    if (calls != null) {
+      calls.replayed();
+    }
     if (log.overCap()) {
       abandonLog();
     }
@@ -246,6 +261,9 @@ public final class Session implements BackendLink.Listener {
 
   void detach() {
     hangs.cancel();
+    if (calls != null) {
+      calls.detached();
+    }
     link.detach();
   }
 

@@ -18,9 +18,13 @@ public final class SessionCopies {
     return session.log().replayable();
   }
 
-  /** Every byte the client wrote since the open, in order. */
+  /**
+   * Every byte the client wrote since the open, in order, as a copy keeps it: with the calls that
+   * a failover on this node would leave out (session.replaySkip, push answers), since a copy
+   * cannot tell them.
+   */
   public static List<Buffer> log(Session session) {
-    return List.copyOf(session.log().chunks());
+    return List.copyOf(session.log().raw());
   }
 
   /** Answers the client has been given (a hand-over tells the new owner to skip them). */

@@ -20,6 +20,7 @@ final class SessionSnapshot {
         .put("idleMs", (System.nanoTime() - s.lastActivity()) / 1_000_000).put("heldReads", answers.waitingReads())
         .put("backendPaused", link.paused())
         .put("pendingBytes", answers.pending() + answers.stream().held())
-        .put("owed", s.owesTheClient());
+        .put("owed", s.owesTheClient())
+        .put("channel", s.calls() == null ? null : s.calls().channelName());
   }
 }

@@ -3,6 +3,7 @@ package io.dstunnel.session;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
@@ -58,13 +59,15 @@ public final class SessionVerticle extends VerticleBase {
 
   private final Replication replication;
   private final ClusterGate gate;
+  private final ChannelDirectory channels;
   private MessageConsumer<Adoption> adoptConsumer;
   private MessageConsumer<Void> handOverConsumer;
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
-                         Replication replication) {
+                         Replication replication, ChannelDirectory channels) {
     this.replication = replication;
+    this.channels = channels;
     this.gate = new ClusterGate(replication);
     this.connector = connector;
     this.index = index;
@@ -78,7 +81,8 @@ public final class SessionVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs());
+    services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs(),
+        channels);
     openConsumer = vertx.eventBus().localConsumer(Addresses.OPEN, this::open);
     poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {

@@ -44,6 +44,11 @@ class DemoServerTest {
 
     Buffer call(Vertx vertx, Buffer message) {
       socket.write(message).await();
+      return next();
+    }
+
+    /** The next whole message from the server (an answer, or a push to a channel). */
+    Buffer next() {
       try {
         Buffer answer = answers.poll(10, TimeUnit.SECONDS);
         assertThat(answer).as("an answer within 10 s").isNotNull();
@@ -73,6 +78,42 @@ class DemoServerTest {
 
   private static String execute(int handle, String args) {
     return "{\"method\":\"execute\",\"params\":[" + handle + ",[" + args + "]]}";
+  }
+
+  private static String prepareAdmin(String method) {
+    return "{\"method\":\"prepare\",\"params\":[-1,false,\"DSServerMethod\",\"DSAdmin." + method + "\"]}";
+  }
+
+  @Test
+  void callbackChannelsAsTheSpecsTableSays(Vertx vertx) {
+    Conn channel = new Conn(vertx, port);
+    channel.call(vertx, Buffer.buffer(new byte[] {5, 5, 5, 5, 5}));
+    channel.json(vertx, "{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\"}]}");
+    int register = channel.json(vertx, prepareAdmin("ConnectClientChannel")).getJsonArray("result").getInteger(0);
+    // The registration gets no answer: the connection is a channel now.
+    channel.socket.write(Buffer.buffer(execute(register, "\"news\",\"c1\",\"cb1\",\"news\",\"tok\""))).await();
+
+    Conn other = new Conn(vertx, port);
+    other.call(vertx, Buffer.buffer(new byte[] {5, 5, 5, 5, 5}));
+    other.json(vertx, "{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\"}]}");
+    int broadcast = other.json(vertx, prepareAdmin("BroadcastToChannel")).getJsonArray("result").getInteger(0);
+    int notify = other.json(vertx, prepareAdmin("NotifyCallback")).getJsonArray("result").getInteger(0);
+    int close = other.json(vertx, prepareAdmin("CloseClientChannel")).getJsonArray("result").getInteger(0);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+        other.json(vertx, execute(broadcast, "\"news\",{\"n\":1}")).encode().equals("{\"result\":[true]}"));
+    assertThat(new JsonObject(channel.next()).encode()).isEqualTo("{\"callback\":[\"cb1\",{\"n\":1}]}");
+    // The client answers the push; the server answers nothing to that.
+    channel.socket.write(Buffer.buffer("{\"response\":[true]}")).await();
+    assertThat(other.json(vertx, execute(broadcast, "\"sport\",1")).encode()).isEqualTo("{\"result\":[false]}");
+    assertThat(other.json(vertx, execute(notify, "\"c1\",\"cb1\",\"just you\"")).encode())
+        .isEqualTo("{\"result\":[true]}");
+    assertThat(new JsonObject(channel.next()).encode()).isEqualTo("{\"callback\":[\"cb1\",\"just you\"]}");
+    assertThat(other.json(vertx, execute(notify, "\"nobody\",\"cb\",1")).encode()).isEqualTo("{\"result\":[false]}");
+    assertThat(other.json(vertx, execute(close, "\"c1\",\"tok\"")).encode()).isEqualTo("{\"result\":[true]}");
+    assertThat(new JsonObject(channel.next()).encode()).as("the registration's answer, at last")
+        .isEqualTo("{\"result\":[true]}");
+    // An ordinary connection again.
+    assertThat(channel.json(vertx, prepare("EchoString")).getJsonArray("result").getInteger(0)).isEqualTo(2);
   }
 
   @Test
@@ -133,7 +174,7 @@ class DemoServerTest {
     // Both requests in one write: the slow answer must still come first.
     Buffer both = Buffer.buffer(execute(1, "200,\"first\"") + execute(2, "\"second\""));
     assertThat(new JsonObject(c.call(vertx, both)).getJsonArray("result").getString(0)).isEqualTo("first (Server T)");
-    assertThat(new JsonObject(c.call(vertx, Buffer.buffer())).getJsonArray("result").getString(0))
+    assertThat(new JsonObject(c.next()).getJsonArray("result").getString(0))
         .isEqualTo("second (Server T)");
   }
 

@@ -1,0 +1,97 @@
+package io.dstunnel.channels;
+
+import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.FramingException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayDeque;
+
+/**
+ * dstunnel's own DBX connection to one backend, on which it runs {@code BroadcastToChannel} for
+ * channels on servers other than the caller's: filter query, {@code connect} with the configured
+ * properties, one {@code prepare}, then executes, each answered in order. Used from the
+ * broadcaster's event loop only.
+ */
+final class PeerConnection {
+
+  private static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
+
+  private final NetSocket socket;
+  private final DbxFramer framer = new DbxFramer();
+  private final ArrayDeque<Promise<Buffer>> waiting = new ArrayDeque<>();
+  private Buffer partial = Buffer.buffer();
+  private boolean closed;
+  private Future<Integer> handle;
+
+  PeerConnection(NetSocket socket, JsonObject connectProperties) {
+    this.socket = socket;
+    socket.handler(this::onBytes);
+    socket.closeHandler(v -> fail("connection closed"));
+    socket.exceptionHandler(err -> socket.close());
+    call(FILTER_QUERY);
+    call(new JsonObject().put("method", "connect").put("params", new JsonArray().add(connectProperties)).toBuffer());
+    handle = call(new JsonObject().put("method", "prepare").put("params", new JsonArray().add(-1).add(false)
+        .add("DSServerMethod").add("DSAdmin.BroadcastToChannel")).toBuffer())
+        .map(answer -> new JsonObject(answer).getJsonArray("result").getInteger(0));
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  /** Runs the broadcast here: whether a channel of that name on this server took it. */
+  Future<Boolean> broadcast(String channel, Object value) {
+    return handle.compose(h -> call(new JsonObject().put("method", "execute").put("params", new JsonArray().add(h)
+            .add(new JsonArray().add(channel).add(value))).toBuffer()))
+        .map(answer -> {
+          JsonArray result = new JsonObject(answer).getJsonArray("result");
+          return result != null && Boolean.TRUE.equals(result.getValue(0));
+        });
+  }
+
+  void close() {
+    socket.close();
+  }
+
+  private Future<Buffer> call(Buffer message) {
+    if (closed) {
+      return Future.failedFuture("connection closed");
+    }
+    Promise<Buffer> answer = Promise.promise();
+    waiting.add(answer);
+    socket.write(message);
+    return answer.future();
+  }
+
+  private void onBytes(Buffer chunk) {
+    int[] start = {0};
+    try {
+      framer.feed(chunk, end -> {
+        partial.appendBuffer(chunk, start[0], end - start[0]);
+        start[0] = end;
+        Buffer message = partial;
+        partial = Buffer.buffer();
+        Promise<Buffer> p = waiting.poll();
+        if (p != null) {
+          p.complete(message);
+        }
+      });
+    } catch (FramingException e) {
+      socket.close();
+      return;
+    }
+    partial.appendBuffer(chunk, start[0], chunk.length() - start[0]);
+  }
+
+  private void fail(String why) {
+    closed = true;
+    Promise<Buffer> p;
+    while ((p = waiting.poll()) != null) {
+      p.tryFail(why);
+    }
+  }
+}

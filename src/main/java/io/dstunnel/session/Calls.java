@@ -1,0 +1,361 @@
+package io.dstunnel.session;
+
+import io.dstunnel.backend.Backend;
+import io.dstunnel.channels.ChannelBroadcaster;
+import io.dstunnel.channels.ChannelDirectory;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A "dbx" session's calls, one level above bytes (backend-protocol.md, "Heavyweight callbacks" and
+ * "Calls that replay must not run again"): which server method each command handle runs (learned
+ * from each {@code prepare} and its answer), the calls still owed an answer in order, and the
+ * callback channel the session may have become.
+ *
+ * <ul>
+ * <li>An execute of a {@code session.replaySkip} method is left out of the replay log once a
+ * backend has it; if a failover comes before its answer, the client gets a DBX error for it
+ * instead of a second run.
+ * <li>After the registration ({@code DSAdmin.ConnectClientChannel}) the session is a channel:
+ * the backend's {@code {"callback":…}} pushes go to the client as they come, the client's
+ * {@code {"response":…}} answers to them go to the backend; neither is a request or an answer,
+ * and neither is replayed. The registration's answer, when the channel closes, ends it.
+ * <li>A {@code BroadcastToChannel} answered by the session's backend is also run on every other
+ * backend holding a channel of that name ({@link ChannelBroadcaster}); the client gets one answer,
+ * {@code [true]} if any backend took it.
+ * </ul>
+ * Runs on the session's event loop, as the session does.
+ */
+final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
+
+  static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
+  static final String BROADCAST = "DSAdmin.BroadcastToChannel";
+
+  private static final Pattern PREPARE = Pattern.compile(
+      "^\\{\\s*\"method\"\\s*:\\s*\"prepare\"\\s*,.*?\"DSServerMethod\"\\s*,\\s*\"([^\"]+)\"", Pattern.DOTALL);
+  private static final Pattern EXECUTE = Pattern.compile(
+      "^\\{\\s*\"method\"\\s*:\\s*\"execute\"\\s*,\\s*\"params\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*,");
+  private static final Pattern RESULT_HANDLE = Pattern.compile("^\\{\\s*\"result\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*\\]");
+
+  private static final Buffer TOOK = Buffer.buffer("{\"result\":[true]}");
+
+  /** Bytes on their way to the client; a broadcast's answer may wait for the other backends. */
+  private record Out(Buffer bytes, Future<Boolean> elsewhere) {
+  }
+
+  /** One request the backend owes an answer to. */
+  private static final class Call {
+    boolean inLog = true;
+    boolean sent;
+    boolean lost;
+    String preparing;
+    String method;
+    String channel;
+    Object value;
+  }
+
+  private final String session;
+  private final Set<String> skip;
+  private final ReplayLog log;
+  private final ChannelDirectory directory;
+  private final SessionServices services;
+  private final BooleanSupplier connected;
+  private final Map<Integer, String> handles = new HashMap<>();
+  private final ArrayDeque<Call> owed = new ArrayDeque<>();
+  private final ArrayDeque<Call> given = new ArrayDeque<>();
+  private final List<long[]> excludeAfterReplay = new ArrayList<>();
+  private final ArrayDeque<Out> queue = new ArrayDeque<>();
+  private Consumer<Buffer> sink;
+  private Runnable synthesized;
+  private Backend home;
+  private Call channel;
+  private long loggedAnswered;
+  private Future<Boolean> nextIsBroadcast;
+  private boolean waiting;
+  private boolean closed;
+
+  Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
+    this.session = session;
+    this.services = services;
+    this.skip = Set.copyOf(services.config().replaySkip());
+    this.log = log;
+    this.directory = services.channels();
+    this.connected = connected;
+  }
+
+  /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
+  void deliverTo(Consumer<Buffer> sink, Runnable synthesized) {
+    this.sink = sink;
+    this.synthesized = synthesized;
+  }
+
+  // ---- the client's messages ---------------------------------------------------------------
+
+  @Override
+  public boolean message(long start, long end, Buffer head) {
+    boolean sent = connected.getAsBoolean();
+    if (channel != null && startsWith(head, "{\"response\"")) {
+      log.exclude(start, end);  // an answer to a push: the server that pushed it is the only one to get it
+      return false;
+    }
+    Call call = new Call();
+    call.sent = sent;
+    String text = head.length() <= 512 ? head.toString() : head.getString(0, 512);
+    Matcher m;
+    if ((m = PREPARE.matcher(text)).find()) {
+      call.preparing = m.group(1);
+    } else if ((m = EXECUTE.matcher(text)).find()) {
+      call.method = handles.get(Integer.parseInt(m.group(1)));
+      if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
+        JsonArray args = args(head, end - start);
+        call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
+        call.value = args == null || args.size() < 2 ? null : args.getValue(1);
+      }
+      if (skip.contains(call.method)) {
+        call.inLog = false;
+        if (sent) {
+          log.exclude(start, end);
+        } else {
+          excludeAfterReplay.add(new long[] {start, end});  // the next backend must still run it once
+        }
+      }
+      if (CONNECT_CHANNEL.equals(call.method) && call.channel != null) {
+        channel = call;
+        if (sent && home != null) {
+          directory.opened(call.channel, home.name());
+        }
+      }
+    }
+    owed.add(call);
+    return true;
+  }
+
+  // ---- the backend's messages --------------------------------------------------------------
+
+  /** Whether {@code message} is a push to this channel session (not an answer to anything). */
+  @Override
+  public boolean isPush(Buffer message) {
+    return channel != null && startsWith(message, "{\"callback\"");
+  }
+
+  /** The backend answered the oldest call owed ({@code answer} is whole, or the end of a streamed one). */
+  @Override
+  public void answered(Buffer answer) {
+    Call call = owed.poll();
+    if (call == null) {
+      return;
+    }
+    if (call.inLog) {
+      loggedAnswered++;
+    }
+    learn(call, answer);
+    if (call == channel) {
+      channel = null;
+      if (home != null) {
+        directory.closed(call.channel, home.name());
+      }
+    }
+    if (BROADCAST.equals(call.method) && call.channel != null && home != null) {
+      nextIsBroadcast = broadcastElsewhere(call);  // the answer delivered next is this call's
+    }
+  }
+
+  /** A replay's answer that the client already has (dropped): a prepare's still tells its handle. */
+  @Override
+  public void dropped(Buffer answer) {
+    Call call = given.poll();
+    if (call != null) {
+      learn(call, answer);
+    }
+  }
+
+  /**
+   * A session taken over from a copy: the client already has the answers to its first
+   * {@code answers} calls, which the new connection answers again (their prepares' handles are
+   * learned from those answers, see {@link #dropped}).
+   */
+  void assumeAnswered(long answers) {
+    for (long i = 0; i < answers && !owed.isEmpty(); i++) {
+      Call call = owed.poll();
+      loggedAnswered++;
+      given.add(call);
+    }
+  }
+
+  private void learn(Call call, Buffer answer) {
+    if (call.preparing != null) {
+      Matcher m = RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
+      if (m.find()) {
+        handles.put(Integer.parseInt(m.group(1)), call.preparing);
+      }
+    }
+  }
+
+  /**
+   * Hands {@code bytes} on in order: behind a broadcast's answer that waits for the other backends
+   * (it becomes {@code [true]} if one of them took the value), or to the client now.
+   */
+  void deliver(Buffer bytes) {
+    Future<Boolean> elsewhere = nextIsBroadcast;
+    nextIsBroadcast = null;
+    if (queue.isEmpty() && (elsewhere == null || took(bytes))) {
+      sink.accept(bytes);
+      return;
+    }
+    queue.add(new Out(bytes, elsewhere));
+    flush();
+  }
+
+  private void flush() {
+    while (!waiting && !closed && !queue.isEmpty()) {
+      Out o = queue.peek();
+      if (o.elsewhere() != null && !took(o.bytes()) && !o.elsewhere().isComplete()) {
+        waiting = true;
+        o.elsewhere().onComplete(ar -> {
+          waiting = false;
+          flush();
+        });
+        return;
+      }
+      queue.poll();
+      boolean tookElsewhere = o.elsewhere() != null && o.elsewhere().succeeded() && o.elsewhere().result();
+      sink.accept(tookElsewhere && !took(o.bytes()) ? TOOK.copy() : o.bytes());
+    }
+  }
+
+  /** The session ended: nothing more is handed on. */
+  void close() {
+    closed = true;
+    queue.clear();
+  }
+
+  private static boolean took(Buffer answer) {
+    return answer.length() < 64 && answer.toString().replace(" ", "").equals("{\"result\":[true]}");
+  }
+
+  /** Answers calls that were lost with a backend and must not run again, if they are next in line. */
+  private void answerLost() {
+    while (!owed.isEmpty() && owed.peek().lost) {
+      Call call = owed.poll();
+      synthesized.run();
+      services.events().callNotRerun(session, call.method);
+      deliver(new JsonObject().put("error", new JsonObject().put("name", "EDBXError").put("code", 1)
+          .put("message", call.method + " was not re-run after a failover (session.replaySkip)")).toBuffer());
+    }
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  /**
+   * A new connection, about to get the log: what it will answer again (to drop), and calls that
+   * the lost backend had and must not run again become errors for the client.
+   */
+  long restart(Backend next) {
+    boolean channelMoves = channel != null && channel.sent;
+    home = next;
+    for (Call c : owed) {
+      if (c.sent && !c.inLog) {
+        c.lost = true;
+      }
+      c.sent = true;
+    }
+    if (channel != null && channel.inLog) {
+      directory.opened(channel.channel, next.name());
+      if (channelMoves) {
+        services.events().channelReplayed(session, channel.channel, next.name());
+      }
+    }
+    return loggedAnswered;
+  }
+
+  /** The log went to the new connection: calls it had to run once are left out of later replays. */
+  void replayed() {
+    excludeAfterReplay.forEach(r -> log.exclude(r[0], r[1]));
+    excludeAfterReplay.clear();
+    answerLost();
+  }
+
+  /** The session left its backend (lost, moved, ended). */
+  void detached() {
+    if (channel != null && home != null) {
+      directory.closed(channel.channel, home.name());
+    }
+    home = null;
+  }
+
+  /** After an answer was taken: lost calls next in line are answered at once. */
+  @Override
+  public void afterAnswer() {
+    answerLost();
+  }
+
+  /** The only call owed is an open channel's registration, answered when the channel closes. */
+  boolean onlyChannelOpen() {
+    return channel != null && owed.size() == 1;
+  }
+
+  boolean channelOpen() {
+    return channel != null;
+  }
+
+  /** The name of the open channel, or null. */
+  String channelName() {
+    return channel == null ? null : channel.channel;
+  }
+
+  /** Answers already given for calls in the log: what a standby's replay answers again. */
+  long loggedAnswered() {
+    return loggedAnswered;
+  }
+
+  // ---- broadcasts ----------------------------------------------------------------------------
+
+  private Future<Boolean> broadcastElsewhere(Call call) {
+    JsonObject ask = new JsonObject().put("channel", call.channel).put("value", call.value).put("except", home.name());
+    return services.context().owner().eventBus().<JsonObject>request(ChannelBroadcaster.ADDRESS, ask)
+        .map(reply -> reply.body().getBoolean("took", false))
+        .otherwise(false);
+  }
+
+
+  private static boolean startsWith(Buffer b, String prefix) {
+    int i = 0;
+    while (i < b.length() && Character.isWhitespace(b.getByte(i))) {
+      i++;
+    }
+    if (b.length() - i < prefix.length()) {
+      return false;
+    }
+    for (int k = 0; k < prefix.length(); k++) {
+      if (b.getByte(i + k) != prefix.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The argument array of an execute, if the whole message is at hand. */
+  private static JsonArray args(Buffer head, long length) {
+    if (head.length() < length) {
+      return null;
+    }
+    try {
+      Object a = new JsonObject(head).getJsonArray("params").getValue(1);
+      return a instanceof JsonArray array ? array : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.dstunnel.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP relay in front of a demo server that keeps every byte its clients sent, to check what a
+ * backend was (and was not) asked to run.
+ */
+public final class Relay {
+
+  private final Vertx vertx;
+  private final int target;
+  private final Set<NetSocket> clients = ConcurrentHashMap.newKeySet();
+  private final StringBuffer received = new StringBuffer();
+  private NetServer server;
+  private NetClient upstreams;
+
+  private Relay(Vertx vertx, int target) {
+    this.vertx = vertx;
+    this.target = target;
+  }
+
+  public static Relay start(Vertx vertx, int target) {
+    Relay r = new Relay(vertx, target);
+    r.upstreams = vertx.createNetClient();
+    r.server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0));
+    r.server.connectHandler(r::accept);
+    r.server.listen().await();
+    return r;
+  }
+
+  private void accept(NetSocket client) {
+    clients.add(client);
+    client.pause();
+    upstreams.connect(target, "127.0.0.1").onSuccess(up -> {
+      client.handler(bytes -> {
+        received.append(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+        up.write(bytes);
+      });
+      up.handler(client::write);
+      client.closeHandler(v -> {
+        clients.remove(client);
+        up.close();
+      });
+      up.closeHandler(v -> client.close());
+      client.resume();
+    }).onFailure(err -> client.close());
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Everything the relay's clients sent, over every connection. */
+  public String received() {
+    return received.toString();
+  }
+
+  /** Times {@code text} occurs in what the clients sent. */
+  public int count(String text) {
+    String all = received();
+    int n = 0;
+    for (int i = all.indexOf(text); i >= 0; i = all.indexOf(text, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  public void close() {
+    server.close().await();
+    clients.forEach(NetSocket::close);
+  }
+}
