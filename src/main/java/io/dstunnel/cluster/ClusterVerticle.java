@@ -204,7 +204,12 @@ public final class ClusterVerticle extends VerticleBase {
           return result;
         });
     adopting.put(sid, done);
-    return done.onComplete(ar -> adopting.remove(sid));
+    return done.onComplete(ar -> {
+      adopting.remove(sid);
+      if (ar.failed()) {
+        LOG.warn("node {} could not adopt session {}: {}", node.id(), sid, ar.cause().getMessage());
+      }
+    });
   }
 
 }

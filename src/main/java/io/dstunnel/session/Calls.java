@@ -123,7 +123,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
         call.value = args == null || args.size() < 2 ? null : args.getValue(1);
       }
-      if (skip.contains(call.method)) {
+      if (call.method != null && skip.contains(call.method)) {
         call.inLog = false;
         if (sent) {
           log.exclude(start, end);

@@ -187,6 +187,18 @@ class ChannelsTest {
     assertThat(pushed(c, "c1")).isEqualTo("still here");
   }
 
+  /** A handle the session never saw prepared (as in a session adopted from a cluster copy). */
+  @Test
+  void executeOfAHandleNeverPreparedIsForwardedAsIs(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).start(vertx);
+    TunnelClient c = Proxies.client(vertx, proxy);
+    c.handshake().await();
+    JsonObject unknown = new JsonObject(c.call(TunnelClient.executeRequest(99, "x")).await());
+    assertThat(unknown.getJsonObject("error").getString("message")).contains("unknown command handle");
+    assertThat(c.execute(c.prepare("EchoString").await(), "still here").await()).isEqualTo("still here (Server A)");
+  }
+
   private static String backend(Dstunnel proxy, TunnelClient c) {
     JsonObject snap = Sessions.snapshot(proxy, c.sessionId());
     return snap == null || !snap.getBoolean("connected") ? null : snap.getString("backend");
