@@ -7,6 +7,7 @@ import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.rest.RestSessions;
 import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
@@ -49,6 +50,8 @@ public final class Dstunnel {
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
   private final AnswerBudget budget;
+  private final RestSessions rest;
+  private long restExpiry = -1;
   /** This node in its cluster, or null for a single node. */
   private final ClusterNode cluster;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
@@ -69,6 +72,7 @@ public final class Dstunnel {
     pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason, Addresses.LOCAL));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
+    this.rest = new RestSessions(config.session().idleTimeoutMs());
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()));
       cluster.metrics().members(() -> cluster.members().size());
@@ -109,6 +113,9 @@ public final class Dstunnel {
     java.util.concurrent.atomic.AtomicInteger index = new java.util.concurrent.atomic.AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
+    // REST sessions idle past session.idleTimeoutMs are forgotten (the backends expire theirs).
+    restExpiry = vertx.setPeriodic(Math.max(1_000, Math.min(60_000, config.session().idleTimeoutMs() / 4)),
+        t -> rest.expire());
     return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
@@ -159,7 +166,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster));
+          cluster == null ? null : new SessionRouter(cluster), pool, rest);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
@@ -296,6 +303,9 @@ public final class Dstunnel {
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */
   public Future<Void> stop() {
+    if (restExpiry >= 0) {
+      vertx.cancelTimer(restExpiry);
+    }
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

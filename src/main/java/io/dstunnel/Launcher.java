@@ -4,6 +4,7 @@ import io.dstunnel.cluster.ClusterSetup;
 import io.dstunnel.config.ConfigException;
 import io.dstunnel.config.ConfigWatcher;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.Walkthrough;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -174,8 +175,8 @@ final class Launcher {
     }
   }
 
-  /** A demo DataSnap-style server on {@code port}; runs until SIGTERM. */
-  static int server(int port, String name) {
+  /** A demo DataSnap-style server on {@code port} (and its REST side on {@code http}, if not -1); runs until SIGTERM. */
+  static int server(int port, String name, int http) {
     Vertx vertx = Vertx.vertx();
     DemoServerVerticle server = new DemoServerVerticle("0.0.0.0", port, name);
     try {
@@ -186,6 +187,17 @@ final class Launcher {
       return 1;
     }
     LoggerFactory.getLogger(DemoServerVerticle.class).info("server listening on {}", server.actualPort());
+    if (http >= 0) {
+      DemoRestVerticle rest = new DemoRestVerticle("0.0.0.0", http, server.name());
+      try {
+        await(vertx.deployVerticle(rest));
+      } catch (RuntimeException e) {
+        System.err.println("dstunnel: cannot start the demo server's REST side on port " + http + ": " + e.getMessage());
+        vertx.close();
+        return 1;
+      }
+      LoggerFactory.getLogger(DemoRestVerticle.class).info("rest listening on {}", rest.actualPort());
+    }
     onTerminate(vertx::close);
     return -1;
   }

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The command line (cli-and-config.md): the proxy with {@code -conf FILE} or the embedded
- * default, {@code server -port N [-name NAME]}, and {@code demo}. Exit status 2 for bad usage
+ * default, {@code server -port N [-name NAME] [-http M]}, and {@code demo}. Exit status 2 for bad usage
  * or an invalid config, with one line naming the problem. Parses and dispatches only; the
  * {@link Launcher} starts what was asked for.
  */
@@ -14,7 +14,7 @@ public final class Main {
 
   private static final String USAGE = String.join("\n",
       "usage: java -jar dstunnel.jar [-conf FILE]          the proxy (embedded default config without -conf)",
-      "       java -jar dstunnel.jar server -port N [-name NAME]   a demo DataSnap-style server",
+      "       java -jar dstunnel.jar server -port N [-name NAME] [-http M]   a demo DataSnap-style server (-http: its REST side on port M)",
       "       java -jar dstunnel.jar demo                    the failover walk-through in one process",
       "       java -jar dstunnel.jar hash-password           prints a passwordHash for the password on stdin");
 
@@ -77,6 +77,7 @@ public final class Main {
 
   private static int server(List<String> args) {
     int port = -1;
+    int http = -1;
     String name = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -92,13 +93,23 @@ public final class Main {
           }
         }
         case "-name" -> name = args.get(++i);
+        case "-http" -> {
+          try {
+            http = Integer.parseInt(args.get(++i));
+          } catch (NumberFormatException e) {
+            throw new UsageException("-http must be a number");
+          }
+          if (http < 0 || http > 65535) {
+            throw new UsageException("-http must be a port (0 to 65535)");
+          }
+        }
         default -> throw new UsageException("unknown option " + a);
       }
     }
     if (port < 0 || port > 65535) {
       throw new UsageException("server needs -port N (0 to 65535)");
     }
-    return Launcher.server(port, name);
+    return Launcher.server(port, name, http);
   }
 
   private static final class UsageException extends RuntimeException {

@@ -6,12 +6,12 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 
 /** Says in a few plain words why a connection to a backend failed (for the health history and logs). */
-final class Failures {
+public final class Failures {
 
   private Failures() {
   }
 
-  static String describe(Throwable err) {
+  public static String describe(Throwable err) {
     if (err instanceof ConnectTimeoutException) {
       return "connect timed out";
     }

@@ -9,12 +9,13 @@ import java.util.Set;
  * @param maxSessions sessions it may hold at once, 0 for no limit
  * @param mode "active", or an operator's "drain", "migrate" or "disable"
  * @param health its health check: the global {@code health} section with this backend's overrides
+ * @param httpPort its DataSnap REST port on the same host, 0 when it serves no REST
  */
 public record BackendConfig(String name, String host, int port, int priority, int weight, int maxSessions,
-                            BackendMode mode, HealthConfig health) {
+                            BackendMode mode, HealthConfig health, int httpPort) {
   static BackendConfig fromJson(String path, Object value, HealthConfig defaults) {
     JsonSection s = JsonSection.of(path, value,
-        Set.of("name", "host", "port", "priority", "weight", "maxSessions", "mode", "health"));
+        Set.of("name", "host", "port", "priority", "weight", "maxSessions", "mode", "health", "httpPort"));
     if (!s.has("port")) {
       throw new ConfigException(path + ".port", "is required");
     }
@@ -28,7 +29,12 @@ public record BackendConfig(String name, String host, int port, int priority, in
     }
     return new BackendConfig(s.nonEmptyString("name", host + ":" + port), host, port,
         s.integer("priority", 0, 0, 1000), s.integer("weight", 1, 1, 1000), s.integer("maxSessions", 0, 0, 10_000_000),
-        mode, HealthConfig.fromJson(path + ".health", s.raw("health"), defaults));
+        mode, HealthConfig.fromJson(path + ".health", s.raw("health"), defaults), s.integer("httpPort", 0, 0, 65535));
+  }
+
+  /** Whether it serves DataSnap REST ({@code httpPort} given). */
+  public boolean servesRest() {
+    return httpPort > 0;
   }
 
   /** Same server (host and port): a reload may change everything else in place. */

@@ -21,10 +21,11 @@ public record ProxyConfig(
     PoolConfig pool,
     HealthConfig health,
     AdminConfig admin,
-    ClusterConfig cluster) {
+    ClusterConfig cluster,
+    RestConfig rest) {
 
   private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health",
-      "admin", "cluster");
+      "admin", "cluster", "rest");
 
   /** The embedded default: port 8080, primary 127.0.0.1:211, standby 127.0.0.1:213, no auth. */
   public static JsonObject defaultJson() {
@@ -63,7 +64,8 @@ public record ProxyConfig(
     PoolConfig pool = PoolConfig.fromJson(top.raw("pool"));
     AdminConfig admin = AdminConfig.fromJson(top.raw("admin"));
     ClusterConfig cluster = ClusterConfig.fromJson(top.raw("cluster"));
-    return new ProxyConfig(http, backends, auth, session, pool, health, admin, cluster);
+    RestConfig rest = RestConfig.fromJson(top.raw("rest"));
+    return new ProxyConfig(http, backends, auth, session, pool, health, admin, cluster, rest);
   }
 
   private static List<BackendConfig> backends(JsonSection top, HealthConfig health) {

@@ -13,6 +13,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.rest.RestProxy;
+import io.dstunnel.rest.RestSessions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -20,8 +23,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 
 /**
- * The HTTP listener of the tunnel: routes {@code /{context}/tunnel} to a {@link TunnelHandler}
- * and answers 404 with a JSON error elsewhere. Deployed once per event loop; Vert.x shares the
+ * The HTTP listener of the tunnel: routes {@code /{context}/tunnel} to a {@link TunnelHandler},
+ * {@code /{context}/rest/} to the {@link RestProxy} (DataSnap REST), and answers 404 with a JSON
+ * error elsewhere. Deployed once per event loop; Vert.x shares the
  * port among the instances.
  */
 public final class TunnelVerticle extends VerticleBase {
@@ -30,13 +34,17 @@ public final class TunnelVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
   private final int port;
+  private final BackendPool pool;
   private final SessionRouter router;
+  private final RestSessions restSessions;
   private HttpServer server;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
   public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
-                        SessionRouter router) {
+                        SessionRouter router, BackendPool pool, RestSessions restSessions) {
     this.router = router;
+    this.pool = pool;
+    this.restSessions = restSessions;
     this.config = config;
     this.port = port;
     this.metrics = metrics;
@@ -59,6 +67,8 @@ public final class TunnelVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
+    RestProxy rest = new RestProxy(vertx, pool, restSessions, logins, config.rest(), config.http().context());
+    router.route(rest.prefix() + "*").handler(ctx -> rest.handle(ctx.request()));
     router.route().handler(ctx -> Replies.fail(ctx.request(), new TunnelFailure(404, "Not found")));
     // The router's own refusals too get a status, a reason and a JSON body; a 500 is logged.
     for (int code = 400; code < 600; code++) {

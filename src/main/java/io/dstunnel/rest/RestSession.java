@@ -1,0 +1,66 @@
+package io.dstunnel.rest;
+
+import io.dstunnel.backend.Backend;
+
+/**
+ * One REST session as dstunnel's clients know it: dstunnel's own id, mapped to the backend that
+ * holds it and that backend's own session id. Keeps the credentials that opened it, to open a
+ * fresh backend session when its backend dies (in memory only, never logged or shown).
+ */
+final class RestSession {
+
+  private final String id;
+  private final String user;
+  private final String authorization;
+  private Backend backend;
+  private String backendId;
+  private volatile long lastUsed = System.nanoTime();
+
+  RestSession(String id, String user, String authorization, Backend backend, String backendId) {
+    this.id = id;
+    this.user = user;
+    this.authorization = authorization;
+    this.backend = backend;
+    this.backendId = backendId;
+  }
+
+  String id() {
+    return id;
+  }
+
+  String user() {
+    return user;
+  }
+
+  /** The {@code Authorization} header that opened the session, or null. */
+  String authorization() {
+    return authorization;
+  }
+
+  synchronized Backend backend() {
+    return backend;
+  }
+
+  synchronized String backendId() {
+    return backendId;
+  }
+
+  /** The session now lives on {@code b} as {@code id} (a re-login, or the backend renamed it). */
+  synchronized void boundTo(Backend b, String id) {
+    this.backend = b;
+    this.backendId = id;
+  }
+
+  void touch() {
+    lastUsed = System.nanoTime();
+  }
+
+  long lastUsed() {
+    return lastUsed;
+  }
+
+  @Override
+  public String toString() {
+    return "RestSession[" + id + ", user=" + user + "]";
+  }
+}

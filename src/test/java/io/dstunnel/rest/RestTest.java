@@ -1,0 +1,255 @@
+package io.dstunnel.rest;
+
+import static io.dstunnel.support.RawHttp.basic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dstunnel.Dstunnel;
+import io.dstunnel.demo.DemoRestVerticle;
+import io.dstunnel.demo.DemoServerVerticle;
+import io.dstunnel.support.Proxies;
+import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.RawHttp.Answer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.junit5.VertxExtension;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** DataSnap REST through dstunnel (rest.md), over real HTTP to the demo server's REST side. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RestTest {
+
+  private static final String REST = "/datasnap/rest/TServerMethods1";
+  private static final String ADMIN = basic("admin", "admin");
+  private static final Pattern SESSION = Pattern.compile("dssession=([^,\\s]+)");
+
+  /** A demo server with its REST side; killed as a crashed server is (both ports closed). */
+  private static final class Server {
+    final Vertx vertx;
+    final String name;
+    String tcp;
+    String rest;
+    int port;
+    int httpPort;
+
+    Server(Vertx vertx, String name) {
+      this.vertx = vertx;
+      this.name = name;
+      DemoServerVerticle t = new DemoServerVerticle("127.0.0.1", 0, name);
+      tcp = vertx.deployVerticle(t).await();
+      port = t.actualPort();
+      DemoRestVerticle r = new DemoRestVerticle("127.0.0.1", 0, name);
+      rest = vertx.deployVerticle(r).await();
+      httpPort = r.actualPort();
+    }
+
+    void kill() {
+      vertx.undeploy(rest).await();
+      vertx.undeploy(tcp).await();
+    }
+  }
+
+  private static Proxies config(Server... servers) {
+    Proxies p = Proxies.config();
+    int priority = 0;
+    for (Server s : servers) {
+      p.backend(s.name.toLowerCase(), s.port, priority++);
+    }
+    JsonArray backends = p.json().getJsonArray("backends");
+    for (int i = 0; i < servers.length; i++) {
+      backends.getJsonObject(i).put("httpPort", servers[i].httpPort);
+    }
+    return p;
+  }
+
+  private static String session(Answer a) {
+    String pragma = a.headers().get("Pragma");
+    Matcher m = pragma == null ? null : SESSION.matcher(pragma);
+    return m != null && m.find() ? m.group(1) : null;
+  }
+
+  private static Object result(Answer a) {
+    assertThat(a.status()).as(a.body().toString()).isEqualTo(200);
+    return a.json().getJsonArray("result").getValue(0);
+  }
+
+  @Test
+  void aSessionGetsDstunnelsOwnIdAndStaysOnItsBackend(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).set("pool", "strategy", "round-robin").start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer first = http.get(REST + "/Increment/5", "Authorization", ADMIN);
+    assertThat(result(first)).isEqualTo(5);
+    String sid = session(first);
+    assertThat(sid).as("dstunnel's own id, not the backend's digit groups").hasSizeGreaterThanOrEqualTo(22)
+        .doesNotContain(".");
+    assertThat(first.headers().get("Pragma")).contains("dssessionexpires=");
+    assertThat(result(http.get(REST + "/Increment/5", "Pragma", "dssession=" + sid))).isEqualTo(10);
+    assertThat(result(http.get(REST + "/Increment/5?sid=" + sid))).isEqualTo(15);
+    assertThat(result(http.get(REST + "/Increment/5?SESSIONID=" + sid))).isEqualTo(20);
+    assertThat(session(http.get(REST + "/Increment/0?sid=" + sid))).isEqualTo(sid);
+    // Owned by its user.
+    assertThat(http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid, "Authorization", basic("eve", "secret"))
+        .status()).isEqualTo(403);
+    assertThat(http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid, "Authorization", basic("admin", "no"))
+        .status()).isEqualTo(401);
+    // An id dstunnel never gave: DataSnap's own answer for an expired session.
+    Answer unknown = http.get(REST + "/Increment/1", "Pragma", "dssession=1.2.3");
+    assertThat(unknown.status()).isEqualTo(403);
+    assertThat(unknown.json().getString("SessionExpired")).isNotNull();
+    // A new session needs credentials.
+    Answer anonymous = http.get(REST + "/EchoString/x");
+    assertThat(anonymous.status()).isEqualTo(401);
+    assertThat(anonymous.headers().get("WWW-Authenticate")).startsWith("Basic");
+  }
+
+  @Test
+  void aDeadBackendsSessionLogsInElsewhereUnderTheSameIdAndCloseSessionEndsIt(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer first = http.get(REST + "/Increment/5", "Authorization", ADMIN);
+    String sid = session(first);
+    assertThat(result(http.get(REST + "/EchoString/before", "Pragma", "dssession=" + sid))).isEqualTo("before (Server A)");
+    a.kill();
+    Answer after = http.get(REST + "/EchoString/after", "Pragma", "dssession=" + sid);
+    assertThat(result(after)).isEqualTo("after (Server B)");
+    assertThat(session(after)).isEqualTo(sid);
+    assertThat(result(http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid)))
+        .as("a fresh backend session: the dead server's data is gone").isEqualTo(1);
+    Answer closed = http.get("/datasnap/rest/CloseSession/", "Pragma", "dssession=" + sid);
+    assertThat(result(closed)).isEqualTo(true);
+    Answer gone = http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid);
+    assertThat(gone.status()).isEqualTo(403);
+    assertThat(gone.json().containsKey("SessionExpired")).isTrue();
+  }
+
+  @Test
+  void aRequestSentThenFailedIs502WithJsonUnlessItsMethodMayRunTwice(Vertx vertx) {
+    Server b = new Server(vertx, "B");
+    // Reads the request, then closes without a word: the request was sent, then failed.
+    NetServer mute = vertx.createNetServer().connectHandler(s -> s.handler(bytes -> s.close()))
+        .listen(0, "127.0.0.1").await();
+    Proxies p = Proxies.config().backend("mute", b.port, 0).backend("b", b.port, 1)
+        .set("health", "intervalMs", 3_600_000).set("health", "fall", 100);
+    p.json().getJsonArray("backends").getJsonObject(0).put("httpPort", mute.actualPort());
+    p.json().getJsonArray("backends").getJsonObject(1).put("httpPort", b.httpPort);
+    p.set("rest", "retryableMethods", new JsonArray().add("TServerMethods1.ReverseString"));
+    Dstunnel proxy = p.start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer failed = http.get(REST + "/EchoString/once", "Authorization", ADMIN);
+    assertThat(failed.status()).isEqualTo(502);
+    assertThat(failed.error()).contains("after the request was sent");
+    assertThat(result(http.get(REST + "/ReverseString/abc", "Authorization", ADMIN))).isEqualTo("cba");
+    mute.close().await();
+  }
+
+  @Test
+  void aBackendThatRefusesTheConnectionGivesWayToTheNext(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).set("health", "intervalMs", 3_600_000).set("health", "fall", 100).start(vertx);
+    vertx.undeploy(a.rest).await();  // A's REST port refuses; its TCP side (and health) still fine
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    assertThat(result(http.get(REST + "/EchoString/x", "Authorization", ADMIN))).isEqualTo("x (Server B)");
+  }
+
+  @Test
+  void aBroadcastReachesTheChannelConsumersOnEveryServerOnce(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Proxies p = config(a, b);
+    p.json().getJsonArray("backends").getJsonObject(1).put("priority", 0);
+    Dstunnel proxy = p.start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    List<Future<Answer>> polls = List.of(
+        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null,
+            "Authorization", ADMIN),
+        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c2/cb/news/t/", null,
+            "Authorization", ADMIN));
+    // Each consumer waits on its own server (round-robin) once both servers know their channel.
+    // (A probe that finds no channel pushes nothing; one that does pushes "probe" once.)
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, a.httpPort));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, b.httpPort));
+    // The probes above pushed "probe" to each; the consumers got that first.
+    for (Future<Answer> poll : polls) {
+      assertThat(result(poll.await())).isEqualTo("probe");
+    }
+    String[] sids = polls.stream().map(f -> session(f.result())).toArray(String[]::new);
+    List<Future<Answer>> next = List.of(
+        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null,
+            "Pragma", "dssession=" + sids[0]),
+        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c2/cb/news/t/", null,
+            "Pragma", "dssession=" + sids[1]));
+    Answer sent = http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%7B%22n%22%3A1%7D", "Authorization", ADMIN);
+    assertThat(result(sent)).isEqualTo(true);
+    for (Future<Answer> poll : next) {
+      assertThat(result(poll.await())).isEqualTo(new JsonObject().put("n", 1));
+    }
+    assertThat(List.of(result(http.get(REST + "/EchoString/who", "Pragma", "dssession=" + sids[0])),
+        result(http.get(REST + "/EchoString/who", "Pragma", "dssession=" + sids[1]))))
+        .containsExactlyInAnyOrder("who (Server A)", "who (Server B)");
+  }
+
+  /** DataSnap's PHP clients: a session opened by PHP's curl survives its server's death. */
+  @Test
+  void aPhpClientsSessionGoesOnOnTheStandby(Vertx vertx) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(phpWithCurl() || "true".equals(System.getenv("CI")),
+        "php-cli and php-curl are installed by .ci/run");
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).start(vertx);
+    String base = "http://127.0.0.1:" + proxy.port() + REST;
+    JsonObject first = phpCall(base + "/EchoString/from%20PHP", "", "admin", "admin");
+    assertThat(first.getInteger("status")).isEqualTo(200);
+    assertThat(first.getJsonObject("body").getJsonArray("result").getString(0)).isEqualTo("from PHP (Server A)");
+    String sid = first.getString("session");
+    assertThat(sid).hasSizeGreaterThanOrEqualTo(22);
+    a.kill();
+    JsonObject after = phpCall(base + "/EchoString/again", sid);
+    assertThat(after.getInteger("status")).isEqualTo(200);
+    assertThat(after.getJsonObject("body").getJsonArray("result").getString(0)).isEqualTo("again (Server B)");
+    assertThat(after.getString("session")).isEqualTo(sid);
+  }
+
+  /** Whether php with its curl extension runs here. */
+  private static boolean phpWithCurl() {
+    try {
+      Process p = new ProcessBuilder("php", "-r", "exit(function_exists('curl_init') ? 0 : 1);")
+          .redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor() == 0;
+    } catch (java.io.IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+  private static JsonObject phpCall(String... args) throws Exception {
+    java.nio.file.Path script = java.nio.file.Path.of("src/test/resources/php/rest_client.php");
+    List<String> command = new java.util.ArrayList<>(List.of("php", script.toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("php exit status, output " + out).isZero();
+    return new JsonObject(out);
+  }
+
+  /** Broadcasts "probe" on one server directly: whether a channel there took it. */
+  private static boolean directlyTakes(Vertx vertx, int httpPort) {
+    Answer a = new RawHttp(vertx, httpPort).get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22probe%22");
+    return Boolean.TRUE.equals(a.json().getJsonArray("result").getValue(0));
+  }
+}
