@@ -9,14 +9,17 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Active health checks: each backend on its own timer (its {@code health} settings), a TCP connect
- * or a DBX filter query, counted against rise and fall by the pool. A recovered preferred backend
+ * Active health checks: each backend on its own timer (its {@code health} settings), a TCP connect,
+ * a DBX filter query or an HTTP GET of its REST port (vertx-web-client), counted against rise and
+ * fall by the pool. A recovered preferred backend
  * thus takes new sessions again (failback). Timers are laid anew when the config is reloaded.
  * Driven by the {@link BackendConnectorVerticle}, on its event loop.
  */
@@ -27,6 +30,7 @@ final class HealthChecker {
 
   private final Vertx vertx;
   private final NetClient client;
+  private final WebClient web;
   private final BackendPool pool;
   private final io.dstunnel.events.ProxyMetrics metrics;
   private final Map<Backend, Long> timers = new HashMap<>();
@@ -35,6 +39,7 @@ final class HealthChecker {
   HealthChecker(Vertx vertx, NetClient client, BackendPool pool, io.dstunnel.events.ProxyMetrics metrics) {
     this.vertx = vertx;
     this.client = client;
+    this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setUserAgentEnabled(false));
     this.pool = pool;
     this.metrics = metrics;
   }
@@ -51,6 +56,7 @@ final class HealthChecker {
   void stop() {
     timers.values().forEach(vertx::cancelTimer);
     timers.clear();
+    web.close();
   }
 
   /** (Re)lays one periodic check per backend: at start and after a reload. */
@@ -71,15 +77,19 @@ final class HealthChecker {
     HealthConfig h = b.config().health();
     Promise<Void> outcome = Promise.promise();
     long timer = vertx.setTimer(h.timeoutMs(), t -> outcome.tryFail("timed out after " + h.timeoutMs() + " ms"));
-    client.connect(new ConnectOptions().setHost(b.host()).setPort(b.port()).setTimeout(h.timeoutMs()))
-        .compose(socket -> h.kind() == CheckKind.DBX ? filterQuery(socket, outcome) : socket.close())
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            outcome.tryComplete();
-          } else {
-            outcome.tryFail(ar.cause());
-          }
-        });
+    Future<Void> run = h.kind() == CheckKind.HTTP
+        ? web.get(b.config().httpPort(), b.host(), h.httpPath()).timeout(h.timeoutMs()).send()
+            .compose(resp -> resp.statusCode() < 500 ? Future.<Void>succeededFuture()
+                : Future.failedFuture("HTTP " + resp.statusCode() + " from the REST port"))
+        : client.connect(new ConnectOptions().setHost(b.host()).setPort(b.port()).setTimeout(h.timeoutMs()))
+            .compose(socket -> h.kind() == CheckKind.DBX ? filterQuery(socket, outcome) : socket.close());
+    run.onComplete(ar -> {
+      if (ar.succeeded()) {
+        outcome.tryComplete();
+      } else {
+        outcome.tryFail(ar.cause());
+      }
+    });
     return outcome.future()
         .onComplete(ar -> {
           vertx.cancelTimer(timer);

@@ -27,9 +27,15 @@ public record BackendConfig(String name, String host, int port, int priority, in
     } catch (IllegalArgumentException e) {
       throw new ConfigException(path + ".mode", e.getMessage());
     }
+    HealthConfig health = HealthConfig.fromJson(path + ".health", s.raw("health"), defaults);
+    int httpPort = s.integer("httpPort", 0, 0, 65535);
+    if (health.kind() == HealthConfig.CheckKind.HTTP && httpPort == 0) {
+      throw new ConfigException(path + ".httpPort", "is required by the \"http\" health check (or give this backend"
+          + " another health.kind)");
+    }
     return new BackendConfig(s.nonEmptyString("name", host + ":" + port), host, port,
         s.integer("priority", 0, 0, 1000), s.integer("weight", 1, 1, 1000), s.integer("maxSessions", 0, 0, 10_000_000),
-        mode, HealthConfig.fromJson(path + ".health", s.raw("health"), defaults), s.integer("httpPort", 0, 0, 65535));
+        mode, health, httpPort);
   }
 
   /** Whether it serves DataSnap REST ({@code httpPort} given). */

@@ -50,6 +50,7 @@ class ProxyConfigTest {
       "{" + BACKENDS + ",\"session\":{\"replayLimitBytes\":1.5}}|session.replayLimitBytes: must be an integer",
       "{" + BACKENDS + ",\"health\":{\"intervalMs\":true}}|health.intervalMs: must be an integer",
       "{" + BACKENDS + ",\"http\":[]}|http: must be a JSON object",
+      "{\"backends\":[{\"port\":1}],\"health\":{\"kind\":\"http\"}}|backends[0].httpPort: is required by the \"http\" health check",
       "[1,2]|not a valid JSON object",
       "{\"backends\":|not a valid JSON object"})
   void invalidConfigNamesTheKey(String json, String message) {

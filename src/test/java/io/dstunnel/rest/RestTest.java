@@ -204,6 +204,20 @@ class RestTest {
         .containsExactlyInAnyOrder("who (Server A)", "who (Server B)");
   }
 
+  @Test
+  void anHttpHealthCheckWatchesTheRestPort(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).set("health", "kind", "http").set("health", "intervalMs", 50)
+        .set("health", "fall", 1).start(vertx);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> proxy.pool().byName("a").isUp());
+    vertx.undeploy(a.rest).await();  // the REST side dies, the TCP side lives on
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !proxy.pool().byName("a").isUp());
+    assertThat(proxy.pool().byName("b").isUp()).isTrue();
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    assertThat(result(http.get(REST + "/EchoString/x", "Authorization", ADMIN))).isEqualTo("x (Server B)");
+  }
+
   /** DataSnap's PHP clients: a session opened by PHP's curl survives its server's death. */
   @Test
   void aPhpClientsSessionGoesOnOnTheStandby(Vertx vertx) throws Exception {
