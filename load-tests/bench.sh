@@ -59,15 +59,17 @@ frontend bench
 backend nginx
   server n1 127.0.0.1:$nginx_port
 CONF
-haproxy -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & pids+=($!)
+haproxy -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & haproxy_pid=$!; pids+=($haproxy_pid)
 wait_port "$nginx_port"; wait_port "$haproxy_port"
 
+export CLK_TCK=$(getconf CLK_TCK)
 bench() { java "$here/bench/Bench.java" "$@"; }
 echo "machine: $(nproc) cores, $(java -version 2>&1 | sed -n 1p); $(haproxy -v | sed -n 1p)"
 results=()
 for c in 64 1; do
-  h=$(bench http "$haproxy_port" "$c" "$seconds"); echo "HAProxy->nginx  $h"
-  t=$(bench tunnel "$proxy" "$c" "$seconds"); echo "dstunnel->demo  $t"
+  # CPU per request: HAProxy's process alone (not nginx's), dstunnel's alone (not the demo server's).
+  h=$(bench http "$haproxy_port" "$c" "$seconds" "$haproxy_pid"); echo "HAProxy->nginx  $h"
+  t=$(bench tunnel "$proxy" "$c" "$seconds" "$proxy_pid"); echo "dstunnel->demo  $t"
   results+=("$c|$h|$t")
 done
 python3 - "${results[@]}" <<'PY'
@@ -78,7 +80,10 @@ for row in sys.argv[1:]:
     hr, tr = float(re.search(r"([0-9.]+) requests/s", h).group(1)), float(re.search(r"([0-9.]+) requests/s", t).group(1))
     print(f"{c:>2} connections: dstunnel/HAProxy requests/s = {tr / hr:.2f}; "
           f"tunnel call p50 / HAProxy request p50 = {num(t, 'call p50') / num(h, 'p50'):.2f}; "
-          f"request p99 ratio = {num(t, 'p99') / num(h, 'p99'):.2f}")
+          f"request p99 ratio = {num(t, 'p99') / num(h, 'p99'):.2f}; "
+          f"p99.9 ratio = {num(t, 'p99.9') / num(h, 'p99.9'):.2f}; "
+          f"tunnel call p99 / HAProxy request p99 = {num(t, 'call p50 [0-9.]+ ms, p99') / num(h, 'p99'):.2f}; "
+          f"CPU us/request ratio = {num(t, 'cpu') / num(h, 'cpu'):.2f} ({num(t, 'cpu')} vs {num(h, 'cpu')})")
 PY
 
 echo "P5: dstunnel at 64 connections by verticle instances (cores: $(nproc))"

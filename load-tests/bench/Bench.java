@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  *   java Bench.java tunnel PORT CONNECTIONS SECONDS   one tunnel session per connection: PUT an
  *                                                       EchoString execute, GET its answer, repeat
  *
- * Prints one line: requests/s and request p50/p99 in ms (and, for the tunnel, calls/s and call p50/p99).
+ * Prints one line: requests/s and request p50/p99/p99.9 in ms (and, for the tunnel, calls/s and call
+ * p50/p99/p99.9); given the proxy's pid, also its CPU time (utime + stime from /proc) per request
+ * over the measured window.
  */
 public final class Bench {
 
@@ -116,6 +118,8 @@ public final class Bench {
     int port = Integer.parseInt(args[1]);
     int connections = Integer.parseInt(args[2]);
     int seconds = Integer.parseInt(args[3]);
+    // The proxy's process (optional): its CPU time over the measured window, per request.
+    long proxyPid = args.length > 4 ? Long.parseLong(args[4]) : -1;
     long start = System.nanoTime();
     long measureFrom = start + WARMUP_SECONDS * 1_000_000_000L;
     long end = measureFrom + seconds * 1_000_000_000L;
@@ -172,18 +176,42 @@ public final class Bench {
       t.setDaemon(true);
       t.start();
     }
+    long[] cpu = {-1, -1};
+    Thread cpuWatch = null;
+    if (proxyPid > 0) {
+      cpuWatch = new Thread(() -> {
+        try {
+          Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
+          cpu[0] = cpuTicks(proxyPid);
+          Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
+          cpu[1] = cpuTicks(proxyPid);
+        } catch (InterruptedException | IOException e) {
+          cpu[0] = -1;
+        }
+      });
+      cpuWatch.setDaemon(true);
+      cpuWatch.start();
+    }
     done.await();
+    if (cpuWatch != null) {
+      cpuWatch.join();
+    }
     if (!errors.isEmpty()) {
       System.out.println("errors: " + errors.size() + ", first: " + errors.get(0));
       System.exit(1);
     }
     long[] all = merge(requests);
-    StringBuilder line = new StringBuilder(String.format("%s %d connections: %.0f requests/s, p50 %.3f ms, p99 %.3f ms",
-        mode, connections, all.length / (double) seconds, pct(all, 50), pct(all, 99)));
+    StringBuilder line = new StringBuilder(String.format(
+        "%s %d connections: %.0f requests/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms",
+        mode, connections, all.length / (double) seconds, pct(all, 50), pct(all, 99), pct(all, 99.9)));
+    if (cpu[0] >= 0 && cpu[1] >= 0) {
+      long ticksPerSecond = Long.parseLong(System.getenv().getOrDefault("CLK_TCK", "100"));
+      line.append(String.format(", cpu %.1f us/request", (cpu[1] - cpu[0]) * 1e6 / ticksPerSecond / all.length));
+    }
     if (mode.equals("tunnel")) {
       long[] k = merge(calls);
-      line.append(String.format("; %.0f calls/s, call p50 %.3f ms, p99 %.3f ms", k.length / (double) seconds,
-          pct(k, 50), pct(k, 99)));
+      line.append(String.format("; %.0f calls/s, call p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms",
+          k.length / (double) seconds, pct(k, 50), pct(k, 99), pct(k, 99.9)));
     }
     System.out.println(line);
   }
@@ -214,7 +242,14 @@ public final class Bench {
     return all;
   }
 
-  private static double pct(long[] sorted, int p) {
+  /** utime + stime of process {@code pid}, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  private static double pct(long[] sorted, double p) {
     if (sorted.length == 0) {
       return Double.NaN;
     }

@@ -2,30 +2,30 @@ package io.dstunnel;
 
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
-import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.BackendConnectorVerticle;
+import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
-import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.rest.RestSessions;
-import io.dstunnel.events.EventHistory;
-import io.dstunnel.events.EventLog;
-import io.dstunnel.events.ProxyMetrics;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dstunnel.cluster.ClusterMetrics;
 import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.cluster.ClusterReplication;
 import io.dstunnel.cluster.ClusterVerticle;
 import io.dstunnel.cluster.SessionRouter;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventHistory;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.Replication;
 import io.dstunnel.session.AnswerBudget;
-import io.dstunnel.session.WireCodec;
+import io.dstunnel.session.Replication;
 import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionVerticle;
+import io.dstunnel.session.WireCodec;
 import io.dstunnel.tunnel.TunnelVerticle;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -73,6 +73,7 @@ public final class Dstunnel {
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.rest = new RestSessions(config.session().idleTimeoutMs());
+    metrics.rest(rest::size, rest::channelClients);
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()));
       cluster.metrics().members(() -> cluster.members().size());
@@ -150,7 +151,7 @@ public final class Dstunnel {
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster);
+          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, rest);
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {
@@ -166,7 +167,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster), pool, rest);
+          cluster == null ? null : new SessionRouter(cluster), pool, rest, events);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(

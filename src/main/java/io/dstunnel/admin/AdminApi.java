@@ -8,6 +8,7 @@ import io.dstunnel.session.SessionFailure;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionSnapshots;
@@ -45,11 +46,13 @@ final class AdminApi {
   private final ClusterNode cluster;
   private final SessionRouter router;
   private final AdminGuard guard;
+  private final RestSessions rest;
 
   /** {@code cluster}: this node in its cluster, or null for a single node. */
   AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster,
-           AdminGuard guard) {
+           AdminGuard guard, RestSessions rest) {
     this.vertx = vertx;
+    this.rest = rest;
     this.guard = guard;
     this.cluster = cluster;
     this.router = cluster == null ? null : new SessionRouter(cluster);
@@ -127,7 +130,9 @@ final class AdminApi {
         return;
       }
       List<JsonObject> all = new ArrayList<>();
-      for (JsonObject s : ar.result()) {
+      List<JsonObject> found = new ArrayList<>(ar.result());
+      found.addAll(rest.snapshots());
+      for (JsonObject s : found) {
         if ((backend == null || backend.equals(s.getString("backend")))
             && (user == null || user.equals(s.getString("user")))) {
           all.add(s);
@@ -143,6 +148,11 @@ final class AdminApi {
 
   private void closeSession(RoutingContext ctx) {
     String id = ctx.pathParam("id");
+    if (rest.close(id)) {
+      guard.audit(ctx, "ok");
+      json(ctx, 200, new JsonObject().put("closed", id));
+      return;
+    }
     if (!SessionIds.wellFormed(id)) {
       guard.audit(ctx, "not found");
       error(ctx, 404, "No session " + id);

@@ -8,6 +8,7 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.config.Role;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.SessionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -41,10 +42,13 @@ public final class AdminVerticle extends VerticleBase {
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
   private final io.dstunnel.cluster.ClusterNode cluster;
+  private final RestSessions rest;
   private HttpServer server;
 
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
-                       SessionCounter sessions, LoginThrottle throttle, io.dstunnel.cluster.ClusterNode cluster) {
+                       SessionCounter sessions, LoginThrottle throttle, io.dstunnel.cluster.ClusterNode cluster,
+                       RestSessions rest) {
+    this.rest = rest;
     this.cluster = cluster;
     this.throttle = throttle;
     this.sessions = sessions;
@@ -78,7 +82,7 @@ public final class AdminVerticle extends VerticleBase {
     if (metrics.registry() instanceof PrometheusMeterRegistry prometheus) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
-    new AdminApi(vertx, config, pool, events, cluster, guard).mount(router);
+    new AdminApi(vertx, config, pool, events, cluster, guard, rest).mount(router);
     // Vert.x Web matches "/admin" with and without the trailing slash.
     router.get("/admin").handler(ctx -> {
       if (ctx.request().path().endsWith("/")) {

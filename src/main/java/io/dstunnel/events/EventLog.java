@@ -76,6 +76,13 @@ public final class EventLog {
         .addKeyValue("droppedAnswers", droppedAnswers).addKeyValue("durationMs", durationMs).log();
   }
 
+  /** A REST session's backend was lost: the session logged in again on {@code to} (same id for the client). */
+  public void restRelogin(String session, String from, String to) {
+    metrics.restRelogin();
+    with(LOG.atInfo().setMessage("rest-relogin").addKeyValue("session", session), "from", from)
+        .addKeyValue("to", to).log();
+  }
+
   /** A callback channel was registered again on another backend (pushes not yet sent are lost). */
   public void channelReplayed(String session, String channel, String backend) {
     metrics.channelFailover();

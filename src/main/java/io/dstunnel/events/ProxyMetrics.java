@@ -59,6 +59,17 @@ public final class ProxyMetrics {
     return new ProxyMetrics(new CompositeMeterRegistry());
   }
 
+  /** The REST side's gauges: sessions open, channel clients known. */
+  public void rest(Supplier<Number> sessions, Supplier<Number> channelClients) {
+    Gauge.builder("dstunnel.rest.sessions.open", sessions).description("REST sessions open now").register(registry);
+    Gauge.builder("dstunnel.rest.channel.clients", channelClients)
+        .description("REST callback channel clients known (ConsumeClientChannel)").register(registry);
+  }
+
+  public void restRelogin() {
+    counter("dstunnel.rest.relogins").increment();
+  }
+
   public void channelFailover() {
     channelFailovers.increment();
   }

@@ -15,6 +15,7 @@ final class RestSession {
   private Backend backend;
   private String backendId;
   private volatile long lastUsed = System.nanoTime();
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   RestSession(String id, String user, String authorization, Backend backend, String backendId) {
     this.id = id;
@@ -53,6 +54,22 @@ final class RestSession {
 
   void touch() {
     lastUsed = System.nanoTime();
+  }
+
+  /** A request of the session started (a long poll may last long: the session does not expire meanwhile). */
+  void begin() {
+    inFlight.incrementAndGet();
+    touch();
+  }
+
+  /** A request of the session ended. */
+  void end() {
+    inFlight.decrementAndGet();
+    touch();
+  }
+
+  boolean busy() {
+    return inFlight.get() > 0;
   }
 
   long lastUsed() {

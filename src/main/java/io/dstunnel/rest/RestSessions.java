@@ -41,12 +41,35 @@ public final class RestSessions {
   public int expire() {
     long now = System.nanoTime();
     int before = sessions.size();
-    sessions.values().removeIf(s -> now - s.lastUsed() > idleNanos);
+    sessions.values().removeIf(s -> !s.busy() && now - s.lastUsed() > idleNanos);
     return before - sessions.size();
   }
 
   public int size() {
     return sessions.size();
+  }
+
+  /** Channel clients known (their ConsumeClientChannel went through). */
+  public int channelClients() {
+    return channelClients.size();
+  }
+
+  /** What the admin API shows of each REST session (never its credentials). */
+  public java.util.List<io.vertx.core.json.JsonObject> snapshots() {
+    long now = System.nanoTime();
+    java.util.List<io.vertx.core.json.JsonObject> list = new java.util.ArrayList<>();
+    for (RestSession s : sessions.values()) {
+      Backend b = s.backend();
+      list.add(new io.vertx.core.json.JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
+          .put("state", "ACTIVE").put("backend", b == null ? null : b.name()).put("connected", b != null && b.isUp())
+          .put("idleMs", TimeUnit.NANOSECONDS.toMillis(now - s.lastUsed())));
+    }
+    return list;
+  }
+
+  /** Closes the REST session {@code id} (an operator's action); whether there was one. */
+  public boolean close(String id) {
+    return id != null && sessions.remove(id) != null;
   }
 
   // ---- channels ------------------------------------------------------------------------------

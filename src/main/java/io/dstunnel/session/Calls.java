@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A "dbx" session's calls, one level above bytes (backend-protocol.md, "Heavyweight callbacks" and
@@ -43,18 +42,6 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
   static final String BROADCAST = "DSAdmin.BroadcastToChannel";
 
-  private static final Pattern PREPARE = Pattern.compile(
-      "^\\{\\s*\"method\"\\s*:\\s*\"prepare\"\\s*,.*?\"DSServerMethod\"\\s*,\\s*\"([^\"]+)\"", Pattern.DOTALL);
-  private static final Pattern EXECUTE = Pattern.compile(
-      "^\\{\\s*\"method\"\\s*:\\s*\"execute\"\\s*,\\s*\"params\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*,");
-  private static final Pattern RESULT_HANDLE = Pattern.compile("^\\{\\s*\"result\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*\\]");
-
-  private static final Buffer TOOK = Buffer.buffer("{\"result\":[true]}");
-
-  /** Bytes on their way to the client; a broadcast's answer may wait for the other backends. */
-  private record Out(Buffer bytes, Future<Boolean> elsewhere) {
-  }
-
   /** One request the backend owes an answer to. */
   private static final class Call {
     boolean inLog = true;
@@ -76,15 +63,11 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   private final ArrayDeque<Call> owed = new ArrayDeque<>();
   private final ArrayDeque<Call> given = new ArrayDeque<>();
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
-  private final ArrayDeque<Out> queue = new ArrayDeque<>();
-  private Consumer<Buffer> sink;
   private Runnable synthesized;
   private Backend home;
   private Call channel;
   private long loggedAnswered;
-  private Future<Boolean> nextIsBroadcast;
-  private boolean waiting;
-  private boolean closed;
+  private final InOrder out = new InOrder();
 
   Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
     this.session = session;
@@ -97,7 +80,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
 
   /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
   void deliverTo(Consumer<Buffer> sink, Runnable synthesized) {
-    this.sink = sink;
+    out.deliverTo(sink);
     this.synthesized = synthesized;
   }
 
@@ -106,7 +89,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   @Override
   public boolean message(long start, long end, Buffer head) {
     boolean sent = connected.getAsBoolean();
-    if (channel != null && startsWith(head, "{\"response\"")) {
+    if (channel != null && DbxMessages.startsWith(head, "{\"response\"")) {
       log.exclude(start, end);  // an answer to a push: the server that pushed it is the only one to get it
       return false;
     }
@@ -114,12 +97,12 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     call.sent = sent;
     String text = head.length() <= 512 ? head.toString() : head.getString(0, 512);
     Matcher m;
-    if ((m = PREPARE.matcher(text)).find()) {
+    if ((m = DbxMessages.PREPARE.matcher(text)).find()) {
       call.preparing = m.group(1);
-    } else if ((m = EXECUTE.matcher(text)).find()) {
+    } else if ((m = DbxMessages.EXECUTE.matcher(text)).find()) {
       call.method = handles.get(Integer.parseInt(m.group(1)));
       if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
-        JsonArray args = args(head, end - start);
+        JsonArray args = DbxMessages.args(head, end - start);
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
         call.value = args == null || args.size() < 2 ? null : args.getValue(1);
       }
@@ -147,7 +130,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   /** Whether {@code message} is a push to this channel session (not an answer to anything). */
   @Override
   public boolean isPush(Buffer message) {
-    return channel != null && startsWith(message, "{\"callback\"");
+    return channel != null && DbxMessages.startsWith(message, "{\"callback\"");
   }
 
   /** The backend answered the oldest call owed ({@code answer} is whole, or the end of a streamed one). */
@@ -168,7 +151,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
       }
     }
     if (BROADCAST.equals(call.method) && call.channel != null && home != null) {
-      nextIsBroadcast = broadcastElsewhere(call);  // the answer delivered next is this call's
+      out.nextWaitsFor(broadcastElsewhere(call));  // the answer delivered next is this call's
     }
   }
 
@@ -196,53 +179,21 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
 
   private void learn(Call call, Buffer answer) {
     if (call.preparing != null) {
-      Matcher m = RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
+      Matcher m = DbxMessages.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
       if (m.find()) {
         handles.put(Integer.parseInt(m.group(1)), call.preparing);
       }
     }
   }
 
-  /**
-   * Hands {@code bytes} on in order: behind a broadcast's answer that waits for the other backends
-   * (it becomes {@code [true]} if one of them took the value), or to the client now.
-   */
+  /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
   void deliver(Buffer bytes) {
-    Future<Boolean> elsewhere = nextIsBroadcast;
-    nextIsBroadcast = null;
-    if (queue.isEmpty() && (elsewhere == null || took(bytes))) {
-      sink.accept(bytes);
-      return;
-    }
-    queue.add(new Out(bytes, elsewhere));
-    flush();
-  }
-
-  private void flush() {
-    while (!waiting && !closed && !queue.isEmpty()) {
-      Out o = queue.peek();
-      if (o.elsewhere() != null && !took(o.bytes()) && !o.elsewhere().isComplete()) {
-        waiting = true;
-        o.elsewhere().onComplete(ar -> {
-          waiting = false;
-          flush();
-        });
-        return;
-      }
-      queue.poll();
-      boolean tookElsewhere = o.elsewhere() != null && o.elsewhere().succeeded() && o.elsewhere().result();
-      sink.accept(tookElsewhere && !took(o.bytes()) ? TOOK.copy() : o.bytes());
-    }
+    out.deliver(bytes);
   }
 
   /** The session ended: nothing more is handed on. */
   void close() {
-    closed = true;
-    queue.clear();
-  }
-
-  private static boolean took(Buffer answer) {
-    return answer.length() < 64 && answer.toString().replace(" ", "").equals("{\"result\":[true]}");
+    out.close();
   }
 
   /** Answers calls that were lost with a backend and must not run again, if they are next in line. */
@@ -327,35 +278,5 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     return services.context().owner().eventBus().<JsonObject>request(ChannelBroadcaster.ADDRESS, ask)
         .map(reply -> reply.body().getBoolean("took", false))
         .otherwise(false);
-  }
-
-
-  private static boolean startsWith(Buffer b, String prefix) {
-    int i = 0;
-    while (i < b.length() && Character.isWhitespace(b.getByte(i))) {
-      i++;
-    }
-    if (b.length() - i < prefix.length()) {
-      return false;
-    }
-    for (int k = 0; k < prefix.length(); k++) {
-      if (b.getByte(i + k) != prefix.charAt(k)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** The argument array of an execute, if the whole message is at hand. */
-  private static JsonArray args(Buffer head, long length) {
-    if (head.length() < length) {
-      return null;
-    }
-    try {
-      Object a = new JsonObject(head).getJsonArray("params").getValue(1);
-      return a instanceof JsonArray array ? array : null;
-    } catch (RuntimeException e) {
-      return null;
-    }
   }
 }

@@ -13,7 +13,7 @@ final class SessionSnapshot {
     BackendLink link = s.link();
     Backend b = link.backend();
     Answers answers = s.answers();
-    return new JsonObject().put("id", s.id()).put("user", s.owner()).put("state", s.state().name())
+    return new JsonObject().put("id", s.id()).put("kind", "tunnel").put("user", s.owner()).put("state", s.state().name())
         .put("backend", b == null ? null : b.name()).put("connected", link.connected())
         .put("failovers", s.failover().count()).put("replayable", s.log().replayable())
         .put("replayBytes", s.log().bytes())

@@ -1,25 +1,26 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
-import io.dstunnel.auth.Logins;
-import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.auth.LoginThrottle;
+import io.dstunnel.auth.Logins;
+import io.dstunnel.backend.BackendPool;
+import io.dstunnel.cluster.SessionRouter;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.events.EventLog;
+import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.rest.RestProxy;
+import io.dstunnel.rest.RestSessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.events.ProxyMetrics;
-import io.dstunnel.backend.BackendPool;
-import io.dstunnel.rest.RestProxy;
-import io.dstunnel.rest.RestSessions;
-import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 
 /**
@@ -35,14 +36,16 @@ public final class TunnelVerticle extends VerticleBase {
   private final LoginThrottle throttle;
   private final int port;
   private final BackendPool pool;
+  private final EventLog events;
   private final SessionRouter router;
   private final RestSessions restSessions;
   private HttpServer server;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
   public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
-                        SessionRouter router, BackendPool pool, RestSessions restSessions) {
+                        SessionRouter router, BackendPool pool, RestSessions restSessions, EventLog events) {
     this.router = router;
+    this.events = events;
     this.pool = pool;
     this.restSessions = restSessions;
     this.config = config;
@@ -67,7 +70,7 @@ public final class TunnelVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
-    RestProxy rest = new RestProxy(vertx, pool, restSessions, logins, config.rest(), config.http().context());
+    RestProxy rest = new RestProxy(vertx, pool, restSessions, logins, config.rest(), config.http().context(), events);
     router.route(rest.prefix() + "*").handler(ctx -> rest.handle(ctx.request()));
     router.route().handler(ctx -> Replies.fail(ctx.request(), new TunnelFailure(404, "Not found")));
     // The router's own refusals too get a status, a reason and a JSON body; a 500 is logged.

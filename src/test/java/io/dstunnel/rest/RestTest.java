@@ -205,6 +205,70 @@ class RestTest {
   }
 
   @Test
+  void manySessionsKeepTheirBackendAndNoBackendIdEverReachesAClient(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Proxies p = config(a, b);
+    p.json().getJsonArray("backends").getJsonObject(1).put("priority", 0);
+    Dstunnel proxy = p.start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    List<String> sids = new java.util.ArrayList<>();
+    java.util.Set<Object> servers = new java.util.HashSet<>();
+    for (int i = 0; i < 20; i++) {
+      Answer first = http.get(REST + "/Increment/1", "Authorization", ADMIN);
+      assertThat(result(first)).isEqualTo(1);
+      sids.add(session(first));
+    }
+    for (int round = 2; round <= 3; round++) {
+      for (String sid : sids) {
+        Answer next = http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid);
+        assertThat(result(next)).as("session %s keeps its backend session", sid).isEqualTo(round);
+        assertThat(next.headers().get("Pragma")).doesNotContainPattern("\\d+\\.\\d+\\.\\d+");
+        assertThat(next.body().toString()).doesNotContainPattern("\\d+\\.\\d+\\.\\d+");
+      }
+    }
+    for (String sid : sids) {
+      servers.add(result(http.get(REST + "/EchoString/who", "Pragma", "dssession=" + sid)));
+    }
+    assertThat(servers).as("balanced over both").containsExactlyInAnyOrder("who (Server A)", "who (Server B)");
+    // The operators see them, as kind "rest", and the metrics count them.
+    JsonObject listed = new RawHttp(vertx, proxy.adminPort()).get("/admin/sessions?size=1000", "Authorization", ADMIN)
+        .json();
+    assertThat(listed.getJsonArray("sessions").stream().map(o -> ((JsonObject) o).getString("kind")))
+        .containsOnly("rest").hasSize(20);
+    assertThat(new RawHttp(vertx, proxy.adminPort()).get("/metrics", "Authorization", ADMIN).body().toString())
+        .contains("dstunnel_rest_sessions_open 20.0")
+        .containsPattern("dstunnel_tunnel_requests_total\\{kind=\"rest\",status=\"200\"} 80.0");
+  }
+
+  @Test
+  void aLongPollOutlivesTheIdleTimeouts(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Dstunnel proxy = config(a).set("http", "idleTimeoutMs", 300).set("session", "idleTimeoutMs", 300).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Future<Answer> poll = http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/",
+        null, "Authorization", ADMIN);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, poll));
+    assertThat(result(poll.await())).isEqualTo("probe");
+    String sid = session(poll.result());
+    Future<Answer> second = http.sendAsync(HttpMethod.GET,
+        "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null, "Pragma", "dssession=" + sid);
+    // Many idle timeouts long, the long poll is still waiting (neither side cut it).
+    Awaitility.await().during(java.time.Duration.ofMillis(1_500)).atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> !second.isComplete());
+    assertThat(result(new RawHttp(vertx, a.httpPort).get("/datasnap/rest/DSAdmin/NotifyCallback/c1/cb/%22late%22")))
+        .isEqualTo(true);
+    assertThat(result(second.await())).isEqualTo("late");
+    assertThat(session(second.result())).as("the session outlived its idle timeout while polling").isEqualTo(sid);
+    assertThat(result(http.get(REST + "/EchoString/still", "Pragma", "dssession=" + sid))).isEqualTo("still (Server A)");
+  }
+
+  /** Probes until the channel is there; the first probe that finds it is the poll's answer. */
+  private static boolean directlyTakesAfterItsFirst(Vertx vertx, int httpPort, Future<Answer> poll) {
+    return poll.isComplete() || directlyTakes(vertx, httpPort);
+  }
+
+  @Test
   void anHttpHealthCheckWatchesTheRestPort(Vertx vertx) {
     Server a = new Server(vertx, "A");
     Server b = new Server(vertx, "B");

@@ -1,0 +1,62 @@
+package io.dstunnel.rest;
+
+import io.dstunnel.auth.Logins;
+import io.dstunnel.backend.Backend;
+import io.dstunnel.config.Role;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.ArrayDeque;
+import java.util.Queue;
+
+/** What one REST request is on its way to do: its call, session, user, and the backend it goes to. */
+final class RestExchange {
+
+  RestCall call;
+  RestSession session;
+  String user;
+  String authorization;
+  Backend target;
+  Queue<Backend> others = new ArrayDeque<>();
+  /** The request carries no backend session id (a new session, or a re-login). */
+  boolean fresh;
+  /** Sent somewhere else than the session's backend, which keeps the session (NotifyCallback). */
+  boolean offSession;
+  boolean retried;
+
+  /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
+  static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {
+    RestExchange ex = new RestExchange();
+    ex.call = call;
+    String header = in.getHeader(HttpHeaders.AUTHORIZATION);
+    if (call.sessionId() != null) {
+      ex.session = sessions.get(call.sessionId());
+      if (ex.session == null) {
+        return Future.failedFuture(new RestReplies.Refused(403, null));
+      }
+      ex.session.touch();
+      ex.user = ex.session.user();
+      ex.authorization = ex.session.authorization();
+      if (header == null || !logins.enabled()) {
+        return Future.succeededFuture(ex);
+      }
+    } else if (!logins.enabled()) {
+      ex.authorization = header;
+      return Future.succeededFuture(ex);
+    }
+    String address = in.remoteAddress() == null ? "?" : in.remoteAddress().hostAddress();
+    return logins.check(address, header).map(user -> {
+      if (user == null || !logins.holds(user, Role.TUNNEL)) {
+        throw new RestReplies.Refused(401, "Authentication failed");
+      }
+      if (ex.session != null && !user.equals(ex.session.user())) {
+        throw new RestReplies.Refused(403, "Session belongs to another user");
+      }
+      ex.user = user;
+      if (ex.session == null) {
+        ex.authorization = header;
+      }
+      return ex;
+    });
+  }
+}
