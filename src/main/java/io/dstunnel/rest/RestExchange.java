@@ -23,6 +23,9 @@ final class RestExchange {
   /** Sent somewhere else than the session's backend, which keeps the session (NotifyCallback). */
   boolean offSession;
   boolean retried;
+  /** The request went out on a pooled connection used before. */
+  boolean reused;
+  int staleRetries;
 
   /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
   static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {

@@ -12,6 +12,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
@@ -61,6 +63,8 @@ public final class RestProxy implements ProxyInterceptor {
   private final HttpClient client;
   private final HttpProxy proxy;
   private final RestBroadcast broadcasts;
+  /** Connections to backends already used once (this instance's event loop only). */
+  private final java.util.Set<HttpConnection> seen = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
   /** Requests under way with their session (this instance's event loop only). */
   private final java.util.Map<HttpServerRequest, RestSession> busy = new java.util.HashMap<>();
 
@@ -73,9 +77,7 @@ public final class RestProxy implements ProxyInterceptor {
     this.config = config;
     this.prefix = "/" + context + "/rest/";
     // No idle timeout towards the backends: a ConsumeClientChannel long poll may wait a long time.
-    // A connection per request: a request never goes out on a pooled connection that the server
-    // has closed meanwhile (a dead server's), so a failure after sending means the server had it.
-    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setIdleTimeout(0)
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0)
         .setConnectTimeout(pool.config().connectTimeoutMs()), new PoolOptions().setHttp1MaxSize(256));
     this.proxy = HttpProxy.reverseProxy(client).origin(this::origin).addInterceptor(this);
     this.broadcasts = new RestBroadcast(client, sessions);
@@ -149,6 +151,14 @@ public final class RestProxy implements ProxyInterceptor {
       if (err instanceof RestReplies.Unreachable) {
         return Future.failedFuture(new RestReplies.Refused(503, "No backend available: " + err.getMessage()));
       }
+      if (ex.reused && ex.staleRetries < 3 && bodiless && closedUnanswered(err)) {
+        // A pooled connection the server had closed meanwhile (it died, or dropped an idle one):
+        // the server never answered on it. Sent again, as HTTP clients do; a dead server then
+        // refuses the new connection and the session logs in elsewhere.
+        ex.staleRetries++;
+        ctx.request().setBody(Body.body(Buffer.buffer()));
+        return send(ctx, ex);
+      }
       if (!ex.retried && bodiless && config.retryableMethods().contains(ex.call.qualified()) && reroute(ex)) {
         ex.retried = true;
         rewrite(ctx.request(), ex);
@@ -158,6 +168,11 @@ public final class RestProxy implements ProxyInterceptor {
       return Future.failedFuture(new RestReplies.Refused(502, "Backend failed after the request was sent: "
           + Failures.describe(err)));
     });
+  }
+
+  private static boolean closedUnanswered(Throwable err) {
+    return err instanceof HttpClosedException
+        || err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("reset");
   }
 
   /** Where the request goes; false when no backend serves REST. */
@@ -224,6 +239,7 @@ public final class RestProxy implements ProxyInterceptor {
     return ctx.client().request(new RequestOptions()
             .setServer(SocketAddress.inetSocketAddress(b.config().httpPort(), b.host())))
         .onSuccess(r -> {
+          ex.reused = !seen.add(r.connection());
           // A consumer counts from the moment its long poll is on its way: a broadcast made while
           // it waits must reach its server.
           RestCall call = ex.call;
