@@ -21,6 +21,10 @@ public final class ClusterNode {
   private final Directory directory;
   private final ClusterMetrics metrics;
 
+  /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
+  private static final String VERTX_NODE_ID = "__vertx.nodeId";
+  private final io.vertx.core.net.NetClient prober;
+  private final java.util.Map<String, Probe> probes = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.List<java.util.function.Consumer<String>> leftListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -30,6 +34,7 @@ public final class ClusterNode {
     this.config = config;
     this.metrics = metrics;
     this.directory = new Directory(vertx);
+    this.prober = vertx.createNetClient();
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
     if (manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) {
       hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
@@ -39,11 +44,62 @@ public final class ClusterNode {
 
         @Override
         public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
-          String gone = event.getMember().getUuid().toString();
+          String gone = nodeIdOf(event.getMember());
           leftListeners.forEach(l -> l.accept(gone));
         }
       });
     }
+  }
+
+  /**
+   * Whether member {@code nodeId}'s cluster port refuses connections: its process is gone (a
+   * killed node's ports close at once; the cluster manager notices only after missed heartbeats).
+   * A paused or slow node still accepts: false. Asked at most once per member per half second.
+   */
+  Future<Boolean> refuses(String nodeId) {
+    long now = System.nanoTime();
+    Probe last = probes.get(nodeId);
+    if (last != null && now - last.at < 500_000_000L) {
+      return last.result;
+    }
+    com.hazelcast.cluster.Address address = memberAddress(nodeId);
+    if (address == null) {
+      return Future.succeededFuture(false);
+    }
+    Future<Boolean> result = prober.connect(new io.vertx.core.net.ConnectOptions().setHost(address.getHost())
+            .setPort(address.getPort()).setTimeout(1000))
+        .map(socket -> {
+          socket.close();
+          return false;
+        })
+        .otherwise(err -> err instanceof java.net.ConnectException
+            || String.valueOf(err.getMessage()).contains("refused"));
+    probes.put(nodeId, new Probe(now, result));
+    return result;
+  }
+
+  private record Probe(long at, Future<Boolean> result) {
+  }
+
+  private com.hazelcast.cluster.Address memberAddress(String nodeId) {
+    if (!(manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz)) {
+      return null;
+    }
+    for (com.hazelcast.cluster.Member m : hz.getHazelcastInstance().getCluster().getMembers()) {
+      if (nodeId.equals(nodeIdOf(m))) {
+        return m.getAddress();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The Vert.x node id of a Hazelcast member: vertx-hazelcast gives each node a random id of its
+   * own, kept as a member attribute (not the member's UUID).
+   */
+  private static String nodeIdOf(com.hazelcast.cluster.Member m) {
+    String id = m.getAttribute(VERTX_NODE_ID);
+    return id != null ? id : m.getUuid().toString();
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -40,8 +40,9 @@ public final class SessionRouter {
   }
 
   /**
-   * Sends to {@code owner}'s inbox; fails as soon as the cluster manager says the owner is gone
-   * (a killed node's connection is refused at once), not only after the timeout.
+   * Sends to {@code owner}'s inbox; fails as soon as the owner is known to be gone, not only after
+   * the timeout: the cluster manager says it left, or (unanswered after a moment) its cluster port
+   * refuses connections, as a killed node's does at once.
    */
   private Future<TunnelReply> toOwner(String owner, TunnelCommand cmd, long timeout) {
     if (!node.members().contains(owner)) {
@@ -51,6 +52,16 @@ public final class SessionRouter {
     io.vertx.core.Promise<TunnelReply> answer = io.vertx.core.Promise.promise();
     Runnable gone = () -> context.runOnContext(v -> answer.tryFail("node " + owner + " left"));
     pending.computeIfAbsent(owner, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(gone);
+    long probe = node.vertx().setTimer(Math.max(50, Math.min(300, timeout / 4)), t -> {
+      if (!answer.future().isComplete()) {
+        node.refuses(owner).onSuccess(dead -> {
+          if (dead) {
+            gone.run();
+          }
+        });
+      }
+    });
+    answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
     bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, new DeliveryOptions().setSendTimeout(timeout))
         .onComplete(ar -> {
           java.util.Set<Runnable> set = pending.get(owner);

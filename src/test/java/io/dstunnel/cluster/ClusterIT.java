@@ -4,6 +4,7 @@ import static io.dstunnel.support.RawHttp.basic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
@@ -62,6 +63,10 @@ class ClusterIT {
   };
 
   private List<ProxyProcess> cluster(Path dir, Server backend) throws Exception {
+    return cluster(dir, backend, ClusterConfig.DEFAULT_SUSPECT_AFTER);
+  }
+
+  private List<ProxyProcess> cluster(Path dir, Server backend, long suspectAfterMs) throws Exception {
     List<String> members = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -72,7 +77,7 @@ class ClusterIT {
     for (int port : ports) {
       JsonObject config = Proxies.config().backend("a", backend.port(), 0).json().put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
-          .put("members", new JsonArray(members)).put("backups", 1));
+          .put("members", new JsonArray(members)).put("backups", 1).put("suspectAfterMs", suspectAfterMs));
       nodes.add(ProxyProcess.launch(dir, config));
     }
     for (ProxyProcess node : nodes) {
@@ -121,6 +126,22 @@ class ClusterIT {
     assertThat(c.via(n.get(2).port()).execute(inc, 1).await()).isEqualTo(8);
     assertThat(metric(vertx, n.get(1), "dstunnel_cluster_sessions_adopted_total")
         + metric(vertx, n.get(2), "dstunnel_cluster_sessions_adopted_total")).isEqualTo(1);
+  }
+
+  /**
+   * A killed owner is known dead at once (its port refuses, the cluster manager reports it gone),
+   * not after suspectAfterMs, here longer than the test may run. Before, the member-left signal
+   * compared Hazelcast's member UUID with Vert.x's node id (never equal): forwards waited it out.
+   */
+  @Test
+  void aKilledOwnerIsKnownDeadWithoutWaitingOutSuspectAfterMs(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 600_000);
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    n.get(0).signal("KILL");
+    assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
   }
 
   @Test
