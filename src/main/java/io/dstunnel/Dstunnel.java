@@ -77,6 +77,7 @@ public final class Dstunnel {
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()));
       cluster.metrics().members(() -> cluster.members().size());
+      rest.clustered(vertx, pool);
     } else {
       this.cluster = null;
     }

@@ -33,20 +33,26 @@ final class RestExchange {
     ex.call = call;
     String header = in.getHeader(HttpHeaders.AUTHORIZATION);
     if (call.sessionId() != null) {
-      ex.session = sessions.get(call.sessionId());
-      if (ex.session == null) {
-        return Future.failedFuture(new RestReplies.Refused(403, null));
-      }
-      ex.session.touch();
-      ex.user = ex.session.user();
-      ex.authorization = ex.session.authorization();
-      if (header == null || !logins.enabled()) {
-        return Future.succeededFuture(ex);
-      }
-    } else if (!logins.enabled()) {
+      return sessions.find(call.sessionId()).compose(found -> {
+        if (found == null) {
+          return Future.failedFuture(new RestReplies.Refused(403, null));
+        }
+        ex.session = found;
+        found.touch();
+        ex.user = found.user();
+        ex.authorization = found.authorization();
+        return header == null || !logins.enabled() ? Future.succeededFuture(ex) : login(in, ex, header, logins);
+      });
+    }
+    if (!logins.enabled()) {
       ex.authorization = header;
       return Future.succeededFuture(ex);
     }
+    return login(in, ex, header, logins);
+  }
+
+  /** Checks the request's own credentials: a tunnel user, and the session's owner if it names one. */
+  private static Future<RestExchange> login(HttpServerRequest in, RestExchange ex, String header, Logins logins) {
     String address = in.remoteAddress() == null ? "?" : in.remoteAddress().hostAddress();
     return logins.check(address, header).map(user -> {
       if (user == null || !logins.holds(user, Role.TUNNEL)) {

@@ -274,38 +274,43 @@ public final class RestProxy implements ProxyInterceptor {
       return ctx.sendResponse();
     }
     String backendId = backendSession(resp.headers().get("Pragma"));
-    RestSession s = ex.session;
+    Future<RestSession> bound = Future.succeededFuture(ex.session);
     if (!ex.offSession && backendId != null && resp.getStatusCode() < 400) {
+      RestSession s = ex.session;
       if (s == null) {
-        s = sessions.open(ex.user, ex.authorization, ex.target, backendId);
+        bound = sessions.open(ex.user, ex.authorization, ex.target, backendId);
       } else {
         Backend before = s.backend();
         if (before != ex.target) {
           events.restRelogin(s.id(), before == null ? null : before.name(), ex.target.name());
         }
-        s.boundTo(ex.target, backendId);
+        // Known to every node before the client hears of it (its next call may go to another).
+        bound = sessions.rebind(s, ex.target, backendId).map(s);
       }
     }
-    if (s != null) {
-      s.touch();
-      resp.headers().set("Pragma", RestCall.pragmaWith(resp.headers().get("Pragma"), s.id()));
-    } else if (backendId != null) {
-      // A backend's own id never reaches a client.
-      String rest = RestCall.pragmaWith(resp.headers().get("Pragma"), null);
-      if (rest == null) {
-        resp.headers().remove("Pragma");
-      } else {
-        resp.headers().set("Pragma", rest);
+    return bound.transform(ar -> {
+      RestSession s = ar.succeeded() ? ar.result() : ex.session;
+      if (s != null) {
+        s.touch();
+        resp.headers().set("Pragma", RestCall.pragmaWith(resp.headers().get("Pragma"), s.id()));
+      } else if (backendId != null) {
+        // A backend's own id never reaches a client.
+        String rest = RestCall.pragmaWith(resp.headers().get("Pragma"), null);
+        if (rest == null) {
+          resp.headers().remove("Pragma");
+        } else {
+          resp.headers().set("Pragma", rest);
+        }
       }
-    }
-    RestCall call = ex.call;
-    if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
-      sessions.close(s);
-    }
-    if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null && resp.getStatusCode() == 200) {
-      sessions.channelClosed(call.arg(0));
-    }
-    return ctx.sendResponse();
+      RestCall call = ex.call;
+      if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
+        sessions.close(s);
+      }
+      if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null && resp.getStatusCode() == 200) {
+        sessions.channelClosed(call.arg(0));
+      }
+      return ctx.sendResponse();
+    });
   }
 
   private static String backendSession(String pragma) {

@@ -15,6 +15,7 @@ final class RestSession {
   private Backend backend;
   private String backendId;
   private volatile long lastUsed = System.nanoTime();
+  private volatile long sharedAt;
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   RestSession(String id, String user, String authorization, Backend backend, String backendId) {
@@ -74,6 +75,15 @@ final class RestSession {
 
   long lastUsed() {
     return lastUsed;
+  }
+
+  /** When its record last went to the cluster's map. */
+  long sharedAt() {
+    return sharedAt;
+  }
+
+  void shared(long at) {
+    sharedAt = at;
   }
 
   @Override

@@ -1,7 +1,12 @@
 package io.dstunnel.rest;
 
 import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendPool;
 import io.dstunnel.session.SessionIds;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -10,31 +15,100 @@ import java.util.concurrent.TimeUnit;
  * The proxy's REST sessions and callback channels, shared by every tunnel verticle instance.
  * Sessions idle longer than {@code session.idleTimeoutMs} are forgotten ({@link #expire}); a
  * channel's client is pinned to the backend its last {@code ConsumeClientChannel} went to.
+ *
+ * <p>In a cluster ({@link #clustered}) every node serves every REST session: the sessions live in
+ * the cluster manager's map (with the idle timeout as their time to live, renewed as they are
+ * used), each node keeps the ones it served in a cache, and a node that moves a session to another
+ * backend (a re-login) or closes it tells the others to forget their copy. The credentials that
+ * opened a session are in that map too (in the members' memory only, never logged).
  */
 public final class RestSessions {
+
+  /** The cluster-wide map of REST sessions, and the address on which nodes hear of changes. */
+  static final String MAP = "dstunnel.rest.sessions";
+  static final String CHANGED = "dstunnel.rest.changed";
 
   private final Map<String, RestSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Backend> channelClients = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Backend>> channelConsumers = new ConcurrentHashMap<>();
   private final long idleNanos;
+  private final long idleMs;
+  private volatile Vertx vertx;
+  private volatile BackendPool pool;
+  private volatile Future<AsyncMap<String, String>> shared;
 
   public RestSessions(long idleTimeoutMs) {
+    this.idleMs = idleTimeoutMs;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
   }
 
-  RestSession get(String id) {
-    return id == null ? null : sessions.get(id);
+  /** Shares the sessions with the other nodes of the cluster (call once, at start). */
+  public void clustered(Vertx vertx, BackendPool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.shared = vertx.sharedData().getClusterWideMap(MAP);
+    vertx.eventBus().<String>consumer(CHANGED, msg -> sessions.remove(msg.body()));
   }
 
-  /** A new session: an id of 144 random bits, never the backend's. */
-  RestSession open(String user, String authorization, Backend backend, String backendId) {
+  /** The session {@code id}: this node's, else (in a cluster) the cluster's; null if unknown. */
+  Future<RestSession> find(String id) {
+    RestSession known = id == null ? null : sessions.get(id);
+    if (known != null || id == null || shared == null) {
+      return Future.succeededFuture(known);
+    }
+    return shared.compose(m -> m.get(id)).map(text -> {
+      if (text == null) {
+        return null;
+      }
+      JsonObject j = new JsonObject(text);
+      Backend b = pool.byName(j.getString("backend"));
+      RestSession s = new RestSession(id, j.getString("user"), j.getString("authorization"), b, j.getString("backendId"));
+      RestSession raced = sessions.putIfAbsent(id, s);
+      return raced != null ? raced : s;
+    });
+  }
+
+  /** A new session: an id of 144 random bits, never the backend's; known cluster-wide once done. */
+  Future<RestSession> open(String user, String authorization, Backend backend, String backendId) {
     RestSession s = new RestSession(SessionIds.next(), user, authorization, backend, backendId);
     sessions.put(s.id(), s);
-    return s;
+    return share(s).map(s);
+  }
+
+  /** {@code s} now lives on {@code b} as {@code backendId}: the other nodes forget their copy. */
+  Future<Void> rebind(RestSession s, Backend b, String backendId) {
+    boolean moved = s.backend() != b || !backendId.equals(s.backendId());
+    s.boundTo(b, backendId);
+    if (!moved || shared == null) {
+      return renew(s);
+    }
+    return share(s).onSuccess(v -> vertx.eventBus().publish(CHANGED, s.id()));
+  }
+
+  /** Keeps a session used on this node alive cluster-wide (its time to live is renewed now and then). */
+  private Future<Void> renew(RestSession s) {
+    if (shared == null || System.nanoTime() - s.sharedAt() < idleNanos / 4) {
+      return Future.succeededFuture();
+    }
+    return share(s);
+  }
+
+  private Future<Void> share(RestSession s) {
+    if (shared == null) {
+      return Future.succeededFuture();
+    }
+    s.shared(System.nanoTime());
+    Backend b = s.backend();
+    String text = new JsonObject().put("user", s.user()).put("authorization", s.authorization())
+        .put("backend", b == null ? null : b.name()).put("backendId", s.backendId()).encode();
+    return shared.compose(m -> m.put(s.id(), text, idleMs));
   }
 
   void close(RestSession s) {
     sessions.remove(s.id());
+    if (shared != null) {
+      shared.compose(m -> m.remove(s.id())).onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id()));
+    }
   }
 
   /** Forgets sessions idle past the timeout; how many. */
@@ -67,9 +141,13 @@ public final class RestSessions {
     return list;
   }
 
-  /** Closes the REST session {@code id} (an operator's action); whether there was one. */
+  /** Closes the REST session {@code id} (an operator's action); whether this node had it. */
   public boolean close(String id) {
-    return id != null && sessions.remove(id) != null;
+    RestSession s = id == null ? null : sessions.get(id);
+    if (s != null) {
+      close(s);
+    }
+    return s != null;
   }
 
   // ---- channels ------------------------------------------------------------------------------

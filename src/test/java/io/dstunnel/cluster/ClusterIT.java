@@ -67,6 +67,10 @@ class ClusterIT {
   }
 
   private List<ProxyProcess> cluster(Path dir, Server backend, long suspectAfterMs) throws Exception {
+    return cluster(dir, backend, suspectAfterMs, 0);
+  }
+
+  private List<ProxyProcess> cluster(Path dir, Server backend, long suspectAfterMs, int httpPort) throws Exception {
     List<String> members = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -75,7 +79,11 @@ class ClusterIT {
     }
     String name = "it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     for (int port : ports) {
-      JsonObject config = Proxies.config().backend("a", backend.port(), 0).json().put("cluster", new JsonObject()
+      JsonObject config = Proxies.config().backend("a", backend.port(), 0).json();
+      if (httpPort > 0) {
+        config.getJsonArray("backends").getJsonObject(0).put("httpPort", httpPort);
+      }
+      config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
           .put("members", new JsonArray(members)).put("backups", 1).put("suspectAfterMs", suspectAfterMs));
       nodes.add(ProxyProcess.launch(dir, config));
@@ -142,6 +150,30 @@ class ClusterIT {
     assertThat(c.execute(inc, 1).await()).isEqualTo(1);
     n.get(0).signal("KILL");
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
+  }
+
+  /** DataSnap REST clients: any node serves any REST session, also after the node that opened it died. */
+  @Test
+  void anyNodeServesARestSessionAndItOutlivesTheNodeThatOpenedIt(Vertx vertx, @TempDir Path dir) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    io.dstunnel.demo.DemoRestVerticle rest = new io.dstunnel.demo.DemoRestVerticle("127.0.0.1", 0, "A");
+    vertx.deployVerticle(rest).await();
+    List<ProxyProcess> n = cluster(dir, a, ClusterConfig.DEFAULT_SUSPECT_AFTER, rest.actualPort());
+    String path = "/datasnap/rest/TServerMethods1/Increment/5";
+    RawHttp.Answer first = new RawHttp(vertx, n.get(0).port()).get(path, "Authorization", ADMIN);
+    assertThat(first.json().getJsonArray("result").getInteger(0)).isEqualTo(5);
+    String sid = first.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+    assertThat(new RawHttp(vertx, n.get(1).port()).get(path, "Pragma", "dssession=" + sid).json()
+        .getJsonArray("result").getInteger(0)).as("the same backend session, through another node").isEqualTo(10);
+    assertThat(new RawHttp(vertx, n.get(2).port()).get(path + "?sid=" + sid).json()
+        .getJsonArray("result").getInteger(0)).isEqualTo(15);
+    n.get(0).signal("KILL");
+    assertThat(new RawHttp(vertx, n.get(1).port()).get(path, "Pragma", "dssession=" + sid).json()
+        .getJsonArray("result").getInteger(0)).isEqualTo(20);
+    assertThat(new RawHttp(vertx, n.get(2).port()).get("/datasnap/rest/CloseSession/", "Pragma", "dssession=" + sid)
+        .status()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> new RawHttp(vertx, n.get(1).port())
+        .get(path, "Pragma", "dssession=" + sid).status() == 403);
   }
 
   @Test
