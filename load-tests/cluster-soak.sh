@@ -50,6 +50,9 @@ defaults
   retry-on conn-failure empty-response response-timeout
 frontend tunnel
   bind 127.0.0.1:$front
+  # Only reads are sent again: a write (PUT) that reached a node that then died may have been
+  # applied, and sending it again would apply it twice.
+  http-request disable-l7-retry if !METH_GET
   default_backend nodes
 backend nodes
   balance roundrobin
