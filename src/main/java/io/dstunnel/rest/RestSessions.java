@@ -20,13 +20,16 @@ import java.util.concurrent.TimeUnit;
  * the cluster manager's map (with the idle timeout as their time to live, renewed as they are
  * used), each node keeps the ones it served in a cache, and a node that moves a session to another
  * backend (a re-login) or closes it tells the others to forget their copy. The credentials that
- * opened a session are in that map too (in the members' memory only, never logged).
+ * opened a session are in that map too (in the members' memory only, never logged). The channel
+ * directory is shared the same way: every change announced to every node.
  */
 public final class RestSessions {
 
   /** The cluster-wide map of REST sessions, and the address on which nodes hear of changes. */
   static final String MAP = "dstunnel.rest.sessions";
   static final String CHANGED = "dstunnel.rest.changed";
+  static final String CHANNEL_MAP = "dstunnel.rest.channels";
+  static final String CHANNELS = "dstunnel.rest.channel";
 
   private final Map<String, RestSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Backend> channelClients = new ConcurrentHashMap<>();
@@ -36,6 +39,7 @@ public final class RestSessions {
   private volatile Vertx vertx;
   private volatile BackendPool pool;
   private volatile Future<AsyncMap<String, String>> shared;
+  private volatile Future<AsyncMap<String, String>> channels;
 
   public RestSessions(long idleTimeoutMs) {
     this.idleMs = idleTimeoutMs;
@@ -48,6 +52,11 @@ public final class RestSessions {
     this.pool = pool;
     this.shared = vertx.sharedData().getClusterWideMap(MAP);
     vertx.eventBus().<String>consumer(CHANGED, msg -> sessions.remove(msg.body()));
+    // The channel directory: announced to every node as it changes; a node that joins later
+    // reads what is there.
+    this.channels = vertx.sharedData().getClusterWideMap(CHANNEL_MAP);
+    vertx.eventBus().<String>consumer(CHANNELS, msg -> heard(msg.body()));
+    channels.compose(AsyncMap::entries).onSuccess(all -> all.values().forEach(this::heard));
   }
 
   /** The session {@code id}: this node's, else (in a cluster) the cluster's; null if unknown. */
@@ -152,14 +161,36 @@ public final class RestSessions {
 
   // ---- channels ------------------------------------------------------------------------------
 
-  /** {@code clientId} consumes {@code channel} on {@code backend}. */
+  /** {@code clientId} consumes {@code channel} on {@code backend} (in a cluster: every node hears of it). */
   void consumes(String channel, String clientId, Backend backend) {
+    applyConsume(channel, clientId, backend);
+    if (channels != null) {
+      JsonObject entry = new JsonObject().put("channel", channel).put("client", clientId).put("backend", backend.name());
+      channels.compose(m -> m.put(clientId, entry.encode(), idleMs))
+          .onComplete(ar -> vertx.eventBus().publish(CHANNELS, entry.encode()));
+    }
+  }
+
+  private void applyConsume(String channel, String clientId, Backend backend) {
     Backend old = channelClients.put(clientId, backend);
     Map<String, Backend> consumers = channelConsumers.computeIfAbsent(channel, c -> new ConcurrentHashMap<>());
     consumers.put(clientId, backend);
     if (old != null && old != backend) {
       consumers.remove(clientId, old);
       consumers.put(clientId, backend);
+    }
+  }
+
+  /** An announcement from a node (this one included): a consumer seen, or a channel closed. */
+  private void heard(String text) {
+    JsonObject e = new JsonObject(text);
+    if (e.containsKey("backend")) {
+      Backend b = pool.byName(e.getString("backend"));
+      if (b != null) {
+        applyConsume(e.getString("channel"), e.getString("client"), b);
+      }
+    } else {
+      applyClose(e.getString("client"));
     }
   }
 
@@ -176,6 +207,14 @@ public final class RestSessions {
 
   /** {@code clientId}'s channel closed. */
   void channelClosed(String clientId) {
+    applyClose(clientId);
+    if (channels != null) {
+      channels.compose(m -> m.remove(clientId))
+          .onComplete(ar -> vertx.eventBus().publish(CHANNELS, new JsonObject().put("client", clientId).encode()));
+    }
+  }
+
+  private void applyClose(String clientId) {
     Backend b = channelClients.remove(clientId);
     if (b != null) {
       channelConsumers.values().forEach(m -> m.remove(clientId));

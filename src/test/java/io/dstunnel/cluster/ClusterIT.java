@@ -71,6 +71,15 @@ class ClusterIT {
   }
 
   private List<ProxyProcess> cluster(Path dir, Server backend, long suspectAfterMs, int httpPort) throws Exception {
+    JsonObject b = new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
+        .put("priority", 0);
+    if (httpPort > 0) {
+      b.put("httpPort", httpPort);
+    }
+    return cluster(dir, new JsonArray().add(b), suspectAfterMs);
+  }
+
+  private List<ProxyProcess> cluster(Path dir, JsonArray backends, long suspectAfterMs) throws Exception {
     List<String> members = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -79,10 +88,7 @@ class ClusterIT {
     }
     String name = "it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     for (int port : ports) {
-      JsonObject config = Proxies.config().backend("a", backend.port(), 0).json();
-      if (httpPort > 0) {
-        config.getJsonArray("backends").getJsonObject(0).put("httpPort", httpPort);
-      }
+      JsonObject config = Proxies.config().json().put("backends", backends.copy());
       config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
           .put("members", new JsonArray(members)).put("backups", 1).put("suspectAfterMs", suspectAfterMs));
@@ -174,6 +180,46 @@ class ClusterIT {
         .status()).isEqualTo(200);
     await().atMost(Duration.ofSeconds(10)).until(() -> new RawHttp(vertx, n.get(1).port())
         .get(path, "Pragma", "dssession=" + sid).status() == 403);
+  }
+
+  /** REST channels: consumers on two servers through one node, a broadcast through another reaches both. */
+  @Test
+  void aRestBroadcastThroughAnyNodeReachesTheConsumersOnEveryServer(Vertx vertx, @TempDir Path dir) throws Exception {
+    JsonArray backends = new JsonArray();
+    List<Integer> restPorts = new ArrayList<>();
+    for (String name : List.of("A", "B")) {
+      Server tcp = Backends.start(vertx, name);
+      io.dstunnel.demo.DemoRestVerticle rest = new io.dstunnel.demo.DemoRestVerticle("127.0.0.1", 0, name);
+      vertx.deployVerticle(rest).await();
+      restPorts.add(rest.actualPort());
+      backends.add(new JsonObject().put("name", name.toLowerCase()).put("host", "127.0.0.1").put("port", tcp.port())
+          .put("priority", 0).put("httpPort", rest.actualPort()));
+    }
+    List<ProxyProcess> n = cluster(dir, backends, ClusterConfig.DEFAULT_SUSPECT_AFTER);
+    String consume = "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/%s/cb/news/t/";
+    RawHttp node0 = new RawHttp(vertx, n.get(0).port());
+    List<io.vertx.core.Future<RawHttp.Answer>> polls = List.of(
+        node0.sendAsync(io.vertx.core.http.HttpMethod.GET, String.format(consume, "c1"), null, "Authorization", ADMIN),
+        node0.sendAsync(io.vertx.core.http.HttpMethod.GET, String.format(consume, "c2"), null, "Authorization", ADMIN));
+    // Each server has its consumer once a broadcast made there directly reaches it (pushes "probe").
+    for (int port : restPorts) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.TRUE.equals(new RawHttp(vertx, port)
+          .get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22probe%22").json().getJsonArray("result").getValue(0)));
+    }
+    List<io.vertx.core.Future<RawHttp.Answer>> next = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      RawHttp.Answer probe = polls.get(i).await();
+      assertThat(probe.json().getJsonArray("result").getValue(0)).isEqualTo("probe");
+      String sid = probe.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+      next.add(new RawHttp(vertx, n.get(2).port()).sendAsync(io.vertx.core.http.HttpMethod.GET,
+          String.format(consume, "c" + (i + 1)), null, "Pragma", "dssession=" + sid));
+    }
+    RawHttp.Answer sent = new RawHttp(vertx, n.get(1).port())
+        .get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%7B%22n%22%3A1%7D", "Authorization", ADMIN);
+    assertThat(sent.json().getJsonArray("result").getValue(0)).isEqualTo(true);
+    for (io.vertx.core.Future<RawHttp.Answer> poll : next) {
+      assertThat(poll.await().json().getJsonArray("result").getValue(0)).isEqualTo(new JsonObject().put("n", 1));
+    }
   }
 
   @Test
