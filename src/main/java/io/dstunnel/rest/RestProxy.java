@@ -166,12 +166,12 @@ public final class RestProxy implements ProxyInterceptor {
         return send(ctx, ex);
       }
       return Future.failedFuture(new RestReplies.Refused(502, "Backend failed after the request was sent: "
-          + Failures.describe(err)));
+          + Failures.describe(err) + (ex.reused ? " (on a reused connection: " + err.getClass().getSimpleName() + ")" : "")));
     });
   }
 
   private static boolean closedUnanswered(Throwable err) {
-    return err instanceof HttpClosedException
+    return err instanceof HttpClosedException || err instanceof java.nio.channels.ClosedChannelException
         || err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("reset");
   }
 

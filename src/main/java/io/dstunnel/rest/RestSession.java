@@ -16,6 +16,7 @@ final class RestSession {
   private String backendId;
   private volatile long lastUsed = System.nanoTime();
   private volatile long sharedAt;
+  private Backend counted;
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   RestSession(String id, String user, String authorization, Backend backend, String backendId) {
@@ -75,6 +76,13 @@ final class RestSession {
 
   long lastUsed() {
     return lastUsed;
+  }
+
+  /** The backend it now counts toward on this node ({@code b}, or none); the one it counted toward. */
+  synchronized Backend counted(Backend b) {
+    Backend was = counted;
+    counted = b;
+    return was;
   }
 
   /** When its record last went to the cluster's map. */

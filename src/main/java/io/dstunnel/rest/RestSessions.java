@@ -40,6 +40,8 @@ public final class RestSessions {
   private volatile BackendPool pool;
   private volatile Future<AsyncMap<String, String>> shared;
   private volatile Future<AsyncMap<String, String>> channels;
+  /** This node's mark on its announcements (it ignores its own). */
+  private final String self = SessionIds.next();
 
   public RestSessions(long idleTimeoutMs) {
     this.idleMs = idleTimeoutMs;
@@ -51,7 +53,13 @@ public final class RestSessions {
     this.vertx = vertx;
     this.pool = pool;
     this.shared = vertx.sharedData().getClusterWideMap(MAP);
-    vertx.eventBus().<String>consumer(CHANGED, msg -> sessions.remove(msg.body()));
+    vertx.eventBus().<String>consumer(CHANGED, msg -> {
+      // "id|node": another node moved or closed the session; this node's copy (and count) goes.
+      int bar = msg.body().lastIndexOf('|');
+      if (!msg.body().substring(bar + 1).equals(self)) {
+        forget(sessions.remove(msg.body().substring(0, bar)));
+      }
+    });
     // The channel directory: announced to every node as it changes; a node that joins later
     // reads what is there.
     this.channels = vertx.sharedData().getClusterWideMap(CHANNEL_MAP);
@@ -81,6 +89,7 @@ public final class RestSessions {
   Future<RestSession> open(String user, String authorization, Backend backend, String backendId) {
     RestSession s = new RestSession(SessionIds.next(), user, authorization, backend, backendId);
     sessions.put(s.id(), s);
+    count(s, backend);
     return share(s).map(s);
   }
 
@@ -88,10 +97,13 @@ public final class RestSessions {
   Future<Void> rebind(RestSession s, Backend b, String backendId) {
     boolean moved = s.backend() != b || !backendId.equals(s.backendId());
     s.boundTo(b, backendId);
+    if (moved) {
+      count(s, b);
+    }
     if (!moved || shared == null) {
       return renew(s);
     }
-    return share(s).onSuccess(v -> vertx.eventBus().publish(CHANGED, s.id()));
+    return share(s).onSuccess(v -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
   }
 
   /** Keeps a session used on this node alive cluster-wide (its time to live is renewed now and then). */
@@ -114,9 +126,33 @@ public final class RestSessions {
   }
 
   void close(RestSession s) {
-    sessions.remove(s.id());
+    forget(sessions.remove(s.id()));
     if (shared != null) {
-      shared.compose(m -> m.remove(s.id())).onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id()));
+      shared.compose(m -> m.remove(s.id())).onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
+    }
+  }
+
+  /**
+   * A REST session counts toward its backend's sessions ({@code maxSessions}, least-sessions) on
+   * the one node that opened or last moved it; it stops counting when it leaves that backend, when
+   * it closes or expires there, or when another node moves it.
+   */
+  private void count(RestSession s, Backend b) {
+    Backend was = s.counted(b);
+    if (was != null) {
+      was.detached();
+    }
+    if (b != null) {
+      b.attached();
+    }
+  }
+
+  private void forget(RestSession s) {
+    if (s != null) {
+      Backend was = s.counted(null);
+      if (was != null) {
+        was.detached();
+      }
     }
   }
 
@@ -124,7 +160,13 @@ public final class RestSessions {
   public int expire() {
     long now = System.nanoTime();
     int before = sessions.size();
-    sessions.values().removeIf(s -> !s.busy() && now - s.lastUsed() > idleNanos);
+    sessions.values().removeIf(s -> {
+      boolean idle = !s.busy() && now - s.lastUsed() > idleNanos;
+      if (idle) {
+        forget(s);
+      }
+      return idle;
+    });
     return before - sessions.size();
   }
 

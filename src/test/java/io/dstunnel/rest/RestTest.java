@@ -269,6 +269,46 @@ class RestTest {
   }
 
   @Test
+  void restSessionsCountTowardTheirBackendsMaxSessions(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Proxies p = config(a, b);
+    p.json().getJsonArray("backends").getJsonObject(0).put("maxSessions", 2);
+    Dstunnel proxy = p.start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    String first = session(http.get(REST + "/EchoString/1", "Authorization", ADMIN));
+    assertThat(result(http.get(REST + "/EchoString/2", "Authorization", ADMIN))).isEqualTo("2 (Server A)");
+    assertThat(result(http.get(REST + "/EchoString/3", "Authorization", ADMIN))).as("A is full").isEqualTo("3 (Server B)");
+    assertThat(proxy.pool().byName("a").sessions()).isEqualTo(2);
+    assertThat(result(http.get("/datasnap/rest/CloseSession/", "Pragma", "dssession=" + first))).isEqualTo(true);
+    assertThat(proxy.pool().byName("a").sessions()).isEqualTo(1);
+    assertThat(result(http.get(REST + "/EchoString/4", "Authorization", ADMIN))).isEqualTo("4 (Server A)");
+  }
+
+  @Test
+  void aChannelWhoseBackendDiedIsOpenedElsewhereByItsNextConsume(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    String consume = "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/";
+    Future<Answer> first = http.sendAsync(HttpMethod.GET, consume, null, "Authorization", ADMIN);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, first));
+    String sid = session(first.await());
+    a.kill();
+    Future<Answer> second = http.sendAsync(HttpMethod.GET, consume, null, "Pragma", "dssession=" + sid);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> second.isComplete()
+        || directlyTakes(vertx, b.httpPort));
+    assertThat(result(second.await())).as("the channel lives on B now").isEqualTo("probe");
+    assertThat(session(second.result())).isEqualTo(sid);
+    Future<Answer> third = http.sendAsync(HttpMethod.GET, consume, null, "Pragma", "dssession=" + sid);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> third.isComplete()
+        || Boolean.TRUE.equals(result(http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22again%22",
+            "Authorization", ADMIN))));
+    assertThat(result(third.await())).isEqualTo("again");
+  }
+
+  @Test
   void anHttpHealthCheckWatchesTheRestPort(Vertx vertx) {
     Server a = new Server(vertx, "A");
     Server b = new Server(vertx, "B");
