@@ -1,6 +1,6 @@
 package io.dstunnel.channels;
 
-import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.DbxMessages;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,9 +21,8 @@ final class PeerConnection {
   private static final Buffer FILTER_QUERY = Buffer.buffer(new byte[] {5, 5, 5, 5, 5});
 
   private final NetSocket socket;
-  private final DbxFramer framer = new DbxFramer();
+  private final DbxMessages messages = new DbxMessages();
   private final ArrayDeque<Promise<Buffer>> waiting = new ArrayDeque<>();
-  private Buffer partial = Buffer.buffer();
   private boolean closed;
   private Future<Integer> handle;
 
@@ -68,13 +67,8 @@ final class PeerConnection {
   }
 
   private void onBytes(Buffer chunk) {
-    int[] start = {0};
     try {
-      framer.feed(chunk, end -> {
-        partial.appendBuffer(chunk, start[0], end - start[0]);
-        start[0] = end;
-        Buffer message = partial;
-        partial = Buffer.buffer();
+      messages.feed(chunk, message -> {
         Promise<Buffer> p = waiting.poll();
         if (p != null) {
           p.complete(message);
@@ -82,9 +76,7 @@ final class PeerConnection {
       });
     } catch (FramingException e) {
       socket.close();
-      return;
     }
-    partial.appendBuffer(chunk, start[0], chunk.length() - start[0]);
   }
 
   private void fail(String why) {

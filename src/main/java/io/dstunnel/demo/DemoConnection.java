@@ -1,6 +1,6 @@
 package io.dstunnel.demo;
 
-import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.DbxMessages;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -26,8 +26,7 @@ final class DemoConnection {
   private final NetSocket socket;
   private final String name;
   private final DemoChannels channels;
-  private final DbxFramer framer = new DbxFramer();
-  private Buffer partial = Buffer.buffer();
+  private final DbxMessages messages = new DbxMessages();
   private Future<Void> tail = Future.succeededFuture();
   private final Map<Integer, String> commands = new HashMap<>();
   private int nextCommand = 1;
@@ -47,13 +46,8 @@ final class DemoConnection {
   }
 
   private void onBytes(Buffer chunk) {
-    int[] start = {0};
     try {
-      framer.feed(chunk, end -> {
-        partial.appendBuffer(chunk, start[0], end - start[0]);
-        start[0] = end;
-        Buffer message = partial;
-        partial = Buffer.buffer();
+      messages.feed(chunk, message -> {
         // A channel's client answers each push with {"response":[...]}: the server answers nothing.
         if (isPushResponse(message)) {
           return;
@@ -65,9 +59,7 @@ final class DemoConnection {
       });
     } catch (FramingException e) {
       socket.write(error(1, "malformed stream: " + e.getMessage())).onComplete(v -> socket.close());
-      return;
     }
-    partial.appendBuffer(chunk, start[0], chunk.length() - start[0]);
   }
 
   private Future<Buffer> answer(Buffer message) {

@@ -1,6 +1,6 @@
 package io.dstunnel.demo;
 
-import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.DbxMessages;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,9 +50,8 @@ public final class TunnelClient {
   private final String path;
   private final String authorization;
   private final int readSize;
-  private final DbxFramer framer = new DbxFramer();
+  private final DbxMessages messages = new DbxMessages();
   private final java.util.ArrayDeque<Buffer> complete = new java.util.ArrayDeque<>();
-  private Buffer partial = Buffer.buffer();
   private String sessionId = "0";
 
   /**
@@ -74,7 +73,7 @@ public final class TunnelClient {
     this.authorization = user == null ? null
         : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     this.readSize = readSize;
-    framer.reset(false);
+    messages.reset(false);
   }
 
   /** Sends this session's next requests to {@code port} (another node of a cluster). */
@@ -103,14 +102,7 @@ public final class TunnelClient {
       return Future.succeededFuture(complete.poll());
     }
     return send(HttpMethod.GET, path + "?dss=" + sessionId + "&c=" + readSize, null, null).compose(bytes -> {
-      int[] start = {0};
-      framer.feed(bytes, end -> {
-        partial.appendBuffer(bytes, start[0], end - start[0]);
-        start[0] = end;
-        complete.add(partial);
-        partial = Buffer.buffer();
-      });
-      partial.appendBuffer(bytes, start[0], bytes.length() - start[0]);
+      messages.feed(bytes, complete::add);
       return readMessage();
     });
   }
@@ -121,7 +113,7 @@ public final class TunnelClient {
 
   /** The filter query and a DBX connect, as every DataSnap client starts. */
   public Future<Void> handshake() {
-    framer.reset(true);
+    messages.reset(true);
     return call(FILTER_QUERY)
         .compose(v -> call(Buffer.buffer("{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\"}]}")))
         .mapEmpty();

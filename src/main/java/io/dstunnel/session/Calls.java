@@ -89,7 +89,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   @Override
   public boolean message(long start, long end, Buffer head) {
     boolean sent = connected.getAsBoolean();
-    if (channel != null && DbxMessages.startsWith(head, "{\"response\"")) {
+    if (channel != null && MessageHeads.startsWith(head, "{\"response\"")) {
       log.exclude(start, end);  // an answer to a push: the server that pushed it is the only one to get it
       return false;
     }
@@ -97,12 +97,12 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     call.sent = sent;
     String text = head.length() <= 512 ? head.toString() : head.getString(0, 512);
     Matcher m;
-    if ((m = DbxMessages.PREPARE.matcher(text)).find()) {
+    if ((m = MessageHeads.PREPARE.matcher(text)).find()) {
       call.preparing = m.group(1);
-    } else if ((m = DbxMessages.EXECUTE.matcher(text)).find()) {
+    } else if ((m = MessageHeads.EXECUTE.matcher(text)).find()) {
       call.method = handles.get(Integer.parseInt(m.group(1)));
       if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
-        JsonArray args = DbxMessages.args(head, end - start);
+        JsonArray args = MessageHeads.args(head, end - start);
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
         call.value = args == null || args.size() < 2 ? null : args.getValue(1);
       }
@@ -130,7 +130,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   /** Whether {@code message} is a push to this channel session (not an answer to anything). */
   @Override
   public boolean isPush(Buffer message) {
-    return channel != null && DbxMessages.startsWith(message, "{\"callback\"");
+    return channel != null && MessageHeads.startsWith(message, "{\"callback\"");
   }
 
   /** The backend answered the oldest call owed ({@code answer} is whole, or the end of a streamed one). */
@@ -179,7 +179,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
 
   private void learn(Call call, Buffer answer) {
     if (call.preparing != null) {
-      Matcher m = DbxMessages.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
+      Matcher m = MessageHeads.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
       if (m.find()) {
         handles.put(Integer.parseInt(m.group(1)), call.preparing);
       }

@@ -1,6 +1,6 @@
 package io.dstunnel.support;
 
-import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.framing.DbxMessages;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,24 +14,13 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 public final class DirectDbx {
 
   private final NetSocket socket;
-  private final DbxFramer framer = new DbxFramer();
+  private final DbxMessages messages = new DbxMessages();
   private final ConcurrentLinkedDeque<Promise<JsonObject>> waiting = new ConcurrentLinkedDeque<>();
-  private Buffer partial = Buffer.buffer();
 
   private DirectDbx(NetSocket socket) {
     this.socket = socket;
-    socket.handler(chunk -> {
-      int[] start = {0};
-      framer.feed(chunk, end -> {
-        partial.appendBuffer(chunk, start[0], end - start[0]);
-        start[0] = end;
-        Buffer message = partial;
-        partial = Buffer.buffer();
-        Promise<JsonObject> p = waiting.poll();
-        p.complete(message.length() == 5 ? new JsonObject() : new JsonObject(message));
-      });
-      partial.appendBuffer(chunk, start[0], chunk.length() - start[0]);
-    });
+    socket.handler(chunk -> messages.feed(chunk, message ->
+        waiting.poll().complete(message.length() == 5 ? new JsonObject() : new JsonObject(message))));
   }
 
   public static DirectDbx connect(Vertx vertx, int port) {

@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.regex.Pattern;
 
 /** What {@link Calls} reads in a DBX message's first bytes, without parsing the whole message. */
-final class DbxMessages {
+final class MessageHeads {
 
   static final Pattern PREPARE = Pattern.compile(
       "^\\s*\\{\\s*\"method\"\\s*:\\s*\"prepare\"\\s*,.*?\"DSServerMethod\"\\s*,\\s*\"([^\"]+)\"", Pattern.DOTALL);
@@ -14,7 +14,7 @@ final class DbxMessages {
       "^\\s*\\{\\s*\"method\"\\s*:\\s*\"execute\"\\s*,\\s*\"params\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*,");
   static final Pattern RESULT_HANDLE = Pattern.compile("^\\s*\\{\\s*\"result\"\\s*:\\s*\\[\\s*(\\d{1,9})\\s*\\]");
 
-  private DbxMessages() {
+  private MessageHeads() {
   }
 
   static boolean startsWith(Buffer b, String prefix) {
