@@ -112,4 +112,13 @@ record RestCall(String className, String method, List<String> args, String sessi
         .replaceAll(",\\s*,", ",");
     return rest.isEmpty() ? null : rest;
   }
+
+  /** The session id a {@code Pragma} value names ({@code dssession=…}), or null. */
+  static String sessionIn(String pragma) {
+    if (pragma == null) {
+      return null;
+    }
+    Matcher m = DSSESSION.matcher(pragma);
+    return m.find() && !m.group(1).isEmpty() ? m.group(1) : null;
+  }
 }

@@ -12,7 +12,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -151,7 +150,7 @@ public final class RestProxy implements ProxyInterceptor {
       if (err instanceof RestReplies.Unreachable) {
         return Future.failedFuture(new RestReplies.Refused(503, "No backend available: " + err.getMessage()));
       }
-      if (ex.reused && ex.staleRetries < 3 && bodiless && closedUnanswered(err)) {
+      if (ex.reused && ex.staleRetries < 3 && bodiless && RestReplies.closedUnanswered(err)) {
         // A pooled connection the server had closed meanwhile (it died, or dropped an idle one):
         // the server never answered on it. Sent again, as HTTP clients do; a dead server then
         // refuses the new connection and the session logs in elsewhere.
@@ -168,11 +167,6 @@ public final class RestProxy implements ProxyInterceptor {
       return Future.failedFuture(new RestReplies.Refused(502, "Backend failed after the request was sent: "
           + Failures.describe(err) + (ex.reused ? " (on a reused connection: " + err.getClass().getSimpleName() + ")" : "")));
     });
-  }
-
-  private static boolean closedUnanswered(Throwable err) {
-    return err instanceof HttpClosedException || err instanceof java.nio.channels.ClosedChannelException
-        || err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("reset");
   }
 
   /** Where the request goes; false when no backend serves REST. */
@@ -273,7 +267,7 @@ public final class RestProxy implements ProxyInterceptor {
     if (ex == null || resp.proxiedResponse() == null) {
       return ctx.sendResponse();
     }
-    String backendId = backendSession(resp.headers().get("Pragma"));
+    String backendId = RestCall.sessionIn(resp.headers().get("Pragma"));
     Future<RestSession> bound = Future.succeededFuture(ex.session);
     if (!ex.offSession && backendId != null && resp.getStatusCode() < 400) {
       RestSession s = ex.session;
@@ -311,13 +305,5 @@ public final class RestProxy implements ProxyInterceptor {
       }
       return ctx.sendResponse();
     });
-  }
-
-  private static String backendSession(String pragma) {
-    if (pragma == null) {
-      return null;
-    }
-    java.util.regex.Matcher m = RestCall.DSSESSION.matcher(pragma);
-    return m.find() && !m.group(1).isEmpty() ? m.group(1) : null;
   }
 }

@@ -68,4 +68,11 @@ final class RestReplies {
       super(message, null, false, false);
     }
   }
+
+  /** A request that failed on a connection closed (or reset) before any answer came. */
+  static boolean closedUnanswered(Throwable err) {
+    return err instanceof io.vertx.core.http.HttpClosedException
+        || err instanceof java.nio.channels.ClosedChannelException
+        || err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("reset");
+  }
 }
