@@ -251,56 +251,14 @@ public final class Dstunnel {
    */
   public Future<Void> drain() {
     sessions.drain();
-    long deadline = System.nanoTime() + config.session().drainTimeoutMs() * 1_000_000;
-    io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
-    if (cluster != null) {
-      handOverAll(deadline, drained);
-    } else {
-      awaitNothingOwed(deadline, drained);
-    }
-    return drained.future().compose(v -> stop());
-  }
-
-  /**
-   * Leaving a cluster: every session this node owns goes to a node that holds its copy, each as
-   * soon as it is idle (nothing owed, no read held), until none is left or the drain timeout.
-   */
-  private void handOverAll(long deadline, io.vertx.core.Promise<Void> drained) {
-    List<Future<Integer>> left = new java.util.ArrayList<>();
-    for (int i = 0; i < config.session().instances(); i++) {
-      left.add(vertx.eventBus().<Integer>request(Addresses.handOver(i), null, Addresses.LOCAL).map(m -> m.body()));
-    }
-    Future.all(left).onComplete(ar -> {
-      long owned = ar.failed() ? -1 : left.stream().mapToLong(Future::result).sum();
-      if (owned == 0) {
-        LOG.info("left the cluster: every session handed over");
-        drained.complete();
-      } else if (System.nanoTime() - deadline >= 0) {
-        LOG.warn("drain timeout: {} sessions could not be handed over", owned);
-        drained.complete();
-      } else {
-        vertx.setTimer(50, t -> handOverAll(deadline, drained));
-      }
-    });
-  }
-
-  private void awaitNothingOwed(long deadline, io.vertx.core.Promise<Void> drained) {
-    List<Future<Integer>> counts = new java.util.ArrayList<>();
-    for (int i = 0; i < config.session().instances(); i++) {
-      counts.add(vertx.eventBus().<Integer>request(Addresses.sessionsOwed(i), null, Addresses.LOCAL).map(m -> m.body()));
-    }
-    Future.all(counts).onComplete(ar -> {
-      long owed = ar.failed() ? -1 : counts.stream().mapToLong(Future::result).sum();
-      if (owed == 0) {
-        LOG.info("drained: no session is owed an answer");
-        drained.complete();
-      } else if (System.nanoTime() - deadline >= 0) {
-        LOG.warn("drain timeout: closing {} sessions still owed an answer", owed);
-        drained.complete();
-      } else {
-        vertx.setTimer(50, t -> awaitNothingOwed(deadline, drained));
-      }
-    });
+    Drain drain = new Drain(vertx, config.session().instances(), config.session().drainTimeoutMs());
+    // Leaving a cluster: each session goes to a node that holds its copy, as soon as it is idle.
+    Future<Void> drained = cluster != null
+        ? drain.untilNone(Addresses::handOver, "left the cluster: every session handed over",
+            "drain timeout: {} sessions could not be handed over")
+        : drain.untilNone(Addresses::sessionsOwed, "drained: no session is owed an answer",
+            "drain timeout: closing {} sessions still owed an answer");
+    return drained.compose(v -> stop());
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

@@ -177,17 +177,26 @@ public final class ClusterNode {
    */
   Future<CopyOp> ask(String nodeId, CopyOp op, long timeoutMs) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    return ask(io.dstunnel.session.Addresses.copies(nodeId), op, timeoutMs, deadline);
+    return ask(nodeId, io.dstunnel.session.Addresses.copies(nodeId), op, timeoutMs, deadline);
   }
 
-  private Future<CopyOp> ask(String address, CopyOp op, long timeoutMs, long deadline) {
-    return vertx.eventBus().<CopyOp>request(address, op, new DeliveryOptions().setSendTimeout(timeoutMs))
+  /**
+   * Delivery to node {@code nodeId}: local when it is this node. A send to this node's own address
+   * through the cluster first asks the cluster manager where that address lives, and that can
+   * wait for a paused or dead member's data to move (seconds).
+   */
+  DeliveryOptions to(String nodeId, long timeoutMs) {
+    return new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(nodeId.equals(id()));
+  }
+
+  private Future<CopyOp> ask(String nodeId, String address, CopyOp op, long timeoutMs, long deadline) {
+    return vertx.eventBus().<CopyOp>request(address, op, to(nodeId, timeoutMs))
         .map(m -> m.body())
         .recover(err -> {
           long left = (deadline - System.nanoTime()) / 1_000_000;
           if (err instanceof io.vertx.core.eventbus.ReplyException re
               && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS && left > 100) {
-            return vertx.timer(100).compose(v -> ask(address, op, left - 100, deadline));
+            return vertx.timer(100).compose(v -> ask(nodeId, address, op, left - 100, deadline));
           }
           return Future.failedFuture(err);
         });

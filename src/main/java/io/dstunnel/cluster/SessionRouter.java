@@ -62,7 +62,7 @@ public final class SessionRouter {
       }
     });
     answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
-    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, new DeliveryOptions().setSendTimeout(timeout))
+    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, node.to(owner, timeout))
         .onComplete(ar -> {
           java.util.Set<Runnable> set = pending.get(owner);
           if (set != null) {

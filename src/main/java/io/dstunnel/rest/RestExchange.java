@@ -38,7 +38,6 @@ final class RestExchange {
           return Future.failedFuture(new RestReplies.Refused(403, null));
         }
         ex.session = found;
-        found.touch();
         ex.user = found.user();
         ex.authorization = found.authorization();
         return header == null || !logins.enabled() ? Future.succeededFuture(ex) : login(in, ex, header, logins);

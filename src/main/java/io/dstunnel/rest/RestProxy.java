@@ -64,8 +64,6 @@ public final class RestProxy implements ProxyInterceptor {
   private final RestBroadcast broadcasts;
   /** Connections to backends already used once (this instance's event loop only). */
   private final java.util.Set<HttpConnection> seen = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
-  /** Requests under way with their session (this instance's event loop only). */
-  private final java.util.Map<HttpServerRequest, RestSession> busy = new java.util.HashMap<>();
 
   public RestProxy(Vertx vertx, BackendPool pool, RestSessions sessions, Logins logins, RestConfig config,
                    String context, EventLog events) {
@@ -88,19 +86,8 @@ public final class RestProxy implements ProxyInterceptor {
   }
 
   public void handle(HttpServerRequest request) {
-    request.response().endHandler(v -> {
-      events.metrics().request("rest", request.response().getStatusCode());
-      ended(request);
-    });
-    request.response().closeHandler(v -> ended(request));
+    request.response().endHandler(v -> events.metrics().request("rest", request.response().getStatusCode()));
     proxy.handle(request);
-  }
-
-  private void ended(HttpServerRequest request) {
-    RestSession s = busy.remove(request);
-    if (s != null) {
-      s.end();
-    }
   }
 
   // ---- the request -----------------------------------------------------------------------------
@@ -118,8 +105,8 @@ public final class RestProxy implements ProxyInterceptor {
         in.query(), in.getHeader("Pragma"));
     return RestExchange.authorize(in, call, sessions, logins)
         .compose(ex -> {
-          if (ex.session != null && busy.putIfAbsent(in, ex.session) == null) {
-            ex.session.begin();
+          if (ex.session != null) {
+            ex.session.begin(in.response());
           }
           if (call.closeSession() && ex.session != null && !ex.session.backend().isUp()) {
             sessions.close(ex.session);

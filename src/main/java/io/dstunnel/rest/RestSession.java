@@ -58,16 +58,22 @@ final class RestSession {
     lastUsed = System.nanoTime();
   }
 
-  /** A request of the session started (a long poll may last long: the session does not expire meanwhile). */
-  void begin() {
+  /**
+   * A request of the session started, answered by {@code response}: until it ends (or its
+   * connection closes) the session does not expire, however long a long poll lasts.
+   */
+  void begin(io.vertx.core.http.HttpServerResponse response) {
     inFlight.incrementAndGet();
     touch();
-  }
-
-  /** A request of the session ended. */
-  void end() {
-    inFlight.decrementAndGet();
-    touch();
+    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable end = () -> {
+      if (over.compareAndSet(false, true)) {
+        inFlight.decrementAndGet();
+        touch();
+      }
+    };
+    response.bodyEndHandler(v -> end.run());
+    response.closeHandler(v -> end.run());
   }
 
   boolean busy() {

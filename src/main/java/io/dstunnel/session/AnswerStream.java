@@ -29,8 +29,11 @@ final class AnswerStream {
 
   /** What a session that knows its calls ({@link Calls}) is told of the backend's messages. */
   interface Hooks {
-    /** Whether a whole message is a push to a callback channel: handed on, no answer to anything. */
-    boolean isPush(Buffer whole);
+    /** Whether pushes can come now (a callback channel is open): else no message is looked at. */
+    boolean channelOpen();
+
+    /** Whether a message (its first bytes) is a push to the channel: handed on, no answer to anything. */
+    boolean isPush(Buffer head);
 
     /** An answer was accepted ({@code whole}, or the end of a streamed one), before it is handed on. */
     void answered(Buffer answer);
@@ -93,7 +96,8 @@ final class AnswerStream {
     framer.feed(chunk, end -> {
       Buffer piece = chunk.slice(start[0], end);
       start[0] = end;
-      if (hooks != null && !streaming && hooks.isPush(partial.length() > 0 ? partial.head(64, piece) : piece)) {
+      if (hooks != null && !streaming && hooks.channelOpen()
+          && hooks.isPush(partial.length() > 0 ? partial.head(64, piece) : piece)) {
         // A push is no answer: never dropped, never counted.
         if (partial.length() > 0) {
           partial.add(piece);

@@ -24,7 +24,7 @@ final class Answers {
 
   private final Calls calls;
 
-  /** {@code calls}: the session's calls ("dbx"), which see every answer and push, or null ("raw"). */
+  /** {@code calls}: the session's calls, which see every answer and push ("dbx"; empty with "raw"). */
   Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, Calls calls) {
     this.session = session;
     this.services = services;
@@ -32,12 +32,8 @@ final class Answers {
     this.hangs = hangs;
     this.calls = calls;
     Framing framing = services.config().framing();
-    if (calls == null) {
-      this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), this::accept, null);
-    } else {
-      this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), calls::deliver, calls);
-      calls.deliverTo(this::accept, stream::countAnswer);
-    }
+    this.stream = new AnswerStream(framing, services.config().heldAnswerLimitBytes(), calls::deliver, calls);
+    calls.deliverTo(this::accept, stream::countAnswer);
     this.readers = new Readers(services.context().owner(), this::afterTake);
   }
 
@@ -96,9 +92,7 @@ final class Answers {
   /** The session ended: every byte is let go and held reads learn it has expired. */
   void close() {
     closed = true;
-    if (calls != null) {
-      calls.close();
-    }
+    calls.close();
     readers.clear();
     stream.clear();
     readers.failAll(SessionFailure.EXPIRED, "Session expired");

@@ -257,7 +257,8 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     return channel != null && owed.size() == 1;
   }
 
-  boolean channelOpen() {
+  @Override
+  public boolean channelOpen() {
     return channel != null;
   }
 

@@ -28,7 +28,7 @@ final class Debts {
     if (!requests.reliable()) {
       return hangs.silentSinceLastWrite();
     }
-    long open = calls != null && calls.channelOpen() ? 1 : 0;
+    long open = calls.channelOpen() ? 1 : 0;
     return requests.written() > answers.stream().answersAccepted() + open;
   }
 
@@ -38,7 +38,7 @@ final class Debts {
    */
   boolean inFlight() {
     AnswerStream stream = answers.stream();
-    return answerOwed() || calls != null && calls.channelOpen() || requests.reliable() && !requests.atBoundary()
+    return answerOwed() || calls.channelOpen() || requests.reliable() && !requests.atBoundary()
         || stream.streaming() || stream.held() > 0;
   }
 

@@ -49,9 +49,7 @@ final class Failover {
   Future<TunnelReply> adopt(Adoption adoption) {
     adoption.log().forEach(session::record);
     session.answers().stream().assumeGiven(adoption.answersGiven());
-    if (session.calls() != null) {
-      session.calls().assumeAnswered(adoption.answersGiven());
-    }
+    session.calls().assumeAnswered(adoption.answersGiven());
     return connectFirst(session.owner(), 0, true);
   }
 
@@ -95,7 +93,7 @@ final class Failover {
       services.pool().failure(from, "session lost its connection: " + reason);
       start(error ? FailoverKind.ERROR : FailoverKind.CLOSED, reason);
     }
-    session.releaseWriters();
+    session.writes().release();
   }
 
   /** The backend took a request and never answered: it counts as failed, the session moves on. */
@@ -106,7 +104,7 @@ final class Failover {
     services.pool().failure(from, "hung: " + reason);
     session.detach();
     start(FailoverKind.HUNG, reason);
-    session.releaseWriters();
+    session.writes().release();
   }
 
   /** Why the session cannot fail over, or null if it may. */
@@ -127,7 +125,7 @@ final class Failover {
   void start(FailoverKind kind, String reason) {
     String refused = refusal();
     if (refused != null) {
-      session.fail(refused);
+      fail(refused);
       return;
     }
     failovers++;
@@ -144,20 +142,20 @@ final class Failover {
           // The log can have grown past its cap while the connect was under way.
           if (!session.log().replayable() || session.log().overCap()) {
             conn.socket().close();
-            session.fail("Session over its replay limit could not be failed over");
+            fail("Session over its replay limit could not be failed over");
             return;
           }
           long replayed = session.log().bytes();
           long dropped = session.answers().stream().alreadyGiven();
           session.attach(conn);
           session.becomes(SessionState.ACTIVE);
-          session.releaseWriters();
+          session.writes().release();
           services.events().failover(session.id(), from == null ? null : from.name(), conn.backend().name(),
               kind.key(), reason, replayed, dropped, System.nanoTime() - started);
         })
         .onFailure(err -> {
           if (session.state() == SessionState.FAILING_OVER) {
-            session.fail("No backend available");
+            fail("No backend available");
           }
         });
   }
@@ -189,10 +187,22 @@ final class Failover {
       long replayed = session.log().bytes();
       session.detach();
       session.attach(ar.result());
-      session.releaseWriters();
+      session.writes().release();
       services.events().failover(session.id(), from.name(), target.name(), FailoverKind.MIGRATE.key(),
           "migrate: " + reason, replayed, session.answers().stream().alreadyGiven(), System.nanoTime() - started);
     });
     return true;
+  }
+
+  /** The session cannot go on: its reads and waiting writes learn why, and nothing is replayed again. */
+  void fail(String message) {
+    Backend b = session.link().backend();
+    services.events().error(session.id(), b == null ? null : b.name(), message);
+    session.detach();
+    session.log().drop();
+    session.becomes(SessionState.FAILED);
+    session.touch();
+    session.answers().failReads(SessionFailure.LOST_BACKEND, message);
+    session.writes().refuseAll(TunnelReply.failed(SessionFailure.LOST_BACKEND, message));
   }
 }

@@ -2,7 +2,6 @@ package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
-import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,11 +48,9 @@ public final class Session implements BackendLink.Listener {
     this.hangs = new HangWatch(vertx, services.answerTimeoutMs(), this::awaitingAnswer, failover::hung);
     this.log = new ReplayLog(config.replayLimitBytes());
     this.requests = new RequestCounter(config.framing());
-    this.calls = config.framing() == Framing.DBX
-        ? new Calls(id, services, log, () -> state == SessionState.ACTIVE && link.connected()) : null;
-    if (calls != null) {
-      requests.listen(calls);
-    }
+    // With "raw" framing no message is ever seen: the calls stay empty and hand answers straight on.
+    this.calls = new Calls(id, services, log, () -> state == SessionState.ACTIVE && link.connected());
+    requests.listen(calls);
     this.answers = new Answers(id, services, link, hangs, calls);
     this.debts = new Debts(requests, answers, hangs, calls);
     this.writes = new Writes(vertx, config.writeWaitMs(), link::writeQueueFull, this::take);
@@ -191,7 +188,7 @@ public final class Session implements BackendLink.Listener {
       answers.feed(chunk, requests.startsWithFilterQuery());
     } catch (FramingException e) {
       services.events().error(id, link.backend().name(), e.getMessage());
-      fail("Backend stream out of step");
+      failover.fail("Backend stream out of step");
     }
   }
 
@@ -202,7 +199,7 @@ public final class Session implements BackendLink.Listener {
 
   @Override
   public void onDrain() {
-    releaseWriters();
+    writes.release();
   }
 
   /** Connected, reading, and owed an answer: the backend's silence counts against it. */
@@ -247,12 +244,10 @@ public final class Session implements BackendLink.Listener {
 
   /** Takes over {@code conn}: the log is replayed to it and what the client has is dropped. */
   void attach(Connection conn) {
-    answers.restart(calls != null && requests.reliable() ? calls.restart(conn.backend())
-        : answers.stream().answersAccepted());
+    long replayedAnswers = calls.restart(conn.backend());
+    answers.restart(requests.reliable() ? replayedAnswers : answers.stream().answersAccepted());
     link.attach(conn, log.chunks());
-    if (calls != null) {
-      calls.replayed();
-    }
+    calls.replayed();
     if (log.overCap()) {
       abandonLog();
     }
@@ -261,25 +256,12 @@ public final class Session implements BackendLink.Listener {
 
   void detach() {
     hangs.cancel();
-    if (calls != null) {
-      calls.detached();
-    }
+    calls.detached();
     link.detach();
   }
 
-  void releaseWriters() {
-    writes.release();
-  }
-
-  void fail(String message) {
-    Backend b = link.backend();
-    services.events().error(id, b == null ? null : b.name(), message);
-    detach();
-    log.drop();
-    becomes(SessionState.FAILED);
-    touch();
-    answers.failReads(SessionFailure.LOST_BACKEND, message);
-    writes.refuseAll(TunnelReply.failed(SessionFailure.LOST_BACKEND, message));
+  Writes writes() {
+    return writes;
   }
 
   // ---- bookkeeping -----------------------------------------------------------------------
@@ -294,7 +276,7 @@ public final class Session implements BackendLink.Listener {
     log.drop();
   }
 
-  private void touch() {
+  void touch() {
     lastActivity = System.nanoTime();
   }
 

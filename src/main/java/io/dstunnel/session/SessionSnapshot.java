@@ -21,6 +21,6 @@ final class SessionSnapshot {
         .put("backendPaused", link.paused())
         .put("pendingBytes", answers.pending() + answers.stream().held())
         .put("owed", s.owesTheClient())
-        .put("channel", s.calls() == null ? null : s.calls().channelName());
+        .put("channel", s.calls().channelName());
   }
 }

@@ -116,6 +116,12 @@ class ClusterIT {
     return admin(vertx, node, "/admin/cluster").getInteger("copiesHeld");
   }
 
+  /** The node other than node 0 (the owner) that holds the copy of the one session open. */
+  private static ProxyProcess copyHolder(Vertx vertx, List<ProxyProcess> n) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    return copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
+  }
+
   private static TunnelClient client(Vertx vertx, ProxyProcess node) {
     return new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", 32768);
   }
@@ -250,8 +256,7 @@ class ClusterIT {
     // The request goes to the node holding the copy, which adopts the session itself: its first
     // look-up of its own copy keeper once waited until Hazelcast removed the paused member, which
     // then woke up split off from the cluster.
-    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
-    ProxyProcess holder = copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
+    ProxyProcess holder = copyHolder(vertx, n);
     ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
     n.get(0).signal("STOP");
     try {
@@ -304,8 +309,7 @@ class ClusterIT {
     c.handshake().await();
     int inc = c.prepare("Increment").await();
     assertThat(c.execute(inc, 1).await()).isEqualTo(1);
-    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
-    ProxyProcess holder = copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
+    ProxyProcess holder = copyHolder(vertx, n);
     ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
     holder.signal("KILL");
     // A write now finds its copy holder gone: another member is given the whole copy.

@@ -73,6 +73,13 @@ class RestTest {
     return p;
   }
 
+  /** Both servers of the same priority: new sessions alternate between them. */
+  private static Proxies balanced(Server a, Server b) {
+    Proxies p = config(a, b);
+    p.json().getJsonArray("backends").getJsonObject(1).put("priority", 0);
+    return p;
+  }
+
   private static String session(Answer a) {
     String pragma = a.headers().get("Pragma");
     Matcher m = pragma == null ? null : SESSION.matcher(pragma);
@@ -171,9 +178,7 @@ class RestTest {
   void aBroadcastReachesTheChannelConsumersOnEveryServerOnce(Vertx vertx) {
     Server a = new Server(vertx, "A");
     Server b = new Server(vertx, "B");
-    Proxies p = config(a, b);
-    p.json().getJsonArray("backends").getJsonObject(1).put("priority", 0);
-    Dstunnel proxy = p.start(vertx);
+    Dstunnel proxy = balanced(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
     List<Future<Answer>> polls = List.of(
         http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null,
@@ -208,9 +213,7 @@ class RestTest {
   void manySessionsKeepTheirBackendAndNoBackendIdEverReachesAClient(Vertx vertx) {
     Server a = new Server(vertx, "A");
     Server b = new Server(vertx, "B");
-    Proxies p = config(a, b);
-    p.json().getJsonArray("backends").getJsonObject(1).put("priority", 0);
-    Dstunnel proxy = p.start(vertx);
+    Dstunnel proxy = balanced(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
     List<String> sids = new java.util.ArrayList<>();
     java.util.Set<Object> servers = new java.util.HashSet<>();

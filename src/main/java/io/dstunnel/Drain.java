@@ -1,0 +1,57 @@
+package io.dstunnel;
+
+import io.dstunnel.session.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Waits, for a graceful stop, until every session verticle instance reports nothing left (sessions
+ * owed an answer, or sessions still owned in a cluster), or the drain timeout has passed. Each
+ * instance answers on its own event loop; they are asked again every 50 ms.
+ */
+final class Drain {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Dstunnel.class);
+
+  private final Vertx vertx;
+  private final int instances;
+  private final long deadline;
+
+  Drain(Vertx vertx, int instances, long timeoutMs) {
+    this.vertx = vertx;
+    this.instances = instances;
+    this.deadline = System.nanoTime() + timeoutMs * 1_000_000;
+  }
+
+  /** Asks {@code address(i)} of every instance until the counts add up to 0, or the deadline. */
+  Future<Void> untilNone(IntFunction<String> address, String done, String timedOut) {
+    Promise<Void> over = Promise.promise();
+    ask(address, done, timedOut, over);
+    return over.future();
+  }
+
+  private void ask(IntFunction<String> address, String done, String timedOut, Promise<Void> over) {
+    List<Future<Integer>> counts = new ArrayList<>();
+    for (int i = 0; i < instances; i++) {
+      counts.add(vertx.eventBus().<Integer>request(address.apply(i), null, Addresses.LOCAL).map(m -> m.body()));
+    }
+    Future.all(counts).onComplete(ar -> {
+      long left = ar.failed() ? -1 : counts.stream().mapToLong(Future::result).sum();
+      if (left == 0) {
+        LOG.info(done);
+        over.complete();
+      } else if (System.nanoTime() - deadline >= 0) {
+        LOG.warn(timedOut, left);
+        over.complete();
+      } else {
+        vertx.setTimer(50, t -> ask(address, done, timedOut, over));
+      }
+    });
+  }
+}
