@@ -180,13 +180,9 @@ public final class ClusterNode {
     return ask(nodeId, io.dstunnel.session.Addresses.copies(nodeId), op, timeoutMs, deadline);
   }
 
-  /**
-   * Delivery to node {@code nodeId}: local when it is this node. A send to this node's own address
-   * through the cluster first asks the cluster manager where that address lives, and that can
-   * wait for a paused or dead member's data to move (seconds).
-   */
+  /** Delivery to node {@code nodeId}'s addresses, taken for lost after {@code timeoutMs}. */
   DeliveryOptions to(String nodeId, long timeoutMs) {
-    return new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(nodeId.equals(id()));
+    return new DeliveryOptions().setSendTimeout(timeoutMs);
   }
 
   private Future<CopyOp> ask(String nodeId, String address, CopyOp op, long timeoutMs, long deadline) {

@@ -79,11 +79,13 @@ public final class ClusterVerticle extends VerticleBase {
    * Reaches every member's addresses once, as soon as it is seen: the event bus then knows where
    * they are (and has its connection) before a member's death makes it urgent. The first look-up
    * of an address asks the cluster manager, which can wait for the dead member's data to move.
-   * (This node's own addresses are reached locally: see {@link ClusterNode#to}.)
+   * This node's own addresses too: an adopter that is also the node a request came to asks its
+   * own copy keeper, and that first look-up waited for a paused member to be removed (seconds).
+   * (Delivering to them with {@code localOnly} instead was tried: adoptions then failed.)
    */
   private void warmUp() {
     for (String member : node.members()) {
-      if (!member.equals(node.id()) && warmed.add(member)) {
+      if (warmed.add(member)) {
         node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), node.config().suspectAfterMs())
             .onFailure(err -> warmed.remove(member));
         vertx.eventBus().send(Addresses.nodeInbox(member), TunnelCommand.cancelRead("-", 0));
