@@ -4,6 +4,8 @@
 # rolled (SIGTERM, restart) one at a time. Counts lost, duplicated and client-visible errors (all
 # must be 0) and, apart, writes in flight on a killed node.
 #   load-tests/cluster-soak.sh [seconds (default 300)] [sessions (default 32)]
+# SOAK_ACTIONS="kill roll" (default) picks among both; "roll" or "kill" for one kind only.
+# KEEP_LOGS=DIR keeps the nodes' logs.
 # Loopback only, bounded in time. Needs haproxy (Debian's package).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +33,7 @@ start_node() {
   "cluster": { "enabled": true, "name": "soak-$$", "host": "127.0.0.1", "port": ${member[$i]},
                "members": [ $list ], "backups": 1 } }
 JSON
+  [[ -f "$work/node$i.log" ]] && mv "$work/node$i.log" "$work/node$i-until-$SECONDS.log"
   : > "$work/node$i.log"
   java -Xmx512m -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/node$i.json" >> "$work/node$i.log" 2>&1 &
   node_pid[$i]=$!; pids+=($!)
@@ -56,9 +59,11 @@ frontend tunnel
   default_backend nodes
 backend nodes
   balance roundrobin
-  server n0 127.0.0.1:${http[0]} check inter 500 fall 1 rise 2
-  server n1 127.0.0.1:${http[1]} check inter 500 fall 1 rise 2
-  server n2 127.0.0.1:${http[2]} check inter 500 fall 1 rise 2
+  # A leaving node's readiness goes down first: it is taken out before its listener closes.
+  option httpchk GET /health/ready
+  server n0 127.0.0.1:${http[0]} check port ${admin[0]} inter 500 fall 1 rise 2
+  server n1 127.0.0.1:${http[1]} check port ${admin[1]} inter 500 fall 1 rise 2
+  server n2 127.0.0.1:${http[2]} check port ${admin[2]} inter 500 fall 1 rise 2
 CFG
 haproxy -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & pids+=($!)
 wait_port "$front"
@@ -70,7 +75,8 @@ kills=0 rolls=0
 while ((SECONDS < end)); do
   sleep $((8 + RANDOM % 8))
   i=$((RANDOM % 3))
-  if ((RANDOM % 2)); then
+  read -r -a actions <<< "${SOAK_ACTIONS:-kill roll}"
+  if [[ ${actions[RANDOM % ${#actions[@]}]} == kill ]]; then
     kill -9 "${node_pid[$i]}" 2>/dev/null || true; kills=$((kills + 1)); echo "killed node $i"
   else
     kill -TERM "${node_pid[$i]}" 2>/dev/null || true; wait "${node_pid[$i]}" 2>/dev/null || true

@@ -29,10 +29,36 @@ final class Drain {
     this.deadline = System.nanoTime() + timeoutMs * 1_000_000;
   }
 
+  /** What is left of the drain timeout (at least a second: an answer under way gets that long). */
+  long remainingMs() {
+    return Math.max(1000, (deadline - System.nanoTime()) / 1_000_000);
+  }
+
   /** Asks {@code address(i)} of every instance until the counts add up to 0, or the deadline. */
   Future<Void> untilNone(IntFunction<String> address, String done, String timedOut) {
     Promise<Void> over = Promise.promise();
     ask(address, done, timedOut, over);
+    return over.future();
+  }
+
+  /**
+   * Waits until {@code count} has not moved for {@code quietMs} (a front has stopped sending this
+   * node requests, having seen it not ready), or the deadline.
+   */
+  Future<Void> untilQuiet(java.util.function.LongSupplier count, long quietMs) {
+    Promise<Void> over = Promise.promise();
+    long[] last = {count.getAsLong(), System.nanoTime()};
+    vertx.setPeriodic(50, id -> {
+      long now = System.nanoTime();
+      long c = count.getAsLong();
+      if (c != last[0]) {
+        last[0] = c;
+        last[1] = now;
+      } else if (now - last[1] >= quietMs * 1_000_000 || now - deadline >= 0) {
+        vertx.cancelTimer(id);
+        over.complete();
+      }
+    });
     return over.future();
   }
 

@@ -39,6 +39,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Dstunnel {
 
+  /** A leaving cluster node stops once no request has been answered for this long. */
+  private static final long QUIET_MS = 1000;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dstunnel.class);
 
   private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORT_KEYS =
@@ -247,7 +249,9 @@ public final class Dstunnel {
   /**
    * A graceful stop: new sessions are refused (503, and readiness goes down), then the proxy
    * waits until no session is owed an answer (a request in flight, or answer bytes not yet read)
-   * or the drain timeout has passed, and stops.
+   * or the drain timeout has passed, and stops. A cluster node hands its sessions over instead, then
+   * forwards what still comes until requests stop coming. The listener then closes each connection
+   * after the answer in progress, so a front never sees a connection close under a request.
    */
   public Future<Void> drain() {
     sessions.drain();
@@ -258,7 +262,14 @@ public final class Dstunnel {
             "drain timeout: {} sessions could not be handed over")
         : drain.untilNone(Addresses::sessionsOwed, "drained: no session is owed an answer",
             "drain timeout: closing {} sessions still owed an answer");
-    return drained.compose(v -> stop());
+    if (cluster != null) {
+      // Requests still come (a front sends some until it sees this node not ready): they are
+      // forwarded to the sessions' new owners until none has come for a while.
+      drained = drained.compose(v -> drain.untilQuiet(metrics::requestsEnded, QUIET_MS));
+    }
+    // Each connection is closed after the answer to its request in progress, not under it.
+    return drained.compose(v -> Future.join(tunnels.stream().map(t -> t.shutdown(drain.remainingMs())).toList())
+        .otherwiseEmpty()).compose(v -> stop());
   }
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */

@@ -198,7 +198,11 @@ public final class ClusterReplication implements Replication {
   /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */
   private Future<Void> replaceBackup(Session session, Ownership o, String failed) {
     o.backups = new ArrayList<>(o.backups);
-    o.backups.remove(failed);
+    if (o.backups.remove(failed)) {
+      // A holder that was only slow must not keep a copy that goes stale: it could be asked to adopt.
+      node.vertx().eventBus().request(Addresses.copies(failed),
+          CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()), node.suspect());
+    }
     List<String> candidates = new ArrayList<>(node.members());
     candidates.remove(node.id());
     candidates.removeAll(o.backups);

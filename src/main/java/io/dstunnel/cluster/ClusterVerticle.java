@@ -43,6 +43,7 @@ public final class ClusterVerticle extends VerticleBase {
       return size() > MOVED_KEPT;
     }
   };
+  private final Claims claims;
   private MessageConsumer<TunnelCommand> inbox;
   private MessageConsumer<CopyOp> keeper;
   private MessageConsumer<String> announcements;
@@ -55,6 +56,7 @@ public final class ClusterVerticle extends VerticleBase {
   public ClusterVerticle(ClusterNode node, int sessionVerticles) {
     this.node = node;
     this.sessionVerticles = sessionVerticles;
+    this.claims = new Claims(node, moved);
   }
 
   @Override
@@ -136,6 +138,7 @@ public final class ClusterVerticle extends VerticleBase {
         if (gone != null && gone.epoch() > op.epoch() || copy != null && copy.epoch() > op.epoch()) {
           msg.reply(gone != null ? gone : CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
         } else {
+          moved.remove(sid);  // an owner's copy is newer than what this node knew of the session
           copies.put(sid, new SessionCopy(op));
           node.copiesHeld.set(copies.size());
           msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
@@ -164,6 +167,14 @@ public final class ClusterVerticle extends VerticleBase {
       }
       case ADOPT -> adopt(op).onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
           : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null)));
+      case CLAIM -> {
+        CopyOp answer = claims.heard(op);
+        if (answer.kind() == CopyOp.Kind.ACK && copy != null && copy.epoch() < op.epoch()) {
+          copies.remove(sid);  // another node takes the session over and copies it anew
+          node.copiesHeld.set(copies.size());
+        }
+        msg.reply(answer);
+      }
       default -> msg.fail(400, "unexpected " + op.kind());
     }
   }
@@ -193,9 +204,17 @@ public final class ClusterVerticle extends VerticleBase {
     String previous = copy.owner();
     copy.takenOver(node.id(), copy.epoch() + 1);
     CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
-    Future<CopyOp> done = vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(op.count()),
-            new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
-        .map(reply -> {
+    Future<CopyOp> done = claims.claim(sid, copy.epoch(), previous).compose(winner -> {
+      if (winner != null) {
+        LOG.info("node {} did not adopt session {}: node {} did (epoch {})", node.id(), sid, winner.owner(),
+            winner.epoch());
+        copies.remove(sid);
+        node.copiesHeld.set(copies.size());
+        return Future.succeededFuture(winner);
+      }
+      return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(op.count()),
+              new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
+          .map(reply -> {
           if (reply.body().isFailure()) {
             throw new IllegalStateException(reply.body().message());
           }
@@ -206,6 +225,7 @@ public final class ClusterVerticle extends VerticleBase {
           moved.put(sid, result);
           return result;
         });
+    });
     adopting.put(sid, done);
     return done.onComplete(ar -> {
       adopting.remove(sid);

@@ -39,7 +39,9 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     /** Answer: a newer owner holds the session ({@code owner}, {@code epoch}). */
     MOVED,
     /** Answer: no copy of that session here. */
-    UNKNOWN
+    UNKNOWN,
+    /** {@code owner} is about to adopt the session at {@code epoch}: yes (ACK), or who won (MOVED). */
+    CLAIM
   }
 
   static CopyOp of(Kind kind, String sid, long epoch, String owner) {

@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import java.util.List;
 
 /**
  * Finds the node that owns a session this node does not hold, and forwards a request to it. When
@@ -132,7 +133,10 @@ public final class SessionRouter {
               return Future.failedFuture(ar.cause());
             }
             // The owner is dead or silent: the copy holder takes the session over.
-            return adopt(r, cmd).compose(adopted -> adopted ? forward(cmd, attempt + 1, false) : expired());
+            // A cached record may name copy holders that are gone or were replaced: the map's
+            // record is asked before the session is given up.
+            return adopt(r, cmd).compose(adopted -> adopted ? forward(cmd, attempt + 1, false)
+                : fresh ? expired() : forward(cmd, attempt + 1, true));
           });
     });
   }
@@ -141,15 +145,22 @@ public final class SessionRouter {
   private Future<Boolean> adopt(SessionRecord r, TunnelCommand cmd) {
     long given = cmd.kind() == TunnelCommand.Kind.READ ? CopyOp.READ_SEEN : CopyOp.WRITE_SEEN;
     CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given);
+    // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
+    // dead or paused (two holders adopting at once is settled by their claims).
+    List<String> holders = new java.util.ArrayList<>(r.backups());
+    if (holders.remove(node.id())) {
+      holders.add(0, node.id());
+    }
     Future<Boolean> chain = Future.succeededFuture(false);
-    for (String holder : r.backups()) {
+    for (String holder : holders) {
       chain = chain.compose(done -> done ? Future.succeededFuture(true)
           : node.ask(holder, ask, node.config().suspectAfterMs() + 30_000)
               .map(answer -> {
                 if (answer.kind() != CopyOp.Kind.MOVED) {
                   return false;
                 }
-                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(), r.backups()));
+                // The adopter names its own copy holders (its announcement); the old ones are not kept.
+                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(), List.of()));
                 return true;
               })
               .otherwise(false));

@@ -153,16 +153,17 @@ public final class TunnelClient {
   }
 
   private Future<Buffer> send(HttpMethod method, String uri, Buffer body, String contentType) {
+    int to = port;  // the node chosen when the request was made, even if via() changes it before it goes
     if (Vertx.currentContext() == context) {
-      return exchange(method, uri, body, contentType);
+      return exchange(to, method, uri, body, contentType);
     }
     Promise<Buffer> promise = Promise.promise();
-    context.runOnContext(v -> exchange(method, uri, body, contentType).onComplete(promise));
+    context.runOnContext(v -> exchange(to, method, uri, body, contentType).onComplete(promise));
     return promise.future();
   }
 
-  private Future<Buffer> exchange(HttpMethod method, String uri, Buffer body, String contentType) {
-    RequestOptions options = new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(uri);
+  private Future<Buffer> exchange(int to, HttpMethod method, String uri, Buffer body, String contentType) {
+    RequestOptions options = new RequestOptions().setMethod(method).setHost(host).setPort(to).setURI(uri);
     if (authorization != null) {
       options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
     }

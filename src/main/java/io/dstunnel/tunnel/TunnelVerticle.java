@@ -137,6 +137,14 @@ public final class TunnelVerticle extends VerticleBase {
     return server.close();
   }
 
+  /**
+   * Stops taking connections and closes each open one once its request in progress is answered
+   * (an idle one at once); after {@code graceMs}, closes what is left.
+   */
+  public Future<Void> shutdown(long graceMs) {
+    return server.shutdown(graceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   /** The port actually bound (differs from the config when it asked for 0). */
   public int actualPort() {
     return server.actualPort();

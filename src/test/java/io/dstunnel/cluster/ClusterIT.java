@@ -80,6 +80,11 @@ class ClusterIT {
   }
 
   private List<ProxyProcess> cluster(Path dir, JsonArray backends, long suspectAfterMs) throws Exception {
+    return cluster(dir, backends, suspectAfterMs, 1);
+  }
+
+  private List<ProxyProcess> cluster(Path dir, JsonArray backends, long suspectAfterMs, int backups)
+      throws Exception {
     List<String> members = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -91,7 +96,7 @@ class ClusterIT {
       JsonObject config = Proxies.config().json().put("backends", backends.copy());
       config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
-          .put("members", new JsonArray(members)).put("backups", 1).put("suspectAfterMs", suspectAfterMs));
+          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs));
       nodes.add(ProxyProcess.launch(dir, config));
     }
     for (ProxyProcess node : nodes) {
@@ -299,6 +304,40 @@ class ClusterIT {
     assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(n.get(0).process().exitValue()).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> n.get(0).output().contains("every session handed over"));
+  }
+
+  /**
+   * With two copies, both holders are asked at once after the owner's death: a read, and the same
+   * read sent again to the other node (a front retrying a GET). Each would adopt its own copy and
+   * hand the unread answer out; the claims let one adopt and send the other's read to it, so the
+   * answer is given once and the other read gets the next call's.
+   */
+  @Test
+  void twoCopyHoldersAskedAtOnceAfterTheOwnersDeathAdoptOnceBetweenThem(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Server backend = Backends.start(vertx, "A");
+    List<ProxyProcess> n = cluster(dir, new JsonArray().add(new JsonObject().put("name", "a")
+        .put("host", "127.0.0.1").put("port", backend.port())), ClusterConfig.DEFAULT_SUSPECT_AFTER, 2);
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    c.write(TunnelClient.executeRequest(inc, 1)).await();
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 2);
+    n.get(0).signal("KILL");
+    Future<Buffer> viaOne = c.via(n.get(1).port()).readMessage();
+    Future<Buffer> viaTwo = c.via(n.get(2).port()).readMessage();
+    Future.any(viaOne, viaTwo).await();
+    c.via(n.get(1).port()).write(TunnelClient.executeRequest(inc, 1)).await();
+    List<Integer> answers = new ArrayList<>();
+    for (Future<Buffer> read : List.of(viaOne, viaTwo)) {
+      answers.add(new JsonObject(read.await()).getJsonArray("result").getInteger(0));
+    }
+    assertThat(answers).as("the unread answer given once, then the next call's").containsExactlyInAnyOrder(2, 3);
+    assertThat(metric(vertx, n.get(1), "dstunnel_cluster_sessions_adopted_total")
+        + metric(vertx, n.get(2), "dstunnel_cluster_sessions_adopted_total")).as("adoptions").isEqualTo(1);
+    assertThat(c.via(n.get(2).port()).execute(inc, 1).await()).isEqualTo(4);
+    assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(5);
   }
 
   @Test
