@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Cluster figures (benchmarks, not tests): the latency a forwarded call adds at one connection,
-# and the time to adopt the sessions of a node killed with SIGKILL. Three nodes on loopback, one
-# demo server; each figure on a cluster of its own.
-#   load-tests/cluster-figures.sh [sessions for the adoption figure (default 200)]
+# Cluster figures (benchmarks, not tests): the latency a forwarded call adds at one connection;
+# throughput and CPU per request of three nodes (backups 1) against one single-node dstunnel, same
+# generator (bench/Bench.java, 64 connections spread over the nodes), same run; the heap a session
+# copy costs its holder; the time to adopt the sessions of a node killed with SIGKILL. Three nodes
+# on loopback, one demo server; each figure on a cluster of its own.
+#   load-tests/cluster-figures.sh [sessions for the adoption figure (default 1000)] [bench seconds (default 15)]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-sessions=${1:-200}
+sessions=${1:-1000}
+seconds=${2:-15}
 (cd "$here/.." && mvn -B -q package -DskipTests)
 jar=$here/../target/dstunnel.jar
 source "$here/lib.sh"
@@ -15,23 +18,68 @@ wait_for "$work/demo.log" "server listening on"
 
 cluster() {
   local tag=$1 list="" i
-  for i in 0 1 2; do member[$i]=$(free_port); http[$i]=$(free_port); list+="\"127.0.0.1:${member[$i]}\","; done
+  for i in 0 1 2; do
+    member[$i]=$(free_port); http[$i]=$(free_port); admin[$i]=$(free_port); list+="\"127.0.0.1:${member[$i]}\","
+  done
   for i in 0 1 2; do
     cat > "$work/$tag$i.json" <<JSON
-{ "http": { "host": "127.0.0.1", "port": ${http[$i]} }, "admin": { "port": 0 },
+{ "http": { "host": "127.0.0.1", "port": ${http[$i]} }, "admin": { "port": ${admin[$i]} },
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "cluster": { "enabled": true, "name": "fig-$tag-$$", "host": "127.0.0.1", "port": ${member[$i]},
                "members": [ ${list%,} ] } }
 JSON
-    java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/$tag$i.json" > "$work/$tag$i.log" 2>&1 &
+    java -Xmx1g -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/$tag$i.json" > "$work/$tag$i.log" 2>&1 &
     node[$i]=$!; pids+=($!)
   done
   for i in 0 1 2; do wait_for "$work/$tag$i.log" "dstunnel listening on" 90; done
   for i in 0 1 2; do wait_for "$work/$tag$i.log" "members: 3\|joined (3 members)" 60; done
 }
-declare -a member http node
+# admin PORT PATH: GET an admin path with the admin's credentials.
+admin_get() { curl -sf -u admin:admin "http://127.0.0.1:$1$2"; }
+heap_used() { admin_get "$1" /metrics | awk '/^jvm_memory_used_bytes\{area="heap"/ { s += $NF } END { printf "%d", s }'; }
+copies_held() { admin_get "$1" /admin/cluster | python3 -c 'import json, sys; print(json.load(sys.stdin)["copiesHeld"])'; }
+# heap_after_gc PID ADMIN_PORT: the node's heap in use after a full GC, bytes.
+heap_after_gc() { jcmd "$1" GC.run > /dev/null; sleep 2; heap_used "$2"; }
+bench() { java "$here/bench/Bench.java" "$@"; }
+
+declare -a member http admin node
+echo "== forwarded call vs owner-local, 1 connection"
 cluster lat
 python3 "$here/cluster_figures.py" latency "${http[0]}" "${http[1]}"
+for i in 0 1 2; do kill "${node[$i]}"; done
+
+echo "== throughput, 64 connections: one node (no cluster) vs three nodes (backups 1), ${seconds} s each"
+single=$(free_port)
+cat > "$work/single.json" <<JSON
+{ "http": { "host": "127.0.0.1", "port": $single }, "admin": { "port": 0 },
+  "backends": [ { "name": "demo", "port": $demo } ],
+  "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] } }
+JSON
+java -Xmx1g -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/single.json" > "$work/single.log" 2>&1 &
+single_pid=$!; pids+=($!)
+wait_for "$work/single.log" "dstunnel listening on" 90
+echo -n "one node:    "; bench tunnel "$single" 64 "$seconds" "$single_pid"
+kill "$single_pid"
+cluster tput
+echo -n "three nodes: "; bench tunnel "${http[0]},${http[1]},${http[2]}" 64 "$seconds" "${node[0]},${node[1]},${node[2]}"
+for i in 0 1 2; do kill "${node[$i]}"; done
+
+echo "== heap per session copy, and adoption after kill -9 ($sessions sessions)"
 cluster adopt
-python3 "$here/cluster_figures.py" adoption "${http[0]}" "${http[1]}" "${http[2]}" "${node[0]}" "$sessions"
+mkfifo "$work/go"
+python3 "$here/cluster_figures.py" adoption "${http[0]}" "${http[1]}" "${http[2]}" "${node[0]}" "$sessions" \
+  < "$work/go" > "$work/adopt.out" 2>&1 &
+adopter=$!
+before=$(( $(heap_after_gc "${node[1]}" "${admin[1]}") + $(heap_after_gc "${node[2]}" "${admin[2]}") ))
+exec 7>"$work/go"
+wait_for "$work/adopt.out" "opened" 300
+for _ in $(seq 1 100); do
+  held=$(( $(copies_held "${admin[1]}") + $(copies_held "${admin[2]}") ))
+  ((held >= sessions)) && break; sleep 0.1
+done
+after=$(( $(heap_after_gc "${node[1]}" "${admin[1]}") + $(heap_after_gc "${node[2]}" "${admin[2]}") ))
+python3 -c "print('copies held by the other two nodes: %d; their heap after GC %.1f MiB before, %.1f MiB after: %.2f KiB per copy' % ($held, $before/1048576, $after/1048576, ($after-$before)/1024/max($held,1)))"
+echo go >&7
+wait "$adopter" || true
+cat "$work/adopt.out"

@@ -5,8 +5,8 @@
         a tunnel call (PUT + GET) at one connection when the node is the session's owner, and when
         it forwards to the owner: p50, p99 and their ratio
     cluster_figures.py adoption PORT_OWNER PORT_OTHER1 PORT_OTHER2 OWNER_PID [sessions=200]
-        sessions opened on the owner, which is then killed (SIGKILL): the time from the kill to
-        each session's first answer through a surviving node, p50 and p99
+        sessions opened on the owner, which is then killed (SIGKILL) when a line comes on stdin:
+        the time from the kill to each session's first answer through a surviving node, p50 and p99
 """
 import json, os, signal, sys, threading, time
 
@@ -38,6 +38,8 @@ def adoption(owner, others, pid, sessions=200):
     opened = [open_session(owner, "Increment") for _ in range(sessions)]
     for s, h in opened:
         s.call(execute(h, 1))
+    print("opened %d sessions; kill -9 the owner on a line of stdin" % len(opened), flush=True)
+    sys.stdin.readline()
     os.kill(pid, signal.SIGKILL)
     killed = time.perf_counter()
     took, errors = [], []

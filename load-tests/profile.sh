@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Profiles dstunnel under the benchmark's load (64 connections, tunnel calls to a demo server) with
 # async-profiler (tools.profiler:async-profiler from Maven Central carries the native library):
-# one run per event (cpu, alloc, lock). Writes flame graphs and the top frames to target/profile/.
-#   load-tests/profile.sh [seconds per run, default 15] [events, default "cpu alloc lock"]
+# one run per event (cpu, alloc, lock), and one with Java Flight Recorder ("jfr": GC pauses,
+# monitor contention, parking, hot methods from the JDK's own sampler). Writes flame graphs, the
+# recording and the top frames to target/profile/.
+#   load-tests/profile.sh [seconds per run, default 15] [events, default "cpu alloc lock jfr"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-15}
-events=${2:-cpu alloc lock}
+events=${2:-cpu alloc lock jfr}
 version=4.2
 (cd "$here/.." && mvn -B -q package -DskipTests && mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$version)
 jar=$here/../target/dstunnel.jar
@@ -27,14 +29,39 @@ run() { # event format
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
 JSON
-  java -agentpath:"$lib"=start,event=$event,$format,file="$out/$event.$format" -Ddstunnel.events.level=WARN \
-    -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
+  if [[ $event == jfr ]]; then
+    agent=-XX:StartFlightRecording=settings=profile,filename="$out/dstunnel.jfr"
+  else
+    agent=-agentpath:"$lib"=start,event=$event,$format,file="$out/$event.$format"
+  fi
+  java "$agent" -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
   pid=$!; pids+=($pid)
   wait_for "$work/proxy.log" "dstunnel listening on" 60
   echo "$event ($format): $(java "$here/bench/Bench.java" tunnel "$proxy" 64 "$seconds" "$pid")"
   kill "$pid"; wait "$pid" 2>/dev/null || true   # the profile is written as the process ends
 }
+jfr_summary() {
+  local f=$out/dstunnel.jfr
+  jfr summary "$f" | awk '/jdk\.(GarbageCollection|JavaMonitorEnter|ThreadPark|ExecutionSample|ObjectAllocationSample|SocketRead|SocketWrite) / { print "    " $1 ": " $2 " events" }'
+  jfr print --events jdk.GarbageCollection "$f" | python3 -c '
+import re, sys
+p = [float(m.group(1)) * (1000 if m.group(2) == "s" else 1 if m.group(2) == "ms" else 0.001)
+     for m in re.finditer(r"sumOfPauses = ([0-9.]+) (s|ms|us)", sys.stdin.read())]
+print("    GC: %d collections, pauses %.1f ms in all, longest %.2f ms" % (len(p), sum(p), max(p) if p else 0))'
+  jfr print --events jdk.ExecutionSample --stack-depth 1 "$f" | python3 -c '
+import collections, re, sys
+c = collections.Counter(m.group(1) for m in re.finditer(r"^\s+(\S+)\s+line:", sys.stdin.read(), re.M))
+t = sum(c.values()) or 1
+print("    hot methods (JFR execution samples, top frame, %d samples):" % t)
+for f, n in c.most_common(10):
+    print("      %5.1f%%  %s" % (100.0 * n / t, f[:140]))'
+}
 for event in $events; do
+  if [[ $event == jfr ]]; then
+    run jfr jfr
+    echo "  jfr: target/profile/dstunnel.jfr"; jfr_summary
+    continue
+  fi
   run "$event" flamegraph
   mv "$out/$event.flamegraph" "$out/$event.html"
   run "$event" collapsed

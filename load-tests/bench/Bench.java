@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * one thread each, one request at a time, latency of every request recorded after the warm-up.
  *
  *   java Bench.java http   PORT CONNECTIONS SECONDS   GET / (HAProxy -> nginx)
+ *   (PORT may be a comma-separated list: the connections are spread over them, in turn)
  *   java Bench.java tunnel PORT CONNECTIONS SECONDS   one tunnel session per connection: PUT an
  *                                                       EchoString execute, GET its answer, repeat
  *
@@ -115,11 +116,14 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     String mode = args[0];
-    int port = Integer.parseInt(args[1]);
+    // PORT may list several (a cluster's nodes, comma-separated): connection c goes to the c-th, round.
+    int[] ports = Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
     int connections = Integer.parseInt(args[2]);
     int seconds = Integer.parseInt(args[3]);
     // The proxy's process (optional): its CPU time over the measured window, per request.
-    long proxyPid = args.length > 4 ? Long.parseLong(args[4]) : -1;
+    // (Several, comma-separated: the CPU time of all of them.)
+    long[] pids = args.length > 4 ? Arrays.stream(args[4].split(",")).mapToLong(Long::parseLong).toArray() : new long[0];
+    long proxyPid = pids.length > 0 ? pids[0] : -1;
     long start = System.nanoTime();
     long measureFrom = start + WARMUP_SECONDS * 1_000_000_000L;
     long end = measureFrom + seconds * 1_000_000_000L;
@@ -130,6 +134,7 @@ public final class Bench {
     for (int c = 0; c < connections; c++) {
       Recorder r = new Recorder();
       Recorder k = new Recorder();
+      int port = ports[c % ports.length];
       requests.add(r);
       calls.add(k);
       Thread t = new Thread(() -> {
@@ -182,9 +187,9 @@ public final class Bench {
       cpuWatch = new Thread(() -> {
         try {
           Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
-          cpu[0] = cpuTicks(proxyPid);
+          cpu[0] = cpuTicks(pids);
           Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
-          cpu[1] = cpuTicks(proxyPid);
+          cpu[1] = cpuTicks(pids);
         } catch (InterruptedException | IOException e) {
           cpu[0] = -1;
         }
@@ -243,10 +248,14 @@ public final class Bench {
   }
 
   /** utime + stime of process {@code pid}, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
-  private static long cpuTicks(long pid) throws IOException {
-    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  private static long cpuTicks(long[] pids) throws IOException {
+    long ticks = 0;
+    for (long pid : pids) {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+    return ticks;
   }
 
   private static double pct(long[] sorted, double p) {

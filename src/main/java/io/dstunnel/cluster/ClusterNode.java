@@ -160,8 +160,25 @@ public final class ClusterNode {
   }
 
   /** The {@code cluster.backups} other members that follow this node in the member order. */
-  List<String> pickBackups() {
+  /**
+   * The members less those whose cluster port was found refusing in the last ten seconds: killed,
+   * though the cluster manager has not removed them yet. New copies go to these.
+   */
+  List<String> liveMembers() {
     List<String> nodes = members();
+    nodes.removeIf(id -> {
+      Probe p = probes.get(id);
+      return p != null && System.nanoTime() - p.at < 10_000_000_000L && p.result.isComplete()
+          && p.result.succeeded() && p.result.result();
+    });
+    return nodes;
+  }
+
+  List<String> pickBackups() {
+    List<String> nodes = liveMembers();
+    if (!nodes.contains(id())) {
+      nodes = members();
+    }
     String me = id();
     int at = nodes.indexOf(me);
     List<String> picked = new ArrayList<>();
@@ -173,7 +190,8 @@ public final class ClusterNode {
 
   /**
    * Asks node {@code nodeId}'s copy keeper; gives up after {@code timeoutMs}. "No handlers" is
-   * retried within that time: a member that just joined may not have its address known yet here.
+   * retried within that time while the node is a member: one that just joined may not have its
+   * address known yet here (one that left never will).
    */
   Future<CopyOp> ask(String nodeId, CopyOp op, long timeoutMs) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
@@ -191,7 +209,8 @@ public final class ClusterNode {
         .recover(err -> {
           long left = (deadline - System.nanoTime()) / 1_000_000;
           if (err instanceof io.vertx.core.eventbus.ReplyException re
-              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS && left > 100) {
+              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS && left > 100
+              && members().contains(nodeId)) {
             return vertx.timer(100).compose(v -> ask(nodeId, address, op, left - 100, deadline));
           }
           return Future.failedFuture(err);

@@ -136,8 +136,15 @@ public final class ClusterReplication implements Replication {
       return o.copies.compose(v -> o.backups.isEmpty() ? Future.failedFuture("no member to hand over to")
           : handOver(session));
     }
+    String to = o.backups.get(0);
+    if (!node.members().contains(to)) {
+      // The copy holder is gone (no write since it died told this node): a new copy first.
+      o.copies = o.copies.transform(v -> replaceBackup(session, o, to));
+      return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
+          ? Future.failedFuture("no member to hand over to") : handOver(session));
+    }
     CopyOp ask = CopyOp.adopt(session.id(), o.epoch, SessionCopies.answersGiven(session));
-    return o.copies.transform(v -> node.ask(o.backups.get(0), ask, node.config().suspectAfterMs() + 30_000))
+    return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {
             throw new IllegalStateException("hand-over of " + session.id() + " refused: " + r.kind());
@@ -203,7 +210,7 @@ public final class ClusterReplication implements Replication {
       node.vertx().eventBus().request(Addresses.copies(failed),
           CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()), node.suspect());
     }
-    List<String> candidates = new ArrayList<>(node.members());
+    List<String> candidates = new ArrayList<>(node.liveMembers());
     candidates.remove(node.id());
     candidates.removeAll(o.backups);
     if (candidates.size() > 1) {

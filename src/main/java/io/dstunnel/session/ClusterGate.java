@@ -72,9 +72,11 @@ final class ClusterGate {
     List<Future<Boolean>> moves = new ArrayList<>();
     for (SessionEntry e : entries) {
       Session s = e.session();
-      if (e.forgotten || e.removed || s.state() != SessionState.ACTIVE || s.owesTheClient() || s.hasWaitingReads()) {
+      if (e.forgotten || e.removed || e.handingOver || s.state() != SessionState.ACTIVE || s.owesTheClient()
+          || s.hasWaitingReads()) {
         continue;
       }
+      e.handingOver = true;
       Future<Boolean> stays = e.owned.transform(ar -> {
         if (e.forgotten || s.owesTheClient() || s.hasWaitingReads()) {
           return Future.succeededFuture(!e.forgotten);
@@ -82,8 +84,9 @@ final class ClusterGate {
         return replication.handOver(s).map(v -> false).otherwise(true);
       });
       e.owned = stays;
-      moves.add(stays.onSuccess(owned -> {
-        if (!owned) {
+      moves.add(stays.onComplete(ar -> {
+        e.handingOver = false;
+        if (ar.succeeded() && !ar.result()) {
           forget(e);
         }
       }));

@@ -189,9 +189,13 @@ public final class SessionVerticle extends VerticleBase {
         : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
   }
 
-  /** Hands every idle session over to a node holding its copy; answers how many this verticle still owns. */
+  /**
+   * Starts handing every idle session over to a node holding its copy; answers at once how many
+   * this verticle still owns (a slow hand-over must not hold the leaving node's count up).
+   */
   private void handOver(Message<Void> msg) {
-    gate.handOver(live().toList()).onComplete(ar -> msg.reply((int) live().filter(e -> !e.forgotten).count()));
+    gate.handOver(live().toList());
+    msg.reply((int) live().filter(e -> !e.forgotten).count());
   }
 
   private void apply(Session session, Message<TunnelCommand> msg) {
