@@ -37,10 +37,10 @@ JSON
 }
 # admin PORT PATH: GET an admin path with the admin's credentials.
 admin_get() { curl -sf -u admin:admin "http://127.0.0.1:$1$2"; }
-heap_used() { admin_get "$1" /metrics | awk '/^jvm_memory_used_bytes\{area="heap"/ { s += $NF } END { printf "%d", s }'; }
 copies_held() { admin_get "$1" /admin/cluster | python3 -c 'import json, sys; print(json.load(sys.stdin)["copiesHeld"])'; }
 # heap_after_gc PID ADMIN_PORT: the node's heap in use after a full GC, bytes.
-heap_after_gc() { jcmd "$1" GC.run > /dev/null; sleep 2; heap_used "$2"; }
+# heap_after_gc PID: the bytes of every live object (jcmd's class histogram runs a full GC first).
+heap_after_gc() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" { print $3 }'; }
 bench() { java "$here/bench/Bench.java" "$@"; }
 
 declare -a member http admin node
@@ -71,15 +71,15 @@ mkfifo "$work/go"
 python3 "$here/cluster_figures.py" adoption "${http[0]}" "${http[1]}" "${http[2]}" "${node[0]}" "$sessions" \
   < "$work/go" > "$work/adopt.out" 2>&1 &
 adopter=$!
-before=$(( $(heap_after_gc "${node[1]}" "${admin[1]}") + $(heap_after_gc "${node[2]}" "${admin[2]}") ))
+before=$(( $(heap_after_gc "${node[1]}") + $(heap_after_gc "${node[2]}") ))
 exec 7>"$work/go"
 wait_for "$work/adopt.out" "opened" 300
 for _ in $(seq 1 100); do
   held=$(( $(copies_held "${admin[1]}") + $(copies_held "${admin[2]}") ))
   ((held >= sessions)) && break; sleep 0.1
 done
-after=$(( $(heap_after_gc "${node[1]}" "${admin[1]}") + $(heap_after_gc "${node[2]}" "${admin[2]}") ))
-python3 -c "print('copies held by the other two nodes: %d; their heap after GC %.1f MiB before, %.1f MiB after: %.2f KiB per copy' % ($held, $before/1048576, $after/1048576, ($after-$before)/1024/max($held,1)))"
+after=$(( $(heap_after_gc "${node[1]}") + $(heap_after_gc "${node[2]}") ))
+python3 -c "print('copies held by the other two nodes: %d; their live objects %.1f MiB before, %.1f MiB after: %.2f KiB per copy' % ($held, $before/1048576, $after/1048576, ($after-$before)/1024/max($held,1)))"
 echo go >&7
 wait "$adopter" || true
 cat "$work/adopt.out"
