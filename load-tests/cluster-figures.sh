@@ -38,7 +38,6 @@ JSON
 # admin PORT PATH: GET an admin path with the admin's credentials.
 admin_get() { curl -sf -u admin:admin "http://127.0.0.1:$1$2"; }
 copies_held() { admin_get "$1" /admin/cluster | python3 -c 'import json, sys; print(json.load(sys.stdin)["copiesHeld"])'; }
-# heap_after_gc PID ADMIN_PORT: the node's heap in use after a full GC, bytes.
 # heap_after_gc PID: the bytes of every live object (jcmd's class histogram runs a full GC first).
 heap_after_gc() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" { print $3 }'; }
 bench() { java "$here/bench/Bench.java" "$@"; }
