@@ -35,7 +35,7 @@ JSON
   for i in 0 1 2; do wait_for "$work/$tag$i.log" "dstunnel listening on" 90; done
   for i in 0 1 2; do wait_for "$work/$tag$i.log" "members: 3\|joined (3 members)" 60; done
 }
-# admin PORT PATH: GET an admin path with the admin's credentials.
+# admin_get PORT PATH: GET an admin path with the admin's credentials.
 admin_get() { curl -sf -u admin:admin "http://127.0.0.1:$1$2"; }
 copies_held() { admin_get "$1" /admin/cluster | python3 -c 'import json, sys; print(json.load(sys.stdin)["copiesHeld"])'; }
 # heap_after_gc PID: the bytes of every live object (jcmd's class histogram runs a full GC first).
