@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleSupplier;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,22 +46,25 @@ final class Drain {
    * Waits until {@code count} has not moved for {@code quietMs} (a front has stopped sending this
    * node requests, having seen it not ready), or the deadline.
    */
-  Future<Void> untilQuiet(java.util.function.LongSupplier count, long quietMs) {
+  Future<Void> untilQuiet(DoubleSupplier count, long quietMs) {
     Promise<Void> over = Promise.promise();
-    long[] last = {count.getAsLong(), System.nanoTime()};
+    double[] seen = {count.getAsDouble()};
+    long[] since = {System.nanoTime()};
     vertx.setPeriodic(50, id -> {
       long now = System.nanoTime();
-      long c = count.getAsLong();
-      if (c != last[0]) {
-        last[0] = c;
-        last[1] = now;
-      } else if (now - last[1] >= quietMs * 1_000_000 || now - deadline >= 0) {
+      double c = count.getAsDouble();
+      if (c != seen[0]) {
+        seen[0] = c;
+        since[0] = now;
+      }
+      if (now - since[0] >= quietMs * 1_000_000 || now - deadline >= 0) {
         vertx.cancelTimer(id);
         over.complete();
       }
     });
     return over.future();
   }
+
 
   private void ask(IntFunction<String> address, String done, String timedOut, Promise<Void> over) {
     List<Future<Integer>> counts = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.dstunnel;
 
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
+import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelBroadcaster;
@@ -20,6 +21,7 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.AnswerBudget;
 import io.dstunnel.session.Replication;
 import io.dstunnel.session.SessionCounter;
+import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.WireCodec;
 import io.dstunnel.tunnel.TunnelVerticle;
@@ -29,8 +31,14 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.BindException;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * One running proxy: the backend pool and its health checker, the session verticles and the
@@ -43,8 +51,7 @@ public final class Dstunnel {
   private static final long QUIET_MS = 1000;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dstunnel.class);
 
-  private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORT_KEYS =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private final Vertx vertx;
   private final ProxyConfig config;
@@ -62,7 +69,7 @@ public final class Dstunnel {
 
   private final ProxyMetrics metrics;
   private final EventLog events;
-  private final java.util.Set<String> gauged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
 
   private Dstunnel(Vertx vertx, ProxyConfig config, MeterRegistry registry) {
     this.vertx = vertx;
@@ -101,11 +108,11 @@ public final class Dstunnel {
   }
 
   private void gaugeBackends() {
-    for (io.dstunnel.backend.Backend b : pool.backends()) {
+    for (Backend b : pool.backends()) {
       String name = b.name();
       if (gauged.add(name)) {
         metrics.backendUp(name, () -> {
-          io.dstunnel.backend.Backend now = pool.byName(name);
+          Backend now = pool.byName(name);
           return now != null && now.isUp() ? 1 : 0;
         });
       }
@@ -114,7 +121,7 @@ public final class Dstunnel {
 
   private Future<Void> deploy() {
     registerCodecsOnce(vertx);
-    java.util.concurrent.atomic.AtomicInteger index = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger index = new AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
     // REST sessions idle past session.idleTimeoutMs are forgotten (the backends expire theirs).
@@ -179,13 +186,13 @@ public final class Dstunnel {
   }
 
   static boolean isAddressInUse(Throwable err) {
-    return err instanceof java.net.BindException
+    return err instanceof BindException
         || err.getMessage() != null && err.getMessage().contains("Address already in use");
   }
 
   /** The ports the tunnel instances listen on: one, shared. */
-  public java.util.Set<Integer> tunnelPorts() {
-    return tunnels.stream().map(TunnelVerticle::actualPort).collect(java.util.stream.Collectors.toSet());
+  public Set<Integer> tunnelPorts() {
+    return tunnels.stream().map(TunnelVerticle::actualPort).collect(Collectors.toSet());
   }
 
   private static void registerCodecsOnce(Vertx vertx) {
@@ -217,8 +224,8 @@ public final class Dstunnel {
   }
 
   /** What every session looks like now (as the admin API shows them). */
-  public Future<List<io.vertx.core.json.JsonObject>> sessionSnapshots() {
-    return io.dstunnel.session.SessionSnapshots.gather(vertx, config.session().instances());
+  public Future<List<JsonObject>> sessionSnapshots() {
+    return SessionSnapshots.gather(vertx, config.session().instances());
   }
 
   /** Sessions open in this proxy. */

@@ -1,5 +1,6 @@
 package io.dstunnel;
 
+import io.dstunnel.auth.Passwords;
 import io.dstunnel.cluster.ClusterSetup;
 import io.dstunnel.config.ConfigException;
 import io.dstunnel.config.ConfigWatcher;
@@ -11,13 +12,25 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +53,7 @@ final class Launcher {
     } catch (ConfigException e) {
       System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
       return 2;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       System.err.println("dstunnel: cannot read config file " + file + ": " + ioReason(e));
       return 2;
     }
@@ -84,11 +97,11 @@ final class Launcher {
    * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
    */
   private static Future<Vertx> vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
-    io.vertx.core.VertxOptions options = new io.vertx.core.VertxOptions().setPreferNativeTransport(true);
-    io.vertx.core.VertxBuilder builder = Vertx.builder();
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
+    VertxBuilder builder = Vertx.builder();
     if (config.admin().metrics()) {
       MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
-          .setDisabledMetricsCategories(java.util.Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
+          .setDisabledMetricsCategories(Set.of(MetricsDomain.HTTP_SERVER.toCategory(),
               MetricsDomain.HTTP_CLIENT.toCategory(), MetricsDomain.EVENT_BUS.toCategory(),
               MetricsDomain.NET_SERVER.toCategory(), MetricsDomain.DATAGRAM_SOCKET.toCategory(),
               MetricsDomain.NAMED_POOLS.toCategory()));
@@ -104,15 +117,15 @@ final class Launcher {
   /** Reads a password (from the console without echo, else one line of stdin) and prints its hash. */
   static int hashPassword() {
     String password;
-    java.io.Console console = System.console();
+    Console console = System.console();
     if (console != null) {
       char[] typed = console.readPassword("password: ");
       password = typed == null ? null : new String(typed);
     } else {
       try {
-        password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-            java.nio.charset.StandardCharsets.UTF_8)).readLine();
-      } catch (java.io.IOException e) {
+        password = new BufferedReader(new InputStreamReader(System.in,
+            StandardCharsets.UTF_8)).readLine();
+      } catch (IOException e) {
         password = null;
       }
     }
@@ -120,7 +133,7 @@ final class Launcher {
       System.err.println("dstunnel: no password given on standard input");
       return 2;
     }
-    System.out.println(io.dstunnel.auth.Passwords.hash(password));
+    System.out.println(Passwords.hash(password));
     return 0;
   }
 
@@ -143,7 +156,7 @@ final class Launcher {
 
   /** On SIGTERM (and SIGINT), run {@code stop} and exit 0. */
   @SuppressWarnings("restriction")
-  private static void onTerminate(java.util.function.Supplier<Future<Void>> stop) {
+  private static void onTerminate(Supplier<Future<Void>> stop) {
     sun.misc.SignalHandler handler = sig -> {
       try {
         stop.get().await(1, TimeUnit.HOURS);
@@ -165,7 +178,7 @@ final class Launcher {
     CompletableFuture<T> cf = f.toCompletionStage().toCompletableFuture();
     try {
       return cf.get(120, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
       }
@@ -203,11 +216,11 @@ final class Launcher {
   }
 
   /** Why a file could not be read, in words (Java's own message is often just the path). */
-  private static String ioReason(java.io.IOException e) {
-    if (e instanceof java.nio.file.NoSuchFileException) {
+  private static String ioReason(IOException e) {
+    if (e instanceof NoSuchFileException) {
       return "no such file";
     }
-    if (e instanceof java.nio.file.AccessDeniedException) {
+    if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
     return e.getMessage() == null ? e.toString() : e.getMessage();

@@ -4,6 +4,7 @@ import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.config.Role;
 import io.dstunnel.events.EventLog;
@@ -41,12 +42,12 @@ public final class AdminVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
-  private final io.dstunnel.cluster.ClusterNode cluster;
+  private final ClusterNode cluster;
   private final RestSessions rest;
   private HttpServer server;
 
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
-                       SessionCounter sessions, LoginThrottle throttle, io.dstunnel.cluster.ClusterNode cluster,
+                       SessionCounter sessions, LoginThrottle throttle, ClusterNode cluster,
                        RestSessions rest) {
     this.rest = rest;
     this.cluster = cluster;

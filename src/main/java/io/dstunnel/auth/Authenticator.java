@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * HTTP Basic authentication against the configured users. Plain passwords are compared in
@@ -27,7 +28,7 @@ public final class Authenticator {
   private static final int CACHE_SIZE = 1024;
   /** Password hashes verified at once in this process: more would only queue up CPU. */
   private static final int MAX_HASHES = Math.max(2, Runtime.getRuntime().availableProcessors());
-  private static final java.util.concurrent.atomic.AtomicInteger HASHING = new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger HASHING = new AtomicInteger();
 
   private final Vertx vertx;
   private final Map<String, UserConfig> users = new HashMap<>();

@@ -1,7 +1,8 @@
 package io.dstunnel.backend;
 
-import io.dstunnel.config.HealthConfig;
 import io.dstunnel.config.HealthConfig.CheckKind;
+import io.dstunnel.config.HealthConfig;
+import io.dstunnel.events.ProxyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -32,11 +33,11 @@ final class HealthChecker {
   private final NetClient client;
   private final WebClient web;
   private final BackendPool pool;
-  private final io.dstunnel.events.ProxyMetrics metrics;
+  private final ProxyMetrics metrics;
   private final Map<Backend, Long> timers = new HashMap<>();
   private final Map<Backend, Boolean> running = new HashMap<>();
 
-  HealthChecker(Vertx vertx, NetClient client, BackendPool pool, io.dstunnel.events.ProxyMetrics metrics) {
+  HealthChecker(Vertx vertx, NetClient client, BackendPool pool, ProxyMetrics metrics) {
     this.vertx = vertx;
     this.client = client;
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setUserAgentEnabled(false));

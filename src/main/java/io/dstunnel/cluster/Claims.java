@@ -73,9 +73,7 @@ final class Claims {
   CopyOp heard(CopyOp claim) {
     String sid = claim.sessionId();
     CopyOp known = moved.get(sid);
-    if (known != null && (known.epoch() > claim.epoch()
-        || known.epoch() == claim.epoch() && !known.owner().equals(claim.owner())
-        && (adoptedHere(known) || known.owner().compareTo(claim.owner()) > 0))) {
+    if (known != null && winsOver(known, claim)) {
       return known;
     }
     Claim own = mine.get(sid);
@@ -89,7 +87,16 @@ final class Claims {
     return CopyOp.of(CopyOp.Kind.ACK, sid, claim.epoch(), claim.owner());
   }
 
-  private boolean adoptedHere(CopyOp known) {
-    return known.owner().equals(node.id());
+  /**
+   * Whether the owner this node knows of beats {@code claim}: a later epoch; or the same epoch
+   * taken by another node that either adopted here (this node's own adoption, done) or has the
+   * higher id (a claim heard before).
+   */
+  private boolean winsOver(CopyOp known, CopyOp claim) {
+    if (known.epoch() != claim.epoch()) {
+      return known.epoch() > claim.epoch();
+    }
+    return !known.owner().equals(claim.owner())
+        && (known.owner().equals(node.id()) || known.owner().compareTo(claim.owner()) > 0);
   }
 }

@@ -1,13 +1,31 @@
 package io.dstunnel.cluster;
 
+import com.hazelcast.cluster.Address;
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import io.dstunnel.config.ClusterConfig;
+import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * This node in the cluster: its id, the members as the cluster manager sees them, the settings,
@@ -23,10 +41,11 @@ public final class ClusterNode {
 
   /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
   private static final String VERTX_NODE_ID = "__vertx.nodeId";
-  private final io.vertx.core.net.NetClient prober;
-  private final java.util.Map<String, Probe> probes = new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.List<java.util.function.Consumer<String>> leftListeners =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A member whose cluster port refused this recently is taken for gone (Hazelcast takes seconds more). */
+  private static final long REFUSED_KEPT_NANOS = 10_000_000_000L;
+  private final NetClient prober;
+  private final Map<String, Probe> probes = new ConcurrentHashMap<>();
+  private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
 
   public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics) {
     this.vertx = vertx;
@@ -36,14 +55,14 @@ public final class ClusterNode {
     this.directory = new Directory(vertx);
     this.prober = vertx.createNetClient();
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
-    if (manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) {
-      hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+    if (manager instanceof HazelcastClusterManager hz) {
+      hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
-        public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+        public void memberAdded(MembershipEvent event) {
         }
 
         @Override
-        public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+        public void memberRemoved(MembershipEvent event) {
           String gone = nodeIdOf(event.getMember());
           leftListeners.forEach(l -> l.accept(gone));
         }
@@ -62,30 +81,35 @@ public final class ClusterNode {
     if (last != null && now - last.at < 500_000_000L) {
       return last.result;
     }
-    com.hazelcast.cluster.Address address = memberAddress(nodeId);
+    Address address = memberAddress(nodeId);
     if (address == null) {
       return Future.succeededFuture(false);
     }
-    Future<Boolean> result = prober.connect(new io.vertx.core.net.ConnectOptions().setHost(address.getHost())
+    Future<Boolean> result = prober.connect(new ConnectOptions().setHost(address.getHost())
             .setPort(address.getPort()).setTimeout(1000))
         .map(socket -> {
           socket.close();
           return false;
         })
-        .otherwise(err -> err instanceof java.net.ConnectException
+        .otherwise(err -> err instanceof ConnectException
             || String.valueOf(err.getMessage()).contains("refused"));
     probes.put(nodeId, new Probe(now, result));
     return result;
   }
 
   private record Probe(long at, Future<Boolean> result) {
+
+    /** Whether this probe found the port refusing, less than {@link #REFUSED_KEPT_NANOS} ago. */
+    boolean refusedRecently(long now) {
+      return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded() && result.result();
+    }
   }
 
-  private com.hazelcast.cluster.Address memberAddress(String nodeId) {
-    if (!(manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz)) {
+  private Address memberAddress(String nodeId) {
+    if (!(manager instanceof HazelcastClusterManager hz)) {
       return null;
     }
-    for (com.hazelcast.cluster.Member m : hz.getHazelcastInstance().getCluster().getMembers()) {
+    for (Member m : hz.getHazelcastInstance().getCluster().getMembers()) {
       if (nodeId.equals(nodeIdOf(m))) {
         return m.getAddress();
       }
@@ -97,13 +121,13 @@ public final class ClusterNode {
    * The Vert.x node id of a Hazelcast member: vertx-hazelcast gives each node a random id of its
    * own, kept as a member attribute (not the member's UUID).
    */
-  private static String nodeIdOf(com.hazelcast.cluster.Member m) {
+  private static String nodeIdOf(Member m) {
     String id = m.getAttribute(VERTX_NODE_ID);
     return id != null ? id : m.getUuid().toString();
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
-  void onMemberLeft(java.util.function.Consumer<String> listener) {
+  void onMemberLeft(Consumer<String> listener) {
     leftListeners.add(listener);
   }
 
@@ -111,11 +135,29 @@ public final class ClusterNode {
     return manager.getNodeId();
   }
 
-  /** The members now, this node included, in a stable order. */
+  /**
+   * The members now, this node included, in a stable order: the cluster manager's, less those
+   * whose cluster port was found refusing in the last ten seconds (killed, though the cluster
+   * manager has not removed them yet). Forwards, claims and new copies all go by this list.
+   */
   public List<String> members() {
     List<String> nodes = new ArrayList<>(manager.getNodes());
+    if (!probes.isEmpty()) {
+      long now = System.nanoTime();
+      nodes.removeIf(id -> refusedRecently(id, now));
+    }
     nodes.sort(null);
     return nodes;
+  }
+
+  /** Whether {@code nodeId} is among {@link #members()} (without building the list: asked per forward). */
+  boolean isMember(String nodeId) {
+    return manager.getNodes().contains(nodeId) && !refusedRecently(nodeId, System.nanoTime());
+  }
+
+  private boolean refusedRecently(String nodeId, long now) {
+    Probe p = probes.get(nodeId);
+    return p != null && p.refusedRecently(now);
   }
 
   public ClusterConfig config() {
@@ -135,50 +177,32 @@ public final class ClusterNode {
   }
 
   /** Copies of other nodes' sessions held here now (kept by the {@link ClusterVerticle}). */
-  final java.util.concurrent.atomic.AtomicInteger copiesHeld = new java.util.concurrent.atomic.AtomicInteger();
+  final AtomicInteger copiesHeld = new AtomicInteger();
 
   /** What {@code /admin/cluster} shows. */
-  public io.vertx.core.json.JsonObject describe() {
-    return new io.vertx.core.json.JsonObject().put("enabled", true).put("name", config.name()).put("node", id())
-        .put("members", new io.vertx.core.json.JsonArray(members())).put("backups", config.backups())
+  public JsonObject describe() {
+    return new JsonObject().put("enabled", true).put("name", config.name()).put("node", id())
+        .put("members", new JsonArray(members())).put("backups", config.backups())
         .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get());
   }
 
   /** The sessions of every member, each with the node that owns it. */
-  public Future<List<io.vertx.core.json.JsonObject>> sessions() {
-    List<io.vertx.core.Future<io.vertx.core.json.JsonArray>> parts = new ArrayList<>();
+  public Future<List<JsonObject>> sessions() {
+    List<Future<JsonArray>> parts = new ArrayList<>();
     for (String member : members()) {
-      parts.add(vertx.eventBus().<io.vertx.core.json.JsonArray>request(
-          io.dstunnel.session.Addresses.nodeSessions(member), null, suspect()).map(m -> m.body()));
+      parts.add(vertx.eventBus().<JsonArray>request(Addresses.nodeSessions(member), null, suspect())
+          .map(m -> m.body()));
     }
-    return io.vertx.core.Future.join(parts).map(v -> {
-      List<io.vertx.core.json.JsonObject> all = new ArrayList<>();
-      parts.stream().filter(io.vertx.core.Future::succeeded)
-          .forEach(p -> p.result().forEach(o -> all.add((io.vertx.core.json.JsonObject) o)));
+    return Future.join(parts).map(v -> {
+      List<JsonObject> all = new ArrayList<>();
+      parts.stream().filter(Future::succeeded).forEach(p -> p.result().forEach(o -> all.add((JsonObject) o)));
       return all;
     });
   }
 
   /** The {@code cluster.backups} other members that follow this node in the member order. */
-  /**
-   * The members less those whose cluster port was found refusing in the last ten seconds: killed,
-   * though the cluster manager has not removed them yet. New copies go to these.
-   */
-  List<String> liveMembers() {
-    List<String> nodes = members();
-    nodes.removeIf(id -> {
-      Probe p = probes.get(id);
-      return p != null && System.nanoTime() - p.at < 10_000_000_000L && p.result.isComplete()
-          && p.result.succeeded() && p.result.result();
-    });
-    return nodes;
-  }
-
   List<String> pickBackups() {
-    List<String> nodes = liveMembers();
-    if (!nodes.contains(id())) {
-      nodes = members();
-    }
+    List<String> nodes = members();
     String me = id();
     int at = nodes.indexOf(me);
     List<String> picked = new ArrayList<>();
@@ -195,22 +219,21 @@ public final class ClusterNode {
    */
   Future<CopyOp> ask(String nodeId, CopyOp op, long timeoutMs) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    return ask(nodeId, io.dstunnel.session.Addresses.copies(nodeId), op, timeoutMs, deadline);
+    return ask(nodeId, Addresses.copies(nodeId), op, timeoutMs, deadline);
   }
 
-  /** Delivery to node {@code nodeId}'s addresses, taken for lost after {@code timeoutMs}. */
-  DeliveryOptions to(String nodeId, long timeoutMs) {
+  /** Delivery to another node, taken for lost after {@code timeoutMs}. */
+  static DeliveryOptions within(long timeoutMs) {
     return new DeliveryOptions().setSendTimeout(timeoutMs);
   }
 
   private Future<CopyOp> ask(String nodeId, String address, CopyOp op, long timeoutMs, long deadline) {
-    return vertx.eventBus().<CopyOp>request(address, op, to(nodeId, timeoutMs))
+    return vertx.eventBus().<CopyOp>request(address, op, within(timeoutMs))
         .map(m -> m.body())
         .recover(err -> {
           long left = (deadline - System.nanoTime()) / 1_000_000;
-          if (err instanceof io.vertx.core.eventbus.ReplyException re
-              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS && left > 100
-              && members().contains(nodeId)) {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && left > 100
+              && isMember(nodeId)) {
             return vertx.timer(100).compose(v -> ask(nodeId, address, op, left - 100, deadline));
           }
           return Future.failedFuture(err);
@@ -219,6 +242,6 @@ public final class ClusterNode {
 
   /** Delivery to another node that counts as lost after {@code cluster.suspectAfterMs}. */
   DeliveryOptions suspect() {
-    return new DeliveryOptions().setSendTimeout(config.suspectAfterMs());
+    return within(config.suspectAfterMs());
   }
 }

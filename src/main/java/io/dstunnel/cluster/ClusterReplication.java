@@ -137,7 +137,7 @@ public final class ClusterReplication implements Replication {
           : handOver(session));
     }
     String to = o.backups.get(0);
-    if (!node.members().contains(to)) {
+    if (!node.isMember(to)) {
       // The copy holder is gone (no write since it died told this node): a new copy first.
       o.copies = o.copies.transform(v -> replaceBackup(session, o, to));
       return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
@@ -160,8 +160,7 @@ public final class ClusterReplication implements Replication {
   public void ended(Session session) {
     Ownership o = owned.remove(session.id());
     if (o != null) {
-      CopyOp close = CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id());
-      o.backups.forEach(b -> node.vertx().eventBus().request(Addresses.copies(b), close, node.suspect()));
+      o.backups.forEach(b -> dropCopy(b, session, o));
       node.directory().remove(session.id());
     }
   }
@@ -169,6 +168,12 @@ public final class ClusterReplication implements Replication {
   @Override
   public void forget(Session session) {
     owned.remove(session.id());
+  }
+
+  /** Tells {@code holder} to drop its copy of the session (no answer awaited). */
+  private void dropCopy(String holder, Session session, Ownership o) {
+    node.vertx().eventBus().send(Addresses.copies(holder),
+        CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
 
   private SessionRecord record(Session session, Ownership o) {
@@ -207,10 +212,9 @@ public final class ClusterReplication implements Replication {
     o.backups = new ArrayList<>(o.backups);
     if (o.backups.remove(failed)) {
       // A holder that was only slow must not keep a copy that goes stale: it could be asked to adopt.
-      node.vertx().eventBus().request(Addresses.copies(failed),
-          CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()), node.suspect());
+      dropCopy(failed, session, o);
     }
-    List<String> candidates = new ArrayList<>(node.liveMembers());
+    List<String> candidates = new ArrayList<>(node.members());
     candidates.remove(node.id());
     candidates.removeAll(o.backups);
     if (candidates.size() > 1) {

@@ -13,20 +13,23 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import java.util.HashMap;
 import io.vertx.core.json.JsonArray;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This node's cluster-facing side, with three cluster addresses: its inbox, where other nodes
  * forward requests for the sessions it owns (relayed to the session on the local bus); its copy
- * keeper, which holds the copies of other nodes' sessions and adopts one when asked (an epoch
- * compare-and-set on the copy: of two nodes asking at once, one wins, the other learns the new
- * owner); and the directory announcements.
+ * keeper, which holds the copies of other nodes' sessions and adopts one when asked (the epoch
+ * raised on the copy, then claimed from the other members by {@link Claims}: of two asked at
+ * once, or of two holders, one adopts and the others learn the new owner); and the directory
+ * announcements.
  */
 public final class ClusterVerticle extends VerticleBase {
 
@@ -48,7 +51,7 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<CopyOp> keeper;
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
-  private final java.util.Set<String> warmed = new java.util.HashSet<>();
+  private final Set<String> warmed = new HashSet<>();
   private long warmTimer;
   private final int sessionVerticles;
 
@@ -161,8 +164,7 @@ public final class ClusterVerticle extends VerticleBase {
         }
       }
       case CLOSE -> {
-        copies.remove(sid);
-        node.copiesHeld.set(copies.size());
+        dropCopy(sid);
         msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
       }
       case ADOPT -> adopt(op).onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
@@ -170,8 +172,7 @@ public final class ClusterVerticle extends VerticleBase {
       case CLAIM -> {
         CopyOp answer = claims.heard(op);
         if (answer.kind() == CopyOp.Kind.ACK && copy != null && copy.epoch() < op.epoch()) {
-          copies.remove(sid);  // another node takes the session over and copies it anew
-          node.copiesHeld.set(copies.size());
+          dropCopy(sid);  // another node takes the session over and copies it anew
         }
         msg.reply(answer);
       }
@@ -203,29 +204,8 @@ public final class ClusterVerticle extends VerticleBase {
     }
     String previous = copy.owner();
     copy.takenOver(node.id(), copy.epoch() + 1);
-    CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
-    Future<CopyOp> done = claims.claim(sid, copy.epoch(), previous).compose(winner -> {
-      if (winner != null) {
-        LOG.info("node {} did not adopt session {}: node {} did (epoch {})", node.id(), sid, winner.owner(),
-            winner.epoch());
-        copies.remove(sid);
-        node.copiesHeld.set(copies.size());
-        return Future.succeededFuture(winner);
-      }
-      return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(op.count()),
-              new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
-          .map(reply -> {
-          if (reply.body().isFailure()) {
-            throw new IllegalStateException(reply.body().message());
-          }
-          LOG.info("node {} adopted session {} from node {} (epoch {})", node.id(), sid, previous, copy.epoch());
-          node.metrics().adopted();
-          copies.remove(sid);
-          node.copiesHeld.set(copies.size());
-          moved.put(sid, result);
-          return result;
-        });
-    });
+    Future<CopyOp> done = claims.claim(sid, copy.epoch(), previous)
+        .compose(winner -> winner == null ? adoptHere(copy, sid, previous, op.count()) : lost(sid, winner));
     adopting.put(sid, done);
     return done.onComplete(ar -> {
       adopting.remove(sid);
@@ -233,6 +213,36 @@ public final class ClusterVerticle extends VerticleBase {
         LOG.warn("node {} could not adopt session {}: {}", node.id(), sid, ar.cause().getMessage());
       }
     });
+  }
+
+  /** Replays the copy into a session of this node's; the answer names this node as the owner. */
+  private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, long answersGiven) {
+    return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(answersGiven),
+            new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
+        .map(reply -> {
+          if (reply.body().isFailure()) {
+            throw new IllegalStateException(reply.body().message());
+          }
+          LOG.info("node {} adopted session {} from node {} (epoch {})", node.id(), sid, previous, copy.epoch());
+          node.metrics().adopted();
+          dropCopy(sid);
+          CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
+          moved.put(sid, result);
+          return result;
+        });
+  }
+
+  /** Another node won the claim: this copy is stale, and asking nodes learn the winner. */
+  private Future<CopyOp> lost(String sid, CopyOp winner) {
+    LOG.info("node {} did not adopt session {}: node {} did (epoch {})", node.id(), sid, winner.owner(),
+        winner.epoch());
+    dropCopy(sid);
+    return Future.succeededFuture(winner);
+  }
+
+  private void dropCopy(String sid) {
+    copies.remove(sid);
+    node.copiesHeld.set(copies.size());
   }
 
 }

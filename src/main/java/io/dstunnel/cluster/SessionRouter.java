@@ -4,12 +4,17 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finds the node that owns a session this node does not hold, and forwards a request to it. When
@@ -26,14 +31,13 @@ public final class SessionRouter {
   private final EventBus bus;
 
   /** Requests forwarded and not yet answered, by the node they went to: failed at once if it dies. */
-  private final java.util.concurrent.ConcurrentHashMap<String, java.util.Set<Runnable>> pending =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
   public SessionRouter(ClusterNode node) {
     this.node = node;
     this.bus = node.vertx().eventBus();
     node.onMemberLeft(gone -> {
-      java.util.Set<Runnable> waiting = pending.remove(gone);
+      Set<Runnable> waiting = pending.remove(gone);
       if (waiting != null) {
         waiting.forEach(Runnable::run);
       }
@@ -46,13 +50,13 @@ public final class SessionRouter {
    * refuses connections, as a killed node's does at once.
    */
   private Future<TunnelReply> toOwner(String owner, TunnelCommand cmd, long timeout) {
-    if (!node.members().contains(owner)) {
+    if (!node.isMember(owner)) {
       return Future.failedFuture("node " + owner + " is not a member");
     }
-    io.vertx.core.Context context = node.vertx().getOrCreateContext();
-    io.vertx.core.Promise<TunnelReply> answer = io.vertx.core.Promise.promise();
+    Context context = node.vertx().getOrCreateContext();
+    Promise<TunnelReply> answer = Promise.promise();
     Runnable gone = () -> context.runOnContext(v -> answer.tryFail("node " + owner + " left"));
-    pending.computeIfAbsent(owner, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(gone);
+    pending.computeIfAbsent(owner, k -> ConcurrentHashMap.newKeySet()).add(gone);
     long probe = node.vertx().setTimer(Math.max(50, Math.min(300, timeout / 4)), t -> {
       if (!answer.future().isComplete()) {
         node.refuses(owner).onSuccess(dead -> {
@@ -63,9 +67,9 @@ public final class SessionRouter {
       }
     });
     answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
-    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, node.to(owner, timeout))
+    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, ClusterNode.within(timeout))
         .onComplete(ar -> {
-          java.util.Set<Runnable> set = pending.get(owner);
+          Set<Runnable> set = pending.get(owner);
           if (set != null) {
             set.remove(gone);
           }
@@ -147,7 +151,7 @@ public final class SessionRouter {
     CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given);
     // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
     // dead or paused (two holders adopting at once is settled by their claims).
-    List<String> holders = new java.util.ArrayList<>(r.backups());
+    List<String> holders = new ArrayList<>(r.backups());
     if (holders.remove(node.id())) {
       holders.add(0, node.id());
     }

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,11 +39,11 @@ public record ProxyConfig(
 
   /** Parses the config text; a syntax error is reported as a {@link ConfigException}. */
   public static ProxyConfig parse(String text) {
-    return parse(text, java.util.Map.of());
+    return parse(text, Map.of());
   }
 
   /** As {@link #parse(String)}, with the per-pod environment variables over the file's values. */
-  public static ProxyConfig parse(String text, java.util.Map<String, String> env) {
+  public static ProxyConfig parse(String text, Map<String, String> env) {
     JsonObject json;
     try {
       json = new JsonObject(text);

@@ -14,7 +14,9 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Base64;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +53,7 @@ public final class TunnelClient {
   private final String authorization;
   private final int readSize;
   private final DbxMessages messages = new DbxMessages();
-  private final java.util.ArrayDeque<Buffer> complete = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Buffer> complete = new ArrayDeque<>();
   private String sessionId = "0";
 
   /**
@@ -132,7 +134,7 @@ public final class TunnelClient {
   /** The DBX message that executes the prepared method {@code handle} with {@code args}. */
   public static Buffer executeRequest(int handle, Object... args) {
     return new JsonObject().put("method", "execute")
-        .put("params", new JsonArray().add(handle).add(new JsonArray(java.util.List.of(args)))).toBuffer();
+        .put("params", new JsonArray().add(handle).add(new JsonArray(List.of(args)))).toBuffer();
   }
 
   /** Executes a prepared method; the first result value. */

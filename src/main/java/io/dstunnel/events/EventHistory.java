@@ -3,6 +3,7 @@ package io.dstunnel.events;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 
 /**
  * The latest health changes, failovers and admin actions, newest last, for the status page. Bounded; written from
@@ -36,14 +37,14 @@ public final class EventHistory {
   }
 
   public synchronized JsonArray health() {
-    return new JsonArray(new java.util.ArrayList<>(health));
+    return new JsonArray(new ArrayList<>(health));
   }
 
   public synchronized JsonArray failovers() {
-    return new JsonArray(new java.util.ArrayList<>(failovers));
+    return new JsonArray(new ArrayList<>(failovers));
   }
 
   public synchronized JsonArray audit() {
-    return new JsonArray(new java.util.ArrayList<>(audit));
+    return new JsonArray(new ArrayList<>(audit));
   }
 }

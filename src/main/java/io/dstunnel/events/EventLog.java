@@ -1,6 +1,7 @@
 package io.dstunnel.events;
 
 import io.dstunnel.backend.BackendState;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +69,7 @@ public final class EventLog {
                        long droppedAnswers, long durationNanos) {
     long durationMs = durationNanos / 1_000_000;
     metrics.failover(kind, from, to, replayedBytes, durationNanos);
-    history.failover(new io.vertx.core.json.JsonObject().put("session", session).put("from", from).put("to", to)
+    history.failover(new JsonObject().put("session", session).put("from", from).put("to", to)
         .put("reason", reason).put("kind", kind).put("replayedBytes", replayedBytes)
         .put("droppedAnswers", droppedAnswers).put("durationMs", durationMs));
     with(LOG.atInfo().setMessage("failover").addKeyValue("session", session), "from", from)
@@ -102,7 +103,7 @@ public final class EventLog {
   }
 
   public void health(String backend, BackendState state, String reason) {
-    history.health(new io.vertx.core.json.JsonObject().put("backend", backend)
+    history.health(new JsonObject().put("backend", backend)
         .put("state", state == null ? null : state.name()).put("reason", reason));
     with(LOG.atInfo().setMessage("health").addKeyValue("backend", backend), "state", state)
         .addKeyValue("reason", reason).log();
@@ -114,7 +115,7 @@ public final class EventLog {
    * {@code refused: ...}). Never a credential.
    */
   public void audit(String user, String action, String target, String from, String result) {
-    history.audit(new io.vertx.core.json.JsonObject().put("user", user).put("action", action).put("target", target)
+    history.audit(new JsonObject().put("user", user).put("action", action).put("target", target)
         .put("from", from).put("result", result));
     LOG.atInfo().setMessage("audit").addKeyValue("user", user).addKeyValue("action", action)
         .addKeyValue("target", target).addKeyValue("from", from).addKeyValue("result", result).log();

@@ -30,7 +30,6 @@ public final class ProxyMetrics {
   private final Timer readWait;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter[]> requests = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.LongAdder requestsEnded = new java.util.concurrent.atomic.LongAdder();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -79,9 +78,9 @@ public final class ProxyMetrics {
     callsNotRerun.increment();
   }
 
-  /** Tunnel requests answered so far (all kinds and statuses): a leaving node waits for it to stop moving. */
-  public long requestsEnded() {
-    return requestsEnded.sum();
+  /** Requests answered so far (tunnel and REST, every status): a leaving node waits for it to stop moving. */
+  public double requestsEnded() {
+    return registry.find("dstunnel.tunnel.requests").counters().stream().mapToDouble(Counter::count).sum();
   }
 
   public MeterRegistry registry() {
@@ -129,7 +128,6 @@ public final class ProxyMetrics {
   }
 
   public void request(String kind, int status) {
-    requestsEnded.increment();
     // Hot path: one map lookup by kind, then an array slot by status; no string built per request.
     Counter[] byStatus = requests.computeIfAbsent(kind, k -> new Counter[600]);
     int s = status >= 100 && status < 600 ? status : 599;

@@ -28,7 +28,10 @@ import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * DataSnap REST through dstunnel (rest.md), on vertx-http-proxy: requests under
@@ -63,7 +66,7 @@ public final class RestProxy implements ProxyInterceptor {
   private final HttpProxy proxy;
   private final RestBroadcast broadcasts;
   /** Connections to backends already used once (this instance's event loop only). */
-  private final java.util.Set<HttpConnection> seen = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
+  private final Set<HttpConnection> seen = Collections.newSetFromMap(new WeakHashMap<>());
 
   public RestProxy(Vertx vertx, BackendPool pool, RestSessions sessions, Logins logins, RestConfig config,
                    String context, EventLog events) {

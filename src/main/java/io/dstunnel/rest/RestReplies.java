@@ -2,12 +2,15 @@ package io.dstunnel.rest;
 
 import io.dstunnel.auth.LoginRefused;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * dstunnel's own answers to REST clients: a JSON body (its reason phrase says the same), and
@@ -71,8 +74,8 @@ final class RestReplies {
 
   /** A request that failed on a connection closed (or reset) before any answer came. */
   static boolean closedUnanswered(Throwable err) {
-    return err instanceof io.vertx.core.http.HttpClosedException
-        || err instanceof java.nio.channels.ClosedChannelException
-        || err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("reset");
+    return err instanceof HttpClosedException
+        || err instanceof ClosedChannelException
+        || err instanceof IOException && String.valueOf(err.getMessage()).contains("reset");
   }
 }

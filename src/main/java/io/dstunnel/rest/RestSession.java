@@ -1,6 +1,9 @@
 package io.dstunnel.rest;
 
 import io.dstunnel.backend.Backend;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One REST session as dstunnel's clients know it: dstunnel's own id, mapped to the backend that
@@ -17,7 +20,7 @@ final class RestSession {
   private volatile long lastUsed = System.nanoTime();
   private volatile long sharedAt;
   private Backend counted;
-  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   RestSession(String id, String user, String authorization, Backend backend, String backendId) {
     this.id = id;
@@ -62,10 +65,10 @@ final class RestSession {
    * A request of the session started, answered by {@code response}: until it ends (or its
    * connection closes) the session does not expire, however long a long poll lasts.
    */
-  void begin(io.vertx.core.http.HttpServerResponse response) {
+  void begin(HttpServerResponse response) {
     inFlight.incrementAndGet();
     touch();
-    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean over = new AtomicBoolean();
     Runnable end = () -> {
       if (over.compareAndSet(false, true)) {
         inFlight.decrementAndGet();

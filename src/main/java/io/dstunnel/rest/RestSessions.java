@@ -7,7 +7,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -180,12 +183,12 @@ public final class RestSessions {
   }
 
   /** What the admin API shows of each REST session (never its credentials). */
-  public java.util.List<io.vertx.core.json.JsonObject> snapshots() {
+  public List<JsonObject> snapshots() {
     long now = System.nanoTime();
-    java.util.List<io.vertx.core.json.JsonObject> list = new java.util.ArrayList<>();
+    List<JsonObject> list = new ArrayList<>();
     for (RestSession s : sessions.values()) {
       Backend b = s.backend();
-      list.add(new io.vertx.core.json.JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
+      list.add(new JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
           .put("state", "ACTIVE").put("backend", b == null ? null : b.name()).put("connected", b != null && b.isUp())
           .put("idleMs", TimeUnit.NANOSECONDS.toMillis(now - s.lastUsed())));
     }
@@ -242,9 +245,9 @@ public final class RestSessions {
   }
 
   /** The backends with consumers of {@code channel}. */
-  java.util.Set<Backend> consumersOf(String channel) {
+  Set<Backend> consumersOf(String channel) {
     Map<String, Backend> consumers = channelConsumers.get(channel);
-    return consumers == null ? java.util.Set.of() : java.util.Set.copyOf(consumers.values());
+    return consumers == null ? Set.of() : Set.copyOf(consumers.values());
   }
 
   /** {@code clientId}'s channel closed. */

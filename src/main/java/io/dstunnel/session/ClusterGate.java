@@ -2,7 +2,6 @@ package io.dstunnel.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
 
@@ -63,34 +62,30 @@ final class ClusterGate {
   }
 
   /**
-   * Hands every idle session over to a node holding its copy. The hand-over takes its place in the
-   * session's queue of requests: those before it are served here, those after it are sent on to
-   * the new owner, and it goes only if, at its turn, nothing is owed (every answer accepted has
-   * been read).
+   * Starts handing every idle session over to a node holding its copy. The hand-over takes its
+   * place in the session's queue of requests: those before it are served here, those after it are
+   * sent on to the new owner, and it goes only if, at its turn, nothing is owed (every answer
+   * accepted has been read). A session whose ownership is still being settled (a hand-over or a
+   * request's check under way) is left for the leaving node's next round.
    */
-  Future<Void> handOver(List<SessionEntry> entries) {
-    List<Future<Boolean>> moves = new ArrayList<>();
+  void handOver(List<SessionEntry> entries) {
     for (SessionEntry e : entries) {
       Session s = e.session();
-      if (e.forgotten || e.removed || e.handingOver || s.state() != SessionState.ACTIVE || s.owesTheClient()
-          || s.hasWaitingReads()) {
+      if (e.forgotten || e.removed || !e.owned.isComplete() || s.state() != SessionState.ACTIVE
+          || s.owesTheClient() || s.hasWaitingReads()) {
         continue;
       }
-      e.handingOver = true;
-      Future<Boolean> stays = e.owned.transform(ar -> {
+      e.owned = e.owned.transform(ar -> {
         if (e.forgotten || s.owesTheClient() || s.hasWaitingReads()) {
           return Future.succeededFuture(!e.forgotten);
         }
         return replication.handOver(s).map(v -> false).otherwise(true);
-      });
-      e.owned = stays;
-      moves.add(stays.onComplete(ar -> {
-        e.handingOver = false;
-        if (ar.succeeded() && !ar.result()) {
+      }).onSuccess(owned -> {
+        if (!owned) {
           forget(e);
         }
-      }));
+      });
     }
-    return Future.join(moves).mapEmpty();
   }
+
 }

@@ -14,8 +14,6 @@ final class SessionEntry {
   Future<Boolean> owned = Future.succeededFuture(true);
   boolean forgotten;
   boolean removed;
-  /** A hand-over of this session is under way (a leaving node asks again and again: one at a time). */
-  boolean handingOver;
 
   SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer) {
     this.session = session;

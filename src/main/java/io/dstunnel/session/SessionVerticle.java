@@ -12,11 +12,13 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +88,7 @@ public final class SessionVerticle extends VerticleBase {
     openConsumer = vertx.eventBus().localConsumer(Addresses.OPEN, this::open);
     poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
-      io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+      JsonArray list = new JsonArray();
       live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
       msg.reply(list);
     });
@@ -216,7 +218,7 @@ public final class SessionVerticle extends VerticleBase {
   }
 
   /** The sessions still open here (not those whose address only answers that they are gone). */
-  private java.util.stream.Stream<SessionEntry> live() {
+  private Stream<SessionEntry> live() {
     return sessions.values().stream().filter(e -> !e.removed);
   }
 

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -22,6 +23,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP listener of the tunnel: routes {@code /{context}/tunnel} to a {@link TunnelHandler},
@@ -64,7 +66,7 @@ public final class TunnelVerticle extends VerticleBase {
     TunnelHandler tunnel = new TunnelHandler(config.http(), sessions, logins, metrics, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
-      io.vertx.core.http.HttpConnection conn = ctx.request().connection();
+      HttpConnection conn = ctx.request().connection();
       idle.requestStarted(conn);
       ctx.addEndHandler(v -> idle.requestEnded(conn));
       ctx.next();
@@ -142,7 +144,7 @@ public final class TunnelVerticle extends VerticleBase {
    * (an idle one at once); after {@code graceMs}, closes what is left.
    */
   public Future<Void> shutdown(long graceMs) {
-    return server.shutdown(graceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 
   /** The port actually bound (differs from the config when it asked for 0). */

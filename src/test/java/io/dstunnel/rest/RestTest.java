@@ -181,9 +181,9 @@ class RestTest {
     Dstunnel proxy = balanced(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
     List<Future<Answer>> polls = List.of(
-        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null,
+        http.sendAsync(HttpMethod.GET, consume("c1"), null,
             "Authorization", ADMIN),
-        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c2/cb/news/t/", null,
+        http.sendAsync(HttpMethod.GET, consume("c2"), null,
             "Authorization", ADMIN));
     // Each consumer waits on its own server (round-robin) once both servers know their channel.
     // (A probe that finds no channel pushes nothing; one that does pushes "probe" once.)
@@ -195,9 +195,9 @@ class RestTest {
     }
     String[] sids = polls.stream().map(f -> session(f.result())).toArray(String[]::new);
     List<Future<Answer>> next = List.of(
-        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null,
+        http.sendAsync(HttpMethod.GET, consume("c1"), null,
             "Pragma", "dssession=" + sids[0]),
-        http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c2/cb/news/t/", null,
+        http.sendAsync(HttpMethod.GET, consume("c2"), null,
             "Pragma", "dssession=" + sids[1]));
     Answer sent = http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%7B%22n%22%3A1%7D", "Authorization", ADMIN);
     assertThat(result(sent)).isEqualTo(true);
@@ -249,13 +249,13 @@ class RestTest {
     Server a = new Server(vertx, "A");
     Dstunnel proxy = config(a).set("http", "idleTimeoutMs", 300).set("session", "idleTimeoutMs", 300).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    Future<Answer> poll = http.sendAsync(HttpMethod.GET, "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/",
+    Future<Answer> poll = http.sendAsync(HttpMethod.GET, consume("c1"),
         null, "Authorization", ADMIN);
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, poll));
     assertThat(result(poll.await())).isEqualTo("probe");
     String sid = session(poll.result());
     Future<Answer> second = http.sendAsync(HttpMethod.GET,
-        "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/", null, "Pragma", "dssession=" + sid);
+        consume("c1"), null, "Pragma", "dssession=" + sid);
     // Many idle timeouts long, the long poll is still waiting (neither side cut it).
     Awaitility.await().during(java.time.Duration.ofMillis(1_500)).atMost(java.time.Duration.ofSeconds(10))
         .until(() -> !second.isComplete());
@@ -294,17 +294,16 @@ class RestTest {
     Server b = new Server(vertx, "B");
     Dstunnel proxy = config(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    String consume = "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/c1/cb/news/t/";
-    Future<Answer> first = http.sendAsync(HttpMethod.GET, consume, null, "Authorization", ADMIN);
+    Future<Answer> first = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Authorization", ADMIN);
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, first));
     String sid = session(first.await());
     a.kill();
-    Future<Answer> second = http.sendAsync(HttpMethod.GET, consume, null, "Pragma", "dssession=" + sid);
+    Future<Answer> second = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sid);
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> second.isComplete()
         || directlyTakes(vertx, b.httpPort));
     assertThat(result(second.await())).as("the channel lives on B now").isEqualTo("probe");
     assertThat(session(second.result())).isEqualTo(sid);
-    Future<Answer> third = http.sendAsync(HttpMethod.GET, consume, null, "Pragma", "dssession=" + sid);
+    Future<Answer> third = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sid);
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> third.isComplete()
         || Boolean.TRUE.equals(result(http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22again%22",
             "Authorization", ADMIN))));
@@ -372,5 +371,10 @@ class RestTest {
   private static boolean directlyTakes(Vertx vertx, int httpPort) {
     Answer a = new RawHttp(vertx, httpPort).get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22probe%22");
     return Boolean.TRUE.equals(a.json().getJsonArray("result").getValue(0));
+  }
+
+  /** The long poll of channel "news" for callback client {@code clientId}. */
+  private static String consume(String clientId) {
+    return "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/" + clientId + "/cb/news/t/";
   }
 }
