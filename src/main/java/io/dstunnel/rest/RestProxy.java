@@ -140,7 +140,8 @@ public final class RestProxy implements ProxyInterceptor {
       if (err instanceof RestReplies.Unreachable) {
         return Future.failedFuture(new RestReplies.Refused(503, "No backend available: " + err.getMessage()));
       }
-      if (ex.reused && ex.staleRetries < 3 && bodiless && RestReplies.closedUnanswered(err)) {
+      if (ex.reused && ex.staleRetries < 3 && bodiless && RestReplies.closedUnanswered(err)
+          && !ctx.request().proxiedRequest().response().closed()) {
         // A pooled connection the server had closed meanwhile (it died, or dropped an idle one):
         // the server never answered on it. Sent again, as HTTP clients do; a dead server then
         // refuses the new connection and the session logs in elsewhere.

@@ -4,6 +4,7 @@ import io.dstunnel.auth.LoginRefused;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.MediaType;
@@ -72,9 +73,15 @@ final class RestReplies {
     }
   }
 
-  /** A request that failed on a connection closed (or reset) before any answer came. */
+  /**
+   * A request that failed on a connection closed (or reset) before any answer came. A stream reset
+   * without a cause is vertx-http-proxy giving up on a request whose bytes could not be written
+   * (the connection was already gone, a race with its close event); one with a cause is the
+   * client's own side failing, not the backend's.
+   */
   static boolean closedUnanswered(Throwable err) {
     return err instanceof HttpClosedException
+        || err instanceof StreamResetException && err.getCause() == null
         || err instanceof ClosedChannelException
         || err instanceof IOException && String.valueOf(err.getMessage()).contains("reset");
   }
