@@ -39,6 +39,8 @@ public final class ChaosSoak {
   private final int sessions;
   private final long seconds;
   private final Random random = new Random(42);
+  /** The driver's own: the sessions draw from {@code random} on other threads. */
+  private final Random chaosRandom = new Random(7);
   private final AtomicLong calls = new AtomicLong();
   private final AtomicLong lost = new AtomicLong();
   private final AtomicLong duplicated = new AtomicLong();
@@ -100,7 +102,12 @@ public final class ChaosSoak {
       ctx.runOnContext(v -> session(proxy, vertx.createHttpClient(), id, end, done));
       workers.add(done.future());
     }
-    chaosContext.runOnContext(v -> chaos(backends, end));
+    // The first blow is at the primary, where every session starts: each run fails over at least
+    // once (left to chance, one short run in forty never touched it).
+    chaosContext.runOnContext(v -> vertx.setTimer(500, t -> {
+      backends.get(0).down();
+      vertx.setTimer(500 + chaosRandom.nextInt(2000), t2 -> chaos(backends, end));
+    }));
     Future.join(workers).await();
     running = false;
     vertx.cancelTimer(sampler);
@@ -175,11 +182,11 @@ public final class ChaosSoak {
       return;
     }
     long up = backends.stream().filter(b -> b.state() == ChaosBackend.State.UP).count();
-    ChaosBackend b = backends.get(random.nextInt(backends.size()));
+    ChaosBackend b = backends.get(chaosRandom.nextInt(backends.size()));
     switch (b.state()) {
       case UP -> {
         if (up >= 2) {
-          if (random.nextInt(4) == 0) {
+          if (chaosRandom.nextInt(4) == 0) {
             b.hang();
           } else {
             b.down();
@@ -189,7 +196,7 @@ public final class ChaosSoak {
       case DOWN, HUNG -> b.up();
       default -> { }
     }
-    vertx.setTimer(500 + random.nextInt(2000), t -> chaos(backends, end));
+    vertx.setTimer(500 + chaosRandom.nextInt(2000), t -> chaos(backends, end));
   }
 
   private static long heapAfterGc() {
