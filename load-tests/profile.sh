@@ -30,7 +30,7 @@ run() { # event format
   "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
 JSON
   if [[ $event == jfr ]]; then
-    agent=-XX:StartFlightRecording=settings=profile,filename="$out/dstunnel.jfr"
+    agent=-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="$out/dstunnel.jfr"
   else
     agent=-agentpath:"$lib"=start,event=$event,$format,file="$out/$event.$format"
   fi
