@@ -21,6 +21,7 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.AnswerBudget;
 import io.dstunnel.session.Replication;
 import io.dstunnel.session.SessionCounter;
+import io.dstunnel.session.SessionLanes;
 import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.WireCodec;
@@ -59,6 +60,7 @@ public final class Dstunnel {
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
   private final AnswerBudget budget;
+  private final SessionLanes lanes = new SessionLanes();
   private final RestSessions rest;
   private long restExpiry = -1;
   /** This node in its cluster, or null for a single node. */
@@ -145,7 +147,7 @@ public final class Dstunnel {
           }
           return vertx.deployVerticle(() -> new SessionVerticle(index.getAndIncrement(), config.session(), config.pool(),
                   pool, events, sessions, budget, backends.connector(),
-                  cluster == null ? Replication.NONE : new ClusterReplication(cluster), channels),
+                  cluster == null ? Replication.NONE : new ClusterReplication(cluster), channels, lanes),
               new DeploymentOptions().setInstances(config.session().instances()));
         })
         .compose(id -> {
@@ -158,6 +160,8 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
+          LOG.info("{} of {} HTTP instances share an event loop with a session verticle", lanesShared(),
+              tunnels.size());
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
@@ -177,7 +181,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster), pool, rest, events);
+          cluster == null ? null : new SessionRouter(cluster), pool, rest, events, lanes);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
@@ -188,6 +192,11 @@ public final class Dstunnel {
   static boolean isAddressInUse(Throwable err) {
     return err instanceof BindException
         || err.getMessage() != null && err.getMessage().contains("Address already in use");
+  }
+
+  /** How many HTTP instances share their event loop with a session verticle ({@link SessionLanes}). */
+  public long lanesShared() {
+    return tunnels.stream().filter(TunnelVerticle::sharesLane).count();
   }
 
   /** The ports the tunnel instances listen on: one, shared. */

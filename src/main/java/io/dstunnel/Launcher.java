@@ -97,7 +97,7 @@ final class Launcher {
    * only (the per-request HTTP and event-bus meters cost the hot path; the proxy counts its own).
    */
   private static Future<Vertx> vertx(ProxyConfig config, PrometheusMeterRegistry registry) {
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(eventLoops(config));
     VertxBuilder builder = Vertx.builder();
     if (config.admin().metrics()) {
       MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
@@ -112,6 +112,14 @@ final class Launcher {
       return ClusterSetup.vertx(builder, options, config.cluster());
     }
     return Future.succeededFuture(builder.with(options).build());
+  }
+
+  /**
+   * One event loop per lane (an HTTP instance and a session verticle instance on the same thread,
+   * see {@link io.dstunnel.session.SessionLanes}), not Vert.x's default of two per core.
+   */
+  static int eventLoops(ProxyConfig config) {
+    return Math.max(config.http().instances(), config.session().instances());
   }
 
   /** Reads a password (from the console without echo, else one line of stdin) and prints its hash. */

@@ -12,6 +12,8 @@ public final class Addresses {
   /** Published on every change of a backend's health, mode or membership; the body is the reason. */
   public static final String POOL_CHANGED = "dstunnel.pool.changed";
 
+  private static final String OPEN_PREFIX = "dstunnel.session.open.";
+
   private static final String LIST_PREFIX = "dstunnel.admin.sessions.";
 
   private static final String SESSION_PREFIX = "dstunnel.session.id.";
@@ -25,6 +27,11 @@ public final class Addresses {
       new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
 
   private Addresses() {
+  }
+
+  /** Session verticle {@code index}'s own open address (a tunnel instance on its event loop opens there). */
+  public static String open(int index) {
+    return OPEN_PREFIX + index;
   }
 
   /** Where session verticle instance {@code index} answers with a snapshot of its sessions. */

@@ -53,6 +53,8 @@ public final class SessionVerticle extends VerticleBase {
   private final Map<String, SessionEntry> sessions = new HashMap<>();
   private final BackendConnector connector;
   private MessageConsumer<TunnelCommand> openConsumer;
+  private MessageConsumer<TunnelCommand> laneOpenConsumer;
+  private final SessionLanes lanes;
   private MessageConsumer<String> poolChanges;
   private long sweepTimer = -1;
   private long migrationTimer = -1;
@@ -67,7 +69,8 @@ public final class SessionVerticle extends VerticleBase {
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
-                         Replication replication, ChannelDirectory channels) {
+                         Replication replication, ChannelDirectory channels, SessionLanes lanes) {
+    this.lanes = lanes;
     this.replication = replication;
     this.channels = channels;
     this.gate = new ClusterGate(replication);
@@ -86,6 +89,7 @@ public final class SessionVerticle extends VerticleBase {
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs(),
         channels);
     openConsumer = vertx.eventBus().localConsumer(Addresses.OPEN, this::open);
+    laneOpenConsumer = vertx.eventBus().localConsumer(Addresses.open(index), this::open);
     poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
     listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
@@ -99,12 +103,15 @@ public final class SessionVerticle extends VerticleBase {
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
     adoptConsumer = vertx.eventBus().localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg));
     handOverConsumer = vertx.eventBus().localConsumer(Addresses.handOver(index), msg -> handOver(msg));
-    return Future.all(List.of(openConsumer.completion(), poolChanges.completion(), listConsumer.completion(),
-        owedConsumer.completion(), adoptConsumer.completion(), handOverConsumer.completion()));
+    return Future.all(List.of(openConsumer.completion(), laneOpenConsumer.completion(), poolChanges.completion(),
+        listConsumer.completion(), owedConsumer.completion(), adoptConsumer.completion(),
+        handOverConsumer.completion())).onSuccess(v -> lanes.joined(index));
   }
 
   @Override
   public Future<?> stop() {
+    lanes.left(index);
+    laneOpenConsumer.unregister();
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
     poolChanges.unregister();

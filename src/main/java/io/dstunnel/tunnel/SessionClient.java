@@ -4,6 +4,7 @@ import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionIds;
+import io.dstunnel.session.SessionLanes;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
@@ -22,6 +23,7 @@ final class SessionClient {
 
   private final EventBus bus;
   private final SessionRouter router;
+  private final SessionLanes lanes;
   private final java.util.Random writeIds = new java.security.SecureRandom();
   private final DeliveryOptions shortCall;
   private final DeliveryOptions openCall;
@@ -32,7 +34,8 @@ final class SessionClient {
    * {@code writeWaitMs}: how long a session may hold a write back; the call waits longer than that.
    * {@code router}: in a cluster, how requests reach sessions owned by other nodes (null: one node).
    */
-  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs, SessionRouter router) {
+  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs, SessionRouter router, SessionLanes lanes) {
+    this.lanes = lanes;
     this.bus = bus;
     this.router = router;
     this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs).setLocalOnly(true);
@@ -48,7 +51,7 @@ final class SessionClient {
   }
 
   Future<TunnelReply> open(String user, Buffer body) {
-    return call(Addresses.OPEN, TunnelCommand.open(user, body), openCall);
+    return call(lanes.openAddress(), TunnelCommand.open(user, body), openCall);
   }
 
   Future<TunnelReply> write(String sid, String user, Buffer body) {

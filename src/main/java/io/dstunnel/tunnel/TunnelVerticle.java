@@ -10,6 +10,7 @@ import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.rest.RestProxy;
 import io.dstunnel.rest.RestSessions;
+import io.dstunnel.session.SessionLanes;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -42,10 +43,14 @@ public final class TunnelVerticle extends VerticleBase {
   private final SessionRouter router;
   private final RestSessions restSessions;
   private HttpServer server;
+  private final SessionLanes lanes;
+  private boolean sharesLane;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
   public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
-                        SessionRouter router, BackendPool pool, RestSessions restSessions, EventLog events) {
+                        SessionRouter router, BackendPool pool, RestSessions restSessions, EventLog events,
+                        SessionLanes lanes) {
+    this.lanes = lanes;
     this.router = router;
     this.events = events;
     this.pool = pool;
@@ -58,11 +63,12 @@ public final class TunnelVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    sharesLane = lanes.onThisThread();
     Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "tunnel");
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
     ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
     SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs(),
-        router);
+        router, lanes);
     TunnelHandler tunnel = new TunnelHandler(config.http(), sessions, logins, metrics, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
@@ -148,6 +154,11 @@ public final class TunnelVerticle extends VerticleBase {
   }
 
   /** The port actually bound (differs from the config when it asked for 0). */
+  /** Whether this instance shares its event loop with a session verticle (see {@link SessionLanes}). */
+  public boolean sharesLane() {
+    return sharesLane;
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

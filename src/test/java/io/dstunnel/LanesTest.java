@@ -1,0 +1,62 @@
+package io.dstunnel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionLanes;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.Proxies;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Lanes: with the event loops the launcher sizes, every HTTP instance shares its thread with a
+ * session verticle and opens its sessions there; sessions work whichever connection they use.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LanesTest {
+
+  @Test
+  void everyHttpInstanceSharesItsEventLoopWithASessionVerticle() {
+    Proxies config = Proxies.config().set("http", "instances", 3).set("session", "instances", 3)
+        .backend("a", 1, 0);  // the real port once the server is up
+    int loops = Launcher.eventLoops(ProxyConfig.fromJson(config.json()));
+    assertThat(loops).isEqualTo(3);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    try {
+      Backends.Server server = Backends.start(vertx, "A");
+      config.json().getJsonArray("backends").getJsonObject(0).put("port", server.port());
+      Dstunnel proxy = config.start(vertx);
+      assertThat(proxy.lanesShared()).isEqualTo(3);
+      List<Future<Object>> answers = new ArrayList<>();
+      for (int i = 0; i < 9; i++) {
+        TunnelClient c = Proxies.client(vertx, proxy);
+        String word = "lane" + i;
+        answers.add(c.handshake().compose(v -> c.prepare("EchoString")).compose(h -> c.execute(h, word)));
+      }
+      for (int i = 0; i < answers.size(); i++) {
+        assertThat(String.valueOf(answers.get(i).await())).startsWith("lane" + i);
+      }
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  void aThreadWithoutASessionVerticleOpensRoundRobin() throws Exception {
+    SessionLanes lanes = new SessionLanes();
+    String[] seen = new String[1];
+    Thread t = new Thread(() -> seen[0] = lanes.openAddress());
+    t.start();
+    t.join();
+    assertThat(seen[0]).isEqualTo(Addresses.OPEN);
+  }
+}
