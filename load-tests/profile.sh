@@ -30,7 +30,7 @@ run() { # event format
   "auth": { "users": [ { "name": "admin", "password": "admin" } ] } }
 JSON
   if [[ $event == jfr ]]; then
-    agent=-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="$out/dstunnel.jfr"
+    agent=-XX:StartFlightRecording=settings=profile,name=bench
   else
     agent=-agentpath:"$lib"=start,event=$event,$format,file="$out/$event.$format"
   fi
@@ -38,6 +38,8 @@ JSON
   pid=$!; pids+=($pid)
   wait_for "$work/proxy.log" "dstunnel listening on" 60
   echo "$event ($format): $(java "$here/bench/Bench.java" tunnel "$proxy" 64 "$seconds" "$pid")"
+  # dstunnel ends with Runtime.halt after its drain, which skips JFR's own dump at exit.
+  [[ $event == jfr ]] && jcmd "$pid" JFR.dump name=bench filename="$out/dstunnel.jfr" > /dev/null
   kill "$pid"; wait "$pid" 2>/dev/null || true   # the profile is written as the process ends
 }
 jfr_summary() {
