@@ -27,7 +27,7 @@ start_proxy() { # instances
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] } }
 JSON
   : > "$work/proxy.log"
-  java -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
+  java -XX:+UseParallelGC -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
   proxy_pid=$!; pids+=($proxy_pid)
   wait_for "$work/proxy.log" "dstunnel listening on"
 }

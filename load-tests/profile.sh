@@ -34,7 +34,7 @@ JSON
   else
     agent=-agentpath:"$lib"=start,event=$event,$format,file="$out/$event.$format"
   fi
-  java "$agent" -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
+  java "$agent" -XX:+UseParallelGC -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/dstunnel.json" > "$work/proxy.log" 2>&1 &
   pid=$!; pids+=($pid)
   wait_for "$work/proxy.log" "dstunnel listening on" 60
   echo "$event ($format): $(java "$here/bench/Bench.java" tunnel "$proxy" 64 "$seconds" "$pid")"

@@ -4,10 +4,12 @@ import io.dstunnel.Dstunnel;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Proxies;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -41,21 +43,40 @@ public final class FailoverBench {
     Primary(Vertx vertx, int demoPort, int expected) {
       this.expected = expected;
       server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setSoLinger(0));
+      NetClient upstreams = vertx.createNetClient();
       server.connectHandler(client -> {
         clients.add(client);
-        client.pause();
-        vertx.createNetClient().connect(demoPort, "127.0.0.1").onSuccess(up -> {
-          client.handler(up::write);
-          up.handler(answer -> {
+        // Bytes that come before the demo server's connection is up wait here, on this socket's
+        // context (the connect's callbacks are brought back to it).
+        Context here = vertx.getOrCreateContext();
+        Buffer early = Buffer.buffer();
+        NetSocket[] up = {null};
+        client.handler(bytes -> {
+          if (up[0] == null) {
+            early.appendBuffer(bytes);
+          } else {
+            up[0].write(bytes);
+          }
+        });
+        upstreams.connect(demoPort, "127.0.0.1").onComplete(ar -> here.runOnContext(v -> {
+          if (ar.failed()) {
+            System.out.println("relay: cannot reach the demo server: " + ar.cause());
+            client.close();
+            return;
+          }
+          up[0] = ar.result();
+          up[0].handler(answer -> here.runOnContext(w -> {
             if (!holding) {
               client.write(answer);
             } else if (held.add(client) && held.size() == expected) {
               allHeld.complete(null);
             }
-          });
-          client.closeHandler(v -> up.close());
-          client.resume();
-        });
+          }));
+          client.closeHandler(w -> up[0].close());
+          if (early.length() > 0) {
+            up[0].write(early);
+          }
+        }));
       });
       server.listen().await();
     }
@@ -85,20 +106,42 @@ public final class FailoverBench {
     int sessions = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     long answerTimeout = args.length > 1 ? Long.parseLong(args[1]) : 300;
     Vertx vertx = Vertx.vertx();
-    DemoServerVerticle a = new DemoServerVerticle("127.0.0.1", 0, "A");
-    DemoServerVerticle b = new DemoServerVerticle("127.0.0.1", 0, "B");
-    vertx.deployVerticle(a).await();
-    vertx.deployVerticle(b).await();
     for (int round = 1; round <= 2; round++) {
-      System.out.printf("round %d, %d sessions: reset: %s%n", round, sessions, run(vertx, a, b, sessions, 0, false));
+      System.out.printf("round %d, %d sessions: reset: %s%n", round, sessions, run(vertx, sessions, 0, false));
       System.out.printf("round %d, %d sessions: hang (answerTimeoutMs %d): %s%n", round, sessions, answerTimeout,
-          run(vertx, a, b, sessions, answerTimeout, true));
+          run(vertx, sessions, answerTimeout, true));
     }
     vertx.close().await();
   }
 
-  private static String run(Vertx vertx, DemoServerVerticle a, DemoServerVerticle b, int sessions, long answerTimeout,
-                            boolean hang) throws Exception {
+  /** One measurement, on servers of its own: nothing of an earlier run (held answers, sessions) is left. */
+  private static String run(Vertx vertx, int sessions, long answerTimeout, boolean hang) throws Exception {
+    DemoServerVerticle a = new DemoServerVerticle("127.0.0.1", 0, "A");
+    DemoServerVerticle b = new DemoServerVerticle("127.0.0.1", 0, "B");
+    String aId = vertx.deployVerticle(a).await();
+    String bId = vertx.deployVerticle(b).await();
+    try {
+      return measure(vertx, a, b, sessions, answerTimeout, hang);
+    } finally {
+      vertx.undeploy(aId).await();
+      vertx.undeploy(bId).await();
+    }
+  }
+
+  /** Waits (a minute at most) for every future; says how many are missing instead of hanging. */
+  private static void settled(List<Future<Void>> futures, String what) throws Exception {
+    try {
+      Future.all(futures).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      long pending = futures.stream().filter(f -> !f.isComplete()).count();
+      Throwable first = futures.stream().filter(Future::failed).map(Future::cause).findFirst().orElse(null);
+      throw new IllegalStateException(what + ": " + pending + " of " + futures.size() + " not done, first failure: "
+          + first, e);
+    }
+  }
+
+  private static String measure(Vertx vertx, DemoServerVerticle a, DemoServerVerticle b, int sessions,
+                                long answerTimeout, boolean hang) throws Exception {
     Primary primary = new Primary(vertx, a.actualPort(), sessions);
     Dstunnel proxy = Proxies.config().noAuth().backend("primary", primary.port(), 0).backend("standby", b.actualPort(), 1)
         .set("pool", "answerTimeoutMs", answerTimeout).set("health", "intervalMs", 3_600_000).start(vertx);
@@ -109,7 +152,21 @@ public final class FailoverBench {
       clients.add(c);
       ready.add(c.handshake().compose(v -> c.prepare("EchoString")).mapEmpty());
     }
-    Future.all(ready).await();
+    try {
+      settled(ready, "opening the sessions");
+    } catch (IllegalStateException e) {
+      // Where the unfinished sessions stand, as the proxy sees them.
+      Set<String> stuck = new java.util.HashSet<>();
+      for (int i = 0; i < sessions; i++) {
+        if (!ready.get(i).isComplete()) {
+          stuck.add(clients.get(i).sessionId());
+        }
+      }
+      System.out.println("stuck client sessions: " + stuck);
+      io.dstunnel.session.SessionSnapshots.gather(vertx, 2).await().stream()
+          .filter(j -> stuck.contains(j.getString("id"))).forEach(j -> System.out.println("  " + j.encode()));
+      throw e;
+    }
     primary.hold();
     long[] answered = new long[sessions];
     long[] written = new long[sessions];
@@ -135,7 +192,7 @@ public final class FailoverBench {
       dead = System.nanoTime();
       primary.reset();
     }
-    Future.all(answers).await();
+    settled(answers, "the answers after the failover");
     double[] ms = new double[sessions];
     for (int i = 0; i < sessions; i++) {
       ms[i] = (answered[i] - (hang ? written[i] : dead)) / 1e6;
