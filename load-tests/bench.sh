@@ -65,6 +65,8 @@ wait_port "$nginx_port"; wait_port "$haproxy_port"
 export CLK_TCK=$(getconf CLK_TCK)
 bench() { java "$here/bench/Bench.java" "$@"; }
 echo "machine: $(nproc) cores, $(java -version 2>&1 | sed -n 1p); $(haproxy -v | sed -n 1p)"
+# Warm-up, unmeasured, for both (the JIT's work must not fall into dstunnel's measured run).
+bench http "$haproxy_port" 64 10 > /dev/null; bench tunnel "$proxy" 64 10 > /dev/null
 results=()
 for c in 64 1; do
   # CPU per request: HAProxy's process alone (not nginx's), dstunnel's alone (not the demo server's).
@@ -90,5 +92,6 @@ echo "P5: dstunnel at 64 connections by verticle instances (cores: $(nproc))"
 for i in $(seq 1 "$(nproc)"); do
   kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
   start_proxy "$i"
+  bench tunnel "$proxy" 64 10 > /dev/null
   echo "instances $i: $(bench tunnel "$proxy" 64 "$seconds")"
 done
