@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  * the proxy's answer timeout fires (measured from the request).
  *
  * <pre>mvn -B -q package -DskipTests && mvn -B -q test-compile && java -cp "target/test-classes:target/dstunnel.jar" \
- *   io.dstunnel.bench.FailoverBench [sessions=200] [answerTimeoutMs=300]</pre>
+ *   io.dstunnel.bench.FailoverBench [sessions=200] [answerTimeoutMs=300] [rounds=2]</pre>
+ * A CPU profile of the storm: add async-profiler's jar to the class path and
+ * {@code -Dbench.profile=<its libasyncProfiler.so> -Dbench.profile.out=<file>}.
  */
 public final class FailoverBench {
 
@@ -106,7 +108,8 @@ public final class FailoverBench {
     int sessions = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     long answerTimeout = args.length > 1 ? Long.parseLong(args[1]) : 300;
     Vertx vertx = Vertx.vertx();
-    for (int round = 1; round <= 2; round++) {
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    for (int round = 1; round <= rounds; round++) {
       System.out.printf("round %d, %d sessions: reset: %s%n", round, sessions, run(vertx, sessions, 0, false));
       System.out.printf("round %d, %d sessions: hang (answerTimeoutMs %d): %s%n", round, sessions, answerTimeout,
           run(vertx, sessions, answerTimeout, true));
@@ -125,6 +128,20 @@ public final class FailoverBench {
     } finally {
       vertx.undeploy(aId).await();
       vertx.undeploy(bId).await();
+    }
+  }
+
+  /**
+   * With {@code -Dbench.profile=<libasyncProfiler.so>} (and async-profiler's jar on the class
+   * path), the storm of each reset run is profiled, from the reset to the last answer; the last
+   * run's stacks stay in {@code bench.profile.out}.
+   */
+  private static void profiler(String command) throws Exception {
+    String lib = System.getProperty("bench.profile");
+    if (lib != null) {
+      Class<?> type = Class.forName("one.profiler.AsyncProfiler");
+      Object profiler = type.getMethod("getInstance", String.class).invoke(null, lib);
+      type.getMethod("execute", String.class).invoke(profiler, command);
     }
   }
 
@@ -189,10 +206,14 @@ public final class FailoverBench {
       dead = -1;
     } else {
       primary.allHeld().get(1, TimeUnit.MINUTES);
+      profiler("start,event=cpu,interval=200us");
       dead = System.nanoTime();
       primary.reset();
     }
     settled(answers, "the answers after the failover");
+    if (!hang) {
+      profiler("stop,collapsed,file=" + System.getProperty("bench.profile.out", "target/failover.collapsed"));
+    }
     double[] ms = new double[sessions];
     for (int i = 0; i < sessions; i++) {
       ms[i] = (answered[i] - (hang ? written[i] : dead)) / 1e6;
