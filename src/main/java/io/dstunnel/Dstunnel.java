@@ -40,6 +40,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running proxy: the backend pool and its health checker, the session verticles and the
@@ -50,7 +52,7 @@ public final class Dstunnel {
 
   /** A leaving cluster node stops once no request has been answered for this long. */
   private static final long QUIET_MS = 1000;
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Dstunnel.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Dstunnel.class);
 
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
@@ -122,7 +124,7 @@ public final class Dstunnel {
   }
 
   private Future<Void> deploy() {
-    registerCodecsOnce(vertx);
+    WireCodec.register(vertx.eventBus());
     AtomicInteger index = new AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
@@ -202,16 +204,6 @@ public final class Dstunnel {
   /** The ports the tunnel instances listen on: one, shared. */
   public Set<Integer> tunnelPorts() {
     return tunnels.stream().map(TunnelVerticle::actualPort).collect(Collectors.toSet());
-  }
-
-  private static void registerCodecsOnce(Vertx vertx) {
-    synchronized (Dstunnel.class) {
-      try {
-        WireCodec.register(vertx.eventBus());
-      } catch (IllegalStateException alreadyRegistered) {
-        // Another proxy on this Vert.x registered them: the same codecs serve both.
-      }
-    }
   }
 
   /** The admin port actually bound, or -1 when the admin listener is not running. */

@@ -10,6 +10,7 @@ import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -48,14 +49,11 @@ public final class SessionVerticle extends VerticleBase {
   private final AnswerBudget budget;
   private final int index;
   private SessionServices services;
-  private MessageConsumer<Void> owedConsumer;
-  private MessageConsumer<Void> listConsumer;
+  /** Every address this instance answers at (not its sessions'), unregistered together. */
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<String, SessionEntry> sessions = new HashMap<>();
   private final BackendConnector connector;
-  private MessageConsumer<TunnelCommand> openConsumer;
-  private MessageConsumer<TunnelCommand> laneOpenConsumer;
   private final SessionLanes lanes;
-  private MessageConsumer<String> poolChanges;
   private long sweepTimer = -1;
   private long migrationTimer = -1;
   private long seenGeneration = -1;
@@ -64,8 +62,6 @@ public final class SessionVerticle extends VerticleBase {
   private final Replication replication;
   private final ClusterGate gate;
   private final ChannelDirectory channels;
-  private MessageConsumer<Adoption> adoptConsumer;
-  private MessageConsumer<Void> handOverConsumer;
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
@@ -88,41 +84,35 @@ public final class SessionVerticle extends VerticleBase {
   public Future<?> start() {
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs(),
         channels);
-    openConsumer = vertx.eventBus().localConsumer(Addresses.OPEN, this::open);
-    laneOpenConsumer = vertx.eventBus().localConsumer(Addresses.open(index), this::open);
-    poolChanges = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true);
-    listConsumer = vertx.eventBus().localConsumer(Addresses.sessionList(index), msg -> {
+    EventBus bus = vertx.eventBus();
+    consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
+    consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));
+    consumers.add(bus.localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true));
+    consumers.add(bus.localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
       live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
       msg.reply(list);
-    });
-    owedConsumer = vertx.eventBus().localConsumer(Addresses.sessionsOwed(index),
-        msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count()));
+    }));
+    consumers.add(bus.localConsumer(Addresses.sessionsOwed(index),
+        msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count())));
+    consumers.add(bus.<Adoption>localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg)));
+    consumers.add(bus.<Void>localConsumer(Addresses.handOver(index), this::handOver));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
-    adoptConsumer = vertx.eventBus().localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg));
-    handOverConsumer = vertx.eventBus().localConsumer(Addresses.handOver(index), msg -> handOver(msg));
-    return Future.all(List.of(openConsumer.completion(), laneOpenConsumer.completion(), poolChanges.completion(),
-        listConsumer.completion(), owedConsumer.completion(), adoptConsumer.completion(),
-        handOverConsumer.completion())).onSuccess(v -> lanes.joined(index));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
   }
 
   @Override
   public Future<?> stop() {
     lanes.left(index);
-    laneOpenConsumer.unregister();
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
-    poolChanges.unregister();
-    listConsumer.unregister();
-    owedConsumer.unregister();
-    adoptConsumer.unregister();
-    handOverConsumer.unregister();
+    List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     for (SessionEntry e : new ArrayList<>(sessions.values())) {
       e.session().expire("stopped");
     }
-    return openConsumer.unregister();
+    return Future.join(unregistered);
   }
 
   private void open(Message<TunnelCommand> msg) {

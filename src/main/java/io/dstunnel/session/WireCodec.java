@@ -18,11 +18,20 @@ public abstract class WireCodec<T> implements MessageCodec<T, T> {
     this.name = name;
   }
 
-  /** Registers the codecs of {@link TunnelCommand} and {@link TunnelReply} on {@code bus}. */
+  /**
+   * Registers the codecs of {@link TunnelCommand}, {@link TunnelReply} and {@link Adoption} on
+   * {@code bus}, once: another proxy on the same Vert.x may have done it, and they serve both.
+   */
   public static void register(EventBus bus) {
-    bus.registerDefaultCodec(TunnelCommand.class, new TunnelCommandCodec());
-    bus.registerDefaultCodec(TunnelReply.class, new TunnelReplyCodec());
-    bus.registerDefaultCodec(Adoption.class, new LocalOnly<>("dstunnel.Adoption"));
+    synchronized (WireCodec.class) {
+      try {
+        bus.registerDefaultCodec(TunnelCommand.class, new TunnelCommandCodec());
+      } catch (IllegalStateException alreadyRegistered) {
+        return;
+      }
+      bus.registerDefaultCodec(TunnelReply.class, new TunnelReplyCodec());
+      bus.registerDefaultCodec(Adoption.class, new LocalOnly<>("dstunnel.Adoption"));
+    }
   }
 
   /** A message that never leaves its node (a session verticle's local orders). */

@@ -13,6 +13,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.security.SecureRandom;
+import java.util.Random;
 
 /**
  * The HTTP side's typed calls to sessions over the event bus. Failures are translated here, once:
@@ -24,7 +27,7 @@ final class SessionClient {
   private final EventBus bus;
   private final SessionRouter router;
   private final SessionLanes lanes;
-  private final java.util.Random writeIds = new java.security.SecureRandom();
+  private final Random writeIds = new SecureRandom();
   private final DeliveryOptions shortCall;
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
@@ -120,7 +123,7 @@ final class SessionClient {
   }
 
   private static boolean noHandlers(Throwable err) {
-    return err instanceof ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS;
+    return err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
   private static Throwable translate(Throwable err) {

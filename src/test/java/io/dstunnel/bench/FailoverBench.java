@@ -3,6 +3,7 @@ package io.dstunnel.bench;
 import io.dstunnel.Dstunnel;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.support.Proxies;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -15,11 +16,14 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Not a test: failover time, from the primary's death to the next answer, over many sessions that
@@ -149,7 +153,7 @@ public final class FailoverBench {
   private static void settled(List<Future<Void>> futures, String what) throws Exception {
     try {
       Future.all(futures).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+    } catch (TimeoutException | ExecutionException e) {
       long pending = futures.stream().filter(f -> !f.isComplete()).count();
       Throwable first = futures.stream().filter(Future::failed).map(Future::cause).findFirst().orElse(null);
       throw new IllegalStateException(what + ": " + pending + " of " + futures.size() + " not done, first failure: "
@@ -173,14 +177,14 @@ public final class FailoverBench {
       settled(ready, "opening the sessions");
     } catch (IllegalStateException e) {
       // Where the unfinished sessions stand, as the proxy sees them.
-      Set<String> stuck = new java.util.HashSet<>();
+      Set<String> stuck = new HashSet<>();
       for (int i = 0; i < sessions; i++) {
         if (!ready.get(i).isComplete()) {
           stuck.add(clients.get(i).sessionId());
         }
       }
       System.out.println("stuck client sessions: " + stuck);
-      io.dstunnel.session.SessionSnapshots.gather(vertx, 2).await().stream()
+      SessionSnapshots.gather(vertx, 2).await().stream()
           .filter(j -> stuck.contains(j.getString("id"))).forEach(j -> System.out.println("  " + j.encode()));
       throw e;
     }
