@@ -8,6 +8,7 @@
 # KEEP_LOGS=DIR keeps the nodes' logs.
 # Loopback only, bounded in time. Needs haproxy (Debian's package).
 set -euo pipefail
+command -v haproxy > /dev/null || { echo "cluster-soak.sh needs haproxy (Debian: apt-get install haproxy)" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-300}
 sessions=${2:-32}
@@ -43,7 +44,11 @@ for i in 0 1 2; do wait_for "$work/node$i.log" "dstunnel listening on" 90; done
 
 front=$(free_port)
 cat > "$work/haproxy.cfg" <<CFG
+global
+  log stdout format raw local0
 defaults
+  log global
+  option httplog
   mode http
   timeout connect 2s
   timeout client 90s

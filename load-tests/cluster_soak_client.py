@@ -30,6 +30,11 @@ def count(key, n=1, why=None):
             reasons[why] = reasons.get(why, 0) + 1
 
 
+def trace(s, what, got, total):
+    """One line per lost or duplicated answer: which session, when, what came after what."""
+    return "%s: session %s at %s, answer %d after %d" % (what, s.sid, time.strftime("%H:%M:%S"), got, total)
+
+
 def worker(deadline):
     try:
         s, h = open_session(PORT, "Increment")
@@ -47,24 +52,35 @@ def worker(deadline):
             # tells: the answers before the marker's are the failed write's (if it was applied).
             count("in_flight_writes")
             uncertain = True
-            markers += 1
-            marker = "marker %d" % markers
             try:
                 s.buf = b""
-                s.write(json.dumps({"method": "execute", "params": [echo, [marker]]}).encode())
+                for attempt in range(3):
+                    markers += 1
+                    marker = "marker %d" % markers
+                    try:
+                        s.write(json.dumps({"method": "execute", "params": [echo, [marker]]}).encode())
+                        break
+                    except (OSError, IOError) as e:
+                        # The marker went to the dying node too (a front keeps sending to it until its
+                        # check fails): one more write in flight on a killed node, not an error of its own.
+                        if attempt == 2 or "404" in str(e):
+                            raise
+                        count("in_flight_writes")
                 while True:
                     value = json.loads(s.read_message())["result"][0]
-                    if isinstance(value, str) and value.startswith(marker):
-                        break
+                    if isinstance(value, str):
+                        if value == marker or value.startswith(marker + " "):
+                            break
+                        continue  # an earlier marker's answer: that marker was applied after all
                     total = value  # the failed write was applied after all
             except Exception as e:
-                count("errors", why="after a failed write: %s" % str(e)[:120])
+                count("errors", why="after a failed write: %s (session %s at %s)" % (str(e)[:120], s.sid, time.strftime("%H:%M:%S")))
                 return
             continue
         try:
             got = json.loads(s.read_message())["result"][0]
         except Exception as e:
-            count("errors", why="read: %s" % str(e)[:120])
+            count("errors", why="read: %s (session %s at %s)" % (str(e)[:120], s.sid, time.strftime("%H:%M:%S")))
             return
         count("calls")
         if got == total + 2 and uncertain:
@@ -73,9 +89,9 @@ def worker(deadline):
             # reads each answer before it writes again), so that answer was dropped. Not a loss.
             count("applied_unseen")
         elif got > total + 1:
-            count("lost", got - total - 1)
+            count("lost", got - total - 1, why=trace(s, "lost", got, total))
         elif got <= total:
-            count("duplicated")
+            count("duplicated", why=trace(s, "duplicated", got, total))
         uncertain = False
         total = got
 

@@ -45,6 +45,8 @@ public final class ClusterNode {
   private static final long REFUSED_KEPT_NANOS = 10_000_000_000L;
   private final NetClient prober;
   private final Map<String, Probe> probes = new ConcurrentHashMap<>();
+  /** Addresses of members that left this node's view (a split, a restart), kept for {@link #refuses}. */
+  private final Map<String, Address> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
 
   public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics) {
@@ -64,6 +66,10 @@ public final class ClusterNode {
         @Override
         public void memberRemoved(MembershipEvent event) {
           String gone = nodeIdOf(event.getMember());
+          if (addresses.size() >= 256) {
+            addresses.clear();  // bounded: a long-lived cluster sees many node ids come and go
+          }
+          addresses.put(gone, event.getMember().getAddress());
           leftListeners.forEach(l -> l.accept(gone));
         }
       });
@@ -105,6 +111,7 @@ public final class ClusterNode {
     }
   }
 
+  /** A member's address, or a former member's (one that left this node's view may still be running). */
   private Address memberAddress(String nodeId) {
     if (!(manager instanceof HazelcastClusterManager hz)) {
       return null;
@@ -114,7 +121,7 @@ public final class ClusterNode {
         return m.getAddress();
       }
     }
-    return null;
+    return addresses.get(nodeId);
   }
 
   /**

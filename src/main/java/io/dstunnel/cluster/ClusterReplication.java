@@ -94,7 +94,13 @@ public final class ClusterReplication implements Replication {
       return Future.succeededFuture(true);
     }
     // This node may have been away (a pause, a partition): the first copy holder knows if another took over.
-    return node.ask(o.backups.get(0), CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()),
+    String holder = o.backups.get(0);
+    return check(session, o, holder).recover(err -> mayGoOn(session, o, holder, splitDeadline()));
+  }
+
+  /** Asks {@code holder} whether this node still owns the session: true, or false if another took it over. */
+  private Future<Boolean> check(Session session, Ownership o, String holder) {
+    return node.ask(holder, CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()),
             node.config().suspectAfterMs())
         .map(reply -> {
           if (reply.kind() == CopyOp.Kind.MOVED) {
@@ -105,8 +111,40 @@ public final class ClusterReplication implements Replication {
           }
           o.verifiedAt = System.nanoTime();
           return true;
-        })
-        .otherwise(true);  // the copy holder is silent too: nobody else can have taken the session
+        });
+  }
+
+  /**
+   * Whether this node may go on serving the session now that {@code holder} did not answer. A
+   * holder that is silent but still a member here (slow, paused) shares this node's cluster, whose
+   * nodes reach this one: none asks the holder to adopt. Nor has one whose process is gone
+   * (its port refuses). One that dropped out of this node's view while its process still accepts
+   * connections is on the other side of a split of the cluster (the cluster manager took a stall
+   * for a death): it may have adopted the session. Nothing is served until the two sides merge and
+   * the holder answers, for up to {@link #splitDeadline()} (after which a holder still apart is
+   * taken for hung).
+   */
+  private Future<Boolean> mayGoOn(Session session, Ownership o, String holder, long deadline) {
+    if (node.isMember(holder)) {
+      return Future.succeededFuture(true);
+    }
+    return node.refuses(holder).compose(gone -> {
+      if (gone) {
+        return Future.succeededFuture(true);
+      }
+      if (System.nanoTime() > deadline) {
+        LOG.warn("node {}: copy holder {} of session {} is still apart from this node: going on without it",
+            node.id(), holder, session.id());
+        return Future.succeededFuture(true);
+      }
+      return node.vertx().timer(500).compose(v -> check(session, o, holder))
+          .recover(err -> mayGoOn(session, o, holder, deadline));
+    });
+  }
+
+  /** How long a session waits for a copy holder on the other side of a split to be heard again. */
+  private long splitDeadline() {
+    return System.nanoTime() + node.config().suspectAfterMs() * 10_000_000L;
   }
 
   @Override
@@ -143,7 +181,7 @@ public final class ClusterReplication implements Replication {
       return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
           ? Future.failedFuture("no member to hand over to") : handOver(session));
     }
-    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, SessionCopies.answersGiven(session));
+    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, SessionCopies.answersGiven(session), 0);
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {
@@ -201,7 +239,9 @@ public final class ClusterReplication implements Replication {
         node.metrics().copyFailed();
         LOG.warn("node {}: copy of session {} to node {} failed ({}): copying it elsewhere", node.id(), session.id(), b,
             ar.succeeded() ? ar.result().kind() : ar.cause().getMessage());
-        return replaceBackup(session, o, b);
+        return (ar.succeeded() ? Future.succeededFuture(true) : mayGoOn(session, o, b, splitDeadline()))
+            .compose(goOn -> goOn ? replaceBackup(session, o, b)
+                : Future.failedFuture(new IllegalStateException("fenced: another node owns the session")));
       }));
     }
     return Future.all(all).mapEmpty();

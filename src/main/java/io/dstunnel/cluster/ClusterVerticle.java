@@ -203,9 +203,19 @@ public final class ClusterVerticle extends VerticleBase {
       return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
     }
     String previous = copy.owner();
-    copy.takenOver(node.id(), copy.epoch() + 1);
-    Future<CopyOp> done = claims.claim(sid, copy.epoch(), previous)
-        .compose(winner -> winner == null ? adoptHere(copy, sid, previous, op.count()) : lost(sid, winner));
+    long epoch = copy.epoch();
+    Future<CopyOp> done = ownerAnswers(previous, op).compose(alive -> {
+      if (alive) {
+        // The node that asked is cut off from an owner this node hears (a split): it keeps the session.
+        return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, epoch, previous));
+      }
+      if (copies.get(sid) != copy || copy.epoch() != epoch) {
+        return Future.succeededFuture(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
+      }
+      copy.takenOver(node.id(), epoch + 1);
+      return claims.claim(sid, copy.epoch(), previous)
+          .compose(winner -> winner == null ? adoptHere(copy, sid, previous, op) : lost(sid, winner));
+    });
     adopting.put(sid, done);
     return done.onComplete(ar -> {
       adopting.remove(sid);
@@ -215,9 +225,24 @@ public final class ClusterVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Whether the owner, which another node found dead or silent ({@code asked} is no hand-over),
+   * still answers this node: then the asking node is the one cut off. An owner that is no member
+   * here, or whose port refuses, is taken for dead at once; a silent one after a quarter of
+   * {@code suspectAfterMs}.
+   */
+  private Future<Boolean> ownerAnswers(String owner, CopyOp asked) {
+    if (asked.count() >= 0 || owner == null || owner.equals(node.id()) || !node.isMember(owner)) {
+      return Future.succeededFuture(false);
+    }
+    return node.refuses(owner).compose(gone -> gone ? Future.succeededFuture(false)
+        : node.ask(owner, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), Math.max(100, node.config().suspectAfterMs() / 4))
+            .map(true).otherwise(false));
+  }
+
   /** Replays the copy into a session of this node's; the answer names this node as the owner. */
-  private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, long answersGiven) {
-    return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(answersGiven),
+  private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, CopyOp asked) {
+    return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(asked.count(), asked.writeId()),
             new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
         .map(reply -> {
           if (reply.body().isFailure()) {

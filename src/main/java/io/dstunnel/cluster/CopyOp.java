@@ -9,6 +9,7 @@ import java.util.List;
  * merged.
  *
  * @param owner the node that owns (or, in an answer, now owns) the session
+ * @param writeId APPEND: the write's id (0: none); ADOPT: the id of the write that noticed, if any
  * @param count ADOPT: the answers the client already has ({@link #WRITE_SEEN} or {@link #READ_SEEN}
  *     when the request that noticed the owner's death decides it)
  * @param chunks OPEN: the whole log; APPEND: the bytes taken
@@ -52,7 +53,8 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, 0, List.of(bytes), List.of());
   }
 
-  static CopyOp adopt(String sid, long epochSeen, long answersGiven) {
-    return new CopyOp(Kind.ADOPT, sid, epochSeen, null, null, 0, answersGiven, List.of(), List.of());
+  /** {@code writeId}: the write that noticed the owner's death, if it carries one (it may be in the copy). */
+  static CopyOp adopt(String sid, long epochSeen, long answersGiven, long writeId) {
+    return new CopyOp(Kind.ADOPT, sid, epochSeen, null, null, writeId, answersGiven, List.of(), List.of());
   }
 }

@@ -75,9 +75,15 @@ final class SessionCopy {
     epoch = newEpoch;
   }
 
-  /** What the adopter needs: the log, and the answers the client has as the request decides. */
-  Adoption adoption(long answersGiven) {
-    long given = answersGiven == CopyOp.WRITE_SEEN ? requests.written()
+  /**
+   * What the adopter needs: the log, and the answers the client has as the request decides. A
+   * write that noticed the owner's death and is already in the copy (the owner applied it, then
+   * died before its answer got back) is the client's last write: the client has every answer but
+   * those to it.
+   */
+  Adoption adoption(long answersGiven, long writeId) {
+    boolean alreadyHere = writeId != 0 && !writeIds.isEmpty() && writeIds.peekLast() == writeId;
+    long given = answersGiven == CopyOp.WRITE_SEEN ? (alreadyHere ? requestsBeforeLastWrite : requests.written())
         : answersGiven == CopyOp.READ_SEEN ? requestsBeforeLastWrite : answersGiven;
     return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds));
   }

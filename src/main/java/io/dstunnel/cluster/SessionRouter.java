@@ -26,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SessionRouter {
 
   private static final int ATTEMPTS = 4;
+  /** Half-second waits for a split of the cluster to heal, before a request cut off from its session's owner fails. */
+  private static final int CUT_OFF_RETRIES = 30;
 
   private final ClusterNode node;
   private final EventBus bus;
@@ -84,7 +86,7 @@ public final class SessionRouter {
 
   /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
   public Future<TunnelReply> forward(TunnelCommand cmd) {
-    return forward(cmd, 0, false);
+    return forward(cmd, 0, false, 0);
   }
 
   /** Sends a command that wants no answer (cancel a read, give bytes back) to wherever the session lives. */
@@ -97,7 +99,8 @@ public final class SessionRouter {
     }
   }
 
-  private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh) {
+  /** {@code waits}: half-second waits so far for a split to heal (see {@link #CUT_OFF_RETRIES}). */
+  private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh, int waits) {
     String sid = cmd.sessionId();
     if (attempt >= ATTEMPTS) {
       return expired();
@@ -110,7 +113,7 @@ public final class SessionRouter {
       if (r.owner().equals(node.id())) {
         // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
         return bus.<TunnelReply>request(Addresses.session(sid), cmd, local(cmd)).map(m -> m.body())
-            .recover(err -> fresh ? expired() : forward(cmd, attempt + 1, true));
+            .recover(err -> fresh ? expired() : forward(cmd, attempt + 1, true, waits));
       }
       node.metrics().forwarded();
       TunnelCommand sent = cmd;
@@ -129,9 +132,9 @@ public final class SessionRouter {
               }
               if (reply.message() != null) {
                 directory.learn(SessionRecord.fromAnnouncement(reply.message()));
-                return forward(cmd, attempt + 1, false);
+                return forward(cmd, attempt + 1, false, waits);
               }
-              return forward(cmd, attempt + 1, true);
+              return forward(cmd, attempt + 1, true, waits);
             }
             if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
               return Future.failedFuture(ar.cause());
@@ -139,35 +142,54 @@ public final class SessionRouter {
             // The owner is dead or silent: the copy holder takes the session over.
             // A cached record may name copy holders that are gone or were replaced: the map's
             // record is asked before the session is given up.
-            return adopt(r, cmd).compose(adopted -> adopted ? forward(cmd, attempt + 1, false)
-                : fresh ? expired() : forward(cmd, attempt + 1, true));
+            return adopt(r, cmd).compose(owner -> owner == null ? cutOff(r.owner())
+                : Future.succeededFuture(owner.equals(r.owner()))).compose(cutOff -> {
+              if (cutOff && waits < CUT_OFF_RETRIES) {
+                // The copy holder still hears the owner, or the owner's process is still there
+                // outside this node's view: this node is cut off from it (a split of the
+                // cluster), and waits for the two sides to merge rather than give up.
+                return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
+              }
+              return directory.cached(sid) != r ? forward(cmd, attempt + 1, false, waits)
+                  : fresh ? expired() : forward(cmd, attempt + 1, true, waits);
+            });
           });
     });
   }
 
-  /** Asks the copy holders, in order, to take the session over; true once one has. */
-  private Future<Boolean> adopt(SessionRecord r, TunnelCommand cmd) {
+  /** Whether {@code owner} has left this node's view while its process still accepts connections. */
+  private Future<Boolean> cutOff(String owner) {
+    return node.isMember(owner) ? Future.succeededFuture(false) : node.refuses(owner).map(gone -> !gone);
+  }
+
+  /**
+   * Asks the copy holders, in order, to take the session over: the owner once one has answered
+   * (itself, or the owner it knows still answers), or null.
+   */
+  private Future<String> adopt(SessionRecord r, TunnelCommand cmd) {
     long given = cmd.kind() == TunnelCommand.Kind.READ ? CopyOp.READ_SEEN : CopyOp.WRITE_SEEN;
-    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given);
+    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given,
+        cmd.kind() == TunnelCommand.Kind.WRITE ? cmd.readId() : 0);
     // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
     // dead or paused (two holders adopting at once is settled by their claims).
     List<String> holders = new ArrayList<>(r.backups());
     if (holders.remove(node.id())) {
       holders.add(0, node.id());
     }
-    Future<Boolean> chain = Future.succeededFuture(false);
+    Future<String> chain = Future.succeededFuture(null);
     for (String holder : holders) {
-      chain = chain.compose(done -> done ? Future.succeededFuture(true)
+      chain = chain.compose(done -> done != null ? Future.succeededFuture(done)
           : node.ask(holder, ask, node.config().suspectAfterMs() + 30_000)
               .map(answer -> {
                 if (answer.kind() != CopyOp.Kind.MOVED) {
-                  return false;
+                  return (String) null;
                 }
                 // The adopter names its own copy holders (its announcement); the old ones are not kept.
-                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(), List.of()));
-                return true;
+                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(),
+                    answer.owner().equals(r.owner()) ? r.backups() : List.of()));
+                return answer.owner();
               })
-              .otherwise(false));
+              .otherwise((String) null));
     }
     return chain;
   }

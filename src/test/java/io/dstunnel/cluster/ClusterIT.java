@@ -277,6 +277,32 @@ class ClusterIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> n.get(0).output().contains("no longer owns session"));
   }
 
+  /**
+   * An owner paused until the cluster manager removed it wakes up split off: the others are gone
+   * from its view, so it cannot ask the copy holder whether it still owns the session. It must not
+   * serve it before it can (the two sides merge); then it learns the session moved.
+   */
+  @Test
+  void anOwnerPausedUntilTheClusterRemovedItServesNothingStaleWhenItWakesSplitOff(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    ProxyProcess holder = copyHolder(vertx, n);
+    n.get(0).signal("STOP");
+    try {
+      assertThat(c.via(holder.port()).execute(inc, 1).await()).isEqualTo(2);
+      await().atMost(Duration.ofSeconds(60)).until(() -> holder.output().contains(" left)"));
+    } finally {
+      n.get(0).signal("CONT");
+    }
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).as("the woken owner must not serve its old copy")
+        .isEqualTo(3);
+    assertThat(c.via(holder.port()).execute(inc, 1).await()).isEqualTo(4);
+  }
+
   @Test
   void aLeavingNodeHandsItsSessionsOverAndExitsZero(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
