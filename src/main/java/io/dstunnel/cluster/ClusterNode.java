@@ -70,6 +70,7 @@ public final class ClusterNode {
             addresses.clear();  // bounded: a long-lived cluster sees many node ids come and go
           }
           addresses.put(gone, event.getMember().getAddress());
+          vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL);
           leftListeners.forEach(l -> l.accept(gone));
         }
       });
@@ -91,6 +92,9 @@ public final class ClusterNode {
     if (address == null) {
       return Future.succeededFuture(false);
     }
+    if (takenOver(nodeId, address)) {
+      return Future.succeededFuture(true);  // restarted: its address is a new member's now
+    }
     Future<Boolean> result = prober.connect(new ConnectOptions().setHost(address.getHost())
             .setPort(address.getPort()).setTimeout(1000))
         .map(socket -> {
@@ -109,6 +113,12 @@ public final class ClusterNode {
     boolean refusedRecently(long now) {
       return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded() && result.result();
     }
+  }
+
+  /** Whether another member now has the address that member {@code nodeId} had. */
+  private boolean takenOver(String nodeId, Address address) {
+    return manager instanceof HazelcastClusterManager hz && hz.getHazelcastInstance().getCluster().getMembers()
+        .stream().anyMatch(m -> address.equals(m.getAddress()) && !nodeId.equals(nodeIdOf(m)));
   }
 
   /** A member's address, or a former member's (one that left this node's view may still be running). */
@@ -193,16 +203,19 @@ public final class ClusterNode {
         .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get());
   }
 
-  /** The sessions of every member, each with the node that owns it. */
+  /**
+   * The sessions of every member that answers within {@code suspectAfterMs}, each with the node
+   * that owns it (a paused or dying member's are left out, not the whole list).
+   */
   public Future<List<JsonObject>> sessions() {
     List<Future<JsonArray>> parts = new ArrayList<>();
     for (String member : members()) {
       parts.add(vertx.eventBus().<JsonArray>request(Addresses.nodeSessions(member), null, suspect())
-          .map(m -> m.body()));
+          .map(m -> m.body()).otherwise(new JsonArray()));
     }
-    return Future.join(parts).map(v -> {
+    return Future.all(parts).map(v -> {
       List<JsonObject> all = new ArrayList<>();
-      parts.stream().filter(Future::succeeded).forEach(p -> p.result().forEach(o -> all.add((JsonObject) o)));
+      parts.forEach(p -> p.result().forEach(o -> all.add((JsonObject) o)));
       return all;
     });
   }

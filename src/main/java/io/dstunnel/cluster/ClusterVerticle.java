@@ -115,7 +115,12 @@ public final class ClusterVerticle extends VerticleBase {
       return;
     }
     long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
-    vertx.eventBus().<TunnelReply>request(address, cmd, new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout))
+    DeliveryOptions local = new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
+    String origin = msg.headers().get(Addresses.ORIGIN);
+    if (origin != null) {
+      local.addHeader(Addresses.ORIGIN, origin);
+    }
+    vertx.eventBus().<TunnelReply>request(address, cmd, local)
         .onComplete(ar -> {
           if (ar.succeeded() && ar.result().body().failure() != SessionFailure.NOT_HERE) {
             msg.reply(ar.result().body());

@@ -69,7 +69,8 @@ public final class SessionRouter {
       }
     });
     answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
-    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, ClusterNode.within(timeout))
+    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd,
+            ClusterNode.within(timeout).addHeader(Addresses.ORIGIN, node.id()))
         .onComplete(ar -> {
           Set<Runnable> set = pending.get(owner);
           if (set != null) {

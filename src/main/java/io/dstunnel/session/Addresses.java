@@ -46,6 +46,10 @@ public final class Addresses {
 
   /** Local: a session verticle takes over a session from its copy (cluster mode). */
   public static final String ADOPT = "dstunnel.session.adopt";
+  /** A member left the cluster (its node id): published on this node only, to the session verticles. */
+  public static final String MEMBER_LEFT = "dstunnel.cluster.member-left";
+  /** Header of a request forwarded by another node: that node's id (where a read's answer goes). */
+  public static final String ORIGIN = "dstunnel-origin";
 
   /** Where session verticle {@code index} hands its idle sessions over to other nodes (cluster mode, leaving). */
   public static String handOver(int index) {

@@ -1,8 +1,11 @@
 package io.dstunnel.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -13,7 +16,17 @@ import java.util.function.BiConsumer;
  */
 final class ClusterGate {
 
+  /** A relayed answer kept past this size is not kept (a read returns at most what the client asked). */
+  private static final int RELAYED_KEPT_BYTES = 64 << 10;
+  private static final int GONE_KEPT = 64;
+
+  /** The answer of a read relayed by node {@code origin}, and where it lay in the answer stream. */
+  record Relayed(String origin, Buffer bytes, long offset) {
+  }
+
   private final Replication replication;
+  /** Members that left, most recent last (bounded): a read relayed by one of them has nobody to go to. */
+  private final Set<String> gone = new LinkedHashSet<>();
 
   ClusterGate(Replication replication) {
     this.replication = replication;
@@ -29,6 +42,18 @@ final class ClusterGate {
       if (e.forgotten || ar.failed() || !ar.result()) {
         forget(e);
         msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+        return;
+      }
+      settle(e, cmd);
+      if (cmd.kind() == TunnelCommand.Kind.READ) {
+        String origin = msg.headers().get(Addresses.ORIGIN);
+        session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), SessionVerticle.READ_SLICE_MS)))
+            .onSuccess(reply -> {
+              if (reply.kind() == TunnelReply.Kind.DATA) {
+                handedOut(e, origin, reply);
+              }
+              msg.reply(reply);
+            });
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
         msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
@@ -50,6 +75,56 @@ final class ClusterGate {
         apply.accept(session, msg);
       }
     });
+  }
+
+  /**
+   * What the client's next request says of an answer taken back when the node that relayed it
+   * died ({@link #memberLeft}): a write, that the client had it (a DBX client writes only after its
+   * last answer was whole), so it is dropped; a read, that it did not, so it is read again.
+   */
+  private static void settle(SessionEntry e, TunnelCommand cmd) {
+    if (cmd.kind() == TunnelCommand.Kind.WRITE || cmd.kind() == TunnelCommand.Kind.CLOSE) {
+      if (e.retaken > 0) {
+        e.session().answers().read(e.retaken, 0, 1, TunnelReply.noDataYet());
+      }
+      e.retaken = 0;
+      e.lastRelayed = null;
+    } else if (cmd.kind() == TunnelCommand.Kind.READ) {
+      e.retaken = 0;
+    }
+  }
+
+  /** A read took {@code reply}'s bytes: kept a while if another node relays them, which may die first. */
+  private void handedOut(SessionEntry e, String origin, TunnelReply reply) {
+    e.lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
+        ? new Relayed(origin, reply.data(), reply.offset()) : null;
+    if (origin != null && gone.contains(origin)) {
+      memberLeft(origin, List.of(e));  // the node is already gone: nobody will pass these bytes on
+    }
+  }
+
+  /**
+   * Member {@code node} left the cluster: a read it relayed may have died with it, its answer
+   * taken from the session but never passed on (the client's retried read would then wait
+   * forever). If that answer is still the last one handed out, it is taken back; the client's
+   * next request settles whether it had it ({@link #settle}). Callback channels are left alone:
+   * their reads go on without writes to settle them.
+   */
+  void memberLeft(String node, List<SessionEntry> entries) {
+    if (gone.add(node) && gone.size() > GONE_KEPT) {
+      gone.remove(gone.iterator().next());
+    }
+    for (SessionEntry e : entries) {
+      Relayed r = e.lastRelayed;
+      if (r == null || !r.origin().equals(node) || e.forgotten || e.session().calls().channelOpen()) {
+        continue;
+      }
+      e.lastRelayed = null;
+      boolean waiting = e.session().hasWaitingReads();
+      if (e.session().unread(r.bytes(), r.offset()) && !waiting) {
+        e.retaken = r.bytes().length();
+      }
+    }
   }
 
   /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */

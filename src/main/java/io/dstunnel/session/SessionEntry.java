@@ -14,6 +14,10 @@ final class SessionEntry {
   Future<Boolean> owned = Future.succeededFuture(true);
   boolean forgotten;
   boolean removed;
+  /** The last read's answer if another node relayed it (its node may die before passing it on). */
+  ClusterGate.Relayed lastRelayed;
+  /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
+  int retaken;
 
   SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer) {
     this.session = session;

@@ -97,6 +97,7 @@ public final class SessionVerticle extends VerticleBase {
         msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count())));
     consumers.add(bus.<Adoption>localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg)));
     consumers.add(bus.<Void>localConsumer(Addresses.handOver(index), this::handOver));
+    consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), live().toList())));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());

@@ -251,6 +251,41 @@ class ClusterIT {
     assertThat(c.execute(inc, 1).await()).isEqualTo(6);
   }
 
+  /**
+   * The node that relayed a read dies with its answer: the owner handed it out, the client never
+   * got it. The client's read sent again through another node gets it, once, and the session
+   * carries on (before, that read waited forever: the owner had nothing left to give).
+   */
+  @Test
+  void anAnswerLostWithTheNodeThatRelayedItIsReadAgainThroughAnother(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    // Slices of 5 s: the relayed read is still held at the owner when its answer comes.
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 10_000);
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int slow = c.prepare("SlowEcho").await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 5).await()).isEqualTo(5);
+    c.write(TunnelClient.executeRequest(slow, 1500, "relayed")).await();
+    Future<Buffer> lost = c.via(n.get(1).port()).readMessage();
+    await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("heldReads") == 1);
+    n.get(1).signal("STOP");  // node 1 takes the answer from the owner but never passes it on
+    // (Each look waits out the stopped member's part of the cluster's session list: 10 s.)
+    await().atMost(Duration.ofSeconds(60)).until(() -> !session(vertx, n.get(0)).getBoolean("owed")
+        && session(vertx, n.get(0)).getInteger("heldReads") == 0);
+    n.get(1).signal("KILL");
+    await().atMost(Duration.ofSeconds(30)).until(lost::isComplete);
+    assertThat(lost.failed()).as("the client's read through the dead node").isTrue();
+    assertThat(new JsonObject(c.via(n.get(2).port()).readMessage().await()).getJsonArray("result").getString(0))
+        .isEqualTo("relayed (Server A)");
+    assertThat(c.execute(inc, 1).await()).isEqualTo(6);
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(7);
+  }
+
+  private static JsonObject session(Vertx vertx, ProxyProcess node) {
+    return admin(vertx, node, "/admin/sessions").getJsonArray("sessions").getJsonObject(0);
+  }
+
   @Test
   void aPausedOwnerIsFencedOutAndServesNoStaleState(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
