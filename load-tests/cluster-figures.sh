@@ -5,10 +5,12 @@
 # copy costs its holder; the time to adopt the sessions of a node killed with SIGKILL. Three nodes
 # on loopback, one demo server; each figure on a cluster of its own.
 #   load-tests/cluster-figures.sh [sessions for the adoption figure (default 1000)] [bench seconds (default 15)]
+# FIGURES="latency throughput adoption" (default: all three) picks some.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sessions=${1:-1000}
 seconds=${2:-15}
+figures=" ${FIGURES:-latency throughput adoption} "
 (cd "$here/.." && mvn -B -q package -DskipTests)
 jar=$here/../target/dstunnel.jar
 source "$here/lib.sh"
@@ -43,11 +45,14 @@ heap_after_gc() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" { print $3 }
 bench() { java "$here/bench/Bench.java" "$@"; }
 
 declare -a member http admin node
+if [[ $figures == *" latency "* ]]; then
 echo "== forwarded call vs owner-local, 1 connection"
 cluster lat
 python3 "$here/cluster_figures.py" latency "${http[0]}" "${http[1]}"
 for i in 0 1 2; do kill "${node[$i]}"; done
+fi
 
+if [[ $figures == *" throughput "* ]]; then
 echo "== throughput, 64 connections: one node (no cluster) vs three nodes (backups 1), ${seconds} s each"
 single=$(free_port)
 cat > "$work/single.json" <<JSON
@@ -64,6 +69,9 @@ cluster tput
 echo -n "three nodes: "; bench tunnel "${http[0]},${http[1]},${http[2]}" 64 "$seconds" "${node[0]},${node[1]},${node[2]}"
 for i in 0 1 2; do kill "${node[$i]}"; done
 
+fi
+
+if [[ $figures == *" adoption "* ]]; then
 echo "== heap per session copy, and adoption after kill -9 ($sessions sessions)"
 cluster adopt
 mkfifo "$work/go"
@@ -82,3 +90,4 @@ python3 -c "print('copies held by the other two nodes: %d; their live objects %.
 echo go >&7
 wait "$adopter" || true
 cat "$work/adopt.out"
+fi
