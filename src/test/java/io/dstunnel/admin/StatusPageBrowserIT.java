@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WindowType;
@@ -72,6 +73,9 @@ class StatusPageBrowserIT {
     // and the page's own fetches must not carry the URL's credentials (fetch refuses those).
     driver.get("http://admin:admin@127.0.0.1:" + proxy.adminPort() + "/admin/");
     WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+    // The page redraws its lists on every refresh: an element found just before a redraw is stale
+    // by the time its text is read, and the condition is simply asked again.
+    wait.ignoring(StaleElementReferenceException.class);
     wait.until(d -> "UP".equals(d.findElement(By.id("backend-a")).getDomAttribute("data-state")));
     assertThat(driver.findElement(By.id("backend-a")).getText()).contains("UP");
 
