@@ -5,9 +5,9 @@
         a tunnel call (PUT + GET) at one connection when the node is the session's owner, and when
         it forwards to the owner: p50, p99 and their ratio
     cluster_figures.py adoption PORT_OWNER PORT_OTHER1 PORT_OTHER2 OWNER_PID [sessions=200]
-        sessions opened on the owner, which is then killed (SIGKILL) when a line comes on stdin:
-        the time from the kill to each session's first answer through a surviving node, p50 and p99,
-        and the same burst of calls before the kill (owner alive) as the baseline
+        sessions opened on the owner; when a line comes on stdin, a burst of calls while it lives
+        (the baseline), then the owner is killed (SIGKILL):
+        the time from the kill to each session's first answer through a surviving node, p50 and p99
 """
 import json, os, signal, sys, threading, time
 
@@ -59,14 +59,14 @@ def adoption(owner, others, pid, sessions=200):
     opened = [open_session(owner, "Increment") for _ in range(sessions)]
     for s, h in opened:
         s.call(execute(h, 1))
+    print("opened %d sessions; kill -9 the owner on a line of stdin" % len(opened), flush=True)
+    sys.stdin.readline()
     # Baseline, same run: the same burst of calls while the owner lives (forwarded to it). What
     # this client needs to start so many threads and connections is in both figures.
     took, errors = all_at_once(opened, others, 2, time.perf_counter())
     print("baseline, owner alive:  %d sessions, p50 %.0f ms, p99 %.0f ms, max %.0f ms, errors %d"
           % (len(took), pct(took, 50), pct(took, 99), max(took), len(errors)))
     base50, base99 = pct(took, 50), pct(took, 99)
-    print("opened %d sessions; kill -9 the owner on a line of stdin" % len(opened), flush=True)
-    sys.stdin.readline()
     os.kill(pid, signal.SIGKILL)
     took, errors = all_at_once(opened, others, 3, time.perf_counter())
     print("adoption after kill -9: %d sessions, p50 %.0f ms, p99 %.0f ms, max %.0f ms, errors %d"

@@ -400,6 +400,33 @@ class ClusterIT {
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(5);
   }
 
+  /**
+   * The soak's duplicates after a roll: the copy holder, which had just relayed a read, is killed;
+   * the copy is made again on the third node; then the owner leaves and hands the session to it.
+   * The new owner's replay must drop exactly the answers the client has.
+   */
+  @Test
+  void aCopyMadeAgainAfterItsHolderDiedIsHandedOverWithoutRepeatingAnAnswer(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    TunnelClient c = client(vertx, n.get(0));
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    ProxyProcess holder = copyHolder(vertx, n);
+    ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
+    c.write(TunnelClient.executeRequest(inc, 1)).await();
+    assertThat(new JsonObject(c.via(holder.port()).readMessage().await()).getJsonArray("result").getInteger(0))
+        .isEqualTo(2);
+    holder.signal("KILL");
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(3);
+    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, other) == 1);
+    assertThat(c.execute(inc, 1).await()).isEqualTo(4);
+    n.get(0).signal("TERM");
+    assertThat(c.via(other.port()).execute(inc, 1).await()).isEqualTo(5);
+    assertThat(c.execute(inc, 1).await()).isEqualTo(6);
+  }
+
   @Test
   void aLostCopyIsMadeAgainElsewhereSoTheOwnersLaterDeathLosesNothing(Vertx vertx, @TempDir Path dir)
       throws Exception {
