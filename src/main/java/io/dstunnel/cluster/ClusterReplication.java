@@ -189,7 +189,8 @@ public final class ClusterReplication implements Replication {
           }
           node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
           node.metrics().handedOver();
-          LOG.info("node {} handed session {} over to node {}", node.id(), session.id(), r.owner());
+          LOG.info("node {} handed session {} over to node {} ({} answers given)", node.id(), session.id(), r.owner(),
+              ask.count());
           return null;
         });
   }

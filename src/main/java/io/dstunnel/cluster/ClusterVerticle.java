@@ -1,6 +1,7 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
+import io.dstunnel.session.Adoption;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
@@ -247,13 +248,15 @@ public final class ClusterVerticle extends VerticleBase {
 
   /** Replays the copy into a session of this node's; the answer names this node as the owner. */
   private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, CopyOp asked) {
-    return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, copy.adoption(asked.count(), asked.writeId()),
+    Adoption adoption = copy.adoption(asked.count(), asked.writeId());
+    return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, adoption,
             new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
         .map(reply -> {
           if (reply.body().isFailure()) {
             throw new IllegalStateException(reply.body().message());
           }
-          LOG.info("node {} adopted session {} from node {} (epoch {})", node.id(), sid, previous, copy.epoch());
+          LOG.info("node {} adopted session {} from node {} (epoch {}, {} answers given, {} writes in the copy)",
+              node.id(), sid, previous, copy.epoch(), adoption.answersGiven(), adoption.log().size());
           node.metrics().adopted();
           dropCopy(sid);
           CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
