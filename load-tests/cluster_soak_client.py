@@ -72,6 +72,8 @@ def worker(deadline):
                         if value == marker or value.startswith(marker + " "):
                             break
                         continue  # an earlier marker's answer: that marker was applied after all
+                    if value <= total:
+                        count("duplicated", why=trace(s, "duplicated (before a marker)", value, total))
                     total = value  # the failed write was applied after all
             except Exception as e:
                 count("errors", why="after a failed write: %s (session %s at %s)" % (str(e)[:120], s.sid, time.strftime("%H:%M:%S")))
