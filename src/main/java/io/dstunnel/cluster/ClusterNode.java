@@ -56,6 +56,8 @@ public final class ClusterNode {
     this.metrics = metrics;
     this.directory = new Directory(vertx);
     this.prober = vertx.createNetClient();
+    // The session verticles hear of it on their own threads (a relayed answer may be taken back).
+    onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
     if (manager instanceof HazelcastClusterManager hz) {
       hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
@@ -70,7 +72,6 @@ public final class ClusterNode {
             addresses.clear();  // bounded: a long-lived cluster sees many node ids come and go
           }
           addresses.put(gone, event.getMember().getAddress());
-          vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL);
           leftListeners.forEach(l -> l.accept(gone));
         }
       });
@@ -113,6 +114,14 @@ public final class ClusterNode {
     boolean refusedRecently(long now) {
       return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded() && result.result();
     }
+  }
+
+  /**
+   * Whether {@code nodeId} has left this node's view while its process still accepts connections:
+   * it is on the other side of a split of the cluster (or paused past its removal), not dead.
+   */
+  Future<Boolean> apart(String nodeId) {
+    return isMember(nodeId) ? Future.succeededFuture(false) : refuses(nodeId).map(gone -> !gone);
   }
 
   /** Whether another member now has the address that member {@code nodeId} had. */

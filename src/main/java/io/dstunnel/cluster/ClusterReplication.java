@@ -125,11 +125,8 @@ public final class ClusterReplication implements Replication {
    * taken for hung).
    */
   private Future<Boolean> mayGoOn(Session session, Ownership o, String holder, long deadline) {
-    if (node.isMember(holder)) {
-      return Future.succeededFuture(true);
-    }
-    return node.refuses(holder).compose(gone -> {
-      if (gone) {
+    return node.apart(holder).compose(apart -> {
+      if (!apart) {
         return Future.succeededFuture(true);
       }
       if (System.nanoTime() > deadline) {

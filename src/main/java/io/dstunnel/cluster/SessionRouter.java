@@ -69,8 +69,11 @@ public final class SessionRouter {
       }
     });
     answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
-    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd,
-            ClusterNode.within(timeout).addHeader(Addresses.ORIGIN, node.id()))
+    DeliveryOptions options = ClusterNode.within(timeout);
+    if (cmd.kind() == TunnelCommand.Kind.READ) {
+      options.addHeader(Addresses.ORIGIN, node.id());  // where the answer goes: taken back if this node dies
+    }
+    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, options)
         .onComplete(ar -> {
           Set<Runnable> set = pending.get(owner);
           if (set != null) {
@@ -143,24 +146,30 @@ public final class SessionRouter {
             // The owner is dead or silent: the copy holder takes the session over.
             // A cached record may name copy holders that are gone or were replaced: the map's
             // record is asked before the session is given up.
-            return adopt(r, cmd).compose(owner -> owner == null ? cutOff(r.owner())
-                : Future.succeededFuture(owner.equals(r.owner()))).compose(cutOff -> {
-              if (cutOff && waits < CUT_OFF_RETRIES) {
-                // The copy holder still hears the owner, or the owner's process is still there
-                // outside this node's view: this node is cut off from it (a split of the
-                // cluster), and waits for the two sides to merge rather than give up.
-                return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
-              }
-              return directory.cached(sid) != r ? forward(cmd, attempt + 1, false, waits)
-                  : fresh ? expired() : forward(cmd, attempt + 1, true, waits);
-            });
+            return adopt(r, cmd).compose(owner -> afterAdopt(cmd, r, owner, attempt, fresh, waits));
           });
     });
   }
 
-  /** Whether {@code owner} has left this node's view while its process still accepts connections. */
-  private Future<Boolean> cutOff(String owner) {
-    return node.isMember(owner) ? Future.succeededFuture(false) : node.refuses(owner).map(gone -> !gone);
+  /**
+   * What follows the copy holders' answer ({@code owner}: who owns the session now, or null). A
+   * new owner is forwarded to. The old owner still heard by a holder, or no answer while the old
+   * owner's process still runs outside this node's view, means this node is cut off from it (a
+   * split of the cluster): it waits for the two sides to merge rather than give up.
+   */
+  private Future<TunnelReply> afterAdopt(TunnelCommand cmd, SessionRecord r, String owner, int attempt, boolean fresh,
+                                         int waits) {
+    if (owner != null && !owner.equals(r.owner())) {
+      return forward(cmd, attempt + 1, false, waits);
+    }
+    Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true) : node.apart(r.owner());
+    return cutOff.compose(apart -> {
+      if (apart && waits < CUT_OFF_RETRIES) {
+        return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
+      }
+      return owner != null ? forward(cmd, attempt + 1, false, waits)
+          : fresh ? expired() : forward(cmd, attempt + 1, true, waits);
+    });
   }
 
   /**

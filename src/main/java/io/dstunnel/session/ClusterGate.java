@@ -47,13 +47,12 @@ final class ClusterGate {
       settle(e, cmd);
       if (cmd.kind() == TunnelCommand.Kind.READ) {
         String origin = msg.headers().get(Addresses.ORIGIN);
-        session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), SessionVerticle.READ_SLICE_MS)))
-            .onSuccess(reply -> {
-              if (reply.kind() == TunnelReply.Kind.DATA) {
-                handedOut(e, origin, reply);
-              }
-              msg.reply(reply);
-            });
+        SessionVerticle.read(session, cmd).onSuccess(reply -> {
+          if (reply.kind() == TunnelReply.Kind.DATA) {
+            handedOut(e, origin, reply);
+          }
+          msg.reply(reply);
+        });
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
         msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
@@ -99,7 +98,7 @@ final class ClusterGate {
     e.lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
         ? new Relayed(origin, reply.data(), reply.offset()) : null;
     if (origin != null && gone.contains(origin)) {
-      memberLeft(origin, List.of(e));  // the node is already gone: nobody will pass these bytes on
+      retake(e, origin);  // the node is already gone: nobody will pass these bytes on
     }
   }
 
@@ -114,16 +113,19 @@ final class ClusterGate {
     if (gone.add(node) && gone.size() > GONE_KEPT) {
       gone.remove(gone.iterator().next());
     }
-    for (SessionEntry e : entries) {
-      Relayed r = e.lastRelayed;
-      if (r == null || !r.origin().equals(node) || e.forgotten || e.session().calls().channelOpen()) {
-        continue;
-      }
-      e.lastRelayed = null;
-      boolean waiting = e.session().hasWaitingReads();
-      if (e.session().unread(r.bytes(), r.offset()) && !waiting) {
-        e.retaken = r.bytes().length();
-      }
+    entries.forEach(e -> retake(e, node));
+  }
+
+  /** Takes back the session's last answer if node {@code gone} relayed it and it is still the last handed out. */
+  private static void retake(SessionEntry e, String gone) {
+    Relayed r = e.lastRelayed;
+    if (r == null || !r.origin().equals(gone) || e.forgotten || e.session().calls().channelOpen()) {
+      return;
+    }
+    e.lastRelayed = null;
+    boolean waiting = e.session().hasWaitingReads();
+    if (e.session().unread(r.bytes(), r.offset()) && !waiting) {
+      e.retaken = r.bytes().length();
     }
   }
 

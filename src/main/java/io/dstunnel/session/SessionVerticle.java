@@ -202,7 +202,7 @@ public final class SessionVerticle extends VerticleBase {
     TunnelCommand cmd = msg.body();
     switch (cmd.kind()) {
       case WRITE -> session.write(cmd.body()).onSuccess(msg::reply);
-      case READ -> session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS))).onSuccess(msg::reply);
+      case READ -> read(session, cmd).onSuccess(msg::reply);
       case CLOSE -> msg.reply(session.close());
       case CANCEL_READ -> session.cancelRead(cmd.readId());
       case UNREAD -> {
@@ -213,6 +213,11 @@ public final class SessionVerticle extends VerticleBase {
       }
       default -> msg.reply(TunnelReply.failed(SessionFailure.UNEXPECTED, "Unexpected request"));
     }
+  }
+
+  /** A read, held at most {@link #READ_SLICE_MS} whatever slice the request asks for. */
+  static Future<TunnelReply> read(Session session, TunnelCommand cmd) {
+    return session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS)));
   }
 
   /** The sessions still open here (not those whose address only answers that they are gone). */

@@ -127,6 +127,19 @@ class ClusterIT {
     return copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
   }
 
+  /** Opens {@code c}'s session, prepares Increment and calls it once (answer 1): the handle. */
+  private static int countingSession(TunnelClient c) {
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    return inc;
+  }
+
+  /** Of the three nodes, the one that is neither node 0 (the owner) nor {@code holder}. */
+  private static ProxyProcess theThird(List<ProxyProcess> n, ProxyProcess holder) {
+    return holder == n.get(1) ? n.get(2) : n.get(1);
+  }
+
   private static TunnelClient client(Vertx vertx, ProxyProcess node) {
     return new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", 32768);
   }
@@ -162,9 +175,7 @@ class ClusterIT {
   void aKilledOwnerIsKnownDeadWithoutWaitingOutSuspectAfterMs(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 600_000);
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     n.get(0).signal("KILL");
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
   }
@@ -289,14 +300,12 @@ class ClusterIT {
   void aPausedOwnerIsFencedOutAndServesNoStaleState(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     // The request goes to the node holding the copy, which adopts the session itself: its first
     // look-up of its own copy keeper once waited until Hazelcast removed the paused member, which
     // then woke up split off from the cluster.
     ProxyProcess holder = copyHolder(vertx, n);
-    ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
+    ProxyProcess other = theThird(n, holder);
     n.get(0).signal("STOP");
     try {
       assertThat(c.via(holder.port()).execute(inc, 1).await()).isEqualTo(2);
@@ -321,9 +330,7 @@ class ClusterIT {
       throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     ProxyProcess holder = copyHolder(vertx, n);
     n.get(0).signal("STOP");
     try {
@@ -379,9 +386,7 @@ class ClusterIT {
     List<ProxyProcess> n = cluster(dir, new JsonArray().add(new JsonObject().put("name", "a")
         .put("host", "127.0.0.1").put("port", backend.port())), ClusterConfig.DEFAULT_SUSPECT_AFTER, 2);
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
     await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 2);
     n.get(0).signal("KILL");
@@ -410,11 +415,9 @@ class ClusterIT {
       throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     ProxyProcess holder = copyHolder(vertx, n);
-    ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
+    ProxyProcess other = theThird(n, holder);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
     assertThat(new JsonObject(c.via(holder.port()).readMessage().await()).getJsonArray("result").getInteger(0))
         .isEqualTo(2);
@@ -432,11 +435,9 @@ class ClusterIT {
       throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = countingSession(c);
     ProxyProcess holder = copyHolder(vertx, n);
-    ProxyProcess other = holder == n.get(1) ? n.get(2) : n.get(1);
+    ProxyProcess other = theThird(n, holder);
     holder.signal("KILL");
     // A write now finds its copy holder gone: another member is given the whole copy.
     assertThat(c.execute(inc, 1).await()).isEqualTo(2);
