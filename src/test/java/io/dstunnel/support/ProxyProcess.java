@@ -5,6 +5,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,16 +84,27 @@ public final class ProxyProcess implements AutoCloseable {
   }
 
   public static int freePort() throws IOException {
+    // Below the kernel's ephemeral range (32768 and up by default): a port picked there can be
+    // taken by any process's outgoing connection before the node binds it (CI saw a node's
+    // http.port "already in use"). And never the same port twice in this JVM (CI saw a member
+    // port handed out again as an admin port before Hazelcast had bound it).
     while (true) {
-      try (ServerSocket s = new ServerSocket(0)) {
-        // A port free now may be handed out again before its first owner binds it (a cluster
-        // member port chosen here, then a node's admin port: CI saw both get 35941).
-        if (HANDED_OUT.add(s.getLocalPort())) {
-          return s.getLocalPort();
-        }
+      int port = 20_000 + RANDOM.nextInt(12_000);
+      if (HANDED_OUT.contains(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+      } catch (IOException busy) {
+        continue;
+      }
+      if (HANDED_OUT.add(port)) {
+        return port;
       }
     }
   }
+
+  private static final java.util.Random RANDOM = new java.util.Random();
 
   /** Every port {@link #freePort} gave in this JVM: none is given twice. */
   private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
