@@ -67,7 +67,9 @@ public final class ClusterReplication implements Replication {
         o.writeIds.removeFirst();
       }
     }
-    CopyOp op = SessionCopies.replayable(session) ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId)
+    // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
+    CopyOp op = SessionCopies.replayable(session)
+        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
       return Future.succeededFuture();

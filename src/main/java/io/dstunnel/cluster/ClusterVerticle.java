@@ -161,12 +161,14 @@ public final class ClusterVerticle extends VerticleBase {
         } else if (copy.epoch() > op.epoch()) {
           msg.reply(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
         } else {
+          boolean whole = true;
           if (op.kind() == CopyOp.Kind.APPEND) {
-            copy.append(op.chunks().get(0), op.writeId());
+            whole = copy.append(op.count(), op.chunks().get(0), op.writeId());
           } else if (op.kind() == CopyOp.Kind.DROP) {
             copy.drop();
           }
-          msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner()));
+          msg.reply(whole ? CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner())
+              : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
         }
       }
       case CLOSE -> {

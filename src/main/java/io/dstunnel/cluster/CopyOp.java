@@ -11,7 +11,8 @@ import java.util.List;
  * @param owner the node that owns (or, in an answer, now owns) the session
  * @param writeId APPEND: the write's id (0: none); ADOPT: the id of the write that noticed, if any
  * @param count ADOPT: the answers the client already has ({@link #WRITE_SEEN} or {@link #READ_SEEN}
- *     when the request that noticed the owner's death decides it)
+ *     when the request that noticed the owner's death decides it); APPEND: where the bytes end in
+ *     the session's stream (0: not said), so that a copy never takes them twice
  * @param chunks OPEN: the whole log; APPEND: the bytes taken
  */
 record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
@@ -49,8 +50,9 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     return new CopyOp(kind, sid, epoch, owner, null, 0, 0, List.of(), List.of());
   }
 
-  static CopyOp append(String sid, long epoch, String owner, Buffer bytes, long writeId) {
-    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, 0, List.of(bytes), List.of());
+  /** {@code end}: the length of the session's stream with {@code bytes} (see {@link SessionCopy#append}). */
+  static CopyOp append(String sid, long epoch, String owner, Buffer bytes, long writeId, long end) {
+    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of());
   }
 
   /** {@code writeId}: the write that noticed the owner's death, if it carries one (it may be in the copy). */

@@ -22,6 +22,7 @@ final class SessionCopy {
   private final List<Buffer> log = new ArrayList<>();
   private final RequestCounter requests = new RequestCounter(Framing.DBX);
   private final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+  private long bytes;
   private long requestsBeforeLastWrite;
   private long epoch;
   private String owner;
@@ -32,7 +33,7 @@ final class SessionCopy {
     this.user = open.user();
     this.epoch = open.epoch();
     this.owner = open.owner();
-    open.chunks().forEach(c -> append(c, 0));
+    open.chunks().forEach(c -> add(c, 0));
     open.writeIds().forEach(this::rememberWrite);
   }
 
@@ -48,10 +49,32 @@ final class SessionCopy {
     return replayable && requests.reliable();
   }
 
-  void append(Buffer bytes, long writeId) {
+  /**
+   * Bytes the owner took, which end at {@code end} in the session's stream (0: not said, they
+   * follow). A whole copy made again while a write's own copy was still on its way already holds
+   * that write: it is not taken twice (a copy holding a write twice makes its adopter answer it
+   * twice). False when bytes before them are missing here: this copy cannot be completed.
+   */
+  boolean append(long end, Buffer chunk, long writeId) {
+    if (end == 0 || end == bytes + chunk.length()) {
+      add(chunk, writeId);
+      return true;
+    }
+    if (end <= bytes) {
+      return true;
+    }
+    if (end - chunk.length() > bytes) {
+      return false;
+    }
+    add(chunk.slice((int) (chunk.length() - (end - bytes)), chunk.length()), writeId);
+    return true;
+  }
+
+  private void add(Buffer chunk, long writeId) {
     requestsBeforeLastWrite = requests.written();
-    log.add(bytes);
-    requests.record(bytes);
+    log.add(chunk);
+    bytes += chunk.length();
+    requests.record(chunk);
     rememberWrite(writeId);
   }
 

@@ -27,6 +27,11 @@ public final class SessionCopies {
     return List.copyOf(session.log().raw());
   }
 
+  /** The length of the session's stream so far (every byte of {@link #log}); called as a write is taken, where it ends. */
+  public static long logBytes(Session session) {
+    return session.log().bytes();
+  }
+
   /** Answers the client has been given (a hand-over tells the new owner to skip them). */
   public static long answersGiven(Session session) {
     return session.answers().stream().answersAccepted();

@@ -21,10 +21,19 @@ class SessionCopyTest {
   private static SessionCopy copyWithExecuteAsWrite7() {
     SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
         List.of(FILTER), List.of()));
-    copy.append(CONNECT, 5);
-    copy.append(PREPARE, 6);
-    copy.append(EXECUTE, 7);
+    assertThat(copy.append(end(FILTER, CONNECT), CONNECT, 5)).isTrue();
+    assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
+    assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
     return copy;
+  }
+
+  /** Where the last of {@code written} ends in the stream. */
+  private static long end(Buffer... written) {
+    long end = 0;
+    for (Buffer b : written) {
+      end += b.length();
+    }
+    return end;
   }
 
   @Test
@@ -51,5 +60,29 @@ class SessionCopyTest {
   @Test
   void aHandOverSaysHowManyAnswersTheClientHas() {
     assertThat(copyWithExecuteAsWrite7().adoption(2, 0).answersGiven()).isEqualTo(2);
+  }
+
+  /**
+   * The soak's duplicates after a roll: the copy was made again, whole, while the last write's own
+   * copy was on its way; that write, arriving after, must not be taken twice (its adopter answered
+   * it twice: one more answer than the client had asked for).
+   */
+  @Test
+  void aWriteTheCopyWasMadeAgainWithIsNotTakenTwice() {
+    SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
+        List.of(FILTER, CONNECT, PREPARE), List.of(5L, 6L)));
+    assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
+    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).log()).containsExactly(FILTER, CONNECT, PREPARE);
+    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).answersGiven()).isEqualTo(3);
+    assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
+    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).answersGiven()).isEqualTo(4);
+  }
+
+  @Test
+  void aCopyMissingTheBytesBeforeAWriteSaysSoAndTakesNothing() {
+    SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
+        List.of(FILTER), List.of()));
+    assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isFalse();
+    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).log()).containsExactly(FILTER);
   }
 }
