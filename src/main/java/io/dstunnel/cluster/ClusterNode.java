@@ -1,9 +1,5 @@
 package io.dstunnel.cluster;
 
-import com.hazelcast.cluster.Address;
-import com.hazelcast.cluster.Member;
-import com.hazelcast.cluster.MembershipEvent;
-import com.hazelcast.cluster.MembershipListener;
 import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
@@ -14,16 +10,9 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.ConnectOptions;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.spi.cluster.ClusterManager;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -38,16 +27,7 @@ public final class ClusterNode {
   private final ClusterConfig config;
   private final Directory directory;
   private final ClusterMetrics metrics;
-
-  /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
-  private static final String VERTX_NODE_ID = "__vertx.nodeId";
-  /** A member whose cluster port refused this recently is taken for gone (Hazelcast takes seconds more). */
-  private static final long REFUSED_KEPT_NANOS = 10_000_000_000L;
-  private final NetClient prober;
-  private final Map<String, Probe> probes = new ConcurrentHashMap<>();
-  /** Addresses of members that left this node's view (a split, a restart), kept for {@link #refuses}. */
-  private final Map<String, Address> addresses = new ConcurrentHashMap<>();
-  private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
+  private final Members members;
 
   public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics) {
     this.vertx = vertx;
@@ -55,135 +35,43 @@ public final class ClusterNode {
     this.config = config;
     this.metrics = metrics;
     this.directory = new Directory(vertx);
-    this.prober = vertx.createNetClient();
+    this.members = new Members(vertx, manager);
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
     onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
-    if (manager instanceof HazelcastClusterManager hz) {
-      hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
-        @Override
-        public void memberAdded(MembershipEvent event) {
-        }
-
-        @Override
-        public void memberRemoved(MembershipEvent event) {
-          String gone = nodeIdOf(event.getMember());
-          if (addresses.size() >= 256) {
-            addresses.clear();  // bounded: a long-lived cluster sees many node ids come and go
-          }
-          addresses.put(gone, event.getMember().getAddress());
-          leftListeners.forEach(l -> l.accept(gone));
-        }
-      });
-    }
   }
 
-  /**
-   * Whether member {@code nodeId}'s cluster port refuses connections: its process is gone (a
-   * killed node's ports close at once; the cluster manager notices only after missed heartbeats).
-   * A paused or slow node still accepts: false. Asked at most once per member per half second.
-   */
+  /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link Members#refuses}). */
   Future<Boolean> refuses(String nodeId) {
-    long now = System.nanoTime();
-    Probe last = probes.get(nodeId);
-    if (last != null && now - last.at < 500_000_000L) {
-      return last.result;
-    }
-    Address address = memberAddress(nodeId);
-    if (address == null) {
-      return Future.succeededFuture(false);
-    }
-    if (takenOver(nodeId, address)) {
-      return Future.succeededFuture(true);  // restarted: its address is a new member's now
-    }
-    Future<Boolean> result = prober.connect(new ConnectOptions().setHost(address.getHost())
-            .setPort(address.getPort()).setTimeout(1000))
-        .map(socket -> {
-          socket.close();
-          return false;
-        })
-        .otherwise(err -> err instanceof ConnectException
-            || String.valueOf(err.getMessage()).contains("refused"));
-    probes.put(nodeId, new Probe(now, result));
-    return result;
+    return members.refuses(nodeId);
   }
 
-  private record Probe(long at, Future<Boolean> result) {
-
-    /** Whether this probe found the port refusing, less than {@link #REFUSED_KEPT_NANOS} ago. */
-    boolean refusedRecently(long now) {
-      return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded() && result.result();
-    }
-  }
-
-  /**
-   * Whether {@code nodeId} has left this node's view while its process still accepts connections:
-   * it is on the other side of a split of the cluster (or paused past its removal), not dead.
-   */
+  /** Whether {@code nodeId} left this node's view but still runs: a split (see {@link Members#apart}). */
   Future<Boolean> apart(String nodeId) {
-    return isMember(nodeId) ? Future.succeededFuture(false) : refuses(nodeId).map(gone -> !gone);
-  }
-
-  /** Whether another member now has the address that member {@code nodeId} had. */
-  private boolean takenOver(String nodeId, Address address) {
-    return manager instanceof HazelcastClusterManager hz && hz.getHazelcastInstance().getCluster().getMembers()
-        .stream().anyMatch(m -> address.equals(m.getAddress()) && !nodeId.equals(nodeIdOf(m)));
-  }
-
-  /** A member's address, or a former member's (one that left this node's view may still be running). */
-  private Address memberAddress(String nodeId) {
-    if (!(manager instanceof HazelcastClusterManager hz)) {
-      return null;
-    }
-    for (Member m : hz.getHazelcastInstance().getCluster().getMembers()) {
-      if (nodeId.equals(nodeIdOf(m))) {
-        return m.getAddress();
-      }
-    }
-    return addresses.get(nodeId);
-  }
-
-  /**
-   * The Vert.x node id of a Hazelcast member: vertx-hazelcast gives each node a random id of its
-   * own, kept as a member attribute (not the member's UUID).
-   */
-  private static String nodeIdOf(Member m) {
-    String id = m.getAttribute(VERTX_NODE_ID);
-    return id != null ? id : m.getUuid().toString();
+    return members.apart(nodeId);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
   void onMemberLeft(Consumer<String> listener) {
-    leftListeners.add(listener);
+    members.onMemberLeft(listener);
+  }
+
+  /** The members now, this node included, in a stable order (see {@link Members#members}). */
+  public List<String> members() {
+    return members.members();
+  }
+
+  boolean isMember(String nodeId) {
+    return members.isMember(nodeId);
+  }
+
+  /** A request to member {@code nodeId} that fails as soon as it is known gone (see {@link Members#request}). */
+  <T> Future<T> request(String nodeId, String address, Object msg, DeliveryOptions options) {
+    return members.request(nodeId, address, msg, options);
   }
 
   public String id() {
     return manager.getNodeId();
-  }
-
-  /**
-   * The members now, this node included, in a stable order: the cluster manager's, less those
-   * whose cluster port was found refusing in the last ten seconds (killed, though the cluster
-   * manager has not removed them yet). Forwards, claims and new copies all go by this list.
-   */
-  public List<String> members() {
-    List<String> nodes = new ArrayList<>(manager.getNodes());
-    if (!probes.isEmpty()) {
-      long now = System.nanoTime();
-      nodes.removeIf(id -> refusedRecently(id, now));
-    }
-    nodes.sort(null);
-    return nodes;
-  }
-
-  /** Whether {@code nodeId} is among {@link #members()} (without building the list: asked per forward). */
-  boolean isMember(String nodeId) {
-    return manager.getNodes().contains(nodeId) && !refusedRecently(nodeId, System.nanoTime());
-  }
-
-  private boolean refusedRecently(String nodeId, long now) {
-    Probe p = probes.get(nodeId);
-    return p != null && p.refusedRecently(now);
   }
 
   public ClusterConfig config() {
@@ -257,8 +145,7 @@ public final class ClusterNode {
   }
 
   private Future<CopyOp> ask(String nodeId, String address, CopyOp op, long timeoutMs, long deadline) {
-    return vertx.eventBus().<CopyOp>request(address, op, within(timeoutMs))
-        .map(m -> m.body())
+    return this.<CopyOp>request(nodeId, address, op, within(timeoutMs))
         .recover(err -> {
           long left = (deadline - System.nanoTime()) / 1_000_000;
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && left > 100

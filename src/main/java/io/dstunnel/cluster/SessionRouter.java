@@ -4,17 +4,13 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finds the node that owns a session this node does not hold, and forwards a request to it. When
@@ -32,60 +28,18 @@ public final class SessionRouter {
   private final ClusterNode node;
   private final EventBus bus;
 
-  /** Requests forwarded and not yet answered, by the node they went to: failed at once if it dies. */
-  private final ConcurrentHashMap<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
-
   public SessionRouter(ClusterNode node) {
     this.node = node;
     this.bus = node.vertx().eventBus();
-    node.onMemberLeft(gone -> {
-      Set<Runnable> waiting = pending.remove(gone);
-      if (waiting != null) {
-        waiting.forEach(Runnable::run);
-      }
-    });
   }
 
-  /**
-   * Sends to {@code owner}'s inbox; fails as soon as the owner is known to be gone, not only after
-   * the timeout: the cluster manager says it left, or (unanswered after a moment) its cluster port
-   * refuses connections, as a killed node's does at once.
-   */
+  /** Sends to {@code owner}'s inbox; fails as soon as the owner is known to be gone (see {@link ClusterNode#request}). */
   private Future<TunnelReply> toOwner(String owner, TunnelCommand cmd, long timeout) {
-    if (!node.isMember(owner)) {
-      return Future.failedFuture("node " + owner + " is not a member");
-    }
-    Context context = node.vertx().getOrCreateContext();
-    Promise<TunnelReply> answer = Promise.promise();
-    Runnable gone = () -> context.runOnContext(v -> answer.tryFail("node " + owner + " left"));
-    pending.computeIfAbsent(owner, k -> ConcurrentHashMap.newKeySet()).add(gone);
-    long probe = node.vertx().setTimer(Math.max(50, Math.min(300, timeout / 4)), t -> {
-      if (!answer.future().isComplete()) {
-        node.refuses(owner).onSuccess(dead -> {
-          if (dead) {
-            gone.run();
-          }
-        });
-      }
-    });
-    answer.future().onComplete(ar -> node.vertx().cancelTimer(probe));
     DeliveryOptions options = ClusterNode.within(timeout);
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       options.addHeader(Addresses.ORIGIN, node.id());  // where the answer goes: taken back if this node dies
     }
-    bus.<TunnelReply>request(Addresses.nodeInbox(owner), cmd, options)
-        .onComplete(ar -> {
-          Set<Runnable> set = pending.get(owner);
-          if (set != null) {
-            set.remove(gone);
-          }
-          if (ar.succeeded()) {
-            answer.tryComplete(ar.result().body());
-          } else {
-            answer.tryFail(ar.cause());
-          }
-        });
-    return answer.future();
+    return node.request(owner, Addresses.nodeInbox(owner), cmd, options);
   }
 
   /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
