@@ -74,6 +74,14 @@ public final class ClusterNode {
     return manager.getNodeId();
   }
 
+  /**
+   * How long a request waits for a split of the cluster to heal, on either side (an owner whose
+   * copy holder is apart, a node cut off from a session's owner): 10 × {@code suspectAfterMs}.
+   */
+  long splitWaitMs() {
+    return config.suspectAfterMs() * 10;
+  }
+
   public ClusterConfig config() {
     return config;
   }

@@ -143,7 +143,7 @@ public final class ClusterReplication implements Replication {
 
   /** How long a session waits for a copy holder on the other side of a split to be heard again. */
   private long splitDeadline() {
-    return System.nanoTime() + node.config().suspectAfterMs() * 10_000_000L;
+    return System.nanoTime() + node.splitWaitMs() * 1_000_000L;
   }
 
   @Override

@@ -22,8 +22,6 @@ import java.util.List;
 public final class SessionRouter {
 
   private static final int ATTEMPTS = 4;
-  /** Half-second waits for a split of the cluster to heal, before a request cut off from its session's owner fails. */
-  private static final int CUT_OFF_RETRIES = 30;
 
   private final ClusterNode node;
   private final EventBus bus;
@@ -57,7 +55,7 @@ public final class SessionRouter {
     }
   }
 
-  /** {@code waits}: half-second waits so far for a split to heal (see {@link #CUT_OFF_RETRIES}). */
+  /** {@code waits}: half-second waits so far for a split to heal (up to {@link ClusterNode#splitWaitMs}). */
   private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh, int waits) {
     String sid = cmd.sessionId();
     if (attempt >= ATTEMPTS) {
@@ -118,7 +116,7 @@ public final class SessionRouter {
     }
     Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true) : node.apart(r.owner());
     return cutOff.compose(apart -> {
-      if (apart && waits < CUT_OFF_RETRIES) {
+      if (apart && waits < node.splitWaitMs() / 500) {
         return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
       }
       return owner != null ? forward(cmd, attempt + 1, false, waits)
