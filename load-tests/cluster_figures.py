@@ -9,6 +9,7 @@
         (the baseline), then the owner is killed (SIGKILL):
         the time from the kill to each session's first answer through a surviving node, p50 and p99
 """
+import collections
 import json, os, signal, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,6 +73,8 @@ def adoption(owner, others, pid, sessions=200):
     print("adoption after kill -9: %d sessions, p50 %.0f ms, p99 %.0f ms, max %.0f ms, errors %d"
           % (len(took), pct(took, 50), pct(took, 99), max(took), len(errors)))
     print("adoption minus baseline: p50 %.0f ms, p99 %.0f ms" % (pct(took, 50) - base50, pct(took, 99) - base99))
+    for error, count in collections.Counter(errors).most_common(5):
+        print("  %d x %s" % (count, error[:200]))
 
 
 if sys.argv[1] == "latency":
