@@ -125,14 +125,18 @@ public final class ClusterNode {
     });
   }
 
-  /** The {@code cluster.backups} other members that follow this node in the member order. */
-  List<String> pickBackups() {
-    List<String> nodes = members();
-    String me = id();
-    int at = nodes.indexOf(me);
+  /**
+   * The {@code cluster.backups} other members to hold the copy of session {@code sessionId}, in
+   * member order from a place the session id decides: a node's copies are spread over the other
+   * members, so its death makes each of them adopt a share, not one of them every session.
+   */
+  List<String> pickBackups(String sessionId) {
+    List<String> others = members();
+    others.remove(id());
+    int start = others.isEmpty() ? 0 : Math.floorMod(sessionId.hashCode(), others.size());
     List<String> picked = new ArrayList<>();
-    for (int i = 1; i < nodes.size() && picked.size() < config.backups(); i++) {
-      picked.add(nodes.get((at + i + nodes.size()) % nodes.size()));
+    for (int i = 0; i < others.size() && picked.size() < config.backups(); i++) {
+      picked.add(others.get((start + i) % others.size()));
     }
     return picked;
   }

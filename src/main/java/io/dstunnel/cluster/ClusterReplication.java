@@ -47,7 +47,7 @@ public final class ClusterReplication implements Replication {
   public Future<Void> opened(Session session, Buffer first) {
     Ownership o = new Ownership();
     o.epoch = 1;
-    o.backups = node.pickBackups();
+    o.backups = node.pickBackups(session.id());
     owned.put(session.id(), o);
     CopyOp open = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
         List.of(first), List.of());
@@ -150,7 +150,7 @@ public final class ClusterReplication implements Replication {
   public Future<Void> adopted(Session session, Adoption adoption) {
     Ownership o = new Ownership();
     o.epoch = adoption.epoch();
-    o.backups = node.pickBackups();
+    o.backups = node.pickBackups(session.id());
     o.writeIds.addAll(adoption.writeIds());
     owned.put(session.id(), o);
     CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,

@@ -180,6 +180,32 @@ class ClusterIT {
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
   }
 
+  /**
+   * A node's copies are spread over the other members, so that its death makes each of them adopt
+   * a share of its sessions (before, every copy was on the member after it: one node adopted all).
+   * Twenty sessions: the chance that all their copies land on one node by their ids is 2 in a million.
+   */
+  @Test
+  void aDeadNodesSessionsAreAdoptedByEveryOtherMemberNotOne(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
+    List<TunnelClient> clients = new ArrayList<>();
+    List<Integer> handles = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      TunnelClient c = client(vertx, n.get(0));
+      handles.add(countingSession(c));
+      clients.add(c);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 20);
+    assertThat(copiesHeld(vertx, n.get(1))).as("copies on node 1").isPositive();
+    assertThat(copiesHeld(vertx, n.get(2))).as("copies on node 2").isPositive();
+    n.get(0).signal("KILL");
+    for (int i = 0; i < 20; i++) {
+      assertThat(clients.get(i).via(n.get(1 + i % 2).port()).execute(handles.get(i), 1).await()).isEqualTo(2);
+    }
+    assertThat(metric(vertx, n.get(1), "dstunnel_cluster_sessions_adopted_total")).as("adopted by node 1").isPositive();
+    assertThat(metric(vertx, n.get(2), "dstunnel_cluster_sessions_adopted_total")).as("adopted by node 2").isPositive();
+  }
+
   /** DataSnap REST clients: any node serves any REST session, also after the node that opened it died. */
   @Test
   void anyNodeServesARestSessionAndItOutlivesTheNodeThatOpenedIt(Vertx vertx, @TempDir Path dir) throws Exception {
