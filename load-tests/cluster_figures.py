@@ -43,11 +43,17 @@ def all_at_once(opened, others, expected, start):
 
     def call(k, s, h):
         s.port, s.conn = others[k % len(others)], None
+        step = "write"
         try:
-            assert json.loads(s.call(execute(h, 1)))["result"][0] == expected
+            s.write(execute(h, 1))
+            step = "read"
+            assert json.loads(s.read_message())["result"][0] == expected
             took.append((time.perf_counter() - start) * 1000)
-        except Exception as e:  # reported below
-            errors.append(repr(e))
+        except Exception as e:  # reported below, with where and when it failed
+            errors.append("%s: %r" % (step, e))
+            print("  error: session %s, %s after %.0f ms, node port %d, at %s: %r"
+                  % (s.sid, step, (time.perf_counter() - start) * 1000, s.port, time.strftime("%H:%M:%S"), e),
+                  flush=True)
     threads = [threading.Thread(target=call, args=(k, s, h)) for k, (s, h) in enumerate(opened)]
     for t in threads:
         t.start()
