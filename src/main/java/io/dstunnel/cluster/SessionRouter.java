@@ -11,6 +11,8 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds the node that owns a session this node does not hold, and forwards a request to it. When
@@ -21,6 +23,7 @@ import java.util.List;
  */
 public final class SessionRouter {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SessionRouter.class);
   private static final int ATTEMPTS = 4;
 
   private final ClusterNode node;
@@ -95,6 +98,8 @@ public final class SessionRouter {
             if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
               return Future.failedFuture(ar.cause());
             }
+            LOG.info("node {}: {} of session {} to node {} failed ({}): asking its copy holders", node.id(),
+                cmd.kind(), sid, r.owner(), ar.cause().getMessage());
             // The owner is dead or silent: the copy holder takes the session over.
             // A cached record may name copy holders that are gone or were replaced: the map's
             // record is asked before the session is given up.

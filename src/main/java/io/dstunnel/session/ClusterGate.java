@@ -20,8 +20,8 @@ final class ClusterGate {
   private static final int RELAYED_KEPT_BYTES = 64 << 10;
   private static final int GONE_KEPT = 64;
 
-  /** The answer of a read relayed by node {@code origin}, and where it lay in the answer stream. */
-  record Relayed(String origin, Buffer bytes, long offset) {
+  /** The answer of read {@code readId} relayed by node {@code origin}, and where it lay in the answer stream. */
+  record Relayed(String origin, long readId, Buffer bytes, long offset) {
   }
 
   private final Replication replication;
@@ -47,9 +47,10 @@ final class ClusterGate {
       settle(e, cmd);
       if (cmd.kind() == TunnelCommand.Kind.READ) {
         String origin = msg.headers().get(Addresses.ORIGIN);
+        askedAgain(e, origin, cmd.readId());
         SessionVerticle.read(session, cmd).onSuccess(reply -> {
           if (reply.kind() == TunnelReply.Kind.DATA) {
-            handedOut(e, origin, reply);
+            handedOut(e, origin, cmd.readId(), reply);
           }
           msg.reply(reply);
         });
@@ -93,10 +94,24 @@ final class ClusterGate {
     }
   }
 
+  /**
+   * The same read (its node, its id) asks again for what it was last given: that answer never
+   * reached its client (the node relaying it stopped waiting for it, this node being too slow, and
+   * asks again for the same client request). It is taken back, to be given again.
+   */
+  private static void askedAgain(SessionEntry e, String origin, long readId) {
+    Relayed r = e.lastRelayed;
+    if (r != null && origin != null && readId != 0 && r.origin().equals(origin) && r.readId() == readId
+        && !e.forgotten && !e.session().calls().channelOpen()) {
+      e.lastRelayed = null;
+      e.session().unread(r.bytes(), r.offset());
+    }
+  }
+
   /** A read took {@code reply}'s bytes: kept a while if another node relays them, which may die first. */
-  private void handedOut(SessionEntry e, String origin, TunnelReply reply) {
+  private void handedOut(SessionEntry e, String origin, long readId, TunnelReply reply) {
     e.lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
-        ? new Relayed(origin, reply.data(), reply.offset()) : null;
+        ? new Relayed(origin, readId, reply.data(), reply.offset()) : null;
     if (origin != null && gone.contains(origin)) {
       retake(e, origin);  // the node is already gone: nobody will pass these bytes on
     }

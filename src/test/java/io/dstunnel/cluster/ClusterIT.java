@@ -318,6 +318,34 @@ class ClusterIT {
     assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(7);
   }
 
+  /**
+   * A forwarded read answered after its node stopped waiting for the answer (the owner too slow;
+   * here stopped for a moment) took the answer from the session, and the answer was dropped on the
+   * way back; the same read, sent again, then waited forever (once in the adoption figure: a read
+   * that hung 60 s). The owner now gives the same read again what it was given.
+   */
+  @Test
+  void aReadAnsweredTooLateForItsForwarderGetsTheSameAnswerWhenItAsksAgain(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    // No copies (a silent owner is waited for, not replaced); forwarded reads given up after 4.5 s.
+    Server backend = Backends.start(vertx, "A");
+    List<ProxyProcess> n = cluster(dir, new JsonArray().add(new JsonObject().put("name", "a")
+        .put("host", "127.0.0.1").put("port", backend.port())), 3000, 0);
+    TunnelClient c = client(vertx, n.get(0));
+    int inc = countingSession(c);
+    c.write(TunnelClient.executeRequest(inc, 1)).await();
+    await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes") > 0);
+    n.get(0).signal("STOP");
+    Future<Buffer> read = c.via(n.get(1).port()).readMessage();
+    // Node 1 gives up on the owner once; the owner wakes before the cluster would remove it (10 s).
+    await().atMost(Duration.ofSeconds(9)).until(() -> n.get(1).output()
+        .contains("READ of session " + c.sessionId() + " to node"));
+    n.get(0).signal("CONT");
+    await().atMost(Duration.ofSeconds(30)).until(read::isComplete);
+    assertThat(new JsonObject(read.await()).getJsonArray("result").getInteger(0)).isEqualTo(2);
+    assertThat(c.execute(inc, 1).await()).isEqualTo(3);
+  }
+
   private static JsonObject session(Vertx vertx, ProxyProcess node) {
     return admin(vertx, node, "/admin/sessions").getJsonArray("sessions").getJsonObject(0);
   }
