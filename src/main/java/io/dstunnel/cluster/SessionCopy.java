@@ -56,17 +56,13 @@ final class SessionCopy {
    * twice). False when bytes before them are missing here: this copy cannot be completed.
    */
   boolean append(long end, Buffer chunk, long writeId) {
-    if (end == 0 || end == bytes + chunk.length()) {
-      add(chunk, writeId);
-      return true;
-    }
-    if (end <= bytes) {
-      return true;
-    }
-    if (end - chunk.length() > bytes) {
+    long lacking = end == 0 ? chunk.length() : end - bytes;  // the chunk's last bytes this copy lacks
+    if (lacking > chunk.length()) {
       return false;
     }
-    add(chunk.slice((int) (chunk.length() - (end - bytes)), chunk.length()), writeId);
+    if (lacking > 0) {
+      add(lacking == chunk.length() ? chunk : chunk.slice((int) (chunk.length() - lacking), chunk.length()), writeId);
+    }
     return true;
   }
 

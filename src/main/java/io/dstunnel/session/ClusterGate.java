@@ -100,11 +100,8 @@ final class ClusterGate {
    * asks again for the same client request). It is taken back, to be given again.
    */
   private static void askedAgain(SessionEntry e, String origin, long readId) {
-    Relayed r = e.lastRelayed;
-    if (r != null && origin != null && readId != 0 && r.origin().equals(origin) && r.readId() == readId
-        && !e.forgotten && !e.session().calls().channelOpen()) {
-      e.lastRelayed = null;
-      e.session().unread(r.bytes(), r.offset());
+    if (origin != null && readId != 0) {
+      takeBack(e, origin, readId);
     }
   }
 
@@ -121,8 +118,7 @@ final class ClusterGate {
    * Member {@code node} left the cluster: a read it relayed may have died with it, its answer
    * taken from the session but never passed on (the client's retried read would then wait
    * forever). If that answer is still the last one handed out, it is taken back; the client's
-   * next request settles whether it had it ({@link #settle}). Callback channels are left alone:
-   * their reads go on without writes to settle them.
+   * next request settles whether it had it ({@link #settle}).
    */
   void memberLeft(String node, List<SessionEntry> entries) {
     if (gone.add(node) && gone.size() > GONE_KEPT) {
@@ -133,15 +129,26 @@ final class ClusterGate {
 
   /** Takes back the session's last answer if node {@code gone} relayed it and it is still the last handed out. */
   private static void retake(SessionEntry e, String gone) {
+    boolean waiting = e.session().hasWaitingReads();
+    int bytes = takeBack(e, gone, 0);
+    if (bytes > 0 && !waiting) {
+      e.retaken = bytes;
+    }
+  }
+
+  /**
+   * Takes back the last answer a relayed read took, if node {@code origin} relayed it (and
+   * {@code readId} asked for it, unless 0) and it is still the last handed out: its length, or 0.
+   * Callback channels are left alone: their reads go on without writes to settle them.
+   */
+  private static int takeBack(SessionEntry e, String origin, long readId) {
     Relayed r = e.lastRelayed;
-    if (r == null || !r.origin().equals(gone) || e.forgotten || e.session().calls().channelOpen()) {
-      return;
+    if (r == null || !r.origin().equals(origin) || readId != 0 && r.readId() != readId || e.forgotten
+        || e.session().calls().channelOpen()) {
+      return 0;
     }
     e.lastRelayed = null;
-    boolean waiting = e.session().hasWaitingReads();
-    if (e.session().unread(r.bytes(), r.offset()) && !waiting) {
-      e.retaken = r.bytes().length();
-    }
+    return e.session().unread(r.bytes(), r.offset()) ? r.bytes().length() : 0;
   }
 
   /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */

@@ -71,12 +71,17 @@ class ClusterIT {
   }
 
   private List<ProxyProcess> cluster(Path dir, Server backend, long suspectAfterMs, int httpPort) throws Exception {
-    JsonObject b = new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
-        .put("priority", 0);
+    JsonArray backends = only(backend);
     if (httpPort > 0) {
-      b.put("httpPort", httpPort);
+      backends.getJsonObject(0).put("httpPort", httpPort);
     }
-    return cluster(dir, new JsonArray().add(b), suspectAfterMs);
+    return cluster(dir, backends, suspectAfterMs);
+  }
+
+  /** The backend list of one server, "a". */
+  private static JsonArray only(Server backend) {
+    return new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
+        .put("priority", 0));
   }
 
   private List<ProxyProcess> cluster(Path dir, JsonArray backends, long suspectAfterMs) throws Exception {
@@ -133,6 +138,18 @@ class ClusterIT {
     int inc = c.prepare("Increment").await();
     assertThat(c.execute(inc, 1).await()).isEqualTo(1);
     return inc;
+  }
+
+  /** Three nodes; a counting session owned by node 0 ({@link #countingSession}), the node holding its copy, the third. */
+  private record OneSession(List<ProxyProcess> n, TunnelClient c, int inc, ProxyProcess holder, ProxyProcess other) {
+  }
+
+  private OneSession oneSession(Vertx vertx, Path dir, long suspectAfterMs) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), suspectAfterMs);
+    TunnelClient c = client(vertx, n.get(0));
+    int inc = countingSession(c);
+    ProxyProcess holder = copyHolder(vertx, n);
+    return new OneSession(n, c, inc, holder, theThird(n, holder));
   }
 
   /** Of the three nodes, the one that is neither node 0 (the owner) nor {@code holder}. */
@@ -328,9 +345,7 @@ class ClusterIT {
   void aReadAnsweredTooLateForItsForwarderGetsTheSameAnswerWhenItAsksAgain(Vertx vertx, @TempDir Path dir)
       throws Exception {
     // No copies (a silent owner is waited for, not replaced); forwarded reads given up after 4.5 s.
-    Server backend = Backends.start(vertx, "A");
-    List<ProxyProcess> n = cluster(dir, new JsonArray().add(new JsonObject().put("name", "a")
-        .put("host", "127.0.0.1").put("port", backend.port())), 3000, 0);
+    List<ProxyProcess> n = cluster(dir, only(Backends.start(vertx, "A")), 3000, 0);
     TunnelClient c = client(vertx, n.get(0));
     int inc = countingSession(c);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
@@ -436,9 +451,7 @@ class ClusterIT {
   @Test
   void twoCopyHoldersAskedAtOnceAfterTheOwnersDeathAdoptOnceBetweenThem(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    Server backend = Backends.start(vertx, "A");
-    List<ProxyProcess> n = cluster(dir, new JsonArray().add(new JsonObject().put("name", "a")
-        .put("host", "127.0.0.1").put("port", backend.port())), ClusterConfig.DEFAULT_SUSPECT_AFTER, 2);
+    List<ProxyProcess> n = cluster(dir, only(Backends.start(vertx, "A")), ClusterConfig.DEFAULT_SUSPECT_AFTER, 2);
     TunnelClient c = client(vertx, n.get(0));
     int inc = countingSession(c);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
@@ -472,13 +485,11 @@ class ClusterIT {
       throws Exception {
     // The first write's copy gives up on the stopped holder after 5 s: before the cluster manager
     // removes it (10 s without heartbeats), which would look like a split of the cluster.
-    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 5_000);
-    TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    OneSession s = oneSession(vertx, dir, 5_000);
+    TunnelClient c = s.c();
+    int inc = s.inc();
     int echo = c.prepare("EchoString").await();
-    ProxyProcess holder = copyHolder(vertx, n);
-    ProxyProcess other = theThird(n, holder);
-    holder.signal("STOP");
+    s.holder().signal("STOP");
     Future<Void> first = c.write(TunnelClient.executeRequest(inc, 1));
     // Its answer can be read while its copy waits: the owner has taken it.
     assertThat(new JsonObject(c.readMessage().await()).getJsonArray("result").getInteger(0)).isEqualTo(2);
@@ -487,10 +498,10 @@ class ClusterIT {
         .isEqualTo("again (Server A)");
     assertThat(first.isComplete()).as("the first write still waits for its copy").isFalse();
     Future.all(first, second).await();
-    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, other) == 1);
-    holder.signal("KILL");
-    n.get(0).signal("TERM");
-    assertThat(c.via(other.port()).execute(inc, 1).await()).isEqualTo(3);
+    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, s.other()) == 1);
+    s.holder().signal("KILL");
+    s.n().get(0).signal("TERM");
+    assertThat(c.via(s.other().port()).execute(inc, 1).await()).isEqualTo(3);
     assertThat(c.execute(echo, "last").await()).isEqualTo("last (Server A)");
   }
 
@@ -501,16 +512,12 @@ class ClusterIT {
   @Test
   void aLostCopyIsMadeAgainElsewhereSoTheOwnersLaterDeathLosesNothing(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 600_000);
-    TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
-    ProxyProcess holder = copyHolder(vertx, n);
-    ProxyProcess other = theThird(n, holder);
-    holder.signal("KILL");
+    OneSession s = oneSession(vertx, dir, 600_000);
+    s.holder().signal("KILL");
     // A write now finds its copy holder gone: another member is given the whole copy.
-    assertThat(c.execute(inc, 1).await()).isEqualTo(2);
-    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, other) == 1);
-    n.get(0).signal("KILL");
-    assertThat(c.via(other.port()).execute(inc, 1).await()).isEqualTo(3);
+    assertThat(s.c().execute(s.inc(), 1).await()).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(20)).until(() -> copiesHeld(vertx, s.other()) == 1);
+    s.n().get(0).signal("KILL");
+    assertThat(s.c().via(s.other().port()).execute(s.inc(), 1).await()).isEqualTo(3);
   }
 }
