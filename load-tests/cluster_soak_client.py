@@ -6,9 +6,13 @@ twice (lost: the client never saw it once), a repeated one a duplicated answer. 
 (its node died with it on the wire) leaves the session uncertain: it is counted apart, then an
 EchoString marker is written and every answer up to the marker's is read: an Increment answer
 among them says the failed write was applied (and gives the total). Anything else that fails is a
-client-visible error. Standard library only.
+client-visible error. Every fourth session calls Blob instead, whose answers (tens of KiB) are read
+in 8 KiB slices, so a node dies in the middle of an answer: each answer is compared with the bytes
+it must be, and the bytes from its first wrong one to its end count as wrong (lost or repeated).
+Standard library only.
     cluster_soak_client.py PORT SECONDS SESSIONS
-Prints one line of counts at the end: lost, duplicated, errors, writes-in-flight-lost, calls.
+Prints one line of counts at the end: lost, duplicated, errors, writes-in-flight-lost, calls, and
+the Blob answers: read, wrong, and their bytes (read, wrong).
 """
 import json, os, sys, threading, time
 
@@ -16,7 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tunnel_client import execute, open_session  # noqa: E402
 
 PORT, SECONDS, SESSIONS = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-counts = {"lost": 0, "duplicated": 0, "errors": 0, "in_flight_writes": 0, "applied_unseen": 0, "calls": 0}
+counts = {"lost": 0, "duplicated": 0, "errors": 0, "in_flight_writes": 0, "applied_unseen": 0, "calls": 0,
+          "blobs": 0, "blobs_wrong": 0, "blob_bytes": 0, "wrong_bytes": 0}
 lock = threading.Lock()
 
 
@@ -33,6 +38,44 @@ def count(key, n=1, why=None):
 def trace(s, what, got, total):
     """One line per lost or duplicated answer: which session, when, what came after what."""
     return "%s: session %s at %s, answer %d after %d" % (what, s.sid, time.strftime("%H:%M:%S"), got, total)
+
+
+def blob_answer(n):
+    """What the demo server answers to Blob(n), byte for byte."""
+    return (b'{"result":[{"data":[%d,' % n) + bytes(i % 251 for i in range(n)) + b"]}]}"
+
+
+def blob_worker(deadline, index):
+    """Calls Blob(n) and reads each answer in 8 KiB slices; a write in flight on a killed node ends it."""
+    try:
+        s, h = open_session(PORT, "Blob", 8192)
+    except Exception:
+        count("errors")
+        return
+    k = 0
+    while time.time() < deadline:
+        k += 1
+        n = 20000 + (index * 7919 + k * 104729) % 40000
+        expected = blob_answer(n)
+        try:
+            s.write(execute(h, n))
+        except Exception:
+            count("in_flight_writes")  # cannot tell whether it was applied: this session stops here
+            return
+        try:
+            got = s.read_exactly(len(expected))
+        except Exception as e:
+            count("errors", why="blob read: %s (session %s at %s)" % (str(e)[:120], s.sid, time.strftime("%H:%M:%S")))
+            return
+        count("blobs")
+        count("blob_bytes", len(got))
+        if got != expected:
+            first = next(i for i, (x, y) in enumerate(zip(got, expected)) if x != y)
+            count("blobs_wrong")
+            count("wrong_bytes", len(expected) - first,
+                  why="blob answer wrong from byte %d of %d: session %s at %s" % (first, len(expected), s.sid,
+                                                                                  time.strftime("%H:%M:%S")))
+            return
 
 
 def worker(deadline):
@@ -99,13 +142,15 @@ def worker(deadline):
 
 
 deadline = time.time() + SECONDS
-threads = [threading.Thread(target=worker, args=(deadline,)) for _ in range(SESSIONS)]
+threads = [threading.Thread(target=blob_worker, args=(deadline, i)) if i % 4 == 3
+           else threading.Thread(target=worker, args=(deadline,)) for i in range(SESSIONS)]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
 print("lost %(lost)d, duplicated %(duplicated)d, errors %(errors)d, writes in flight on a killed node "
-      "%(in_flight_writes)d (of which applied, answer unseen %(applied_unseen)d), calls %(calls)d" % counts)
+      "%(in_flight_writes)d (of which applied, answer unseen %(applied_unseen)d), calls %(calls)d; "
+      "Blob answers %(blobs)d (%(blob_bytes)d bytes), wrong %(blobs_wrong)d (%(wrong_bytes)d bytes)" % counts)
 for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
     print("  %d x %s" % (n, why))
-sys.exit(1 if counts["lost"] or counts["duplicated"] or counts["errors"] else 0)
+sys.exit(1 if counts["lost"] or counts["duplicated"] or counts["errors"] or counts["blobs_wrong"] else 0)

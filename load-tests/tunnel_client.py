@@ -5,8 +5,8 @@ AUTH = "Basic " + base64.b64encode(b"admin:admin").decode()
 
 
 class Session:
-    def __init__(self, port):
-        self.port, self.sid, self.conn, self.buf = port, "0", None, b""
+    def __init__(self, port, read_size=32768):
+        self.port, self.sid, self.conn, self.buf, self.read_size = port, "0", None, b"", read_size
 
     def http(self, method, path, body=None):
         if self.conn is None:
@@ -44,10 +44,21 @@ class Session:
                         m, self.buf = self.buf[:j + 1], self.buf[j + 1:]
                         return m
             i = len(self.buf)
-            status, body = self.http("GET", "/datasnap/tunnel?dss=%s&c=32768" % self.sid)
-            if status != 200:
-                raise IOError("read %d %r" % (status, body[:100]))
-            self.buf += body
+            self.read_more()
+
+    def read_more(self):
+        """One read (GET) of at most read_size bytes, appended to the buffer."""
+        status, body = self.http("GET", "/datasnap/tunnel?dss=%s&c=%d" % (self.sid, self.read_size))
+        if status != 200:
+            raise IOError("read %d %r" % (status, body[:100]))
+        self.buf += body
+
+    def read_exactly(self, n):
+        """The next n answer bytes (an answer of known length, read in slices of read_size)."""
+        while len(self.buf) < n:
+            self.read_more()
+        m, self.buf = self.buf[:n], self.buf[n:]
+        return m
 
     def call(self, message):
         self.write(message)
@@ -58,9 +69,9 @@ def execute(h, n):
     return json.dumps({"method": "execute", "params": [h, [n]]}).encode()
 
 
-def open_session(port, method):
+def open_session(port, method, read_size=32768):
     """A session through {port} with the DBX handshake done and {method} prepared: (session, handle)."""
-    s = Session(port)
+    s = Session(port, read_size)
     s.call(b"\x05\x05\x05\x05\x05")
     s.call(b'{"method":"connect","params":[{"DriverName":"Datasnap"}]}')
     h = json.loads(s.call(b'{"method":"prepare","params":[-1,false,"DSServerMethod","TServerMethods1.'

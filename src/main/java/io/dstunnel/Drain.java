@@ -37,8 +37,17 @@ final class Drain {
 
   /** Asks {@code address(i)} of every instance until the counts add up to 0, or the deadline. */
   Future<Void> untilNone(IntFunction<String> address, String done, String timedOut) {
+    return untilNone(address, done, timedOut, 0);
+  }
+
+  /**
+   * As {@link #untilNone(IntFunction, String, String)}, but asking on for up to {@code graceMs}
+   * past the deadline, with a message that says the deadline has passed ({@code true}; before it,
+   * {@code false}): what is left is then moved by force (a leaving cluster node's busy sessions).
+   */
+  Future<Void> untilNone(IntFunction<String> address, String done, String timedOut, long graceMs) {
     Promise<Void> over = Promise.promise();
-    ask(address, done, timedOut, over);
+    ask(address, done, timedOut, graceMs * 1_000_000, over);
     return over.future();
   }
 
@@ -66,21 +75,22 @@ final class Drain {
   }
 
 
-  private void ask(IntFunction<String> address, String done, String timedOut, Promise<Void> over) {
+  private void ask(IntFunction<String> address, String done, String timedOut, long graceNanos, Promise<Void> over) {
+    long late = System.nanoTime() - deadline;
     List<Future<Integer>> counts = new ArrayList<>();
     for (int i = 0; i < instances; i++) {
-      counts.add(vertx.eventBus().<Integer>request(address.apply(i), null, Addresses.LOCAL).map(m -> m.body()));
+      counts.add(vertx.eventBus().<Integer>request(address.apply(i), late >= 0, Addresses.LOCAL).map(m -> m.body()));
     }
     Future.all(counts).onComplete(ar -> {
       long left = ar.failed() ? -1 : counts.stream().mapToLong(Future::result).sum();
       if (left == 0) {
         LOG.info(done);
         over.complete();
-      } else if (System.nanoTime() - deadline >= 0) {
+      } else if (System.nanoTime() - deadline - graceNanos >= 0) {
         LOG.warn(timedOut, left);
         over.complete();
       } else {
-        vertx.setTimer(50, t -> ask(address, done, timedOut, over));
+        vertx.setTimer(50, t -> ask(address, done, timedOut, graceNanos, over));
       }
     });
   }

@@ -7,6 +7,7 @@ import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
+import io.dstunnel.cluster.BackendModes;
 import io.dstunnel.cluster.ClusterMetrics;
 import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.cluster.ClusterReplication;
@@ -88,7 +89,8 @@ public final class Dstunnel {
     this.rest = new RestSessions(config.session().idleTimeoutMs());
     metrics.rest(rest::size, rest::channelClients);
     if (config.cluster().enabled() && vertx.isClustered()) {
-      this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()));
+      this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()),
+          config.session().idleTimeoutMs(), new BackendModes(vertx, pool));
       cluster.metrics().members(() -> cluster.members().size());
       rest.clustered(vertx, pool);
     } else {
@@ -141,7 +143,9 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()));
+          return cluster == null ? Future.succeededFuture((String) null)
+              : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()))
+                  .compose(cv -> cluster.backendModes().start().map(cv));
         })
         .compose(id -> {
           if (id != null) {
@@ -263,11 +267,15 @@ public final class Dstunnel {
    */
   public Future<Void> drain() {
     sessions.drain();
+    if (cluster != null) {
+      cluster.leave();
+    }
     Drain drain = new Drain(vertx, config.session().instances(), config.session().drainTimeoutMs());
     // Leaving a cluster: each session goes to a node that holds its copy, as soon as it is idle.
     Future<Void> drained = cluster != null
         ? drain.untilNone(Addresses::handOver, "left the cluster: every session handed over",
-            "drain timeout: {} sessions could not be handed over")
+            "drain timeout: {} sessions could not be handed over: their copies will adopt them",
+            cluster.handOverGraceMs())
         : drain.untilNone(Addresses::sessionsOwed, "drained: no session is owed an answer",
             "drain timeout: closing {} sessions still owed an answer");
     if (cluster != null) {

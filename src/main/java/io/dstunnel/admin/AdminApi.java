@@ -97,14 +97,24 @@ final class AdminApi {
       return;
     }
     String name = ctx.pathParam("name");
-    if (!pool.mode(name, mode)) {
+    if (pool.byName(name) == null) {
       guard.audit(ctx, "not found");
       error(ctx, 404, "No backend named " + name);
       return;
     }
-    guard.audit(ctx, "ok");
-    Backend b = pool.byName(name);
-    json(ctx, 200, new JsonObject().put("name", name).put("mode", b.mode().key()).put("state", b.state().name()));
+    // In a cluster every node applies it (cluster.md §8), and a node that restarts finds it again.
+    Future<Void> applied = cluster == null ? Future.succeededFuture(pool.mode(name, mode)).mapEmpty()
+        : cluster.backendModes().set(name, mode);
+    applied.onComplete(ar -> {
+      if (ar.failed()) {
+        guard.audit(ctx, "failed");
+        error(ctx, 503, "The cluster did not take the action: " + ar.cause().getMessage());
+        return;
+      }
+      guard.audit(ctx, "ok");
+      Backend b = pool.byName(name);
+      json(ctx, 200, new JsonObject().put("name", name).put("mode", b.mode().key()).put("state", b.state().name()));
+    });
   }
 
   private void sessions(RoutingContext ctx) {

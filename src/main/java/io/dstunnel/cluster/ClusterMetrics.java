@@ -5,13 +5,16 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.Supplier;
 
-/** The cluster's meters: members, sessions adopted and handed over, forwarded requests, copy failures. */
+/** The cluster's meters: members, sessions adopted and handed over, forwarded requests, copy and adoption failures. */
 public final class ClusterMetrics {
 
   private final Counter adopted;
   private final Counter handedOver;
   private final Counter forwarded;
   private final Counter copyFailures;
+  private final Counter copiesExpired;
+  private final Counter adoptionFailures;
+  private final Counter unreachable;
 
   public ClusterMetrics(MeterRegistry registry) {
     adopted = Counter.builder("dstunnel.cluster.sessions.adopted")
@@ -22,6 +25,14 @@ public final class ClusterMetrics {
         .description("Requests this node forwarded to the session's owner").register(registry);
     copyFailures = Counter.builder("dstunnel.cluster.copy.failures")
         .description("Copies a backup node did not acknowledge").register(registry);
+    copiesExpired = Counter.builder("dstunnel.cluster.copies.expired")
+        .description("Copies dropped because their owner said nothing of them past the idle timeout").register(registry);
+    adoptionFailures = Counter.builder("dstunnel.cluster.adoptions.failed")
+        .description("Adoptions of a session from its copy that failed (no backend, a replay that failed)")
+        .register(registry);
+    unreachable = Counter.builder("dstunnel.cluster.requests.unreachable")
+        .description("Requests answered 404 because the session's owner was gone and no copy took it over")
+        .register(registry);
     this.registry = registry;
   }
 
@@ -45,5 +56,17 @@ public final class ClusterMetrics {
 
   void copyFailed() {
     copyFailures.increment();
+  }
+
+  void copyExpired() {
+    copiesExpired.increment();
+  }
+
+  void unreachable() {
+    unreachable.increment();
+  }
+
+  void adoptionFailed() {
+    adoptionFailures.increment();
   }
 }

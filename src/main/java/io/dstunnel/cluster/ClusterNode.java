@@ -13,6 +13,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -25,20 +27,31 @@ public final class ClusterNode {
   private final Vertx vertx;
   private final ClusterManager manager;
   private final ClusterConfig config;
+  private final long idleTimeoutMs;
+  private final BackendModes backendModes;
+  private static final String LEAVING = "dstunnel.cluster.leaving";
+  /** Members that said they are leaving, until they are gone. */
+  private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final Directory directory;
   private final ClusterMetrics metrics;
   private final Members members;
 
-  public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics) {
+  /** {@code idleTimeoutMs}: the sessions' idle timeout, which their copies and records follow. */
+  public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics, long idleTimeoutMs,
+                     BackendModes backendModes) {
+    this.idleTimeoutMs = idleTimeoutMs;
+    this.backendModes = backendModes;
     this.vertx = vertx;
     this.manager = ((VertxInternal) vertx).clusterManager();
     this.config = config;
     this.metrics = metrics;
-    this.directory = new Directory(vertx);
+    this.directory = new Directory(vertx, forgetAfterMs());
     this.members = new Members(vertx, manager);
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
     onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
+    vertx.eventBus().<String>consumer(LEAVING, msg -> leaving.add(msg.body()));
+    onMemberLeft(leaving::remove);
   }
 
   /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link Members#refuses}). */
@@ -65,6 +78,27 @@ public final class ClusterNode {
     return members.isMember(nodeId);
   }
 
+  /** The members that are not leaving (SIGTERM): where copies and hand-overs go. */
+  List<String> staying() {
+    List<String> all = members();
+    all.removeIf(leaving::contains);
+    return all;
+  }
+
+  /** Whether member {@code nodeId} said it is leaving: it takes no copies and no hand-overs. */
+  boolean isLeaving(String nodeId) {
+    return leaving.contains(nodeId);
+  }
+
+  /**
+   * This node is leaving (SIGTERM): every member hears it, and moves its copies off this node;
+   * nodes that leave together hand their sessions to the nodes that stay (cluster.md §5).
+   */
+  public void leave() {
+    leaving.add(id());
+    vertx.eventBus().publish(LEAVING, id());
+  }
+
   /** A request to member {@code nodeId} that fails as soon as it is known gone (see {@link Members#request}). */
   <T> Future<T> request(String nodeId, String address, Object msg, DeliveryOptions options) {
     return members.request(nodeId, address, msg, options);
@@ -80,6 +114,37 @@ public final class ClusterNode {
    */
   long splitWaitMs() {
     return config.suspectAfterMs() * 10;
+  }
+
+  /**
+   * How long a leaving node goes on handing over its busy sessions past its drain time: an
+   * adoption asked of a copy holder is given {@code suspectAfterMs} to be heard and a replay's
+   * connect to finish (at least 5 s). Sessions still here after it are left to their copies.
+   */
+  public long handOverGraceMs() {
+    return Math.max(5_000, config.suspectAfterMs() * 2);
+  }
+
+  /**
+   * How often an owner tells its copy holders and the directory that an idle session lives (a
+   * quarter of the idle timeout): what they have not heard of for {@link #forgetAfterMs()} is gone.
+   */
+  long keepAliveMs() {
+    return Math.max(50, idleTimeoutMs / 4);
+  }
+
+  /**
+   * How long a copy or a directory record outlives the last word of its owner: the idle timeout,
+   * two keep-alives and a suspected owner's time (a session is never kept past its idle timeout
+   * by much, also when its owner died and its client never came back).
+   */
+  long forgetAfterMs() {
+    return idleTimeoutMs + 2 * keepAliveMs() + config.suspectAfterMs();
+  }
+
+  /** The operators' backend actions, for the whole cluster. */
+  public BackendModes backendModes() {
+    return backendModes;
   }
 
   public ClusterConfig config() {
@@ -131,7 +196,7 @@ public final class ClusterNode {
    * members, so its death makes each of them adopt a share, not one of them every session.
    */
   List<String> pickBackups(String sessionId) {
-    List<String> others = members();
+    List<String> others = staying();
     others.remove(id());
     int start = others.isEmpty() ? 0 : Math.floorMod(sessionId.hashCode(), others.size());
     List<String> picked = new ArrayList<>();

@@ -1,6 +1,8 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Adoption;
+import io.dstunnel.session.Handout;
+import io.dstunnel.session.Progress;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.Replication;
 import io.dstunnel.session.Session;
@@ -32,7 +34,11 @@ public final class ClusterReplication implements Replication {
     List<String> backups;
     Future<Void> copies = Future.succeededFuture();
     long verifiedAt = System.nanoTime();
+    /** When the directory's record was last put (its time to live runs from there). */
+    long recordAt = System.nanoTime();
     boolean dropSent;
+    /** The last answer bytes handed out, as the copies know them. */
+    Handout handout = Handout.NONE;
     final ArrayDeque<Long> writeIds = new ArrayDeque<>();
   }
 
@@ -49,8 +55,8 @@ public final class ClusterReplication implements Replication {
     o.epoch = 1;
     o.backups = node.pickBackups(session.id());
     owned.put(session.id(), o);
-    CopyOp open = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
-        List.of(first), List.of());
+    CopyOp open = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), List.of(first), List.of(),
+        o.handout);
     o.copies = toBackups(session, o, open).mapEmpty();
     return Future.join(o.copies, node.directory().publish(record(session, o))).mapEmpty();
   }
@@ -75,6 +81,22 @@ public final class ClusterReplication implements Replication {
       return Future.succeededFuture();
     }
     o.dropSent |= op.kind() == CopyOp.Kind.DROP;
+    Future<Void> copied = o.copies.transform(v -> toBackups(session, o, op));
+    o.copies = copied.otherwiseEmpty();
+    return copied;
+  }
+
+  @Override
+  public Future<Void> handedOut(Session session, Handout handout) {
+    Ownership o = owned.get(session.id());
+    if (o == null) {
+      return Future.failedFuture("not owned here");
+    }
+    o.handout = handout;
+    if (o.backups.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), handout);
     Future<Void> copied = o.copies.transform(v -> toBackups(session, o, op));
     o.copies = copied.otherwiseEmpty();
     return copied;
@@ -152,9 +174,10 @@ public final class ClusterReplication implements Replication {
     o.epoch = adoption.epoch();
     o.backups = node.pickBackups(session.id());
     o.writeIds.addAll(adoption.writeIds());
+    o.handout = new Handout(adoption.given(), adoption.given(), null, 0);
     owned.put(session.id(), o);
-    CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
-        SessionCopies.log(session), adoption.writeIds());
+    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+        adoption.writeIds(), o.handout);
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
     node.directory().publish(record(session, o));
@@ -174,13 +197,14 @@ public final class ClusterReplication implements Replication {
           : handOver(session));
     }
     String to = o.backups.get(0);
-    if (!node.isMember(to)) {
+    if (!node.isMember(to) || node.isLeaving(to)) {
       // The copy holder is gone (no write since it died told this node): a new copy first.
       o.copies = o.copies.transform(v -> replaceBackup(session, o, to));
       return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
           ? Future.failedFuture("no member to hand over to") : handOver(session));
     }
-    CopyOp ask = CopyOp.adopt(session.id(), o.epoch, SessionCopies.answersGiven(session), 0);
+    Progress now = SessionCopies.progress(session);
+    CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0));
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {
@@ -188,8 +212,8 @@ public final class ClusterReplication implements Replication {
           }
           node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
           node.metrics().handedOver();
-          LOG.info("node {} handed session {} over to node {} ({} answers given)", node.id(), session.id(), r.owner(),
-              ask.count());
+          LOG.info("node {} handed session {} over to node {} (the client has {} answers and {} bytes of the next)",
+              node.id(), session.id(), r.owner(), now.answers(), now.partBytes());
           return null;
         });
   }
@@ -206,6 +230,40 @@ public final class ClusterReplication implements Replication {
   @Override
   public void forget(Session session) {
     owned.remove(session.id());
+  }
+
+  /**
+   * A session whose copy holder is no member any more, or that has fewer copies than
+   * {@code cluster.backups} while other members could take one (they joined, or came back), gets a
+   * whole copy on another member; one whose holders and record have heard nothing for a
+   * keep-alive is checked with its holders (which keeps the copies, and finds a holder that lost
+   * its copy) and its record put again. One step per session and call, in the session's order of
+   * copies: a session busy copying is looked at next time.
+   */
+  @Override
+  public void maintain(List<Session> live) {
+    long now = System.nanoTime();
+    List<String> members = node.staying();
+    int wanted = Math.min(node.config().backups(), members.size() - (members.contains(node.id()) ? 1 : 0));
+    long keepAlive = node.keepAliveMs() * 1_000_000;
+    for (Session s : live) {
+      Ownership o = owned.get(s.id());
+      if (o == null || !o.copies.isComplete()) {
+        continue;
+      }
+      String lost = o.backups.stream().filter(b -> !members.contains(b)).findFirst().orElse(null);
+      if (SessionCopies.replayable(s) && (lost != null || o.backups.size() < wanted)) {
+        o.copies = o.copies.transform(v -> replaceBackup(s, o, lost));
+      } else if (!o.backups.isEmpty() && now - o.verifiedAt > keepAlive) {
+        o.verifiedAt = now;
+        CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, s.id(), o.epoch, node.id());
+        o.copies = o.copies.transform(v -> toBackups(s, o, check)).otherwiseEmpty();
+      }
+      if (now - o.recordAt > keepAlive) {
+        o.recordAt = now;
+        node.directory().refresh(record(s, o));
+      }
+    }
   }
 
   /** Tells {@code holder} to drop its copy of the session (no answer awaited). */
@@ -254,7 +312,7 @@ public final class ClusterReplication implements Replication {
       // A holder that was only slow must not keep a copy that goes stale: it could be asked to adopt.
       dropCopy(failed, session, o);
     }
-    List<String> candidates = new ArrayList<>(node.members());
+    List<String> candidates = new ArrayList<>(node.staying());
     candidates.remove(node.id());
     candidates.removeAll(o.backups);
     if (candidates.size() > 1) {
@@ -266,8 +324,9 @@ public final class ClusterReplication implements Replication {
     }
     String next = candidates.get(0);
     o.backups.add(next);
-    CopyOp full = new CopyOp(CopyOp.Kind.OPEN, session.id(), o.epoch, node.id(), session.owner(), 0, 0,
-        SessionCopies.log(session), List.copyOf(o.writeIds));
+    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+        List.copyOf(o.writeIds), o.handout);
+    o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
       if (ar.failed() || ar.result().kind() != CopyOp.Kind.ACK) {

@@ -36,6 +36,8 @@ public final class ClusterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterVerticle.class);
   private static final int MOVED_KEPT = 100_000;
+  /** How often a session's adoption is tried (each on a request for it) before the session ends. */
+  private static final int ADOPTION_TRIES = 3;
 
   private final ClusterNode node;
   private final Map<String, SessionCopy> copies = new HashMap<>();
@@ -54,6 +56,7 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<Void> sessionList;
   private final Set<String> warmed = new HashSet<>();
   private long warmTimer;
+  private long sweepTimer;
   private final int sessionVerticles;
 
   /** {@code sessionVerticles}: how many session verticles this node runs (for the session list). */
@@ -77,6 +80,7 @@ public final class ClusterVerticle extends VerticleBase {
           msg.reply(list);
         }));
     warmTimer = vertx.setPeriodic(1000, t -> warmUp());
+    sweepTimer = vertx.setPeriodic(Math.max(50, node.keepAliveMs() / 2), t -> forgetSilentCopies());
     return Future.all(List.of(inbox.completion(), keeper.completion(), announcements.completion(),
         sessionList.completion())).onSuccess(v -> warmUp());
   }
@@ -103,6 +107,7 @@ public final class ClusterVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(warmTimer);
+    vertx.cancelTimer(sweepTimer);
     return Future.join(List.of(inbox.unregister(), keeper.unregister(), announcements.unregister(),
         sessionList.unregister()));
   }
@@ -153,7 +158,7 @@ public final class ClusterVerticle extends VerticleBase {
           msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
         }
       }
-      case APPEND, DROP, CHECK -> {
+      case APPEND, DROP, CHECK, GIVE -> {
         if (gone != null && gone.epoch() > op.epoch()) {
           msg.reply(gone);
         } else if (copy == null) {
@@ -162,10 +167,13 @@ public final class ClusterVerticle extends VerticleBase {
           msg.reply(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
         } else {
           boolean whole = true;
+          copy.heard();
           if (op.kind() == CopyOp.Kind.APPEND) {
             whole = copy.append(op.count(), op.chunks().get(0), op.writeId());
           } else if (op.kind() == CopyOp.Kind.DROP) {
             copy.drop();
+          } else if (op.kind() == CopyOp.Kind.GIVE) {
+            copy.handedOut(op.handout());
           }
           msg.reply(whole ? CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner())
               : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
@@ -204,33 +212,62 @@ public final class ClusterVerticle extends VerticleBase {
       return Future.succeededFuture(gone);
     }
     SessionCopy copy = copies.get(sid);
-    if (copy == null || !copy.replayable()) {
+    if (copy == null || !copy.replayable() || op.count() == CopyOp.HANDED_OVER && node.isLeaving(node.id())) {
+      // (A node that is leaving too takes no hand-over: the owner copies the session to one that stays.)
       return Future.succeededFuture(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
     }
-    if (copy.epoch() > op.epoch()) {
+    if (copy.epoch() > op.epoch() && !(copy.owner().equals(node.id()) && copy.adoptionFailed())) {
       return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
     }
-    String previous = copy.owner();
-    long epoch = copy.epoch();
-    Future<CopyOp> done = ownerAnswers(previous, op).compose(alive -> {
-      if (alive) {
-        // The node that asked is cut off from an owner this node hears (a split): it keeps the session.
-        return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, epoch, previous));
-      }
-      if (copies.get(sid) != copy || copy.epoch() != epoch) {
-        return Future.succeededFuture(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
-      }
-      copy.takenOver(node.id(), epoch + 1);
-      return claims.claim(sid, copy.epoch(), previous)
-          .compose(winner -> winner == null ? adoptHere(copy, sid, previous, op) : lost(sid, winner));
-    });
+    Future<CopyOp> done;
+    if (copy.owner().equals(node.id()) && copy.adoptionFailed()) {
+      // This node won the session's claim, then could not replay it (no backend answered): it tries again.
+      done = adoptHere(copy, sid, "(itself, again)", op);
+    } else {
+      String previous = copy.owner();
+      long epoch = copy.epoch();
+      done = ownerAnswers(previous, op).compose(alive -> {
+        if (alive) {
+          // The node that asked is cut off from an owner this node hears (a split): it keeps the session.
+          return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, epoch, previous));
+        }
+        if (copies.get(sid) != copy || copy.epoch() != epoch) {
+          return Future.succeededFuture(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
+        }
+        copy.takenOver(node.id(), epoch + 1);
+        return claims.claim(sid, copy.epoch(), previous)
+            .compose(winner -> winner == null ? adoptHere(copy, sid, previous, op) : lost(sid, winner));
+      });
+    }
     adopting.put(sid, done);
     return done.onComplete(ar -> {
       adopting.remove(sid);
       if (ar.failed()) {
-        LOG.warn("node {} could not adopt session {}: {}", node.id(), sid, ar.cause().getMessage());
+        failed(copy, sid, ar.cause());
       }
     });
+  }
+
+  /**
+   * An adoption failed after this node won the claim: the next request for the session tries
+   * again, up to {@link #ADOPTION_TRIES} times; then the session ends, copy and record, as any
+   * session that lost its backends (never a session that answers nothing for ever).
+   */
+  private void failed(SessionCopy copy, String sid, Throwable cause) {
+    node.metrics().adoptionFailed();
+    if (copies.get(sid) != copy || !copy.owner().equals(node.id())) {
+      LOG.warn("node {} could not adopt session {}: {}", node.id(), sid, cause.getMessage());
+      return;
+    }
+    if (copy.adoptionFailed(ADOPTION_TRIES)) {
+      LOG.warn("node {} could not adopt session {} ({}) after {} tries: the session ends", node.id(), sid,
+          cause.getMessage(), ADOPTION_TRIES);
+      dropCopy(sid);
+      node.directory().remove(sid);
+    } else {
+      LOG.warn("node {} could not adopt session {} ({}): the next request for it tries again", node.id(), sid,
+          cause.getMessage());
+    }
   }
 
   /**
@@ -240,7 +277,7 @@ public final class ClusterVerticle extends VerticleBase {
    * {@code suspectAfterMs}.
    */
   private Future<Boolean> ownerAnswers(String owner, CopyOp asked) {
-    if (asked.count() >= 0 || owner == null || owner.equals(node.id()) || !node.isMember(owner)) {
+    if (asked.count() == CopyOp.HANDED_OVER || owner == null || owner.equals(node.id()) || !node.isMember(owner)) {
       return Future.succeededFuture(false);
     }
     return node.refuses(owner).compose(gone -> gone ? Future.succeededFuture(false)
@@ -250,15 +287,16 @@ public final class ClusterVerticle extends VerticleBase {
 
   /** Replays the copy into a session of this node's; the answer names this node as the owner. */
   private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, CopyOp asked) {
-    Adoption adoption = copy.adoption(asked.count(), asked.writeId());
+    Adoption adoption = copy.adoption(asked);
     return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, adoption,
             new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
         .map(reply -> {
           if (reply.body().isFailure()) {
             throw new IllegalStateException(reply.body().message());
           }
-          LOG.info("node {} adopted session {} from node {} (epoch {}, {} answers given, {} writes in the copy)",
-              node.id(), sid, previous, copy.epoch(), adoption.answersGiven(), adoption.log().size());
+          LOG.info("node {} adopted session {} from node {} (epoch {}, the client has {} answers and {} bytes of the "
+              + "next, {} writes in the copy)", node.id(), sid, previous, copy.epoch(), adoption.given().answers(),
+              adoption.given().partBytes(), adoption.log().size());
           node.metrics().adopted();
           dropCopy(sid);
           CopyOp result = CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), node.id());
@@ -273,6 +311,24 @@ public final class ClusterVerticle extends VerticleBase {
         winner.epoch());
     dropCopy(sid);
     return Future.succeededFuture(winner);
+  }
+
+  /**
+   * Copies whose owner has said nothing for {@link ClusterNode#forgetAfterMs()} go, with what this
+   * node knows of their record: the session ended with its idle timeout, or its owner died and its
+   * client never came back (cluster.md §6). A live owner keeps its idle sessions' copies alive.
+   */
+  private void forgetSilentCopies() {
+    long now = System.nanoTime();
+    long limit = node.forgetAfterMs();
+    List<String> silent = copies.entrySet().stream().filter(e -> e.getValue().silentFor(limit, now))
+        .map(Map.Entry::getKey).toList();
+    for (String sid : silent) {
+      LOG.info("node {}: the copy of session {} expired (nothing heard of it for {} ms)", node.id(), sid, limit);
+      dropCopy(sid);
+      node.directory().forget(sid);
+      node.metrics().copyExpired();
+    }
   }
 
   private void dropCopy(String sid) {

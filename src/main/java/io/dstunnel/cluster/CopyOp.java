@@ -1,5 +1,6 @@
 package io.dstunnel.cluster;
 
+import io.dstunnel.session.Handout;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 
@@ -8,20 +9,25 @@ import java.util.List;
  * and their answers. All carry the ownership epoch: a stale owner's message is refused, never
  * merged.
  *
- * @param owner the node that owns (or, in an answer, now owns) the session
- * @param writeId APPEND: the write's id (0: none); ADOPT: the id of the write that noticed, if any
- * @param count ADOPT: the answers the client already has ({@link #WRITE_SEEN} or {@link #READ_SEEN}
- *     when the request that noticed the owner's death decides it); APPEND: where the bytes end in
- *     the session's stream (0: not said), so that a copy never takes them twice
+ * @param owner the node that owns (or, in an answer, now owns) the session; ADOPT: the node whose
+ *     read noticed the owner's death (null: a write, or the owner's own hand-over)
+ * @param writeId APPEND: the write's id (0: none); ADOPT: the id of the read or write that noticed, if any
+ * @param count ADOPT: what decides how far the client has got ({@link #WRITE_SEEN}, {@link #READ_SEEN}
+ *     or {@link #HANDED_OVER}); APPEND: where the bytes end in the session's stream (0: not said),
+ *     so that a copy never takes them twice
  * @param chunks OPEN: the whole log; APPEND: the bytes taken
+ * @param handout OPEN, GIVE: the last bytes handed out to the client; ADOPT at a hand-over: how far
+ *     the client has got (its {@code after}); otherwise null
  */
 record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
-              List<Buffer> chunks, List<Long> writeIds) {
+              List<Buffer> chunks, List<Long> writeIds, Handout handout) {
 
-  /** Adoption noticed by a write: the client has every answer to what it wrote before. */
+  /** Adoption noticed by a write (or a close): the client has everything handed out. */
   static final long WRITE_SEEN = -1;
-  /** Adoption noticed by a read: the client has every answer but those to its last write. */
+  /** Adoption noticed by a read: the client has everything handed out, unless it is the same read asking again. */
   static final long READ_SEEN = -2;
+  /** Adoption asked by the owner itself (a hand-over): it says how far the client has got. */
+  static final long HANDED_OVER = -3;
 
   enum Kind {
     /** A whole copy (a new session, or a new copy holder): replaces an older one. */
@@ -43,11 +49,24 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     /** Answer: no copy of that session here. */
     UNKNOWN,
     /** {@code owner} is about to adopt the session at {@code epoch}: yes (ACK), or who won (MOVED). */
-    CLAIM
+    CLAIM,
+    /** A read is about to hand the client answer bytes ({@code handout}). */
+    GIVE
+  }
+
+  CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
+         List<Buffer> chunks, List<Long> writeIds) {
+    this(kind, sessionId, epoch, owner, user, writeId, count, chunks, writeIds, null);
   }
 
   static CopyOp of(Kind kind, String sid, long epoch, String owner) {
     return new CopyOp(kind, sid, epoch, owner, null, 0, 0, List.of(), List.of());
+  }
+
+  /** A whole copy: the log, the last writes' ids, and the last bytes handed out. */
+  static CopyOp open(String sid, long epoch, String owner, String user, List<Buffer> log, List<Long> writeIds,
+                     Handout handout) {
+    return new CopyOp(Kind.OPEN, sid, epoch, owner, user, 0, 0, log, writeIds, handout);
   }
 
   /** {@code end}: the length of the session's stream with {@code bytes} (see {@link SessionCopy#append}). */
@@ -55,8 +74,21 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of());
   }
 
-  /** {@code writeId}: the write that noticed the owner's death, if it carries one (it may be in the copy). */
-  static CopyOp adopt(String sid, long epochSeen, long answersGiven, long writeId) {
-    return new CopyOp(Kind.ADOPT, sid, epochSeen, null, null, writeId, answersGiven, List.of(), List.of());
+  static CopyOp give(String sid, long epoch, String owner, Handout handout) {
+    return new CopyOp(Kind.GIVE, sid, epoch, owner, null, 0, 0, List.of(), List.of(), handout);
+  }
+
+  /**
+   * Take-over noticed by a request ({@code read} or not) of another node's: {@code requestId} the
+   * read's or the write's id, {@code origin} the node whose read it is.
+   */
+  static CopyOp adopt(String sid, long epochSeen, boolean read, String origin, long requestId) {
+    return new CopyOp(Kind.ADOPT, sid, epochSeen, read ? origin : null, null, requestId,
+        read ? READ_SEEN : WRITE_SEEN, List.of(), List.of());
+  }
+
+  /** The owner hands the session over: the client has {@code handout.after()}. */
+  static CopyOp handOver(String sid, long epoch, Handout handout) {
+    return new CopyOp(Kind.ADOPT, sid, epoch, null, null, 0, HANDED_OVER, List.of(), List.of(), handout);
   }
 }

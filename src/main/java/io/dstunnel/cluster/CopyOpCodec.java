@@ -1,5 +1,7 @@
 package io.dstunnel.cluster;
 
+import io.dstunnel.session.Handout;
+import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +28,19 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
     }
     b.appendInt(op.writeIds().size());
     op.writeIds().forEach(b::appendLong);
+    Handout h = op.handout();
+    if (h != null) {  // last, so that a node of the version before (which stops short of it) still reads the rest
+      progress(b, h.before());
+      progress(b, h.after());
+      string(b, h.origin());
+      b.appendLong(h.readId());
+    }
     out.appendInt(b.length()).appendBuffer(b);
   }
 
   @Override
   public CopyOp decodeFromWire(int pos, Buffer in) {
+    int end = pos + 4 + in.getInt(pos);
     int[] at = {pos + 4};
     CopyOp.Kind kind = CopyOp.Kind.values()[in.getByte(at[0]++)];
     String sid = string(in, at);
@@ -56,7 +66,24 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
       ids.add(in.getLong(at[0]));
       at[0] += 8;
     }
-    return new CopyOp(kind, sid, epoch, owner, user, writeId, count, chunks, ids);
+    Handout handout = null;
+    if (at[0] < end) {
+      Progress before = progress(in, at);
+      Progress after = progress(in, at);
+      String origin = string(in, at);
+      handout = new Handout(before, after, origin, in.getLong(at[0]));
+    }
+    return new CopyOp(kind, sid, epoch, owner, user, writeId, count, chunks, ids, handout);
+  }
+
+  private static void progress(Buffer b, Progress p) {
+    b.appendLong(p.answers()).appendLong(p.partBytes()).appendLong(p.bytes());
+  }
+
+  private static Progress progress(Buffer in, int[] at) {
+    Progress p = new Progress(in.getLong(at[0]), in.getLong(at[0] + 8), in.getLong(at[0] + 16));
+    at[0] += 24;
+    return p;
   }
 
   private static void string(Buffer b, String s) {

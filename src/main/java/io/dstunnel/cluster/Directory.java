@@ -20,8 +20,12 @@ final class Directory {
   private final ConcurrentHashMap<String, SessionRecord> cache = new ConcurrentHashMap<>();
   private volatile Future<AsyncMap<String, String>> map;
 
-  Directory(Vertx vertx) {
+  private final long ttlMs;
+
+  /** {@code ttlMs}: how long a record outlives its owner's last refresh. */
+  Directory(Vertx vertx, long ttlMs) {
     this.vertx = vertx;
+    this.ttlMs = ttlMs;
   }
 
   private Future<AsyncMap<String, String>> map() {
@@ -64,7 +68,12 @@ final class Directory {
   Future<Void> publish(SessionRecord r) {
     learn(r);
     vertx.eventBus().publish(Addresses.DIRECTORY, r.announce());
-    return map().compose(m -> m.put(r.sessionId(), r.encode()));
+    return refresh(r);
+  }
+
+  /** Puts {@code r} in the map again (an idle session lives on), telling nobody: the record's time to live starts again. */
+  Future<Void> refresh(SessionRecord r) {
+    return map().compose(m -> m.put(r.sessionId(), r.encode(), ttlMs));
   }
 
   /** The session ended: its record goes, everywhere. */

@@ -9,11 +9,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -90,14 +88,7 @@ final class Members {
     if (takenOver(nodeId, address)) {
       return Future.succeededFuture(true);  // restarted: its address is a new member's now
     }
-    Future<Boolean> result = prober.connect(new ConnectOptions().setHost(address.getHost())
-            .setPort(address.getPort()).setTimeout(1000))
-        .map(socket -> {
-          socket.close();
-          return false;
-        })
-        .otherwise(err -> err instanceof ConnectException
-            || String.valueOf(err.getMessage()).contains("refused"));
+    Future<Boolean> result = PortProbe.refuses(prober, address.getHost(), address.getPort());
     probes.put(nodeId, new Probe(now, result));
     return result;
   }

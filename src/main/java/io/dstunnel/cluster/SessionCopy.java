@@ -1,17 +1,18 @@
 package io.dstunnel.cluster;
 
-import io.dstunnel.framing.Framing;
 import io.dstunnel.session.Adoption;
-import io.dstunnel.session.RequestCounter;
+import io.dstunnel.session.Handout;
+import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A backup node's copy of one session: every byte the client wrote, and what the next request
- * tells about what the client already has (cluster.md, item 3): a write means it has every answer
- * to what it wrote before; a read, every answer but those to its last write.
+ * A backup node's copy of one session: every byte the client wrote, and the last answer bytes the
+ * client was handed ({@link Handout}), told by the owner before they went out. An adopter resumes
+ * from there, to the byte: the request that noticed the owner's death only settles whether those
+ * last bytes arrived (cluster.md, item 3).
  */
 final class SessionCopy {
 
@@ -20,19 +21,21 @@ final class SessionCopy {
   private final String sessionId;
   private final String user;
   private final List<Buffer> log = new ArrayList<>();
-  private final RequestCounter requests = new RequestCounter(Framing.DBX);
   private final ArrayDeque<Long> writeIds = new ArrayDeque<>();
   private long bytes;
-  private long requestsBeforeLastWrite;
   private long epoch;
   private String owner;
   private boolean replayable = true;
+  private Handout handout;
+  private long heardAt = System.nanoTime();
+  private int failedAdoptions;
 
   SessionCopy(CopyOp open) {
     this.sessionId = open.sessionId();
     this.user = open.user();
     this.epoch = open.epoch();
     this.owner = open.owner();
+    this.handout = open.handout() == null ? Handout.NONE : open.handout();
     open.chunks().forEach(c -> add(c, 0));
     open.writeIds().forEach(this::rememberWrite);
   }
@@ -41,12 +44,22 @@ final class SessionCopy {
     return epoch;
   }
 
+  /** The owner spoke of the session (a write, a hand-out, a check): it lives. */
+  void heard() {
+    heardAt = System.nanoTime();
+  }
+
+  /** Whether the owner has said nothing of the session for {@code ms}: it ended, or its owner died and its client left. */
+  boolean silentFor(long ms, long now) {
+    return now - heardAt > ms * 1_000_000;
+  }
+
   String owner() {
     return owner;
   }
 
   boolean replayable() {
-    return replayable && requests.reliable();
+    return replayable;
   }
 
   /**
@@ -66,11 +79,14 @@ final class SessionCopy {
     return true;
   }
 
+  /** The owner is about to hand the client answer bytes: the copy knows it before the client does. */
+  void handedOut(Handout next) {
+    handout = next;
+  }
+
   private void add(Buffer chunk, long writeId) {
-    requestsBeforeLastWrite = requests.written();
     log.add(chunk);
     bytes += chunk.length();
-    requests.record(chunk);
     rememberWrite(writeId);
   }
 
@@ -88,6 +104,16 @@ final class SessionCopy {
     }
   }
 
+  /** Whether this node won the session's claim and its replay failed (it may try again). */
+  boolean adoptionFailed() {
+    return failedAdoptions > 0;
+  }
+
+  /** One more adoption failed: whether that makes {@code tries}. */
+  boolean adoptionFailed(int tries) {
+    return ++failedAdoptions >= tries;
+  }
+
   /** Becomes the copy of {@code newOwner}'s session at {@code newEpoch} (it is taking over). */
   void takenOver(String newOwner, long newEpoch) {
     owner = newOwner;
@@ -95,15 +121,14 @@ final class SessionCopy {
   }
 
   /**
-   * What the adopter needs: the log, and the answers the client has as the request decides. A
-   * write that noticed the owner's death and is already in the copy (the owner applied it, then
-   * died before its answer got back) is the client's last write: the client has every answer but
-   * those to it.
+   * What the adopter needs: the log, and how far the client has got, which {@code asked} settles:
+   * the owner handing over says so; a write, or a read other than the one the last bytes went to,
+   * means the client has them; that same read asking again (its relaying node re-sends it), that
+   * it has not.
    */
-  Adoption adoption(long answersGiven, long writeId) {
-    boolean alreadyHere = writeId != 0 && !writeIds.isEmpty() && writeIds.peekLast() == writeId;
-    long given = answersGiven == CopyOp.WRITE_SEEN ? (alreadyHere ? requestsBeforeLastWrite : requests.written())
-        : answersGiven == CopyOp.READ_SEEN ? requestsBeforeLastWrite : answersGiven;
+  Adoption adoption(CopyOp asked) {
+    Progress given = asked.count() == CopyOp.HANDED_OVER && asked.handout() != null ? asked.handout().after()
+        : handout.settledBy(asked.count() == CopyOp.READ_SEEN, asked.owner(), asked.writeId());
     return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds));
   }
 }

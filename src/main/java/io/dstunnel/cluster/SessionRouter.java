@@ -62,17 +62,18 @@ public final class SessionRouter {
   private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh, int waits) {
     String sid = cmd.sessionId();
     if (attempt >= ATTEMPTS) {
-      return expired();
+      return expired(cmd, "no owner answered after " + ATTEMPTS + " attempts");
     }
     Directory directory = node.directory();
     return (fresh ? directory.fresh(sid) : directory.lookup(sid)).compose(r -> {
       if (r == null) {
-        return expired();
+        return expired(cmd, null);
       }
       if (r.owner().equals(node.id())) {
         // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
         return bus.<TunnelReply>request(Addresses.session(sid), cmd, local(cmd)).map(m -> m.body())
-            .recover(err -> fresh ? expired() : forward(cmd, attempt + 1, true, waits));
+            .recover(err -> fresh ? expired(cmd, "not on this node, which owns it (" + err.getMessage() + ")")
+                : forward(cmd, attempt + 1, true, waits));
       }
       node.metrics().forwarded();
       TunnelCommand sent = cmd;
@@ -125,7 +126,8 @@ public final class SessionRouter {
         return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
       }
       return owner != null ? forward(cmd, attempt + 1, false, waits)
-          : fresh ? expired() : forward(cmd, attempt + 1, true, waits);
+          : fresh ? expired(cmd, "its owner " + r.owner() + " is gone and no copy holder took it over")
+              : forward(cmd, attempt + 1, true, waits);
     });
   }
 
@@ -134,9 +136,8 @@ public final class SessionRouter {
    * (itself, or the owner it knows still answers), or null.
    */
   private Future<String> adopt(SessionRecord r, TunnelCommand cmd) {
-    long given = cmd.kind() == TunnelCommand.Kind.READ ? CopyOp.READ_SEEN : CopyOp.WRITE_SEEN;
-    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), given,
-        cmd.kind() == TunnelCommand.Kind.WRITE ? cmd.readId() : 0);
+    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), cmd.kind() == TunnelCommand.Kind.READ, node.id(),
+        cmd.readId());
     // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
     // dead or paused (two holders adopting at once is settled by their claims).
     List<String> holders = new ArrayList<>(r.backups());
@@ -164,6 +165,15 @@ public final class SessionRouter {
   private static DeliveryOptions local(TunnelCommand cmd) {
     long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
     return new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
+  }
+
+  /** The session is unknown to the cluster ({@code why} null), or could not be reached: said in the log. */
+  private Future<TunnelReply> expired(TunnelCommand cmd, String why) {
+    if (why != null) {
+      LOG.warn("node {}: {} of session {} answered 404: {}", node.id(), cmd.kind(), cmd.sessionId(), why);
+      node.metrics().unreachable();
+    }
+    return expired();
   }
 
   private static Future<TunnelReply> expired() {

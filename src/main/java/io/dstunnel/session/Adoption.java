@@ -9,10 +9,10 @@ import java.util.List;
  * ownership the take-over was granted.
  *
  * @param log every byte the client wrote since the open, in order
- * @param answersGiven answers the client already has: a standby's first answers to drop
+ * @param given how far the client has got: what a standby's replay answers again and is dropped
  * @param epoch the new ownership epoch (fencing token)
  * @param writeIds ids of the last writes applied (a forwarded write re-sent is not applied again)
  */
-public record Adoption(String sessionId, String user, List<Buffer> log, long answersGiven, long epoch,
+public record Adoption(String sessionId, String user, List<Buffer> log, Progress given, long epoch,
                        List<Long> writeIds) {
 }

@@ -5,7 +5,6 @@ import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
-import java.util.function.Consumer;
 
 /**
  * The answer side of a session: finds where answers end in the backend's bytes ("dbx"), holds an
@@ -15,9 +14,17 @@ import java.util.function.Consumer;
  */
 final class AnswerStream {
 
+  /** What a piece handed on is: part of an answer, the end of one (or a whole one), or a push. */
+  enum Piece { PART, END, PUSH }
+
+  /** Where accepted bytes go, with what they are. */
+  interface Sink {
+    void accept(Buffer bytes, Piece piece);
+  }
+
   private final Framing framing;
   private final int heldLimit;
-  private final Consumer<Buffer> sink;
+  private final Sink sink;
   private final DbxFramer framer = new DbxFramer();
   private boolean primed;
   private final Held partial = new Held();
@@ -26,6 +33,8 @@ final class AnswerStream {
   private long bytesAccepted;
   private long dropAnswers;
   private long dropBytes;
+  /** Bytes to cut from the head of the next answer accepted: the client has them (an adoption). */
+  private long skipNext;
 
   /** What a session that knows its calls ({@link Calls}) is told of the backend's messages. */
   interface Hooks {
@@ -47,7 +56,7 @@ final class AnswerStream {
 
   private final Hooks hooks;
 
-  AnswerStream(Framing framing, int heldLimit, Consumer<Buffer> sink, Hooks hooks) {
+  AnswerStream(Framing framing, int heldLimit, Sink sink, Hooks hooks) {
     this.framing = framing;
     this.heldLimit = heldLimit;
     this.sink = sink;
@@ -84,7 +93,7 @@ final class AnswerStream {
       if (skip < chunk.length()) {
         Buffer rest = skip == 0 ? chunk : chunk.slice(skip, chunk.length());
         bytesAccepted += rest.length();
-        sink.accept(rest);
+        sink.accept(rest, Piece.PART);
       }
       return;
     }
@@ -103,7 +112,7 @@ final class AnswerStream {
           partial.add(piece);
           piece = partial.take();
         }
-        sink.accept(piece);
+        sink.accept(piece, Piece.PUSH);
         return;
       }
       if (dropAnswers > 0) {
@@ -123,7 +132,7 @@ final class AnswerStream {
       if (hooks != null) {
         hooks.answered(piece);
       }
-      sink.accept(piece);
+      emit(piece, Piece.END);
       if (hooks != null) {
         hooks.afterAnswer();
       }
@@ -131,16 +140,29 @@ final class AnswerStream {
     if (start[0] < chunk.length() && dropAnswers == 0) {
       Buffer tail = chunk.slice(start[0], chunk.length());
       if (streaming) {
-        sink.accept(tail);
+        emit(tail, Piece.PART);
       } else {
         partial.add(tail);
         if (partial.length() > heldLimit) {
           // Too large to hold whole: stream it; a failure before its end now ends the session.
           streaming = true;
-          sink.accept(partial.take());
+          emit(partial.take(), Piece.PART);
         }
       }
     }
+  }
+
+  /** Hands an answer's bytes on, less those of its head that the client already has ({@link #skipNext}). */
+  private void emit(Buffer bytes, Piece piece) {
+    if (skipNext > 0) {
+      int cut = (int) Math.min(skipNext, bytes.length());
+      skipNext -= cut;
+      bytes = bytes.slice(cut, bytes.length());
+      if (bytes.length() == 0 && piece == Piece.PART) {
+        return;
+      }
+    }
+    sink.accept(bytes, piece);
   }
 
   /**
@@ -151,13 +173,18 @@ final class AnswerStream {
   void release() {
     if (partial.length() > 0) {
       streaming = true;
-      sink.accept(partial.take());
+      emit(partial.take(), Piece.PART);
     }
   }
 
-  /** A session taken over from a copy: the client already has {@code answers} answers. */
-  void assumeGiven(long answers) {
-    answersAccepted = answers;
+  /**
+   * A session taken over from a copy: the client already has {@code given.answers()} answers and
+   * the first {@code given.partBytes()} bytes of the next ("dbx"), or {@code given.bytes()} ("raw").
+   */
+  void assumeGiven(Progress given) {
+    answersAccepted = given.answers();
+    bytesAccepted = given.bytes();
+    skipNext = framing == Framing.DBX ? given.partBytes() : 0;
   }
 
   /** Part of an answer has been handed out: no standby can finish it. */

@@ -76,6 +76,22 @@ final class Answers {
     readers.cancel(readId);
   }
 
+  /** How far the client had got when {@code offset} answer bytes were handed out (see {@link Readers#progressAt}). */
+  Progress progressAt(long offset) {
+    return readers.progressAt(offset);
+  }
+
+  /** How far the client has got with what was handed out so far. */
+  Progress progress() {
+    return readers.progressAt(readers.given());
+  }
+
+  /** A session taken over from a copy: the client has {@code given}; what follows is handed out after it. */
+  void assumeGiven(Progress given) {
+    stream.assumeGiven(given);
+    readers.startAt(given);
+  }
+
   /** Takes back bytes a read could not deliver, if they were the last handed out. */
   boolean unread(Buffer bytes, long offset) {
     boolean back = !closed && readers.unread(bytes, offset);
@@ -99,8 +115,8 @@ final class Answers {
     account();
   }
 
-  private void accept(Buffer bytes) {
-    readers.add(bytes);
+  private void accept(Buffer bytes, AnswerStream.Piece piece) {
+    readers.add(bytes, piece);
     if (!link.pausedForReader() && readers.pending() > services.config().pendingReadLimitBytes()) {
       link.pauseForReader(true);
     }

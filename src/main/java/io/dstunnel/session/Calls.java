@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
 /**
@@ -79,7 +78,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
-  void deliverTo(Consumer<Buffer> sink, Runnable synthesized) {
+  void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
     out.deliverTo(sink);
     this.synthesized = synthesized;
   }
@@ -187,8 +186,13 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
-  void deliver(Buffer bytes) {
-    out.deliver(bytes);
+  void deliver(Buffer bytes, AnswerStream.Piece piece) {
+    out.deliver(bytes, piece);
+  }
+
+  /** Whether answers wait behind a broadcast's answer, not yet handed on (the client is owed them). */
+  boolean answersWaiting() {
+    return out.holding();
   }
 
   /** The session ended: nothing more is handed on. */
@@ -203,7 +207,8 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
       synthesized.run();
       services.events().callNotRerun(session, call.method);
       deliver(new JsonObject().put("error", new JsonObject().put("name", "EDBXError").put("code", 1)
-          .put("message", call.method + " was not re-run after a failover (session.replaySkip)")).toBuffer());
+          .put("message", call.method + " was not re-run after a failover (session.replaySkip)")).toBuffer(),
+          AnswerStream.Piece.END);
     }
   }
 

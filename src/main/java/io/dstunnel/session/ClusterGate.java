@@ -49,10 +49,23 @@ final class ClusterGate {
         String origin = msg.headers().get(Addresses.ORIGIN);
         askedAgain(e, origin, cmd.readId());
         SessionVerticle.read(session, cmd).onSuccess(reply -> {
-          if (reply.kind() == TunnelReply.Kind.DATA) {
-            handedOut(e, origin, cmd.readId(), reply);
+          if (reply.kind() != TunnelReply.Kind.DATA) {
+            msg.reply(reply);
+            return;
           }
-          msg.reply(reply);
+          // The copies learn what the client is given before it goes out (cluster.md §3).
+          Handout handout = new Handout(session.progressAt(reply.offset()),
+              session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId());
+          replication.handedOut(session, handout).onComplete(copied -> {
+            if (copied.failed()) {
+              session.unread(reply.data(), reply.offset());
+              forget(e);
+              msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+              return;
+            }
+            handedOut(e, origin, cmd.readId(), reply);
+            msg.reply(reply);
+          });
         });
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
         msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
@@ -73,8 +86,17 @@ final class ClusterGate {
         });
       } else {
         apply.accept(session, msg);
+        if (cmd.kind() == TunnelCommand.Kind.UNREAD) {
+          progressChanged(session);
+        }
       }
     });
+  }
+
+  /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
+  private void progressChanged(Session session) {
+    Progress now = session.progress();
+    replication.handedOut(session, new Handout(now, now, null, 0));
   }
 
   /**
@@ -82,10 +104,11 @@ final class ClusterGate {
    * died ({@link #memberLeft}): a write, that the client had it (a DBX client writes only after its
    * last answer was whole), so it is dropped; a read, that it did not, so it is read again.
    */
-  private static void settle(SessionEntry e, TunnelCommand cmd) {
+  private void settle(SessionEntry e, TunnelCommand cmd) {
     if (cmd.kind() == TunnelCommand.Kind.WRITE || cmd.kind() == TunnelCommand.Kind.CLOSE) {
       if (e.retaken > 0) {
         e.session().answers().read(e.retaken, 0, 1, TunnelReply.noDataYet());
+        progressChanged(e.session());
       }
       e.retaken = 0;
       e.lastRelayed = null;
@@ -99,7 +122,7 @@ final class ClusterGate {
    * reached its client (the node relaying it stopped waiting for it, this node being too slow, and
    * asks again for the same client request). It is taken back, to be given again.
    */
-  private static void askedAgain(SessionEntry e, String origin, long readId) {
+  private void askedAgain(SessionEntry e, String origin, long readId) {
     if (origin != null && readId != 0) {
       takeBack(e, origin, readId);
     }
@@ -128,7 +151,7 @@ final class ClusterGate {
   }
 
   /** Takes back the session's last answer if node {@code gone} relayed it and it is still the last handed out. */
-  private static void retake(SessionEntry e, String gone) {
+  private void retake(SessionEntry e, String gone) {
     boolean waiting = e.session().hasWaitingReads();
     int bytes = takeBack(e, gone, 0);
     if (bytes > 0 && !waiting) {
@@ -141,14 +164,18 @@ final class ClusterGate {
    * {@code readId} asked for it, unless 0) and it is still the last handed out: its length, or 0.
    * Callback channels are left alone: their reads go on without writes to settle them.
    */
-  private static int takeBack(SessionEntry e, String origin, long readId) {
+  private int takeBack(SessionEntry e, String origin, long readId) {
     Relayed r = e.lastRelayed;
     if (r == null || !r.origin().equals(origin) || readId != 0 && r.readId() != readId || e.forgotten
         || e.session().calls().channelOpen()) {
       return 0;
     }
     e.lastRelayed = null;
-    return e.session().unread(r.bytes(), r.offset()) ? r.bytes().length() : 0;
+    if (!e.session().unread(r.bytes(), r.offset())) {
+      return 0;
+    }
+    progressChanged(e.session());
+    return r.bytes().length();
   }
 
   /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */
@@ -156,27 +183,36 @@ final class ClusterGate {
     if (!e.forgotten) {
       e.forgotten = true;
       replication.forget(e.session());
+      // Held reads are sent on to the owner by the node that asked (not told that the session expired).
+      e.session().answers().failReads(SessionFailure.NOT_HERE, null);
       e.session().expire("moved to another node");
     }
   }
 
   /**
-   * Starts handing every idle session over to a node holding its copy. The hand-over takes its
-   * place in the session's queue of requests: those before it are served here, those after it are
-   * sent on to the new owner, and it goes only if, at its turn, nothing is owed (every answer
-   * accepted has been read). A session whose ownership is still being settled (a hand-over or a
-   * request's check under way) is left for the leaving node's next round.
+   * Starts handing sessions over to a node holding their copy: every idle one, and with
+   * {@code busyToo} (the leaving node's drain time is up) the busy ones as well, which must not end
+   * with the node (cluster.md §5). The hand-over takes its place in the session's queue of
+   * requests: those before it are served here, those after it are sent on to the new owner. An
+   * idle session goes only if, at its turn, nothing is owed (every answer accepted has been read);
+   * a busy one stops taking answers from its backend first, so that nothing more is handed out
+   * here, and the new owner replays its log from what the client has, as after a death. A session
+   * whose ownership is still being settled (a hand-over or a request's check under way) is left
+   * for the leaving node's next round.
    */
-  void handOver(List<SessionEntry> entries) {
+  void handOver(List<SessionEntry> entries, boolean busyToo) {
     for (SessionEntry e : entries) {
       Session s = e.session();
       if (e.forgotten || e.removed || !e.owned.isComplete() || s.state() != SessionState.ACTIVE
-          || s.owesTheClient() || s.hasWaitingReads()) {
+          && !(busyToo && s.state() == SessionState.FAILING_OVER) || !busyToo && busy(s)) {
         continue;
       }
       e.owned = e.owned.transform(ar -> {
-        if (e.forgotten || s.owesTheClient() || s.hasWaitingReads()) {
+        if (e.forgotten || !busyToo && busy(s)) {
           return Future.succeededFuture(!e.forgotten);
+        }
+        if (busy(s)) {
+          s.detach();  // no answer is handed out here any more: the new owner's replay gives it
         }
         return replication.handOver(s).map(v -> false).otherwise(true);
       }).onSuccess(owned -> {
@@ -185,6 +221,10 @@ final class ClusterGate {
         }
       });
     }
+  }
+
+  private static boolean busy(Session s) {
+    return s.owesTheClient() || s.hasWaitingReads();
   }
 
 }

@@ -42,11 +42,14 @@ final class Debts {
         || stream.streaming() || stream.held() > 0;
   }
 
-  /** Owed an answer (not an open channel: it may stay open for ever), or bytes not yet read. */
+  /**
+   * Owed an answer (not an open channel: it may stay open for ever), or bytes not yet read, also
+   * those that wait behind a broadcast's answer (a hand-over must not leave them behind).
+   */
   boolean anything() {
     AnswerStream stream = answers.stream();
     return answerOwed() || requests.reliable() && !requests.atBoundary() || stream.streaming() || stream.held() > 0
-        || answers.pending() > 0;
+        || answers.pending() > 0 || calls.answersWaiting();
   }
 
   /** Whether requests are counted ("dbx" that parses), which migration needs. */

@@ -48,8 +48,8 @@ final class Failover {
    */
   Future<TunnelReply> adopt(Adoption adoption) {
     adoption.log().forEach(session::record);
-    session.answers().stream().assumeGiven(adoption.answersGiven());
-    session.calls().assumeAnswered(adoption.answersGiven());
+    session.answers().assumeGiven(adoption.given());
+    session.calls().assumeAnswered(adoption.given().answers());
     return connectFirst(session.owner(), 0, true);
   }
 

@@ -2,8 +2,8 @@ package io.dstunnel.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.dstunnel.session.AnswerStream.Piece;
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 
 /**
  * A session's answer bytes on their way to the client, in order. A {@code BroadcastToChannel}'s
@@ -16,16 +16,16 @@ final class InOrder {
   private static final Buffer TOOK = Buffer.buffer("{\"result\":[true]}");
 
   /** Bytes on their way; a broadcast's answer carries what the other backends will say. */
-  private record Out(Buffer bytes, Future<Boolean> elsewhere) {
+  private record Out(Buffer bytes, Piece piece, Future<Boolean> elsewhere) {
   }
 
   private final ArrayDeque<Out> queue = new ArrayDeque<>();
-  private Consumer<Buffer> sink;
+  private AnswerStream.Sink sink;
   private Future<Boolean> nextIsBroadcast;
   private boolean waiting;
   private boolean closed;
 
-  void deliverTo(Consumer<Buffer> sink) {
+  void deliverTo(AnswerStream.Sink sink) {
     this.sink = sink;
   }
 
@@ -34,14 +34,14 @@ final class InOrder {
     nextIsBroadcast = elsewhere;
   }
 
-  void deliver(Buffer bytes) {
+  void deliver(Buffer bytes, Piece piece) {
     Future<Boolean> elsewhere = nextIsBroadcast;
     nextIsBroadcast = null;
     if (queue.isEmpty() && (elsewhere == null || took(bytes))) {
-      sink.accept(bytes);
+      sink.accept(bytes, piece);
       return;
     }
-    queue.add(new Out(bytes, elsewhere));
+    queue.add(new Out(bytes, piece, elsewhere));
     flush();
   }
 
@@ -58,8 +58,13 @@ final class InOrder {
       }
       queue.poll();
       boolean tookElsewhere = o.elsewhere() != null && o.elsewhere().succeeded() && o.elsewhere().result();
-      sink.accept(tookElsewhere && !took(o.bytes()) ? TOOK.copy() : o.bytes());
+      sink.accept(tookElsewhere && !took(o.bytes()) ? TOOK.copy() : o.bytes(), o.piece());
     }
+  }
+
+  /** Whether answer bytes wait here (behind a broadcast's answer): the client is owed them. */
+  boolean holding() {
+    return !queue.isEmpty();
   }
 
   /** The session ended: nothing more is handed on. */

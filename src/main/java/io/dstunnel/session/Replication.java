@@ -2,6 +2,7 @@ package io.dstunnel.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import java.util.List;
 
 /**
  * What a session verticle tells the rest of a cluster about the sessions it owns: a copy of what
@@ -16,6 +17,12 @@ public interface Replication {
 
   /** The session took {@code bytes} (write {@code writeId}); completes once the copies have them. */
   Future<Void> wrote(Session session, Buffer bytes, long writeId);
+
+  /**
+   * A read is about to hand out answer bytes ({@code handout}); completes once the copies know it,
+   * before the bytes go out: a copy then knows what the client has, to the byte.
+   */
+  Future<Void> handedOut(Session session, Handout handout);
 
   /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
   boolean applied(Session session, long writeId);
@@ -35,6 +42,13 @@ public interface Replication {
   /** This node no longer owns the session (fenced or handed over): forget it without ending it. */
   void forget(Session session);
 
+  /**
+   * Looks after the copies of the sessions {@code live} here (called every second): a session
+   * short of copies (a holder died or left, members joined) gets new ones, and the copies and
+   * records of idle sessions are told that they live on.
+   */
+  void maintain(List<Session> live);
+
   /** Single node: nothing to copy, nobody else to ask. */
   Replication NONE = new Replication() {
     @Override
@@ -44,6 +58,11 @@ public interface Replication {
 
     @Override
     public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> handedOut(Session session, Handout handout) {
       return Future.succeededFuture();
     }
 
@@ -73,6 +92,10 @@ public interface Replication {
 
     @Override
     public void forget(Session session) {
+    }
+
+    @Override
+    public void maintain(List<Session> live) {
     }
   };
 }

@@ -154,6 +154,16 @@ public final class Session implements BackendLink.Listener {
     return answers.unread(bytes, offset);
   }
 
+  /** How far the client has got with every answer byte handed out so far. */
+  Progress progress() {
+    return answers.progress();
+  }
+
+  /** What the client has once it has the first {@code offset} bytes of the answer stream (a read's start or end). */
+  Progress progressAt(long offset) {
+    return answers.progressAt(offset);
+  }
+
   /** Closes the session at the client's request. */
   public TunnelReply close() {
     end("client");

@@ -32,9 +32,9 @@ public final class SessionCopies {
     return session.log().bytes();
   }
 
-  /** Answers the client has been given (a hand-over tells the new owner to skip them). */
-  public static long answersGiven(Session session) {
-    return session.answers().stream().answersAccepted();
+  /** How far the client has got (a hand-over tells the new owner to skip that much). */
+  public static Progress progress(Session session) {
+    return session.progress();
   }
 
   /** Takes over a session from its copy: its log is replayed to a backend (see {@link Failover}). */

@@ -38,6 +38,9 @@ public final class SessionVerticle extends VerticleBase {
   /** How long the address of a removed session still answers (expired, or moved to another node). */
   private static final long REMOVED_ANSWERS_MS = 10_000;
 
+  /** How often a cluster node looks after its sessions' copies (see {@link Replication#maintain}). */
+  private static final long MAINTAIN_MS = 1000;
+
   /** How often pending migrations (migrate, disable, failback "migrate-idle") are looked at. */
   private static final long MIGRATION_TICK_MS = 100;
 
@@ -56,6 +59,7 @@ public final class SessionVerticle extends VerticleBase {
   private final SessionLanes lanes;
   private long sweepTimer = -1;
   private long migrationTimer = -1;
+  private long maintainTimer = -1;
   private long seenGeneration = -1;
   private boolean migrationsPending;
 
@@ -96,11 +100,16 @@ public final class SessionVerticle extends VerticleBase {
     consumers.add(bus.localConsumer(Addresses.sessionsOwed(index),
         msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count())));
     consumers.add(bus.<Adoption>localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg)));
-    consumers.add(bus.<Void>localConsumer(Addresses.handOver(index), this::handOver));
+    consumers.add(bus.<Boolean>localConsumer(Addresses.handOver(index), this::handOver));
     consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), live().toList())));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
+    if (replication != Replication.NONE) {
+      maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
+          live().filter(e -> !e.forgotten && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
+              .toList()));
+    }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
   }
 
@@ -109,9 +118,14 @@ public final class SessionVerticle extends VerticleBase {
     lanes.left(index);
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
+    vertx.cancelTimer(maintainTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     for (SessionEntry e : new ArrayList<>(sessions.values())) {
-      e.session().expire("stopped");
+      if (replication == Replication.NONE) {
+        e.session().expire("stopped");
+      } else {
+        gate.forget(e);  // a cluster node never ends a live session by leaving: its copies adopt it
+      }
     }
     return Future.join(unregistered);
   }
@@ -185,16 +199,24 @@ public final class SessionVerticle extends VerticleBase {
             : replication.adopted(e.session(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
     e.owned = adopted.map(reply -> !reply.isFailure()).otherwise(false);
-    adopted.onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
-        : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause()))));
+    adopted.onComplete(ar -> {
+      if (ar.failed() || ar.result().isFailure()) {
+        // Not taken over after all: its address says so (sent on to the cluster, which may try
+        // again), not that the session expired.
+        e.forgotten = true;
+        e.session().expire("not taken over");
+      }
+      msg.reply(ar.succeeded() ? ar.result() : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause())));
+    });
   }
 
   /**
-   * Starts handing every idle session over to a node holding its copy; answers at once how many
-   * this verticle still owns (a slow hand-over must not hold the leaving node's count up).
+   * Starts handing every idle session over to a node holding its copy, and the busy ones too once
+   * the message says the drain time is up; answers at once how many this verticle still owns (a
+   * slow hand-over must not hold the leaving node's count up).
    */
-  private void handOver(Message<Void> msg) {
-    gate.handOver(live().toList());
+  private void handOver(Message<Boolean> msg) {
+    gate.handOver(live().toList(), Boolean.TRUE.equals(msg.body()));
     msg.reply((int) live().filter(e -> !e.forgotten).count());
   }
 

@@ -2,13 +2,15 @@ package io.dstunnel.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstunnel.session.Handout;
+import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a copy tells its adopter the client already has, as the request that noticed the owner's
- * death decides (cluster.md, item 3): the answers the adopter's replay must not hand out again.
+ * What a copy tells its adopter the client already has (cluster.md, item 3): what the owner told
+ * it before the bytes went out, settled by the request that noticed the owner's death.
  */
 class SessionCopyTest {
 
@@ -17,13 +19,16 @@ class SessionCopyTest {
   private static final Buffer PREPARE = Buffer.buffer("{\"method\":\"prepare\",\"params\":[-1]}");
   private static final Buffer EXECUTE = Buffer.buffer("{\"method\":\"execute\",\"params\":[1,[1]]}");
 
+  /** Three answers whole, then 16 KiB of a fourth, relayed by node "n1"'s read 42. */
+  private static final Handout SLICE = new Handout(new Progress(3, 0, 300), new Progress(3, 16384, 16684), "n1", 42);
+
   /** A copy of a session whose client wrote the filter query, connect, prepare and execute (write 7). */
   private static SessionCopy copyWithExecuteAsWrite7() {
-    SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
-        List.of(FILTER), List.of()));
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null));
     assertThat(copy.append(end(FILTER, CONNECT), CONNECT, 5)).isTrue();
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
+    copy.handedOut(SLICE);
     return copy;
   }
 
@@ -36,30 +41,45 @@ class SessionCopyTest {
     return end;
   }
 
-  @Test
-  void aNewWriteNoticingTheDeathMeansTheClientHasEveryAnswer() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.WRITE_SEEN, 8).answersGiven()).isEqualTo(4);
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.WRITE_SEEN, 0).answersGiven()).isEqualTo(4);
-  }
-
   /**
-   * A forwarded write that the dead owner applied and copied, its answer lost with the owner, is
-   * sent again by the forwarding node with its id: the client has not had the answer to it. (Before
-   * this was told apart, that answer was dropped from the replay and the client's next read hung.)
+   * The next slice of an answer read through another node (or the same one, by another request)
+   * goes on from the byte after the last one handed out. Before, a read noticing the death was
+   * taken to mean "every answer but the last write's": the answer began again from its first byte.
    */
   @Test
-  void aWriteAlreadyInTheCopyIsTheClientsLastAndItsAnswerIsStillOwed() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.WRITE_SEEN, 7).answersGiven()).isEqualTo(3);
+  void aReadOtherThanTheLastOneMeansTheClientHasTheLastSlice() {
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n2", 7)).given())
+        .isEqualTo(new Progress(3, 16384, 16684));
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 43)).given())
+        .isEqualTo(new Progress(3, 16384, 16684));
+  }
+
+  /** The read the last bytes went to, asking again (its relaying node never got them), is given them again. */
+  @Test
+  void theSameReadAskingAgainDidNotGetTheLastSlice() {
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 42)).given())
+        .isEqualTo(new Progress(3, 0, 300));
+  }
+
+  /** A DBX client writes only once its last answer is whole: a write means it had everything handed out. */
+  @Test
+  void aWriteNoticingTheDeathMeansTheClientHasEverythingHandedOut() {
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, false, "n1", 42)).given())
+        .isEqualTo(new Progress(3, 16384, 16684));
   }
 
   @Test
-  void aReadNoticingTheDeathIsOwedTheAnswersToTheLastWrite() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.READ_SEEN, 0).answersGiven()).isEqualTo(3);
+  void aHandOverSaysHowFarTheClientHasGot() {
+    Progress p = new Progress(2, 10, 210);
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.handOver("s", 1, new Handout(p, p, null, 0))).given())
+        .isEqualTo(p);
   }
 
+  /** A copy made again (a new holder) starts from the owner's last hand-out, not from nothing. */
   @Test
-  void aHandOverSaysHowManyAnswersTheClientHas() {
-    assertThat(copyWithExecuteAsWrite7().adoption(2, 0).answersGiven()).isEqualTo(2);
+  void aWholeCopyCarriesTheLastHandOut() {
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), SLICE));
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).given()).isEqualTo(SLICE.after());
   }
 
   /**
@@ -69,20 +89,19 @@ class SessionCopyTest {
    */
   @Test
   void aWriteTheCopyWasMadeAgainWithIsNotTakenTwice() {
-    SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
-        List.of(FILTER, CONNECT, PREPARE), List.of(5L, 6L)));
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER, CONNECT, PREPARE),
+        List.of(5L, 6L), null));
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
-    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).log()).containsExactly(FILTER, CONNECT, PREPARE);
-    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).answersGiven()).isEqualTo(3);
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log()).containsExactly(FILTER, CONNECT, PREPARE);
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
-    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).answersGiven()).isEqualTo(4);
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log())
+        .containsExactly(FILTER, CONNECT, PREPARE, EXECUTE);
   }
 
   @Test
   void aCopyMissingTheBytesBeforeAWriteSaysSoAndTakesNothing() {
-    SessionCopy copy = new SessionCopy(new CopyOp(CopyOp.Kind.OPEN, "s", 1, "owner", "admin", 0, 0,
-        List.of(FILTER), List.of()));
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null));
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isFalse();
-    assertThat(copy.adoption(CopyOp.WRITE_SEEN, 0).log()).containsExactly(FILTER);
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log()).containsExactly(FILTER);
   }
 }

@@ -1,0 +1,32 @@
+package io.dstunnel.cluster;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
+
+/**
+ * Tells a dead process from an unreachable one by a connect to its port (cluster.md §7): refused
+ * means nobody listens there any more (the process is gone); an answer, or no answer at all (a
+ * timeout: a cut network, a black-holed peer, a full accept queue) means it may still run.
+ */
+final class PortProbe {
+
+  /** How long a probe waits for the peer's answer before it says "unknown". */
+  static final int TIMEOUT_MS = 1000;
+
+  private PortProbe() {
+  }
+
+  /** Whether {@code host:port} refuses connections: true only for a refusal, never for a timeout. */
+  static Future<Boolean> refuses(NetClient client, String host, int port) {
+    return client.connect(new ConnectOptions().setHost(host).setPort(port).setTimeout(TIMEOUT_MS))
+        .map(socket -> {
+          socket.close();
+          return false;
+        })
+        // Netty's ConnectTimeoutException is a ConnectException: a timeout must not read as a refusal.
+        .otherwise(err -> !(err instanceof ConnectTimeoutException)
+            && String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused"));
+  }
+}

@@ -1,0 +1,208 @@
+package io.dstunnel.cluster;
+
+import static io.dstunnel.support.ClusterNodes.copiesHeld;
+import static io.dstunnel.support.ClusterNodes.members;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.ClusterNodes;
+import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.RawReads;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the client has been handed survives its owner's death and its owner's leave, to the byte:
+ * the copy knows it as the owner does (cluster.md §3, §5). Real proxy processes on loopback.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class ClusterProgressIT {
+
+  private final ClusterNodes cluster = new ClusterNodes();
+
+  @RegisterExtension
+  final TestWatcher printer = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      System.err.println(cluster.output());
+    }
+  };
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+  }
+
+  /**
+   * Blob(100000) read 16 KiB at a time through a node that does not own the session; the owner is
+   * killed after the first slice: the next reads go on from the next byte, and the whole answer
+   * equals the same call's answer before the death. Before, the adopter began the answer again.
+   */
+  @Test
+  void anAnswerReadInSlicesGoesOnFromItsNextByteAfterItsOwnersDeath(Vertx vertx, @TempDir Path dir) throws Exception {
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
+    c.handshake().await();
+    int blob = c.prepare("Blob").await();
+    Buffer call = TunnelClient.executeRequest(blob, 100000);
+    Buffer expected = c.call(call).await();
+    assertThat(expected.length()).isGreaterThan(100000);
+    c.write(call).await();
+    Buffer first = RawReads.readOnce(vertx, n.get(1).port(), c.sessionId(), 16384);
+    assertThat(first.length()).isEqualTo(16384);
+    n.get(0).signal("KILL");
+    Buffer got = first.copy();
+    while (got.length() < expected.length()) {
+      got.appendBuffer(RawReads.readOnce(vertx, n.get(1 + got.length() / 16384 % 2).port(), c.sessionId(), 16384));
+    }
+    assertThat(got).isEqualTo(expected);
+    int echo = c.via(n.get(2).port()).prepare("EchoString").await();
+    assertThat(c.execute(echo, "after").await()).isEqualTo("after (Server A)");
+  }
+
+  /**
+   * SIGTERM on the owner while a call runs longer than the drain time: the leave does not end the
+   * session; the call's answer reaches the client through another node, and the session goes on.
+   * Before, the session was ended at the drain deadline, its copies and record with it (404).
+   */
+  @Test
+  void aSessionBusyPastTheDrainTimeOutlivesItsNodesLeave(Vertx vertx, @TempDir Path dir) throws Exception {
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1,
+        c -> c.put("session", c.getJsonObject("session", new JsonObject()).put("drainTimeoutMs", 3000)));
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int slow = c.prepare("SlowEcho").await();
+    c.write(TunnelClient.executeRequest(slow, 8000, "busy")).await();
+    n.get(0).signal("TERM");
+    JsonObject answer = new JsonObject(c.via(n.get(1).port()).readMessage().await());
+    assertThat(answer.getJsonArray("result").getString(0)).isEqualTo("busy (Server A)");
+    int echo = c.prepare("EchoString").await();
+    assertThat(c.execute(echo, "after").await()).isEqualTo("after (Server A)");
+    assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(n.get(0).process().exitValue()).isZero();
+  }
+
+  /**
+   * Two nodes: the copy holder dies, and comes back; the session gets a copy on it again without a
+   * write asking for one, so the owner's later death loses nothing. Before, a session whose holder
+   * was lost stayed without a copy for ever (404 after the owner's death).
+   */
+  @Test
+  void aSessionThatLostItsCopyHolderIsCopiedAgainWhenAMemberComesBack(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) == 1);
+    n.get(1).signal("KILL");
+    await().atMost(Duration.ofSeconds(30)).until(() -> members(vertx, n.get(0)) == 1);
+    assertThat(c.execute(inc, 1).await()).isEqualTo(2);
+    var back = cluster.restart(1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> copiesHeld(vertx, back) == 1);
+    n.get(0).signal("KILL");
+    assertThat(c.via(back.port()).execute(inc, 1).await()).isEqualTo(3);
+  }
+
+  /**
+   * The owner dies and its client never comes back: the copy and the session's record go once the
+   * session's idle timeout has passed, and a client returning later finds the session ended (404),
+   * not revived. Before, copies and records lived for ever.
+   */
+  @Test
+  void aDeadOwnersSessionIsForgottenWithItsIdleTimeout(Vertx vertx, @TempDir Path dir) throws Exception {
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1,
+        c -> c.put("session", c.getJsonObject("session", new JsonObject()).put("idleTimeoutMs", 3000)));
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    n.get(0).signal("KILL");
+    await().atMost(Duration.ofSeconds(60)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 0);
+    assertThatThrownBy(() -> c.via(n.get(1).port()).execute(inc, 1).await())
+        .isInstanceOfSatisfying(TunnelClient.TunnelError.class, e -> assertThat(e.status()).isEqualTo(404));
+  }
+
+  /**
+   * The owner dies while the only backend is down: the adoption fails, and the session is not left
+   * answering 404 for ever: once the backend is back, the next request adopts it and it goes on.
+   */
+  @Test
+  void anAdoptionThatFoundNoBackendIsTriedAgainOnTheNextRequest(Vertx vertx, @TempDir Path dir) throws Exception {
+    Backends.Server a = Backends.start(vertx, "A");
+    var n = cluster.start(dir, 3, ClusterNodes.only(a), 2000, 1, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    a.kill();
+    n.get(0).signal("KILL");
+    assertThatThrownBy(() -> c.via(n.get(1).port()).execute(inc, 1).await()).isInstanceOf(TunnelClient.TunnelError.class);
+    a.start();
+    assertThat(c.via(n.get(2).port()).execute(inc, 1).await()).isEqualTo(2);
+  }
+
+  /**
+   * An operator drains a backend through one node: every node stops opening sessions on it, and a
+   * node that restarts finds it drained too. Before, the action applied on the node it reached only.
+   */
+  @Test
+  void aBackendDrainedThroughOneNodeIsDrainedOnEveryNodeAndAfterARestart(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
+    RawHttp admin = new RawHttp(vertx, n.get(0).adminPort());
+    assertThat(admin.send(HttpMethod.POST, "/admin/backends/a/drain", null, "Authorization",
+        RawHttp.basic("admin", "admin")).status()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> mode(vertx, n.get(1)).equals("drain")
+        && mode(vertx, n.get(2)).equals("drain"));
+    var back = cluster.restart(2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> mode(vertx, back).equals("drain"));
+  }
+
+  /**
+   * The owner and its copy holder are stopped together (a scale-down): the session goes to the
+   * node that stays and carries on there. Before, the owner handed it to the other leaving node,
+   * which closed it as it left.
+   */
+  @Test
+  void nodesLeavingTogetherHandTheirSessionsToTheNodeThatStays(Vertx vertx, @TempDir Path dir) throws Exception {
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    int holder = copiesHeld(vertx, n.get(1)) == 1 ? 1 : 2;
+    int stays = 3 - holder;
+    n.get(0).signal("TERM");
+    n.get(holder).signal("TERM");
+    assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(n.get(holder).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(c.via(n.get(stays).port()).execute(inc, 1).await()).isEqualTo(2);
+  }
+
+  private static String mode(Vertx vertx, io.dstunnel.support.ProxyProcess node) {
+    return ClusterNodes.admin(vertx, node, "/admin/backends").getJsonArray("backends").getJsonObject(0).getString("mode");
+  }
+}

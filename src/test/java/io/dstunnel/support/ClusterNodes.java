@@ -1,0 +1,118 @@
+package io.dstunnel.support;
+
+import static org.awaitility.Awaitility.await;
+
+import io.dstunnel.demo.TunnelClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Proxy processes on loopback forming one cluster (real cluster-manager members), each with its own
+ * config: the tests' way to start a cluster, kill, pause or stop its nodes, and ask their admin side.
+ */
+public final class ClusterNodes implements AutoCloseable {
+
+  private static final String ADMIN = RawHttp.basic("admin", "admin");
+
+  private final List<ProxyProcess> nodes = new ArrayList<>();
+  private final List<JsonObject> configs = new ArrayList<>();
+  private Path dir;
+
+  /** The nodes started so far, in order. */
+  public List<ProxyProcess> nodes() {
+    return nodes;
+  }
+
+  public ProxyProcess get(int i) {
+    return nodes.get(i);
+  }
+
+  /** The backend list of one server, "a". */
+  public static JsonArray only(Backends.Server backend) {
+    return new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
+        .put("priority", 0));
+  }
+
+  /**
+   * Starts {@code count} nodes with {@code backends}, {@code suspectAfterMs} and {@code backups}; {@code more}
+   * changes each node's config before it starts. Returns once every node serves and has seen them all.
+   */
+  public List<ProxyProcess> start(Path dir, int count, JsonArray backends, long suspectAfterMs, int backups,
+                                  Consumer<JsonObject> more) throws Exception {
+    List<String> members = new ArrayList<>();
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ports.add(ProxyProcess.freePort());
+      members.add("127.0.0.1:" + ports.get(i));
+    }
+    this.dir = dir;
+    String name = "it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    for (int port : ports) {
+      JsonObject config = Proxies.config().json().put("backends", backends.copy());
+      config.put("cluster", new JsonObject()
+          .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
+          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs));
+      more.accept(config);
+      configs.add(config);
+      nodes.add(ProxyProcess.launch(dir, config));
+    }
+    for (ProxyProcess node : nodes) {
+      node.awaitListening();
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream().allMatch(
+        n -> n.output().contains("dstunnel cluster members: " + count) || n.output().contains("joined (" + count + " members)")));
+    return nodes;
+  }
+
+  /** Starts node {@code i} again (it was killed or stopped) with its config; returns once it serves. */
+  public ProxyProcess restart(int i) throws Exception {
+    nodes.get(i).close();
+    ProxyProcess again = ProxyProcess.launch(dir, configs.get(i));
+    nodes.set(i, again);
+    again.awaitListening();
+    return again;
+  }
+
+  /** Members that node {@code node} counts now (its {@code /admin/cluster}). */
+  public static int members(Vertx vertx, ProxyProcess node) {
+    return admin(vertx, node, "/admin/cluster").getJsonArray("members").size();
+  }
+
+  public static JsonObject admin(Vertx vertx, ProxyProcess node, String path) {
+    return new RawHttp(vertx, node.adminPort()).get(path, "Authorization", ADMIN).json();
+  }
+
+  public static double metric(Vertx vertx, ProxyProcess node, String name) {
+    String text = new RawHttp(vertx, node.adminPort()).get("/metrics", "Authorization", ADMIN).body().toString();
+    return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  public static int copiesHeld(Vertx vertx, ProxyProcess node) {
+    return admin(vertx, node, "/admin/cluster").getInteger("copiesHeld");
+  }
+
+  public static TunnelClient client(Vertx vertx, ProxyProcess node, int readSize) {
+    return new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", readSize);
+  }
+
+  /** What each node printed, for a failed test's report. */
+  public String output() {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < nodes.size(); i++) {
+      out.append("---- node ").append(i).append(" printed:\n").append(nodes.get(i).output()).append('\n');
+    }
+    return out.toString();
+  }
+
+  @Override
+  public void close() {
+    nodes.forEach(ProxyProcess::close);
+  }
+}
