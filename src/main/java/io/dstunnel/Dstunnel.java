@@ -8,6 +8,7 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.cluster.BackendModes;
+import io.dstunnel.cluster.ClusterChannels;
 import io.dstunnel.cluster.ClusterMetrics;
 import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.cluster.ClusterReplication;
@@ -145,7 +146,8 @@ public final class Dstunnel {
           deployments.add(id);
           return cluster == null ? Future.succeededFuture((String) null)
               : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()))
-                  .compose(cv -> cluster.backendModes().start().map(cv));
+                  .compose(cv -> cluster.backendModes().start()
+                      .compose(v -> new ClusterChannels(cluster, channels).start()).map(cv));
         })
         .compose(id -> {
           if (id != null) {

@@ -196,8 +196,14 @@ public final class ClusterNode {
    * members, so its death makes each of them adopt a share, not one of them every session.
    */
   List<String> pickBackups(String sessionId) {
+    return pickBackups(sessionId, null);
+  }
+
+  /** As {@link #pickBackups(String)}, never {@code not}. */
+  List<String> pickBackups(String sessionId, String not) {
     List<String> others = staying();
     others.remove(id());
+    others.remove(not);
     int start = others.isEmpty() ? 0 : Math.floorMod(sessionId.hashCode(), others.size());
     List<String> picked = new ArrayList<>();
     for (int i = 0; i < others.size() && picked.size() < config.backups(); i++) {

@@ -39,6 +39,10 @@ public final class ClusterReplication implements Replication {
     boolean dropSent;
     /** The last answer bytes handed out, as the copies know them. */
     Handout handout = Handout.NONE;
+    /** How many of the log's left-out ranges the copies were told of. */
+    int exclusionsSent;
+    /** How many of the session's command handles the copies were told of. */
+    int handlesSent;
     final ArrayDeque<Long> writeIds = new ArrayDeque<>();
   }
 
@@ -56,7 +60,7 @@ public final class ClusterReplication implements Replication {
     o.backups = node.pickBackups(session.id());
     owned.put(session.id(), o);
     CopyOp open = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), List.of(first), List.of(),
-        o.handout);
+        o.handout, newExclusions(session, o), newHandles(session, o));
     o.copies = toBackups(session, o, open).mapEmpty();
     return Future.join(o.copies, node.directory().publish(record(session, o))).mapEmpty();
   }
@@ -75,7 +79,8 @@ public final class ClusterReplication implements Replication {
     }
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
     CopyOp op = SessionCopies.replayable(session)
-        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session))
+        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session),
+            newExclusions(session, o), newHandles(session, o))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
       return Future.succeededFuture();
@@ -96,7 +101,8 @@ public final class ClusterReplication implements Replication {
     if (o.backups.isEmpty()) {
       return Future.succeededFuture();
     }
-    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), handout);
+    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), handout, newExclusions(session, o),
+        newHandles(session, o));
     Future<Void> copied = o.copies.transform(v -> toBackups(session, o, op));
     o.copies = copied.otherwiseEmpty();
     return copied;
@@ -172,12 +178,14 @@ public final class ClusterReplication implements Replication {
   public Future<Void> adopted(Session session, Adoption adoption) {
     Ownership o = new Ownership();
     o.epoch = adoption.epoch();
-    o.backups = node.pickBackups(session.id());
+    // Not on the node it was taken from: dead, silent (a paused process is still a member for a
+    // while, and a copy to it would hold the next write up) or leaving.
+    o.backups = node.pickBackups(session.id(), adoption.from());
     o.writeIds.addAll(adoption.writeIds());
     o.handout = new Handout(adoption.given(), adoption.given(), null, 0);
     owned.put(session.id(), o);
     CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        adoption.writeIds(), o.handout);
+        adoption.writeIds(), o.handout, allExclusions(session, o), allHandles(session, o));
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
     node.directory().publish(record(session, o));
@@ -272,6 +280,40 @@ public final class ClusterReplication implements Replication {
         CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
 
+  /** The log's ranges left out of replays since the copies were last told (they are told now). */
+  private static List<Long> newExclusions(Session session, Ownership o) {
+    int now = SessionCopies.exclusions(session);
+    if (now == o.exclusionsSent) {
+      return List.of();
+    }
+    List<Long> since = SessionCopies.exclusionsSince(session, o.exclusionsSent);
+    o.exclusionsSent = now;
+    return since;
+  }
+
+  /** The command handles learned since the copies were last told (they are told now). */
+  private static List<String> newHandles(Session session, Ownership o) {
+    int now = SessionCopies.handles(session);
+    if (now == o.handlesSent) {
+      return List.of();
+    }
+    List<String> since = SessionCopies.handlesSince(session, o.handlesSent);
+    o.handlesSent = now;
+    return since;
+  }
+
+  /** Every command handle learned (a whole copy). */
+  private static List<String> allHandles(Session session, Ownership o) {
+    o.handlesSent = SessionCopies.handles(session);
+    return SessionCopies.handlesSince(session, 0);
+  }
+
+  /** Every range of the log left out of replays (a whole copy). */
+  private static List<Long> allExclusions(Session session, Ownership o) {
+    o.exclusionsSent = SessionCopies.exclusions(session);
+    return SessionCopies.exclusionsSince(session, 0);
+  }
+
   private SessionRecord record(Session session, Ownership o) {
     return new SessionRecord(session.id(), node.id(), o.epoch, o.backups);
   }
@@ -325,7 +367,7 @@ public final class ClusterReplication implements Replication {
     String next = candidates.get(0);
     o.backups.add(next);
     CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        List.copyOf(o.writeIds), o.handout);
+        List.copyOf(o.writeIds), o.handout, allExclusions(session, o), allHandles(session, o));
     o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {

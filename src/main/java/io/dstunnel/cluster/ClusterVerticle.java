@@ -168,6 +168,8 @@ public final class ClusterVerticle extends VerticleBase {
         } else {
           boolean whole = true;
           copy.heard();
+          copy.exclude(op.excluded());
+          copy.learn(op.handles());
           if (op.kind() == CopyOp.Kind.APPEND) {
             whole = copy.append(op.count(), op.chunks().get(0), op.writeId());
           } else if (op.kind() == CopyOp.Kind.DROP) {
@@ -287,7 +289,7 @@ public final class ClusterVerticle extends VerticleBase {
 
   /** Replays the copy into a session of this node's; the answer names this node as the owner. */
   private Future<CopyOp> adoptHere(SessionCopy copy, String sid, String previous, CopyOp asked) {
-    Adoption adoption = copy.adoption(asked);
+    Adoption adoption = copy.adoption(asked, previous);
     return vertx.eventBus().<TunnelReply>request(Addresses.ADOPT, adoption,
             new DeliveryOptions(Addresses.LOCAL).setSendTimeout(SessionVerticle.READ_SLICE_MS))
         .map(reply -> {

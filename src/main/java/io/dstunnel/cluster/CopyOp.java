@@ -18,9 +18,13 @@ import java.util.List;
  * @param chunks OPEN: the whole log; APPEND: the bytes taken
  * @param handout OPEN, GIVE: the last bytes handed out to the client; ADOPT at a hand-over: how far
  *     the client has got (its {@code after}); otherwise null
+ * @param excluded OPEN: every range of the log a replay leaves out ({start, end, …}); APPEND, GIVE:
+ *     those left out since the owner's last message (a copy keeps them once)
+ * @param handles OPEN: the methods the client's command handles run ("handle=method"); APPEND,
+ *     GIVE: those learned since the owner's last message
  */
 record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
-              List<Buffer> chunks, List<Long> writeIds, Handout handout) {
+              List<Buffer> chunks, List<Long> writeIds, Handout handout, List<Long> excluded, List<String> handles) {
 
   /** Adoption noticed by a write (or a close): the client has everything handed out. */
   static final long WRITE_SEEN = -1;
@@ -56,7 +60,7 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
 
   CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
          List<Buffer> chunks, List<Long> writeIds) {
-    this(kind, sessionId, epoch, owner, user, writeId, count, chunks, writeIds, null);
+    this(kind, sessionId, epoch, owner, user, writeId, count, chunks, writeIds, null, List.of(), List.of());
   }
 
   static CopyOp of(Kind kind, String sid, long epoch, String owner) {
@@ -65,17 +69,20 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
 
   /** A whole copy: the log, the last writes' ids, and the last bytes handed out. */
   static CopyOp open(String sid, long epoch, String owner, String user, List<Buffer> log, List<Long> writeIds,
-                     Handout handout) {
-    return new CopyOp(Kind.OPEN, sid, epoch, owner, user, 0, 0, log, writeIds, handout);
+                     Handout handout, List<Long> excluded, List<String> handles) {
+    return new CopyOp(Kind.OPEN, sid, epoch, owner, user, 0, 0, log, writeIds, handout, excluded, handles);
   }
 
   /** {@code end}: the length of the session's stream with {@code bytes} (see {@link SessionCopy#append}). */
-  static CopyOp append(String sid, long epoch, String owner, Buffer bytes, long writeId, long end) {
-    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of());
+  static CopyOp append(String sid, long epoch, String owner, Buffer bytes, long writeId, long end,
+                       List<Long> excluded, List<String> handles) {
+    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of(), null, excluded,
+        handles);
   }
 
-  static CopyOp give(String sid, long epoch, String owner, Handout handout) {
-    return new CopyOp(Kind.GIVE, sid, epoch, owner, null, 0, 0, List.of(), List.of(), handout);
+  static CopyOp give(String sid, long epoch, String owner, Handout handout, List<Long> excluded,
+                     List<String> handles) {
+    return new CopyOp(Kind.GIVE, sid, epoch, owner, null, 0, 0, List.of(), List.of(), handout, excluded, handles);
   }
 
   /**
@@ -89,6 +96,6 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
 
   /** The owner hands the session over: the client has {@code handout.after()}. */
   static CopyOp handOver(String sid, long epoch, Handout handout) {
-    return new CopyOp(Kind.ADOPT, sid, epoch, null, null, 0, HANDED_OVER, List.of(), List.of(), handout);
+    return new CopyOp(Kind.ADOPT, sid, epoch, null, null, 0, HANDED_OVER, List.of(), List.of(), handout, List.of(), List.of());
   }
 }

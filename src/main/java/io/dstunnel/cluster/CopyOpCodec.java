@@ -28,13 +28,19 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
     }
     b.appendInt(op.writeIds().size());
     op.writeIds().forEach(b::appendLong);
+    // Last, so that a node of the version before (which stops short of them) still reads the rest.
     Handout h = op.handout();
-    if (h != null) {  // last, so that a node of the version before (which stops short of it) still reads the rest
+    b.appendByte((byte) (h == null ? 0 : 1));
+    if (h != null) {
       progress(b, h.before());
       progress(b, h.after());
       string(b, h.origin());
       b.appendLong(h.readId());
     }
+    b.appendInt(op.excluded().size());
+    op.excluded().forEach(b::appendLong);
+    b.appendInt(op.handles().size());
+    op.handles().forEach(handle -> string(b, handle));
     out.appendInt(b.length()).appendBuffer(b);
   }
 
@@ -67,13 +73,31 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
       at[0] += 8;
     }
     Handout handout = null;
+    List<Long> excluded = List.of();
+    List<String> handles = List.of();
     if (at[0] < end) {
-      Progress before = progress(in, at);
-      Progress after = progress(in, at);
-      String origin = string(in, at);
-      handout = new Handout(before, after, origin, in.getLong(at[0]));
+      if (in.getByte(at[0]++) == 1) {
+        Progress before = progress(in, at);
+        Progress after = progress(in, at);
+        String origin = string(in, at);
+        handout = new Handout(before, after, origin, in.getLong(at[0]));
+        at[0] += 8;
+      }
+      int x = in.getInt(at[0]);
+      at[0] += 4;
+      excluded = new ArrayList<>(x);
+      for (int i = 0; i < x; i++) {
+        excluded.add(in.getLong(at[0]));
+        at[0] += 8;
+      }
+      int h = in.getInt(at[0]);
+      at[0] += 4;
+      handles = new ArrayList<>(h);
+      for (int i = 0; i < h; i++) {
+        handles.add(string(in, at));
+      }
     }
-    return new CopyOp(kind, sid, epoch, owner, user, writeId, count, chunks, ids, handout);
+    return new CopyOp(kind, sid, epoch, owner, user, writeId, count, chunks, ids, handout, excluded, handles);
   }
 
   private static void progress(Buffer b, Progress p) {

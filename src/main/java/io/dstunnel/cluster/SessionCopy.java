@@ -29,6 +29,11 @@ final class SessionCopy {
   private Handout handout;
   private long heardAt = System.nanoTime();
   private int failedAdoptions;
+  /** Ranges of the log a replay leaves out, {start, end, …}, each once. */
+  private final List<Long> excluded = new ArrayList<>();
+  private final java.util.Set<String> excludedSeen = new java.util.HashSet<>();
+  /** The methods the client's command handles run: handle → "handle=method". */
+  private final java.util.Map<String, String> handles = new java.util.LinkedHashMap<>();
 
   SessionCopy(CopyOp open) {
     this.sessionId = open.sessionId();
@@ -38,6 +43,29 @@ final class SessionCopy {
     this.handout = open.handout() == null ? Handout.NONE : open.handout();
     open.chunks().forEach(c -> add(c, 0));
     open.writeIds().forEach(this::rememberWrite);
+    exclude(open.excluded());
+    learn(open.handles());
+  }
+
+  /** Command handles the owner learned ("handle=method"): the latest for each handle is kept. */
+  void learn(List<String> learned) {
+    for (String h : learned) {
+      int eq = h.indexOf('=');
+      if (eq > 0) {
+        handles.remove(h.substring(0, eq));
+        handles.put(h.substring(0, eq), h);
+      }
+    }
+  }
+
+  /** Ranges of the log the owner leaves out of replays ({start, end, …}): kept once each. */
+  void exclude(List<Long> ranges) {
+    for (int i = 0; i + 1 < ranges.size(); i += 2) {
+      if (excludedSeen.add(ranges.get(i) + ":" + ranges.get(i + 1))) {
+        excluded.add(ranges.get(i));
+        excluded.add(ranges.get(i + 1));
+      }
+    }
   }
 
   long epoch() {
@@ -93,6 +121,7 @@ final class SessionCopy {
   void drop() {
     replayable = false;
     log.clear();
+    excluded.clear();
   }
 
   private void rememberWrite(long id) {
@@ -124,11 +153,12 @@ final class SessionCopy {
    * What the adopter needs: the log, and how far the client has got, which {@code asked} settles:
    * the owner handing over says so; a write, or a read other than the one the last bytes went to,
    * means the client has them; that same read asking again (its relaying node re-sends it), that
-   * it has not.
+   * it has not. {@code from}: the owner it is taken from.
    */
-  Adoption adoption(CopyOp asked) {
+  Adoption adoption(CopyOp asked, String from) {
     Progress given = asked.count() == CopyOp.HANDED_OVER && asked.handout() != null ? asked.handout().after()
         : handout.settledBy(asked.count() == CopyOp.READ_SEEN, asked.owner(), asked.writeId());
-    return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds));
+    return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds), List.copyOf(excluded),
+        from, List.copyOf(handles.values()));
   }
 }

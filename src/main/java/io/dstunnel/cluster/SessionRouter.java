@@ -72,7 +72,9 @@ public final class SessionRouter {
       if (r.owner().equals(node.id())) {
         // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
         return bus.<TunnelReply>request(Addresses.session(sid), cmd, local(cmd)).map(m -> m.body())
-            .recover(err -> fresh ? expired(cmd, "not on this node, which owns it (" + err.getMessage() + ")")
+            .recover(err -> Future.succeededFuture(TunnelReply.failed(SessionFailure.NOT_HERE, err.getMessage())))
+            .compose(reply -> reply.failure() != SessionFailure.NOT_HERE ? Future.succeededFuture(reply)
+                : fresh ? expired(cmd, "not on this node, which owns it (" + reply.message() + ")")
                 : forward(cmd, attempt + 1, true, waits));
       }
       node.metrics().forwarded();

@@ -36,6 +36,9 @@ public final class DemoRestVerticle extends VerticleBase {
 
   private final String host;
   private final int port;
+  /** How often each method ({@code Class.Method}) was called: what a test asks of a server. */
+  private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final String name;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, long[]> sessions = new HashMap<>();
@@ -103,6 +106,7 @@ public final class DemoRestVerticle extends VerticleBase {
     String method = parts.get(1).replace("\"", "");
     List<String> args = parts.subList(2, parts.size());
     String session = sid;
+    calls.computeIfAbsent(cls + "." + method, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
     try {
       switch (cls + "." + method) {
         case "TServerMethods1.EchoString" -> reply(ctx, 200, result(args.get(0) + " (Server " + name + ")"), sid);
@@ -195,5 +199,11 @@ public final class DemoRestVerticle extends VerticleBase {
       resp.putHeader("Pragma", "dssession=" + sid + ",dssessionexpires=" + EXPIRES_MS);
     }
     resp.end(body.toBuffer());
+  }
+
+  /** How often {@code qualified} ({@code TServerMethods1.SlowEcho}) has been called. */
+  public int calls(String qualified) {
+    java.util.concurrent.atomic.AtomicInteger n = calls.get(qualified);
+    return n == null ? 0 : n.get();
   }
 }

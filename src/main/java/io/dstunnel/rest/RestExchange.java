@@ -4,6 +4,7 @@ import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.config.Role;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayDeque;
@@ -25,7 +26,10 @@ final class RestExchange {
   boolean retried;
   /** The request went out on a pooled connection used before. */
   boolean reused;
-  int staleRetries;
+  /** The request's body, kept to be sent again after a backend's SessionExpired (null: not kept). */
+  Buffer body;
+  /** Sent again already after a SessionExpired. */
+  boolean relogged;
 
   /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
   static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {

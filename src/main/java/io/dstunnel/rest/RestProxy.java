@@ -44,8 +44,9 @@ import java.util.WeakHashMap;
  * <li>When that backend is down or refuses the connection, the request goes to another backend
  * without a session id and with the credentials that opened the session: the backend opens a
  * fresh session, the mapping follows, the client keeps its id (server-side session data is gone).
- * <li>A request that could not be sent goes to the next backend; one sent and then failed answers
- * 502 with a JSON error unless its method is in {@code rest.retryableMethods} (bodiless requests).
+ * <li>A request that could not be sent goes to the next backend; one written to a backend
+ * connection, new or kept alive, is never sent again: if it then fails it answers 502 with a JSON
+ * error, unless its method is in {@code rest.retryableMethods} (bodiless requests).
  * <li>Channels: {@code ConsumeClientChannel} stays with the backend holding that client's channel,
  * {@code NotifyCallback} goes there, {@code BroadcastToChannel} goes to every backend with
  * consumers of the channel ({@code [true]} if one took it).
@@ -55,6 +56,14 @@ import java.util.WeakHashMap;
 public final class RestProxy implements ProxyInterceptor {
 
   private static final String EXCHANGE = "dstunnel.rest";
+  /**
+   * How long an unused backend connection stays in the pool: below the keep-alive time of common
+   * servers (Indy, IIS, Apache: 5 s and more), so dstunnel does not write on one the server is
+   * about to close.
+   */
+  private static final int KEEP_ALIVE_SECONDS = 4;
+  /** The largest request body kept to be sent again after a backend's SessionExpired. */
+  private static final int RESENT_BODY_LIMIT = 1 << 20;
 
   private final BackendPool pool;
   private final EventLog events;
@@ -78,7 +87,8 @@ public final class RestProxy implements ProxyInterceptor {
     this.prefix = "/" + context + "/rest/";
     // No idle timeout towards the backends: a ConsumeClientChannel long poll may wait a long time.
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0)
-        .setConnectTimeout(pool.config().connectTimeoutMs()), new PoolOptions().setHttp1MaxSize(256));
+        .setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setConnectTimeout(pool.config().connectTimeoutMs()),
+        new PoolOptions().setHttp1MaxSize(256));
     this.proxy = HttpProxy.reverseProxy(client).origin(this::origin).addInterceptor(this);
     this.broadcasts = new RestBroadcast(client, sessions);
   }
@@ -128,27 +138,83 @@ public final class RestProxy implements ProxyInterceptor {
           }
           rewrite(req, ex);
           ctx.set(EXCHANGE, ex);
-          return send(ctx, ex);
+          return keepBody(ctx, ex).compose(v -> send(ctx, ex));
         })
         .recover(err -> Future.succeededFuture(RestReplies.refusal(req, err)));
   }
 
+  /**
+   * A request of a session mapped to a backend session keeps its body (up to
+   * {@link #RESENT_BODY_LIMIT}): if the backend answers that it knows the session no more (403
+   * SessionExpired: it ran nothing), the request goes again, as a login.
+   */
+  private Future<Void> keepBody(ProxyContext ctx, RestExchange ex) {
+    HttpServerRequest in = ctx.request().proxiedRequest();
+    String length = in.getHeader(HttpHeaders.CONTENT_LENGTH);
+    boolean bodiless = length == null && in.getHeader(HttpHeaders.TRANSFER_ENCODING) == null;
+    if (ex.session == null || ex.fresh) {
+      return Future.succeededFuture();
+    }
+    if (bodiless) {
+      ex.body = Buffer.buffer();
+      return Future.succeededFuture();
+    }
+    long size;
+    try {
+      size = length == null ? -1 : Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      size = -1;
+    }
+    if (size < 0 || size > RESENT_BODY_LIMIT) {
+      return Future.succeededFuture();  // streamed as it comes; a SessionExpired answer then reaches the client
+    }
+    Future<Buffer> read = in.body();
+    in.resume();  // the proxy holds it paused until it pipes the body on
+    return read.map(body -> {
+      ex.body = body;
+      ctx.request().setBody(Body.body(body));
+      return null;
+    });
+  }
+
   private Future<ProxyResponse> send(ProxyContext ctx, RestExchange ex) {
-    return ctx.sendRequest().recover(err -> {
+    return ctx.sendRequest().compose(resp -> expired(ctx, ex, resp), err -> failed(ctx, ex, err));
+  }
+
+  /**
+   * The backend's answer; a 403 SessionExpired to a mapped session's backend id (a restarted
+   * server: it ran nothing) is a cue to log in again, on the same backend, with the request's body
+   * kept: the client never sees it (rest.md item 4).
+   */
+  private Future<ProxyResponse> expired(ProxyContext ctx, RestExchange ex, ProxyResponse resp) {
+    if (resp.getStatusCode() != 403 || ex.fresh || ex.body == null || ex.relogged || resp.proxiedResponse() == null) {
+      return Future.succeededFuture(resp);
+    }
+    Future<Buffer> read = resp.proxiedResponse().body();
+    resp.proxiedResponse().resume();  // the proxy hands it over paused
+    return read.compose(body -> {
+      if (!body.toString().contains("\"SessionExpired\"")) {
+        resp.setBody(Body.body(body));
+        return Future.succeededFuture(resp);
+      }
+      ex.relogged = true;
+      ex.fresh = true;
+      rewrite(ctx.request(), ex);
+      ctx.request().setBody(Body.body(ex.body));
+      return send(ctx, ex);
+    });
+  }
+
+  private Future<ProxyResponse> failed(ProxyContext ctx, RestExchange ex, Throwable failure) {
+    return Future.<ProxyResponse>failedFuture(failure).recover(err -> {
       boolean bodiless = ctx.request().proxiedRequest().getHeader(HttpHeaders.CONTENT_LENGTH) == null
           && ctx.request().proxiedRequest().getHeader(HttpHeaders.TRANSFER_ENCODING) == null;
       if (err instanceof RestReplies.Unreachable) {
         return Future.failedFuture(new RestReplies.Refused(503, "No backend available: " + err.getMessage()));
       }
-      if (ex.reused && ex.staleRetries < 3 && bodiless && RestReplies.closedUnanswered(err)
-          && !ctx.request().proxiedRequest().response().closed()) {
-        // A pooled connection the server had closed meanwhile (it died, or dropped an idle one):
-        // the server never answered on it. Sent again, as HTTP clients do; a dead server then
-        // refuses the new connection and the session logs in elsewhere.
-        ex.staleRetries++;
-        ctx.request().setBody(Body.body(Buffer.buffer()));
-        return send(ctx, ex);
-      }
+      // A request written to a backend connection, new or kept alive, is never sent again (the
+      // server may have been running it): pooled connections are let go before a server's own
+      // keep-alive would drop them (KEEP_ALIVE_SECONDS), so a stale one is not what failed here.
       if (!ex.retried && bodiless && config.retryableMethods().contains(ex.call.qualified()) && reroute(ex)) {
         ex.retried = true;
         rewrite(ctx.request(), ex);
@@ -156,7 +222,7 @@ public final class RestProxy implements ProxyInterceptor {
         return send(ctx, ex);
       }
       return Future.failedFuture(new RestReplies.Refused(502, "Backend failed after the request was sent: "
-          + Failures.describe(err) + (ex.reused ? " (on a reused connection: " + err.getClass().getSimpleName() + ")" : "")));
+          + Failures.describe(err) + (ex.reused ? " (on a kept-alive connection)" : "")));
     });
   }
 

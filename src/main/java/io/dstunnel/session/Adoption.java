@@ -12,7 +12,12 @@ import java.util.List;
  * @param given how far the client has got: what a standby's replay answers again and is dropped
  * @param epoch the new ownership epoch (fencing token)
  * @param writeIds ids of the last writes applied (a forwarded write re-sent is not applied again)
+ * @param excluded ranges of the log a replay leaves out ({start, end, …}): calls the old owner's
+ *     backend ran that must not run again ({@code session.replaySkip}), a channel client's answers
+ *     to pushes
+ * @param from the node that owned the session (dead, silent or leaving): no place for a new copy
+ * @param handles the methods the client's command handles run, as "handle=method"
  */
 public record Adoption(String sessionId, String user, List<Buffer> log, Progress given, long epoch,
-                       List<Long> writeIds) {
+                       List<Long> writeIds, List<Long> excluded, String from, List<String> handles) {
 }

@@ -59,6 +59,8 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   private final SessionServices services;
   private final BooleanSupplier connected;
   private final Map<Integer, String> handles = new HashMap<>();
+  /** Every handle learned, in order, as "handle=method" (what a cluster copy is told, a few at a time). */
+  private final List<String> learned = new ArrayList<>();
   private final ArrayDeque<Call> owed = new ArrayDeque<>();
   private final ArrayDeque<Call> given = new ArrayDeque<>();
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
@@ -107,7 +109,9 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
       }
       if (call.method != null && skip.contains(call.method)) {
         call.inLog = false;
-        if (sent) {
+        if (log.excludes(start, end)) {
+          call.sent = true;  // a session taken over from a copy: the old owner's backend ran it
+        } else if (sent) {
           log.exclude(start, end);
         } else {
           excludeAfterReplay.add(new long[] {start, end});  // the next backend must still run it once
@@ -171,8 +175,10 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   void assumeAnswered(long answers) {
     for (long i = 0; i < answers && !owed.isEmpty(); i++) {
       Call call = owed.poll();
-      loggedAnswered++;
-      given.add(call);
+      if (call.inLog) {  // a call the old owner's backend ran and a replay leaves out answers nothing again
+        loggedAnswered++;
+        given.add(call);
+      }
     }
   }
 
@@ -180,7 +186,34 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     if (call.preparing != null) {
       Matcher m = MessageHeads.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
       if (m.find()) {
-        handles.put(Integer.parseInt(m.group(1)), call.preparing);
+        int handle = Integer.parseInt(m.group(1));
+        handles.put(handle, call.preparing);
+        learned.add(handle + "=" + call.preparing);
+      }
+    }
+  }
+
+  /** How many handles have been learned so far (see {@link #handlesSince}). */
+  int handlesLearned() {
+    return learned.size();
+  }
+
+  /** The handles learned after the first {@code from}, as "handle=method". */
+  List<String> handlesSince(int from) {
+    return List.copyOf(learned.subList(Math.min(from, learned.size()), learned.size()));
+  }
+
+  /**
+   * A session taken over from a copy: the methods its handles run, as its old owner learned them
+   * ("handle=method"), known before its log is recorded again (which calls must not run again,
+   * which one is the channel).
+   */
+  void knowHandles(List<String> known) {
+    for (String h : known) {
+      int eq = h.indexOf('=');
+      if (eq > 0) {
+        handles.put(Integer.parseInt(h.substring(0, eq)), h.substring(eq + 1));
+        learned.add(h);
       }
     }
   }

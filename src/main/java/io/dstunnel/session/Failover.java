@@ -47,6 +47,11 @@ final class Failover {
    * replayed and the answers the client already has are dropped, as in a failover.
    */
   Future<TunnelReply> adopt(Adoption adoption) {
+    session.calls().knowHandles(adoption.handles());
+    List<Long> excluded = adoption.excluded();
+    for (int i = 0; i + 1 < excluded.size(); i += 2) {
+      session.log().exclude(excluded.get(i), excluded.get(i + 1));
+    }
     adoption.log().forEach(session::record);
     session.answers().assumeGiven(adoption.given());
     session.calls().assumeAnswered(adoption.given().answers());

@@ -16,6 +16,8 @@ final class ReplayLog {
   private final List<Buffer> chunks = new ArrayList<>();
   /** Ranges [start, end) of the stream left out of a replay, in order. */
   private final List<long[]> excluded = new ArrayList<>();
+  /** The same ranges in the order they were left out (what a cluster copy is told, a few at a time). */
+  private final List<long[]> excludedInOrder = new ArrayList<>();
   private long bytes;
   private boolean replayable = true;
 
@@ -40,6 +42,7 @@ final class ReplayLog {
     replayable = false;
     chunks.clear();
     excluded.clear();
+    excludedInOrder.clear();
   }
 
   /**
@@ -55,6 +58,32 @@ final class ReplayLog {
       i--;
     }
     excluded.add(i, new long[] {start, end});
+    excludedInOrder.add(new long[] {start, end});
+  }
+
+  /** Whether the stream's bytes [start, end) are left out of replays already (a copy said so). */
+  boolean excludes(long start, long end) {
+    for (long[] r : excluded) {
+      if (r[0] <= start && end <= r[1]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How many ranges have been left out so far. */
+  int exclusions() {
+    return excludedInOrder.size();
+  }
+
+  /** The ranges left out after the first {@code from}, in the order they were: {start, end, start, end, …}. */
+  List<Long> exclusionsSince(int from) {
+    List<Long> out = new ArrayList<>();
+    for (int i = from; i < excludedInOrder.size(); i++) {
+      out.add(excludedInOrder.get(i)[0]);
+      out.add(excludedInOrder.get(i)[1]);
+    }
+    return out;
   }
 
   boolean replayable() {

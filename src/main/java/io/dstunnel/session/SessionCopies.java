@@ -32,6 +32,30 @@ public final class SessionCopies {
     return session.log().bytes();
   }
 
+  /** How many ranges of the log a replay leaves out (see {@link #exclusionsSince}). */
+  public static int exclusions(Session session) {
+    return session.log().exclusions();
+  }
+
+  /**
+   * The ranges of the log left out of replays after the first {@code from} ({start, end, …}):
+   * calls that ran and must not run again, a channel client's answers to pushes. A copy keeps them,
+   * so that its adopter leaves them out too.
+   */
+  public static List<Long> exclusionsSince(Session session, int from) {
+    return session.log().exclusionsSince(from);
+  }
+
+  /** How many command handles the session has learned (see {@link #handlesSince}). */
+  public static int handles(Session session) {
+    return session.calls().handlesLearned();
+  }
+
+  /** The command handles learned after the first {@code from}, as "handle=method": a copy keeps them for its adopter. */
+  public static List<String> handlesSince(Session session, int from) {
+    return session.calls().handlesSince(from);
+  }
+
   /** How far the client has got (a hand-over tells the new owner to skip that much). */
   public static Progress progress(Session session) {
     return session.progress();

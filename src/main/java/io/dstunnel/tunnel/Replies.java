@@ -67,6 +67,9 @@ final class Replies {
 
   /** A reason phrase is one line of visible ASCII. */
   private static String reason(String message) {
+    if (message == null) {
+      return "Error";
+    }
     StringBuilder b = new StringBuilder(Math.min(message.length(), 200));
     for (int i = 0; i < message.length() && b.length() < 200; i++) {
       char ch = message.charAt(i);

@@ -11,9 +11,11 @@ import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawReads;
+import io.dstunnel.support.Relay;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
@@ -200,6 +202,87 @@ class ClusterProgressIT {
     assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(n.get(holder).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(c.via(n.get(stays).port()).execute(inc, 1).await()).isEqualTo(2);
+  }
+
+  /**
+   * A call listed in {@code session.replaySkip} ran on the dead owner's backend: its adopter's
+   * replay leaves it out, as a backend failover on one node does. Before, copies held the client's
+   * bytes as written and the adopter ran it again.
+   */
+  @Test
+  void aReplaySkipCallDoesNotRunAgainOnTheAdopter(Vertx vertx, @TempDir Path dir) throws Exception {
+    Backends.Server a = Backends.start(vertx, "A");
+    Relay relay = Relay.start(vertx, a.port());
+    var n = cluster.start(dir, 3, new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1")
+        .put("port", relay.port())), 2000, 1, c -> c.put("session", c.getJsonObject("session", new JsonObject())
+        .put("replaySkip", new JsonArray().add("TServerMethods1.EchoString"))));
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int echo = c.prepare("EchoString").await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(echo, "run once").await()).isEqualTo("run once (Server A)");
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    n.get(0).signal("KILL");
+    Object after;
+    try {
+      after = c.via(n.get(1).port()).execute(inc, 1).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no answer; the backend received: " + relay.received());
+    }
+    assertThat(after).isEqualTo(2);
+    assertThat(relay.count("run once")).as("runs of the replaySkip call").isEqualTo(1);
+    assertThat(relay.count("Increment")).as("the prepare of Increment, replayed once").isEqualTo(2);
+  }
+
+  /**
+   * A callback channel whose owner dies goes on through another node: its adopter registers it
+   * again without the client's answers to earlier pushes (they are not calls), and a broadcast made
+   * on another backend through another node reaches it, once. Before, the adopter replayed the push
+   * answers, and a broadcast reached other backends only for channels registered through its node.
+   */
+  @Test
+  void aChannelOutlivesItsOwnersDeathAndBroadcastsReachItFromAnyNodeAndBackend(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Backends.Server a = Backends.start(vertx, "A");
+    Backends.Server b = Backends.start(vertx, "B");
+    Relay relay = Relay.start(vertx, a.port());
+    var n = cluster.start(dir, 3, new JsonArray()
+        .add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", relay.port()).put("priority", 0))
+        .add(new JsonObject().put("name", "b").put("host", "127.0.0.1").put("port", b.port()).put("priority", 1)),
+        2000, 1, c -> { });
+    TunnelClient channel = ClusterNodes.client(vertx, n.get(0), 32768);
+    channel.handshake().await();
+    int connect = channel.prepareMethod("DSAdmin.ConnectClientChannel").await();
+    channel.write(TunnelClient.executeRequest(connect, "news", "c1", "cb-c1", "news", "token")).await();
+    // The broadcaster's session opens on b (a drained for new sessions), through node 1.
+    new RawHttp(vertx, n.get(1).adminPort()).send(HttpMethod.POST, "/admin/backends/a/drain", null,
+        "Authorization", RawHttp.basic("admin", "admin"));
+    TunnelClient sender = ClusterNodes.client(vertx, n.get(1), 32768);
+    sender.handshake().await();
+    int broadcast = sender.prepareMethod("DSAdmin.BroadcastToChannel").await();
+    new RawHttp(vertx, n.get(1).adminPort()).send(HttpMethod.POST, "/admin/backends/a/enable", null,
+        "Authorization", RawHttp.basic("admin", "admin"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> mode(vertx, n.get(2)).equals("active"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(sender.execute(broadcast, "news", "one").await()));
+    assertThat(pushed(channel.via(n.get(2).port()))).isEqualTo("one");
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) >= 1);
+    n.get(0).signal("KILL");
+    // The channel's next read, through node 2, finds its owner dead: it is adopted and registered again.
+    var next = channel.readMessage();
+    await().atMost(Duration.ofSeconds(20)).until(() -> relay.count("ConnectClientChannel") >= 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(sender.execute(broadcast, "news", "two").await()));
+    JsonArray push = new JsonObject(next.await()).getJsonArray("callback");
+    assertThat(push.getValue(1)).as("the next push is the new one, once").isEqualTo("two");
+    assertThat(relay.count("\"response\"")).as("push answers are not replayed").isEqualTo(1);
+  }
+
+  /** Reads the next push to a channel client and answers it as a Delphi client does; its value. */
+  private static Object pushed(TunnelClient c) {
+    JsonArray push = new JsonObject(c.readMessage().await()).getJsonArray("callback");
+    assertThat(push).as("a push").isNotNull();
+    c.write(Buffer.buffer("{\"response\":[true]}")).await();
+    return push.getValue(1);
   }
 
   private static String mode(Vertx vertx, io.dstunnel.support.ProxyProcess node) {

@@ -24,7 +24,8 @@ class SessionCopyTest {
 
   /** A copy of a session whose client wrote the filter query, connect, prepare and execute (write 7). */
   private static SessionCopy copyWithExecuteAsWrite7() {
-    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null));
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null,
+        List.of(), List.of()));
     assertThat(copy.append(end(FILTER, CONNECT), CONNECT, 5)).isTrue();
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
@@ -48,38 +49,38 @@ class SessionCopyTest {
    */
   @Test
   void aReadOtherThanTheLastOneMeansTheClientHasTheLastSlice() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n2", 7)).given())
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n2", 7), "owner").given())
         .isEqualTo(new Progress(3, 16384, 16684));
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 43)).given())
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 43), "owner").given())
         .isEqualTo(new Progress(3, 16384, 16684));
   }
 
   /** The read the last bytes went to, asking again (its relaying node never got them), is given them again. */
   @Test
   void theSameReadAskingAgainDidNotGetTheLastSlice() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 42)).given())
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, true, "n1", 42), "owner").given())
         .isEqualTo(new Progress(3, 0, 300));
   }
 
   /** A DBX client writes only once its last answer is whole: a write means it had everything handed out. */
   @Test
   void aWriteNoticingTheDeathMeansTheClientHasEverythingHandedOut() {
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, false, "n1", 42)).given())
+    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.adopt("s", 1, false, "n1", 42), "owner").given())
         .isEqualTo(new Progress(3, 16384, 16684));
   }
 
   @Test
   void aHandOverSaysHowFarTheClientHasGot() {
     Progress p = new Progress(2, 10, 210);
-    assertThat(copyWithExecuteAsWrite7().adoption(CopyOp.handOver("s", 1, new Handout(p, p, null, 0))).given())
-        .isEqualTo(p);
+    CopyOp handOver = CopyOp.handOver("s", 1, new Handout(p, p, null, 0));
+    assertThat(copyWithExecuteAsWrite7().adoption(handOver, "owner").given()).isEqualTo(p);
   }
 
   /** A copy made again (a new holder) starts from the owner's last hand-out, not from nothing. */
   @Test
   void aWholeCopyCarriesTheLastHandOut() {
-    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), SLICE));
-    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).given()).isEqualTo(SLICE.after());
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), SLICE, List.of(), List.of()));
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0), "owner").given()).isEqualTo(SLICE.after());
   }
 
   /**
@@ -90,18 +91,18 @@ class SessionCopyTest {
   @Test
   void aWriteTheCopyWasMadeAgainWithIsNotTakenTwice() {
     SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER, CONNECT, PREPARE),
-        List.of(5L, 6L), null));
+        List.of(5L, 6L), null, List.of(), List.of()));
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isTrue();
-    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log()).containsExactly(FILTER, CONNECT, PREPARE);
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0), "owner").log()).containsExactly(FILTER, CONNECT, PREPARE);
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE, EXECUTE), EXECUTE, 7)).isTrue();
-    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log())
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0), "owner").log())
         .containsExactly(FILTER, CONNECT, PREPARE, EXECUTE);
   }
 
   @Test
   void aCopyMissingTheBytesBeforeAWriteSaysSoAndTakesNothing() {
-    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null));
+    SessionCopy copy = new SessionCopy(CopyOp.open("s", 1, "owner", "admin", List.of(FILTER), List.of(), null, List.of(), List.of()));
     assertThat(copy.append(end(FILTER, CONNECT, PREPARE), PREPARE, 6)).isFalse();
-    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0)).log()).containsExactly(FILTER);
+    assertThat(copy.adoption(CopyOp.adopt("s", 1, false, null, 0), "owner").log()).containsExactly(FILTER);
   }
 }

@@ -11,6 +11,7 @@ import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,6 +41,7 @@ class RestTest {
     final String name;
     String tcp;
     String rest;
+    DemoRestVerticle restSide;
     int port;
     int httpPort;
 
@@ -50,6 +52,7 @@ class RestTest {
       tcp = vertx.deployVerticle(t).await();
       port = t.actualPort();
       DemoRestVerticle r = new DemoRestVerticle("127.0.0.1", 0, name);
+      restSide = r;
       rest = vertx.deployVerticle(r).await();
       httpPort = r.actualPort();
     }
@@ -57,6 +60,13 @@ class RestTest {
     void kill() {
       vertx.undeploy(rest).await();
       vertx.undeploy(tcp).await();
+    }
+
+    /** The REST side killed and started again on its port: it knows no session any more. */
+    void restartRest() {
+      vertx.undeploy(rest).await();
+      restSide = new DemoRestVerticle("127.0.0.1", httpPort, name);
+      rest = vertx.deployVerticle(restSide).await();
     }
   }
 
@@ -132,6 +142,11 @@ class RestTest {
     String sid = session(first);
     assertThat(result(http.get(REST + "/EchoString/before", "Pragma", "dssession=" + sid))).isEqualTo("before (Server A)");
     a.kill();
+    // Its next call goes out once the proxy knows A is down (its connections are let go): a request
+    // written to a kept-alive connection of A's in the moment of its death is not sent again.
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !admin.get("/admin/backends",
+        "Authorization", ADMIN).json().getJsonArray("backends").getJsonObject(0).getBoolean("up"));
     Answer after = http.get(REST + "/EchoString/after", "Pragma", "dssession=" + sid);
     assertThat(result(after)).isEqualTo("after (Server B)");
     assertThat(session(after)).isEqualTo(sid);
@@ -162,6 +177,69 @@ class RestTest {
     assertThat(failed.error()).contains("after the request was sent");
     assertThat(result(http.get(REST + "/ReverseString/abc", "Authorization", ADMIN))).isEqualTo("cba");
     mute.close().await();
+  }
+
+  /**
+   * A call running on its backend when the backend dies is answered 502 and runs nowhere else,
+   * although it came on a connection kept alive from earlier calls (rest.md item 5). Before, a
+   * bodiless request closed unanswered on a reused connection was taken for a stale connection and
+   * sent again: the other backend ran it a second time.
+   */
+  @Test
+  void aCallInFlightWhenItsBackendDiesIsAnswered502AndNotRunAgain(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = config(a, b).set("health", "intervalMs", 3_600_000).set("health", "fall", 100).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer first = http.get(REST + "/Increment/1", "Authorization", ADMIN);
+    String sid = session(first);
+    assertThat(result(http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid))).isEqualTo(2);
+    var slow = http.sendAsync(HttpMethod.GET, REST + "/SlowEcho/3000/once", null, "Pragma", "dssession=" + sid);
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> a.restSide.calls("TServerMethods1.SlowEcho") == 1);
+    a.kill();
+    Answer answer = slow.await();
+    assertThat(answer.status()).as(answer.body().toString()).isEqualTo(502);
+    assertThat(answer.error()).contains("after the request was sent");
+    assertThat(b.restSide.calls("TServerMethods1.SlowEcho")).as("runs on B").isZero();
+    assertThat(result(http.get(REST + "/EchoString/after", "Pragma", "dssession=" + sid))).isEqualTo("after (Server B)");
+  }
+
+  /**
+   * The session's backend is restarted between two calls and answers 403 SessionExpired to the old
+   * backend id: the call is sent again to it with the session's credentials, and the client keeps
+   * its id and never sees SessionExpired (rest.md item 4). Before, the 403 reached the client.
+   */
+  @Test
+  void aRestartedBackendsSessionExpiredIsATransparentRelogin(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Dstunnel proxy = config(a).set("health", "intervalMs", 3_600_000).set("health", "fall", 100).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer first = http.get(REST + "/Increment/5", "Authorization", ADMIN);
+    String sid = session(first);
+    assertThat(result(first)).isEqualTo(5);
+    a.restartRest();
+    // A call written to a connection of the old process in the moment it closed may fail (502:
+    // it is not sent twice); none answers 403, and the next gets a fresh backend session.
+    Answer[] after = {null};
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+      after[0] = http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid);
+      assertThat(after[0].status()).as(after[0].body().toString()).isNotEqualTo(403);
+      return after[0].status() == 200;
+    });
+    assertThat(result(after[0])).as("a fresh backend session").isEqualTo(1);
+    assertThat(session(after[0])).isEqualTo(sid);
+    assertThat(result(http.get(REST + "/Increment/1", "Pragma", "dssession=" + sid))).isEqualTo(2);
+    Answer posted = http.send(HttpMethod.POST, REST + "/%22EchoString%22/", Buffer.buffer("{\"_parameters\":[\"x\"]}"),
+        "Pragma", "dssession=" + sid, "Content-Type", "application/json");
+    a.restartRest();
+    Answer[] again = {null};
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+      again[0] = http.send(HttpMethod.POST, REST + "/%22EchoString%22/", Buffer.buffer("{\"_parameters\":[\"x\"]}"),
+          "Pragma", "dssession=" + sid, "Content-Type", "application/json");
+      assertThat(again[0].status()).as(again[0].body().toString()).isNotEqualTo(403);
+      return again[0].status() < 500;
+    });
+    assertThat(again[0].status()).as("a POST with a body, after a restart: " + again[0].body()).isEqualTo(posted.status());
   }
 
   @Test
@@ -318,7 +396,9 @@ class RestTest {
         .set("health", "fall", 1).start(vertx);
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> proxy.pool().byName("a").isUp());
     vertx.undeploy(a.rest).await();  // the REST side dies, the TCP side lives on
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !proxy.pool().byName("a").isUp());
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !admin.get("/admin/backends",
+        "Authorization", ADMIN).json().getJsonArray("backends").getJsonObject(0).getBoolean("up"));
     assertThat(proxy.pool().byName("b").isUp()).isTrue();
     RawHttp http = new RawHttp(vertx, proxy.port());
     assertThat(result(http.get(REST + "/EchoString/x", "Authorization", ADMIN))).isEqualTo("x (Server B)");
