@@ -9,6 +9,9 @@ among them says the failed write was applied (and gives the total). Anything els
 client-visible error. Every fourth session calls Blob instead, whose answers (tens of KiB) are read
 in 8 KiB slices, so a node dies in the middle of an answer: each answer is compared with the bytes
 it must be, and the bytes from its first wrong one to its end count as wrong (lost or repeated).
+Every eighth session is a callback channel instead, fed by a broadcaster session of its own that
+sends it consecutive numbers: a number seen twice is a duplicated push; a gap is counted as pushes
+lost, apart (a dead node loses the pushes it had taken from the server and not yet handed out).
 Standard library only.
     cluster_soak_client.py PORT SECONDS SESSIONS
 Prints one line of counts at the end: lost, duplicated, errors, writes-in-flight-lost, calls, and
@@ -17,11 +20,12 @@ the Blob answers: read, wrong, and their bytes (read, wrong).
 import json, os, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tunnel_client import execute, open_session  # noqa: E402
+from tunnel_client import Session, execute, open_session  # noqa: E402
 
 PORT, SECONDS, SESSIONS = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 counts = {"lost": 0, "duplicated": 0, "errors": 0, "in_flight_writes": 0, "applied_unseen": 0, "calls": 0,
-          "blobs": 0, "blobs_wrong": 0, "blob_bytes": 0, "wrong_bytes": 0}
+          "blobs": 0, "blobs_wrong": 0, "blob_bytes": 0, "wrong_bytes": 0,
+          "pushes": 0, "pushes_duplicated": 0, "pushes_lost": 0}
 lock = threading.Lock()
 
 
@@ -76,6 +80,54 @@ def blob_worker(deadline, index):
                   why="blob answer wrong from byte %d of %d: session %s at %s" % (first, len(expected), s.sid,
                                                                                   time.strftime("%H:%M:%S")))
             return
+
+
+def channel_worker(deadline, index):
+    """A channel client (its own session) and a broadcaster sending it 1, 2, 3, ...: each push once, in order."""
+    name = "soak-%d-%d" % (os.getpid(), index)
+    try:
+        chan = Session(PORT)
+        chan.call(b"\x05\x05\x05\x05\x05")
+        chan.call(b'{"method":"connect","params":[{"DriverName":"Datasnap"}]}')
+        h = json.loads(chan.call(b'{"method":"prepare","params":[-1,false,"DSServerMethod",'
+                                 b'"DSAdmin.ConnectClientChannel"]}'))["result"][0]
+        chan.write(json.dumps({"method": "execute", "params": [h, [name, name, "cb", name, "t"]]}).encode())
+        sender, b = open_session(PORT, "Increment")
+        b = json.loads(sender.call(b'{"method":"prepare","params":[-1,false,"DSServerMethod",'
+                                   b'"DSAdmin.BroadcastToChannel"]}'))["result"][0]
+    except Exception as e:
+        count("errors", why="channel set-up: %s" % str(e)[:120])
+        return
+    def read():
+        seen = 0
+        while time.time() < deadline:
+            try:
+                push = json.loads(chan.read_message())["callback"][1]
+                chan.write(b'{"response":[true]}')
+            except Exception as e:
+                if time.time() < deadline - 5:
+                    count("errors", why="channel read: %s (session %s at %s)" % (str(e)[:120], chan.sid,
+                                                                              time.strftime("%H:%M:%S")))
+                return
+            count("pushes")
+            if push <= seen:
+                count("pushes_duplicated", why="push %d after %d: channel %s at %s" % (
+                    push, seen, chan.sid, time.strftime("%H:%M:%S")))
+            elif push > seen + 1:
+                count("pushes_lost", push - seen - 1)
+            seen = max(seen, push)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    sent = 0
+    while time.time() < deadline - 10:  # the last pushes have time to arrive
+        try:
+            took = json.loads(sender.call(json.dumps({"method": "execute", "params": [b, [name, sent + 1]]}).encode()))
+        except Exception:
+            count("in_flight_writes")  # the broadcaster's node died under it: it stops here
+            break
+        if took.get("result") == [True]:
+            sent += 1
+        time.sleep(0.05)
 
 
 def worker(deadline):
@@ -142,15 +194,24 @@ def worker(deadline):
 
 
 deadline = time.time() + SECONDS
-threads = [threading.Thread(target=blob_worker, args=(deadline, i)) if i % 4 == 3
-           else threading.Thread(target=worker, args=(deadline,)) for i in range(SESSIONS)]
+def kind(i):
+    if i % 8 == 7:
+        return threading.Thread(target=channel_worker, args=(deadline, i))
+    if i % 4 == 3:
+        return threading.Thread(target=blob_worker, args=(deadline, i))
+    return threading.Thread(target=worker, args=(deadline,))
+
+
+threads = [kind(i) for i in range(SESSIONS)]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
 print("lost %(lost)d, duplicated %(duplicated)d, errors %(errors)d, writes in flight on a killed node "
       "%(in_flight_writes)d (of which applied, answer unseen %(applied_unseen)d), calls %(calls)d; "
-      "Blob answers %(blobs)d (%(blob_bytes)d bytes), wrong %(blobs_wrong)d (%(wrong_bytes)d bytes)" % counts)
+      "Blob answers %(blobs)d (%(blob_bytes)d bytes), wrong %(blobs_wrong)d (%(wrong_bytes)d bytes); "
+      "pushes %(pushes)d, duplicated %(pushes_duplicated)d, lost with a node %(pushes_lost)d" % counts)
 for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
     print("  %d x %s" % (n, why))
-sys.exit(1 if counts["lost"] or counts["duplicated"] or counts["errors"] or counts["blobs_wrong"] else 0)
+sys.exit(1 if counts["lost"] or counts["duplicated"] or counts["errors"] or counts["blobs_wrong"]
+         or counts["pushes_duplicated"] else 0)

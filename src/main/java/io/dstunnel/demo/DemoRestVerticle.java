@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -56,7 +57,11 @@ public final class DemoRestVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.get("/datasnap/rest/*").handler(this::call);
+    // The application's own files, as a DataSnap REST application serves its JavaScript framework.
+    router.get("/js/:file").handler(ctx -> ctx.response().putHeader("Content-Type", "application/javascript")
+        .end("// " + ctx.pathParam("file") + " (Server " + name + ")\n"));
+    // Every method (the framework POSTs calls whose arguments may be objects, in the body).
+    router.route("/datasnap/rest/*").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::call);
     server = vertx.createHttpServer();
     return server.requestHandler(router).listen(port, host);
   }
@@ -121,8 +126,8 @@ public final class DemoRestVerticle extends VerticleBase {
             t -> reply(ctx, 200, result(args.get(1) + " (Server " + name + ")"), session));
         case "DSAdmin.ConsumeClientChannel" -> consume(args.get(0), args.get(1))
             .onSuccess(v -> reply(ctx, 200, result(v), session));
-        case "DSAdmin.BroadcastToChannel" -> reply(ctx, 200, result(broadcast(args.get(0), Json.decodeValue(args.get(1)))),
-            sid);
+        case "DSAdmin.BroadcastToChannel" -> reply(ctx, 200, result(broadcast(args.get(0), args.size() > 1
+            ? Json.decodeValue(args.get(1)) : Json.decodeValue(ctx.body().buffer()))), sid);
         case "DSAdmin.NotifyCallback" -> reply(ctx, 200, result(push(args.get(0), Json.decodeValue(args.get(2)))), sid);
         case "DSAdmin.CloseClientChannel" -> {
           close(args.get(0));
@@ -199,6 +204,11 @@ public final class DemoRestVerticle extends VerticleBase {
       resp.putHeader("Pragma", "dssession=" + sid + ",dssessionexpires=" + EXPIRES_MS);
     }
     resp.end(body.toBuffer());
+  }
+
+  /** The sessions this server holds now (a test's look at what a proxy leaves behind). */
+  public int sessions() {
+    return sessions.size();
   }
 
   /** How often {@code qualified} ({@code TServerMethods1.SlowEcho}) has been called. */

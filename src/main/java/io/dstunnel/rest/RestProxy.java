@@ -74,6 +74,9 @@ public final class RestProxy implements ProxyInterceptor {
   private final HttpClient client;
   private final HttpProxy proxy;
   private final RestBroadcast broadcasts;
+  /** The application's own files (rest.passThroughPaths): passed through as they are. */
+  private final HttpProxy files;
+  private final String context;
   /** Connections to backends already used once (this instance's event loop only). */
   private final Set<HttpConnection> seen = Collections.newSetFromMap(new WeakHashMap<>());
 
@@ -90,12 +93,40 @@ public final class RestProxy implements ProxyInterceptor {
         .setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setConnectTimeout(pool.config().connectTimeoutMs()),
         new PoolOptions().setHttp1MaxSize(256));
     this.proxy = HttpProxy.reverseProxy(client).origin(this::origin).addInterceptor(this);
-    this.broadcasts = new RestBroadcast(client, sessions);
+    this.files = HttpProxy.reverseProxy(client).origin(this::anyRestBackend);
+    this.context = "/" + context + "/";
+    this.broadcasts = new RestBroadcast(client, sessions, prefix);
   }
 
   /** The path prefix this proxy serves, {@code /{context}/rest/}. */
   public String prefix() {
     return prefix;
+  }
+
+  /**
+   * Whether {@code path} is one of the application's own files (rest.md item 8): outside
+   * {@code /{context}/}, under one of {@code rest.passThroughPaths}, and some backend serves REST.
+   */
+  public boolean passesThrough(String path) {
+    return !path.startsWith(context) && config.passThroughPaths().stream().anyMatch(path::startsWith)
+        && pool.backends().stream().anyMatch(b -> b.config().servesRest());
+  }
+
+  /** Passes the request to a healthy backend's REST port unchanged: files hold no session, need no login. */
+  public void passThrough(HttpServerRequest request) {
+    request.response().endHandler(v -> events.metrics().request("rest", request.response().getStatusCode()));
+    files.handle(request);
+  }
+
+  /** Any backend that serves REST, in balancing order; one that refuses gives way to the next. */
+  private Future<HttpClientRequest> anyRestBackend(ProxyContext ctx) {
+    List<Backend> order = pool.forNewSession().stream().filter(b -> b.config().servesRest()).toList();
+    Future<HttpClientRequest> chain = Future.failedFuture(new RestReplies.Unreachable("no backend serves REST"));
+    for (Backend b : order) {
+      chain = chain.recover(err -> ctx.client().request(new RequestOptions()
+          .setServer(SocketAddress.inetSocketAddress(b.config().httpPort(), b.host()))));
+    }
+    return chain;
   }
 
   public void handle(HttpServerRequest request) {

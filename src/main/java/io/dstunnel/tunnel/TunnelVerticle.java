@@ -18,12 +18,16 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.CorsHandler;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -79,8 +83,18 @@ public final class TunnelVerticle extends VerticleBase {
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
     RestProxy rest = new RestProxy(vertx, pool, restSessions, logins, config.rest(), config.http().context(), events);
+    if (!config.rest().corsOrigins().isEmpty()) {
+      // Browser pages of the listed origins may call the REST side; preflights need no credentials.
+      router.route(rest.prefix() + "*").handler(cors(config.rest().corsOrigins()));
+    }
     router.route(rest.prefix() + "*").handler(ctx -> rest.handle(ctx.request()));
-    router.route().handler(ctx -> Replies.fail(ctx.request(), new TunnelFailure(404, "Not found")));
+    router.route().handler(ctx -> {
+      if (rest.passesThrough(ctx.request().path())) {
+        rest.passThrough(ctx.request());  // the REST application's own pages and scripts
+      } else {
+        Replies.fail(ctx.request(), new TunnelFailure(404, "Not found"));
+      }
+    });
     // The router's own refusals too get a status, a reason and a JSON body; a 500 is logged.
     for (int code = 400; code < 600; code++) {
       int status = code;
@@ -109,6 +123,16 @@ public final class TunnelVerticle extends VerticleBase {
       }
     }).invalidRequestHandler(TunnelVerticle::invalid)
         .connectionHandler(idle::opened).listen();
+  }
+
+  /** CORS for {@code origins} (rest.md item 9): the JavaScript framework's methods and request headers. */
+  private static CorsHandler cors(List<String> origins) {
+    CorsHandler cors = CorsHandler.create()
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS))
+        .allowedHeaders(Set.of("Authorization", "Pragma", "Content-Type", "Accept", "If-Modified-Since"))
+        .exposedHeader("Pragma");
+    origins.forEach(cors::addOrigin);
+    return cors;
   }
 
   /** Whether every '%' in {@code path} starts a two-digit hex escape (the router cannot route others). */

@@ -252,6 +252,70 @@ class RestTest {
     assertThat(result(http.get(REST + "/EchoString/x", "Authorization", ADMIN))).isEqualTo("x (Server B)");
   }
 
+  /**
+   * The framework POSTs a broadcast of a JSON object with the object in the body: it reaches the
+   * consumers on both servers, and the backend sessions the fan-out opened are closed (rest.md item
+   * 6). Before, the fan-out sent a bodiless GET (the object was lost) and left a session behind on
+   * each server per broadcast.
+   */
+  @Test
+  void aBroadcastOfAnObjectInThePostBodyReachesEveryServerAndLeavesNoSessionBehind(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Server b = new Server(vertx, "B");
+    Dstunnel proxy = balanced(a, b).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    List<Future<Answer>> polls = List.of(
+        http.sendAsync(HttpMethod.GET, consume("c1"), null, "Authorization", ADMIN),
+        http.sendAsync(HttpMethod.GET, consume("c2"), null, "Authorization", ADMIN));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, a.httpPort));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, b.httpPort));
+    String[] sids = polls.stream().map(f -> session(f.await())).toArray(String[]::new);
+    List<Future<Answer>> next = List.of(
+        http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sids[0]),
+        http.sendAsync(HttpMethod.GET, consume("c2"), null, "Pragma", "dssession=" + sids[1]));
+    int before = a.restSide.sessions() + b.restSide.sessions();
+    JsonObject value = new JsonObject().put("n", 1).put("list", new JsonArray().add(1).add("two"));
+    Answer sent = http.send(HttpMethod.POST, "/datasnap/rest/DSAdmin/%22BroadcastToChannel%22/news/", value.toBuffer(),
+        "Authorization", ADMIN, "Content-Type", "application/json");
+    assertThat(result(sent)).isEqualTo(true);
+    for (Future<Answer> poll : next) {
+      assertThat(result(poll.await())).isEqualTo(value);
+    }
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> a.restSide.sessions() + b.restSide.sessions() == before);
+  }
+
+  /**
+   * A generated REST application loads through dstunnel: its own files pass through to a backend
+   * without credentials, and with {@code rest.corsOrigins} a preflight from a listed origin is
+   * answered without credentials, one from another origin gets no CORS header (rest.md items 8, 9).
+   * Before, both answered 404 or 401.
+   */
+  @Test
+  void theApplicationsOwnFilesPassThroughAndPreflightsNeedNoCredentials(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    String origin = "http://app.example";
+    Dstunnel proxy = config(a).set("rest", "corsOrigins", new JsonArray().add(origin)).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    Answer js = http.get("/js/connection.js");
+    assertThat(js.status()).isEqualTo(200);
+    assertThat(js.body().toString()).isEqualTo("// connection.js (Server A)\n");
+    assertThat(js.headers().get("Content-Type")).contains("javascript");
+    Answer preflight = http.send(HttpMethod.OPTIONS, REST + "/EchoString/x/", null, "Origin", origin,
+        "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "authorization,pragma,if-modified-since");
+    assertThat(preflight.status()).isIn(200, 204);
+    assertThat(preflight.headers().get("Access-Control-Allow-Origin")).isEqualTo(origin);
+    assertThat(preflight.headers().get("Access-Control-Allow-Headers").toLowerCase())
+        .contains("authorization", "pragma", "if-modified-since");
+    Answer call = http.get(REST + "/EchoString/x", "Authorization", ADMIN, "Origin", origin);
+    assertThat(result(call)).isEqualTo("x (Server A)");
+    assertThat(call.headers().get("Access-Control-Allow-Origin")).isEqualTo(origin);
+    Answer other = http.send(HttpMethod.OPTIONS, REST + "/EchoString/x/", null, "Origin", "http://else.example",
+        "Access-Control-Request-Method", "PUT");
+    assertThat(other.headers().get("Access-Control-Allow-Origin")).isNull();
+    assertThat(http.get("/not-the-app").status()).as("a path the backend does not serve").isEqualTo(404);
+  }
+
   @Test
   void aBroadcastReachesTheChannelConsumersOnEveryServerOnce(Vertx vertx) {
     Server a = new Server(vertx, "A");
