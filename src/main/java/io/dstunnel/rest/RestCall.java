@@ -19,11 +19,14 @@ record RestCall(String className, String method, List<String> args, String sessi
 
   /** {@code path} below {@code /{context}/rest/}; {@code query} may be null. */
   static RestCall parse(String restPath, String query, String pragma) {
+    // Arguments are positional: an empty segment ("//") is an empty argument; only the one after
+    // the trailing slash the framework ends every URL with is not one.
     List<String> parts = new ArrayList<>();
-    for (String p : restPath.split("/")) {
-      if (!p.isEmpty()) {
-        parts.add(URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8));
-      }
+    for (String p : restPath.split("/", -1)) {
+      parts.add(URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8));
+    }
+    if (!parts.isEmpty() && parts.get(parts.size() - 1).isEmpty()) {
+      parts.remove(parts.size() - 1);
     }
     String sid = queryParam(query, "SESSIONID");
     if (sid == null) {
@@ -48,8 +51,9 @@ record RestCall(String className, String method, List<String> args, String sessi
     return className.equals(cls) && method.equals(m);
   }
 
+  /** Path argument {@code i}, or null when it is absent or empty. */
   String arg(int i) {
-    return i < args.size() ? args.get(i) : null;
+    return i < args.size() && !args.get(i).isEmpty() ? args.get(i) : null;
   }
 
   private static String unquote(String m) {

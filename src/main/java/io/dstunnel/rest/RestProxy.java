@@ -325,7 +325,8 @@ public final class RestProxy implements ProxyInterceptor {
           // A consumer counts from the moment its long poll is on its way: a broadcast made while
           // it waits must reach its server.
           RestCall call = ex.call;
-          if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null) {
+          // (a registration names its channel; a poll, only its ClientId)
+          if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null) {
             sessions.consumes(call.arg(0), call.arg(1), b);
           }
         })
