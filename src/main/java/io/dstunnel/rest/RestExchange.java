@@ -30,6 +30,8 @@ final class RestExchange {
   Buffer body;
   /** Sent again already after a SessionExpired. */
   boolean relogged;
+  /** A channel poll whose channel was opened again elsewhere already. */
+  boolean reopened;
 
   /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
   static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {

@@ -74,6 +74,7 @@ public final class RestProxy implements ProxyInterceptor {
   private final HttpClient client;
   private final HttpProxy proxy;
   private final RestBroadcast broadcasts;
+  private final RestChannels channels;
   /** The application's own files (rest.passThroughPaths): passed through as they are. */
   private final HttpProxy files;
   private final String context;
@@ -96,6 +97,7 @@ public final class RestProxy implements ProxyInterceptor {
     this.files = HttpProxy.reverseProxy(client).origin(this::anyRestBackend);
     this.context = "/" + context + "/";
     this.broadcasts = new RestBroadcast(client, sessions, prefix);
+    this.channels = new RestChannels(client, sessions, pool);
   }
 
   /** The path prefix this proxy serves, {@code /{context}/rest/}. */
@@ -164,6 +166,12 @@ public final class RestProxy implements ProxyInterceptor {
             in.response().writeContinue();
             req.headers().remove(HttpHeaders.EXPECT);
           }
+          Backend channelHome = RestChannels.isPoll(call) ? sessions.channelOf(call.arg(1)) : null;
+          if (channelHome != null && !channelHome.isUp() && channels.reopens(ex)) {
+            // The poll's channel lives on a backend that is down: it is opened again elsewhere first.
+            ctx.set(EXCHANGE, ex);
+            return keepBody(ctx, ex).compose(v -> reopenAndSend(ctx, ex, channelHome, "its backend is down"));
+          }
           if (!route(ex)) {
             return Future.succeededFuture(RestReplies.own(req, 503, new JsonObject().put("error", "No backend available"), ex.session));
           }
@@ -218,13 +226,20 @@ public final class RestProxy implements ProxyInterceptor {
    * kept: the client never sees it (rest.md item 4).
    */
   private Future<ProxyResponse> expired(ProxyContext ctx, RestExchange ex, ProxyResponse resp) {
-    if (resp.getStatusCode() != 403 || ex.fresh || ex.body == null || ex.relogged || resp.proxiedResponse() == null) {
+    int status = resp.getStatusCode();
+    // A poll answered 403 SessionExpired or 500 by its channel's backend: it no longer knows the client.
+    boolean poll = (status == 403 || status == 500) && channels.reopens(ex) && resp.proxiedResponse() != null;
+    if (!poll && (status != 403 || ex.fresh || ex.body == null || ex.relogged || resp.proxiedResponse() == null)) {
       return Future.succeededFuture(resp);
     }
     Future<Buffer> read = resp.proxiedResponse().body();
     resp.proxiedResponse().resume();  // the proxy hands it over paused
     return read.compose(body -> {
-      if (!body.toString().contains("\"SessionExpired\"")) {
+      boolean sessionExpired = body.toString().contains("\"SessionExpired\"");
+      if (poll && (status == 500 || sessionExpired)) {
+        return reopenAndSend(ctx, ex, ex.target, "its backend answered the poll " + status);
+      }
+      if (!sessionExpired || poll) {
         resp.setBody(Body.body(body));
         return Future.succeededFuture(resp);
       }
@@ -236,7 +251,21 @@ public final class RestProxy implements ProxyInterceptor {
     });
   }
 
+  /** Opens the poll's channel again on a backend (see {@link RestChannels#reopen}), then sends the poll there. */
+  private Future<ProxyResponse> reopenAndSend(ProxyContext ctx, RestExchange ex, Backend from, String why) {
+    return channels.reopen(ex, from, why).compose(v -> {
+      rewrite(ctx.request(), ex);
+      ctx.request().setBody(Body.body(ex.body == null ? Buffer.buffer() : ex.body));
+      return send(ctx, ex);
+    });
+  }
+
   private Future<ProxyResponse> failed(ProxyContext ctx, RestExchange ex, Throwable failure) {
+    if (channels.reopens(ex) && !(failure instanceof RestReplies.Refused)) {
+      // A poll sent again is what DataSnap allows (rest.md item 5): it ran nothing but a wait.
+      pool.failure(ex.target, "REST channel poll failed: " + Failures.describe(failure));
+      return reopenAndSend(ctx, ex, ex.target, "its poll failed (" + Failures.describe(failure) + ")");
+    }
     return Future.<ProxyResponse>failedFuture(failure).recover(err -> {
       boolean bodiless = ctx.request().proxiedRequest().getHeader(HttpHeaders.CONTENT_LENGTH) == null
           && ctx.request().proxiedRequest().getHeader(HttpHeaders.TRANSFER_ENCODING) == null;
@@ -326,7 +355,9 @@ public final class RestProxy implements ProxyInterceptor {
           // it waits must reach its server.
           RestCall call = ex.call;
           // (a registration names its channel; a poll, only its ClientId)
-          if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null) {
+          if (RestChannels.isRegistration(call)) {
+            channels.sending(call, RestCall.withSession(ctx.request().getURI(), null), b);
+          } else if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null) {
             sessions.consumes(call.arg(0), call.arg(1), b);
           }
         })
@@ -389,6 +420,7 @@ public final class RestProxy implements ProxyInterceptor {
       if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
         sessions.close(s);
       }
+      channels.answered(call, RestCall.withSession(ctx.request().getURI(), null), resp.getStatusCode());
       if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null && resp.getStatusCode() == 200) {
         sessions.channelClosed(call.arg(0));
       }

@@ -206,6 +206,71 @@ public final class RestSessions {
 
   // ---- channels ------------------------------------------------------------------------------
 
+  /** The most callbacks remembered for one channel client (RegisterClientCallbackServer calls). */
+  static final int CALLBACKS_KEPT = 32;
+
+  /**
+   * What re-opens {@code clientId}'s channel on another backend (rest.md item 6): its registration
+   * (the path of its first ConsumeClientChannel, without a session id) and the paths of its
+   * RegisterClientCallbackServer calls since, with the channel names each listens to.
+   */
+  record Registration(String channel, String uri, Map<String, String> callbacks, Map<String, List<String>> listens) {
+  }
+
+  private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
+
+  /** {@code clientId} registered its channel with {@code uri} (its first consume), listening to {@code names}. */
+  void registered(String clientId, String channel, String uri, List<String> names, Backend backend) {
+    Registration r = new Registration(channel, uri, new java.util.LinkedHashMap<>(), new ConcurrentHashMap<>());
+    r.listens().put("", names);
+    registrations.put(clientId, r);
+    consumes(channel, clientId, backend);
+    names.forEach(n -> consumes(n, clientId, backend));
+  }
+
+  /** {@code clientId} added callback {@code callbackId} with {@code uri}, listening to {@code names} too. */
+  void callbackAdded(String clientId, String callbackId, String uri, List<String> names) {
+    Registration r = registrations.get(clientId);
+    Backend b = channelOf(clientId);
+    if (r == null || b == null) {
+      return;
+    }
+    synchronized (r) {
+      if (r.callbacks().size() >= CALLBACKS_KEPT && !r.callbacks().containsKey(callbackId)) {
+        return;
+      }
+      r.callbacks().put(callbackId, uri);
+    }
+    r.listens().put(callbackId, names);
+    names.forEach(n -> consumes(n, clientId, b));
+  }
+
+  /** {@code clientId}'s callback {@code callbackId} was removed. */
+  void callbackRemoved(String clientId, String callbackId) {
+    Registration r = registrations.get(clientId);
+    if (r != null) {
+      synchronized (r) {
+        r.callbacks().remove(callbackId);
+      }
+      r.listens().remove(callbackId);
+    }
+  }
+
+  /** How {@code clientId}'s channel was opened, or null if this node never saw it. */
+  Registration registration(String clientId) {
+    return clientId == null ? null : registrations.get(clientId);
+  }
+
+  /** {@code clientId}'s channel now lives on {@code backend} (re-opened there): every name it listens to. */
+  void moved(String clientId, Backend backend) {
+    Registration r = registrations.get(clientId);
+    if (r == null) {
+      return;
+    }
+    consumes(r.channel(), clientId, backend);
+    r.listens().values().forEach(names -> names.forEach(n -> consumes(n, clientId, backend)));
+  }
+
   /** {@code clientId} consumes {@code channel} on {@code backend} (in a cluster: every node hears of it). */
   void consumes(String channel, String clientId, Backend backend) {
     applyConsume(channel, clientId, backend);
@@ -221,8 +286,8 @@ public final class RestSessions {
     Map<String, Backend> consumers = channelConsumers.computeIfAbsent(channel, c -> new ConcurrentHashMap<>());
     consumers.put(clientId, backend);
     if (old != null && old != backend) {
-      consumers.remove(clientId, old);
-      consumers.put(clientId, backend);
+      // The client's channel moved: every channel it consumed follows it.
+      channelConsumers.values().forEach(m -> m.replace(clientId, old, backend));
     }
   }
 
@@ -260,6 +325,7 @@ public final class RestSessions {
   }
 
   private void applyClose(String clientId) {
+    registrations.remove(clientId);
     Backend b = channelClients.remove(clientId);
     if (b != null) {
       channelConsumers.values().forEach(m -> m.remove(clientId));

@@ -1,0 +1,144 @@
+package io.dstunnel.rest;
+
+import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendPool;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Callback channels that outlive their backend (rest.md item 6). Embarcadero's JavaScript framework
+ * registers a channel once (a ConsumeClientChannel with channel name and callback id) and then only
+ * polls (POSTs naming the ClientId alone), and stops for good on a failed poll: it never registers
+ * again. So dstunnel remembers each registration and RegisterClientCallbackServer call of a
+ * ClientId ({@link RestSessions.Registration}), and when a poll finds the channel's backend dead or
+ * not knowing the client any more, it logs the session in on a backend again, sends it the
+ * registration and callbacks (their answers are dstunnel's own), and the poll goes there.
+ */
+final class RestChannels {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RestChannels.class);
+
+  private final HttpClient client;
+  private final RestSessions sessions;
+  private final BackendPool pool;
+
+  RestChannels(HttpClient client, RestSessions sessions, BackendPool pool) {
+    this.client = client;
+    this.sessions = sessions;
+    this.pool = pool;
+  }
+
+  /** A registration: ConsumeClientChannel with a channel name, a ClientId and a callback id. */
+  static boolean isRegistration(RestCall call) {
+    return call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null
+        && call.arg(2) != null;
+  }
+
+  /** A poll: ConsumeClientChannel of a ClientId without a callback id. */
+  static boolean isPoll(RestCall call) {
+    return call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null && call.arg(2) == null;
+  }
+
+  /** Whether the poll's channel can be re-opened elsewhere (dstunnel saw its registration). */
+  boolean reopens(RestExchange ex) {
+    return isPoll(ex.call) && !ex.reopened && ex.session != null && sessions.registration(ex.call.arg(1)) != null;
+  }
+
+  /** A registration or callback call is on its way to {@code b} ({@code uri}: without a session id). */
+  void sending(RestCall call, String uri, Backend b) {
+    if (isRegistration(call)) {
+      sessions.registered(call.arg(1), call.arg(0), uri, names(call.arg(3)), b);
+    }
+  }
+
+  /** A channel call was answered {@code status} ({@code uri}: without a session id). */
+  void answered(RestCall call, String uri, int status) {
+    if (status != 200) {
+      return;
+    }
+    if (call.is("DSAdmin", "RegisterClientCallbackServer") && call.arg(0) != null && call.arg(1) != null) {
+      sessions.callbackAdded(call.arg(0), call.arg(1), uri, names(call.arg(2)));
+    } else if (call.is("DSAdmin", "UnregisterClientCallback") && call.arg(0) != null && call.arg(1) != null) {
+      sessions.callbackRemoved(call.arg(0), call.arg(1));
+    }
+  }
+
+  /**
+   * Opens the poll's channel again: the session logs in on a backend (the same one when it lives
+   * and only forgot the client: a restart; else the next in balancing order), which gets the
+   * registration and the callbacks; the session is bound to it. Fails when no backend takes it.
+   */
+  Future<Void> reopen(RestExchange ex, Backend from, String why) {
+    ex.reopened = true;
+    String clientId = ex.call.arg(1);
+    RestSessions.Registration reg = sessions.registration(clientId);
+    List<Backend> order = new ArrayList<>();
+    if (from != null && from.isUp()) {
+      order.add(from);
+    }
+    for (Backend b : from == null ? pool.forNewSession() : pool.forFailover(from)) {
+      if (b.config().servesRest() && b != from && !order.contains(b)) {
+        order.add(b);
+      }
+    }
+    LOG.info("REST channel of client {}: {}; opening it again", clientId, why);
+    return openOn(order, 0, reg, ex).map(b -> {
+      ex.target = b;
+      ex.fresh = false;
+      sessions.moved(clientId, b);
+      return null;
+    });
+  }
+
+  private Future<Backend> openOn(List<Backend> order, int i, RestSessions.Registration reg, RestExchange ex) {
+    if (i >= order.size()) {
+      return Future.failedFuture(new RestReplies.Refused(502, "No backend could open the channel again"));
+    }
+    Backend b = order.get(i);
+    return call(b, reg.uri(), ex.authorization, null).compose(resp -> {
+      String backendId = RestCall.sessionIn(resp.getHeader("Pragma"));
+      if (resp.statusCode() != 200 || backendId == null) {
+        return Future.failedFuture("registration answered " + resp.statusCode());
+      }
+      Future<Void> callbacks = sessions.rebind(ex.session, b, backendId);
+      List<String> uris;
+      synchronized (reg) {
+        uris = List.copyOf(reg.callbacks().values());
+      }
+      for (String uri : uris) {
+        callbacks = callbacks.compose(v -> call(b, uri, null, backendId).mapEmpty());
+      }
+      return callbacks.map(b);
+    }).recover(err -> {
+      LOG.info("REST channel could not be opened again on {}: {}", b.name(), err.getMessage());
+      return openOn(order, i + 1, reg, ex);
+    });
+  }
+
+  /** A GET of dstunnel's own to {@code b}; its answer's body is read and dropped. */
+  private Future<HttpClientResponse> call(Backend b, String uri, String authorization, String backendId) {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(uri)
+        .setServer(SocketAddress.inetSocketAddress(b.config().httpPort(), b.host()));
+    if (authorization != null) {
+      options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+    }
+    if (backendId != null) {
+      options.putHeader("Pragma", "dssession=" + backendId);
+    }
+    return client.request(options).compose(r -> r.send()).compose(r -> r.body().map(body -> r));
+  }
+
+  private static List<String> names(String list) {
+    return list == null ? List.of() : Arrays.stream(list.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
+  }
+}
