@@ -1,8 +1,9 @@
 package io.dstunnel.demo;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.Json;
@@ -14,7 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,15 +25,15 @@ import java.util.regex.Pattern;
 /**
  * The demo server's REST side (rest.md, last section): the same server methods as the TCP side
  * under {@code /datasnap/rest/TServerMethods1/…}, DataSnap's sessions (short digit-group ids,
- * {@code Pragma: dssession=…}, {@code CloseSession}, 403 {@code SessionExpired}) and the four
- * channel calls of {@code DSAdmin}. Checks no credentials.
+ * {@code Pragma: dssession=…}, {@code CloseSession}, 403 {@code SessionExpired}), every HTTP method
+ * (POST, PUT, DELETE mapped to update…, accept…, cancel… unless quoted), {@code _parameters},
+ * positional arguments, {@code DSAdmin.GetPlatformName} and the channel calls as DataSnap answers
+ * them ({@link DemoRestChannels}); the application's own files under {@code /js/}. Checks no credentials.
  */
 public final class DemoRestVerticle extends VerticleBase {
 
   private static final Pattern DSSESSION = Pattern.compile("dssession=([^,\\s]+)");
   private static final long EXPIRES_MS = 1_200_000;
-  /** How long a ConsumeClientChannel waits for a message before it answers {@code [null]}. */
-  private static final long CONSUME_WAIT_MS = 30_000;
 
   private final String host;
   private final int port;
@@ -43,9 +43,7 @@ public final class DemoRestVerticle extends VerticleBase {
   private final String name;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, long[]> sessions = new HashMap<>();
-  private final Map<String, String> channelOf = new HashMap<>();
-  private final Map<String, ArrayDeque<Object>> queues = new HashMap<>();
-  private final Map<String, List<Promise<Object>>> waiting = new HashMap<>();
+  private final DemoRestChannels channels = new DemoRestChannels();
   private HttpServer server;
 
   public DemoRestVerticle(String host, int port, String name) {
@@ -92,11 +90,13 @@ public final class DemoRestVerticle extends VerticleBase {
       sid = random.nextInt(1_000_000) + "." + random.nextInt(1_000_000) + "." + random.nextInt(1_000_000);
       sessions.put(sid, new long[1]);
     }
+    // Positional arguments: an empty segment is an empty argument (not the one after the trailing slash).
     List<String> parts = new ArrayList<>();
-    for (String p : ctx.request().path().substring("/datasnap/rest/".length()).split("/")) {
-      if (!p.isEmpty()) {
-        parts.add(URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8));
-      }
+    for (String p : ctx.request().path().substring("/datasnap/rest/".length()).split("/", -1)) {
+      parts.add(URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8));
+    }
+    if (!parts.isEmpty() && parts.get(parts.size() - 1).isEmpty()) {
+      parts.remove(parts.size() - 1);
     }
     if (parts.equals(List.of("CloseSession"))) {
       sessions.remove(sid);
@@ -108,8 +108,14 @@ public final class DemoRestVerticle extends VerticleBase {
       return;
     }
     String cls = parts.get(0);
-    String method = parts.get(1).replace("\"", "");
-    List<String> args = parts.subList(2, parts.size());
+    String method = method(cls, parts.get(1), ctx.request().method());
+    List<String> args = new ArrayList<>(parts.subList(2, parts.size()));
+    Buffer body = ctx.body().buffer();
+    Object bodyValue = body == null || body.length() == 0 ? null : Json.decodeValue(body);
+    if (bodyValue instanceof JsonObject o && o.getValue("_parameters") instanceof JsonArray ps) {
+      ps.forEach(v -> args.add(v instanceof String str ? str : Json.encode(v)));
+      bodyValue = null;
+    }
     String session = sid;
     calls.computeIfAbsent(cls + "." + method, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
     try {
@@ -117,6 +123,8 @@ public final class DemoRestVerticle extends VerticleBase {
         case "TServerMethods1.EchoString" -> reply(ctx, 200, result(args.get(0) + " (Server " + name + ")"), sid);
         case "TServerMethods1.ReverseString" -> reply(ctx, 200, result(new StringBuilder(args.get(0)).reverse()
             .toString()), sid);
+        case "TServerMethods1.EchoJson" -> reply(ctx, 200, result(bodyValue != null ? bodyValue
+            : Json.decodeValue(args.get(0))), sid);
         case "TServerMethods1.Increment" -> {
           long[] total = sessions.get(sid);
           total[0] += Long.parseLong(args.get(0));
@@ -124,15 +132,18 @@ public final class DemoRestVerticle extends VerticleBase {
         }
         case "TServerMethods1.SlowEcho" -> vertx.setTimer(Math.max(1, Long.parseLong(args.get(0))),
             t -> reply(ctx, 200, result(args.get(1) + " (Server " + name + ")"), session));
-        case "DSAdmin.ConsumeClientChannel" -> consume(args.get(0), args.get(1))
-            .onSuccess(v -> reply(ctx, 200, result(v), session));
-        case "DSAdmin.BroadcastToChannel" -> reply(ctx, 200, result(broadcast(args.get(0), args.size() > 1
-            ? Json.decodeValue(args.get(1)) : Json.decodeValue(ctx.body().buffer()))), sid);
-        case "DSAdmin.NotifyCallback" -> reply(ctx, 200, result(push(args.get(0), Json.decodeValue(args.get(2)))), sid);
-        case "DSAdmin.CloseClientChannel" -> {
-          close(args.get(0));
-          reply(ctx, 200, result(true), sid);
-        }
+        case "DSAdmin.GetPlatformName" -> reply(ctx, 200, result("Linux (Server " + name + ")"), sid);
+        case "DSAdmin.ConsumeClientChannel" -> consume(ctx, args, bodyValue, session);
+        case "DSAdmin.RegisterClientCallbackServer" -> reply(ctx, 200,
+            result(channels.addCallback(args.get(0), args.get(1), arg(args, 2))), sid);
+        case "DSAdmin.UnregisterClientCallback" -> reply(ctx, 200, result(channels.removeCallback(args.get(0),
+            args.get(1))), sid);
+        case "DSAdmin.BroadcastToChannel" -> reply(ctx, 200, result(channels.broadcast(args.get(0),
+            bodyValue != null ? bodyValue : value(args.get(1)))), sid);
+        case "DSAdmin.NotifyCallback" -> channels.notify(args.get(0), args.get(1),
+                bodyValue != null ? bodyValue : value(args.get(2)))
+            .onSuccess(answer -> reply(ctx, 200, new JsonObject().put("result", answer), session));
+        case "DSAdmin.CloseClientChannel" -> reply(ctx, 200, result(channels.close(args.get(0))), sid);
         default -> reply(ctx, 500, new JsonObject().put("error", "unknown method " + cls + "." + method), sid);
       }
     } catch (RuntimeException e) {
@@ -140,55 +151,55 @@ public final class DemoRestVerticle extends VerticleBase {
     }
   }
 
-  /** The next message for {@code client}, or null after a while. */
-  private Future<Object> consume(String channel, String client) {
-    channelOf.put(client, channel);
-    ArrayDeque<Object> queue = queues.computeIfAbsent(client, c -> new ArrayDeque<>());
-    if (!queue.isEmpty()) {
-      return Future.succeededFuture(queue.poll());
+  /**
+   * ConsumeClientChannel/Channel/ClientId/CallbackId/Channels/Token/ResponseData: with a callback id,
+   * the registration (answered at once); without, a poll (answered with the next message; 500 for
+   * a client this server does not know).
+   */
+  private void consume(RoutingContext ctx, List<String> args, Object bodyValue, String sid) {
+    String callbackId = arg(args, 2);
+    if (callbackId != null) {
+      reply(ctx, 200, result(channels.register(args.get(0), args.get(1), callbackId, arg(args, 3))), sid);
+      return;
     }
-    Promise<Object> next = Promise.promise();
-    waiting.computeIfAbsent(client, c -> new ArrayList<>()).add(next);
-    vertx.setTimer(CONSUME_WAIT_MS, t -> {
-      List<Promise<Object>> w = waiting.get(client);
-      if (w != null && w.remove(next)) {
-        next.tryComplete(null);
+    String data = arg(args, 5);
+    Object response = bodyValue != null ? bodyValue : data == null ? null : value(data);
+    channels.poll(args.get(1), response).onComplete(ar -> {
+      if (ar.succeeded()) {
+        reply(ctx, 200, result(ar.result()), sid);
+      } else {
+        reply(ctx, 500, new JsonObject().put("error", ar.cause().getMessage()), sid);
       }
     });
-    return next.future();
   }
 
-  private boolean broadcast(String channel, Object value) {
-    boolean took = false;
-    for (Map.Entry<String, String> e : new ArrayList<>(channelOf.entrySet())) {
-      if (e.getValue().equals(channel)) {
-        push(e.getKey(), value);
-        took = true;
-      }
+  /** DataSnap maps POST, PUT and DELETE to update…, accept…, cancel… unless the name is quoted, or the class is DSAdmin. */
+  private static String method(String cls, String segment, HttpMethod http) {
+    if (segment.length() > 1 && segment.startsWith("\"") && segment.endsWith("\"")) {
+      return segment.substring(1, segment.length() - 1);
     }
-    return took;
+    if (cls.equals("DSAdmin")) {
+      return segment;
+    }
+    return switch (http.name()) {
+      case "POST" -> "update" + segment;
+      case "PUT" -> "accept" + segment;
+      case "DELETE" -> "cancel" + segment;
+      default -> segment;
+    };
   }
 
-  private boolean push(String client, Object value) {
-    if (!channelOf.containsKey(client)) {
-      return false;
+  /** A value in the URL: JSON if it parses, else the string itself. */
+  private static Object value(String text) {
+    try {
+      return Json.decodeValue(text);
+    } catch (RuntimeException e) {
+      return text;
     }
-    List<Promise<Object>> w = waiting.get(client);
-    if (w != null && !w.isEmpty()) {
-      w.remove(0).tryComplete(value);
-    } else {
-      queues.computeIfAbsent(client, c -> new ArrayDeque<>()).add(value);
-    }
-    return true;
   }
 
-  private void close(String client) {
-    channelOf.remove(client);
-    queues.remove(client);
-    List<Promise<Object>> w = waiting.remove(client);
-    if (w != null) {
-      w.forEach(p -> p.tryComplete(null));
-    }
+  private static String arg(List<String> args, int i) {
+    return i < args.size() && !args.get(i).isEmpty() ? args.get(i) : null;
   }
 
   private static JsonObject result(Object value) {

@@ -264,22 +264,15 @@ class RestTest {
     Server b = new Server(vertx, "B");
     Dstunnel proxy = balanced(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    List<Future<Answer>> polls = List.of(
-        http.sendAsync(HttpMethod.GET, consume("c1"), null, "Authorization", ADMIN),
-        http.sendAsync(HttpMethod.GET, consume("c2"), null, "Authorization", ADMIN));
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, a.httpPort));
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, b.httpPort));
-    String[] sids = polls.stream().map(f -> session(f.await())).toArray(String[]::new);
-    List<Future<Answer>> next = List.of(
-        http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sids[0]),
-        http.sendAsync(HttpMethod.GET, consume("c2"), null, "Pragma", "dssession=" + sids[1]));
+    String[] sids = {register(http, "c1"), register(http, "c2")};
+    List<Future<Answer>> polls = List.of(poll(http, "c1", sids[0], "true"), poll(http, "c2", sids[1], "true"));
     int before = a.restSide.sessions() + b.restSide.sessions();
     JsonObject value = new JsonObject().put("n", 1).put("list", new JsonArray().add(1).add("two"));
     Answer sent = http.send(HttpMethod.POST, "/datasnap/rest/DSAdmin/%22BroadcastToChannel%22/news/", value.toBuffer(),
         "Authorization", ADMIN, "Content-Type", "application/json");
     assertThat(result(sent)).isEqualTo(true);
-    for (Future<Answer> poll : next) {
-      assertThat(result(poll.await())).isEqualTo(value);
+    for (Future<Answer> poll : polls) {
+      assertThat(broadcastIn(poll.await())).isEqualTo(value);
     }
     Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
         .until(() -> a.restSide.sessions() + b.restSide.sessions() == before);
@@ -322,29 +315,12 @@ class RestTest {
     Server b = new Server(vertx, "B");
     Dstunnel proxy = balanced(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    List<Future<Answer>> polls = List.of(
-        http.sendAsync(HttpMethod.GET, consume("c1"), null,
-            "Authorization", ADMIN),
-        http.sendAsync(HttpMethod.GET, consume("c2"), null,
-            "Authorization", ADMIN));
-    // Each consumer waits on its own server (round-robin) once both servers know their channel.
-    // (A probe that finds no channel pushes nothing; one that does pushes "probe" once.)
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, a.httpPort));
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakes(vertx, b.httpPort));
-    // The probes above pushed "probe" to each; the consumers got that first.
-    for (Future<Answer> poll : polls) {
-      assertThat(result(poll.await())).isEqualTo("probe");
-    }
-    String[] sids = polls.stream().map(f -> session(f.result())).toArray(String[]::new);
-    List<Future<Answer>> next = List.of(
-        http.sendAsync(HttpMethod.GET, consume("c1"), null,
-            "Pragma", "dssession=" + sids[0]),
-        http.sendAsync(HttpMethod.GET, consume("c2"), null,
-            "Pragma", "dssession=" + sids[1]));
+    String[] sids = {register(http, "c1"), register(http, "c2")};
+    List<Future<Answer>> next = List.of(poll(http, "c1", sids[0], "true"), poll(http, "c2", sids[1], "true"));
     Answer sent = http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%7B%22n%22%3A1%7D", "Authorization", ADMIN);
     assertThat(result(sent)).isEqualTo(true);
     for (Future<Answer> poll : next) {
-      assertThat(result(poll.await())).isEqualTo(new JsonObject().put("n", 1));
+      assertThat(broadcastIn(poll.await())).isEqualTo(new JsonObject().put("n", 1));
     }
     assertThat(List.of(result(http.get(REST + "/EchoString/who", "Pragma", "dssession=" + sids[0])),
         result(http.get(REST + "/EchoString/who", "Pragma", "dssession=" + sids[1]))))
@@ -391,26 +367,21 @@ class RestTest {
     Server a = new Server(vertx, "A");
     Dstunnel proxy = config(a).set("http", "idleTimeoutMs", 300).set("session", "idleTimeoutMs", 300).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    Future<Answer> poll = http.sendAsync(HttpMethod.GET, consume("c1"),
-        null, "Authorization", ADMIN);
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, poll));
-    assertThat(result(poll.await())).isEqualTo("probe");
-    String sid = session(poll.result());
-    Future<Answer> second = http.sendAsync(HttpMethod.GET,
-        consume("c1"), null, "Pragma", "dssession=" + sid);
+    String sid = register(http, "c1");
+    Future<Answer> poll = poll(http, "c1", sid, "true");
     // Many idle timeouts long, the long poll is still waiting (neither side cut it).
     Awaitility.await().during(java.time.Duration.ofMillis(1_500)).atMost(java.time.Duration.ofSeconds(10))
-        .until(() -> !second.isComplete());
-    assertThat(result(new RawHttp(vertx, a.httpPort).get("/datasnap/rest/DSAdmin/NotifyCallback/c1/cb/%22late%22")))
-        .isEqualTo(true);
-    assertThat(result(second.await())).isEqualTo("late");
-    assertThat(session(second.result())).as("the session outlived its idle timeout while polling").isEqualTo(sid);
+        .until(() -> !poll.isComplete());
+    Future<Answer> notified = new RawHttp(vertx, a.httpPort).sendAsync(HttpMethod.GET,
+        "/datasnap/rest/DSAdmin/NotifyCallback/c1/cb-c1/%22late%22", null);
+    JsonArray invoke = result(poll.await()) instanceof JsonObject m ? m.getJsonArray("invoke") : null;
+    assertThat(invoke).isEqualTo(new JsonArray().add("cb-c1").add("late").add(0));
+    assertThat(session(poll.result())).as("the session outlived its idle timeout while polling").isEqualTo(sid);
+    Future<Answer> answering = poll(http, "c1", sid, "%22seen%22");
+    assertThat(notified.await().json().getJsonArray("result")).as("NotifyCallback gets the client's answer")
+        .isEqualTo(new JsonArray().add("seen").add(true));
+    assertThat(answering.isComplete()).isFalse();
     assertThat(result(http.get(REST + "/EchoString/still", "Pragma", "dssession=" + sid))).isEqualTo("still (Server A)");
-  }
-
-  /** Probes until the channel is there; the first probe that finds it is the poll's answer. */
-  private static boolean directlyTakesAfterItsFirst(Vertx vertx, int httpPort, Future<Answer> poll) {
-    return poll.isComplete() || directlyTakes(vertx, httpPort);
   }
 
   @Test
@@ -430,26 +401,34 @@ class RestTest {
     assertThat(result(http.get(REST + "/EchoString/4", "Authorization", ADMIN))).isEqualTo("4 (Server A)");
   }
 
+  /**
+   * As Embarcadero's framework does: the channel is registered once, then only POST polls naming
+   * the ClientId; its backend dies while a poll waits there. The channel is registered again on the
+   * other backend with its callbacks, the waiting poll goes on there, and a broadcast to the
+   * callback's channel reaches it once, without an error or a new session id (rest.md item 6).
+   * Before, the waiting poll answered 502 and the framework's loop stopped for good.
+   */
   @Test
-  void aChannelWhoseBackendDiedIsOpenedElsewhereByItsNextConsume(Vertx vertx) {
+  void aChannelWhoseBackendDiedGoesOnWithTheFrameworksPostPolls(Vertx vertx) {
     Server a = new Server(vertx, "A");
     Server b = new Server(vertx, "B");
     Dstunnel proxy = config(a, b).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
-    Future<Answer> first = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Authorization", ADMIN);
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> directlyTakesAfterItsFirst(vertx, a.httpPort, first));
-    String sid = session(first.await());
+    String sid = register(http, "c1");
+    assertThat(result(http.get("/datasnap/rest/DSAdmin/RegisterClientCallbackServer/c1/cb-alerts/alerts/t-c1/",
+        "Pragma", "dssession=" + sid))).isEqualTo(true);
+    Future<Answer> waiting = poll(http, "c1", sid, "true");
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> a.restSide.calls("DSAdmin.ConsumeClientChannel") == 2);
     a.kill();
-    Future<Answer> second = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sid);
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> second.isComplete()
-        || directlyTakes(vertx, b.httpPort));
-    assertThat(result(second.await())).as("the channel lives on B now").isEqualTo("probe");
-    assertThat(session(second.result())).isEqualTo(sid);
-    Future<Answer> third = http.sendAsync(HttpMethod.GET, consume("c1"), null, "Pragma", "dssession=" + sid);
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> third.isComplete()
-        || Boolean.TRUE.equals(result(http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22again%22",
-            "Authorization", ADMIN))));
-    assertThat(result(third.await())).isEqualTo("again");
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> b.restSide.calls("DSAdmin.RegisterClientCallbackServer") == 1);
+    Answer sent = http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/alerts/%22after%22", "Authorization", ADMIN);
+    assertThat(result(sent)).isEqualTo(true);
+    Answer got = waiting.await();
+    assertThat(broadcastIn(got)).isEqualTo("after");
+    assertThat(session(got)).as("the client keeps its session id").isEqualTo(sid);
+    assertThat(b.restSide.calls("DSAdmin.ConsumeClientChannel")).as("the registration and the poll, on B").isEqualTo(2);
   }
 
   @Test
@@ -512,13 +491,25 @@ class RestTest {
   }
 
   /** Broadcasts "probe" on one server directly: whether a channel there took it. */
-  private static boolean directlyTakes(Vertx vertx, int httpPort) {
-    Answer a = new RawHttp(vertx, httpPort).get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22probe%22");
-    return Boolean.TRUE.equals(a.json().getJsonArray("result").getValue(0));
+  /** The framework's first ConsumeClientChannel (channel "news", a callback id): registered at once; the session id. */
+  private static String register(RawHttp http, String clientId) {
+    Answer a = http.get("/datasnap/rest/DSAdmin/ConsumeClientChannel/news/" + clientId + "/cb-" + clientId + "//t-"
+        + clientId + "//", "Authorization", ADMIN);
+    assertThat(result(a)).isEqualTo(new JsonObject().put("invoke", new JsonArray().add("cb-" + clientId)
+        .add(new JsonObject().put("created", true)).add(0)));
+    return session(a);
   }
 
-  /** The long poll of channel "news" for callback client {@code clientId}. */
-  private static String consume(String clientId) {
-    return "/datasnap/rest/DSAdmin/ConsumeClientChannel/news/" + clientId + "/cb/news/t/";
+  /** The framework's poll: a POST naming the ClientId alone, with its answer to the last message. */
+  private static Future<Answer> poll(RawHttp http, String clientId, String sid, String responseData) {
+    return http.sendAsync(HttpMethod.POST, "/datasnap/rest/DSAdmin/ConsumeClientChannel//" + clientId + "///t-" + clientId
+        + "/" + responseData + "/", Buffer.buffer(), "Pragma", "dssession=" + sid, "Authorization", ADMIN);
+  }
+
+  /** The value of the broadcast message a poll was answered with. */
+  private static Object broadcastIn(Answer poll) {
+    Object message = result(poll);
+    assertThat(message).as("a message: " + poll.body()).isInstanceOf(JsonObject.class);
+    return ((JsonObject) message).getJsonArray("broadcast").getValue(0);
   }
 }
