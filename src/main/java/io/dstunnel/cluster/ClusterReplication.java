@@ -109,6 +109,17 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
+  public void delivered(Session session, long readId) {
+    Ownership o = owned.get(session.id());
+    if (o == null || o.handout.sent() || o.handout.readId() != readId || o.backups.isEmpty()) {
+      return;
+    }
+    o.handout = o.handout.written();
+    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of());
+    o.copies = o.copies.transform(v -> toBackups(session, o, op)).otherwiseEmpty();
+  }
+
+  @Override
   public boolean applied(Session session, long writeId) {
     Ownership o = owned.get(session.id());
     return writeId != 0 && o != null && o.writeIds.contains(writeId);
@@ -182,7 +193,7 @@ public final class ClusterReplication implements Replication {
     // while, and a copy to it would hold the next write up) or leaving.
     o.backups = node.pickBackups(session.id(), adoption.from());
     o.writeIds.addAll(adoption.writeIds());
-    o.handout = new Handout(adoption.given(), adoption.given(), null, 0);
+    o.handout = new Handout(adoption.given(), adoption.given(), null, 0, true);
     owned.put(session.id(), o);
     CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
         adoption.writeIds(), o.handout, allExclusions(session, o), allHandles(session, o));
@@ -212,7 +223,7 @@ public final class ClusterReplication implements Replication {
           ? Future.failedFuture("no member to hand over to") : handOver(session));
     }
     Progress now = SessionCopies.progress(session);
-    CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0));
+    CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0, true));
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
           if (r.kind() != CopyOp.Kind.MOVED) {

@@ -36,6 +36,7 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
       progress(b, h.after());
       string(b, h.origin());
       b.appendLong(h.readId());
+      b.appendByte((byte) (h.sent() ? 1 : 0));
     }
     b.appendInt(op.excluded().size());
     op.excluded().forEach(b::appendLong);
@@ -80,8 +81,8 @@ final class CopyOpCodec implements MessageCodec<CopyOp, CopyOp> {
         Progress before = progress(in, at);
         Progress after = progress(in, at);
         String origin = string(in, at);
-        handout = new Handout(before, after, origin, in.getLong(at[0]));
-        at[0] += 8;
+        handout = new Handout(before, after, origin, in.getLong(at[0]), in.getByte(at[0] + 8) == 1);
+        at[0] += 9;
       }
       int x = in.getInt(at[0]);
       at[0] += 4;

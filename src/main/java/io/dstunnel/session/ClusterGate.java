@@ -55,7 +55,7 @@ final class ClusterGate {
           }
           // The copies learn what the client is given before it goes out (cluster.md §3).
           Handout handout = new Handout(session.progressAt(reply.offset()),
-              session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId());
+              session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId(), false);
           replication.handedOut(session, handout).onComplete(copied -> {
             if (copied.failed()) {
               session.unread(reply.data(), reply.offset());
@@ -84,6 +84,8 @@ final class ClusterGate {
             }
           });
         });
+      } else if (cmd.kind() == TunnelCommand.Kind.DELIVERED) {
+        replication.delivered(session, cmd.readId());
       } else {
         apply.accept(session, msg);
         if (cmd.kind() == TunnelCommand.Kind.UNREAD) {
@@ -96,7 +98,7 @@ final class ClusterGate {
   /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
   private void progressChanged(Session session) {
     Progress now = session.progress();
-    replication.handedOut(session, new Handout(now, now, null, 0));
+    replication.handedOut(session, new Handout(now, now, null, 0, true));
   }
 
   /**

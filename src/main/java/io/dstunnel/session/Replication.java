@@ -24,6 +24,13 @@ public interface Replication {
    */
   Future<Void> handedOut(Session session, Handout handout);
 
+  /**
+   * Read {@code readId}'s answer was written to its client's connection: the copies learn it (not
+   * waited for), so that a read sent again after the owner's death is not given those bytes twice,
+   * nor one sent again before they went out denied them.
+   */
+  void delivered(Session session, long readId);
+
   /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
   boolean applied(Session session, long writeId);
 
@@ -64,6 +71,10 @@ public interface Replication {
     @Override
     public Future<Void> handedOut(Session session, Handout handout) {
       return Future.succeededFuture();
+    }
+
+    @Override
+    public void delivered(Session session, long readId) {
     }
 
     @Override

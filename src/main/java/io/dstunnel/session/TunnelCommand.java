@@ -19,7 +19,8 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
                             long offset, long sliceMs) {
 
   /** The request kinds. */
-  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD }
+  /** What the command is; {@code DELIVERED}: a read's answer was written to its client (cluster mode). */
+  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD, DELIVERED }
 
   public static TunnelCommand open(String user, Buffer body) {
     return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0, 0);
@@ -44,6 +45,11 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
 
   public static TunnelCommand cancelRead(String sid, long readId) {
     return new TunnelCommand(Kind.CANCEL_READ, sid, null, null, 0, readId, 0, 0);
+  }
+
+  /** Read {@code readId}'s answer was written to its client's connection (its copies learn it was sent). */
+  public static TunnelCommand delivered(String sid, long readId) {
+    return new TunnelCommand(Kind.DELIVERED, sid, null, null, 0, readId, 0, 0);
   }
 
   public static TunnelCommand unread(String sid, Buffer bytes, long offset) {

@@ -78,6 +78,7 @@ final class LongPoll {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
           .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(r.data().length()))
           .end(r.data())
+          .onSuccess(v -> sessions.delivered(sid, readId))
           .onFailure(err -> sessions.unread(sid, r));
       done.complete();
     });

@@ -75,6 +75,13 @@ final class SessionClient {
     send(TunnelCommand.cancelRead(sid, readId));
   }
 
+  /** A read's answer was written to its client: in a cluster, the session's copies learn that it was sent. */
+  void delivered(String sid, long readId) {
+    if (router != null) {
+      send(TunnelCommand.delivered(sid, readId));
+    }
+  }
+
   /** Gives back bytes a read could not deliver. */
   void unread(String sid, TunnelReply read) {
     send(TunnelCommand.unread(sid, read.data(), read.offset()));

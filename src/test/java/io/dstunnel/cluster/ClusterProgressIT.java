@@ -81,6 +81,38 @@ class ClusterProgressIT {
   }
 
   /**
+   * A read held on the owner itself: its answer arrives, the copies are told (one copy holder,
+   * paused, holds the owner up) and the owner dies before writing it to the client, whose
+   * connection breaks. The read sent again through another node gets the answer. Before, the
+   * copies took the answer for delivered as soon as they were told, and the read waited for ever.
+   * (Found by review.)
+   */
+  @Test
+  void aReadHeldOnTheOwnerGetsItsAnswerAgainWhenTheOwnerDiedBeforeWritingIt(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Backends.Server a = Backends.start(vertx, "A");
+    Relay relay = Relay.start(vertx, a.port());
+    var n = cluster.start(dir, 3, new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1")
+        .put("port", relay.port())), 30_000, 2, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int slow = c.prepare("SlowEcho").await();
+    c.write(TunnelClient.executeRequest(slow, 2000, "held")).await();
+    var held = new RawHttp(vertx, n.get(0).port()).sendAsync(HttpMethod.GET, "/datasnap/tunnel?dss=" + c.sessionId()
+        + "&c=32768", null, "Authorization", RawHttp.basic("admin", "admin"));
+    n.get(1).signal("STOP");
+    await().atMost(Duration.ofSeconds(20)).until(() -> relay.answered("held (Server A)"));
+    n.get(0).signal("KILL");
+    n.get(1).signal("CONT");
+    await().atMost(Duration.ofSeconds(20)).until(held::isComplete);
+    assertThat(held.failed()).as("the held read's connection broke with its node").isTrue();
+    Buffer again = RawReads.readOnce(vertx, n.get(2).port(), c.sessionId(), 32768);
+    assertThat(again.toString()).contains("held (Server A)");
+    int echo = c.via(n.get(2).port()).prepare("EchoString").await();
+    assertThat(c.execute(echo, "after").await()).isEqualTo("after (Server A)");
+  }
+
+  /**
    * SIGTERM on the owner while a call runs longer than the drain time: the leave does not end the
    * session; the call's answer reaches the client through another node, and the session goes on.
    * Before, the session was ended at the drain deadline, its copies and record with it (404).

@@ -20,7 +20,8 @@ class SessionCopyTest {
   private static final Buffer EXECUTE = Buffer.buffer("{\"method\":\"execute\",\"params\":[1,[1]]}");
 
   /** Three answers whole, then 16 KiB of a fourth, relayed by node "n1"'s read 42. */
-  private static final Handout SLICE = new Handout(new Progress(3, 0, 300), new Progress(3, 16384, 16684), "n1", 42);
+  private static final Handout SLICE = new Handout(new Progress(3, 0, 300), new Progress(3, 16384, 16684), "n1", 42,
+      true);
 
   /** A copy of a session whose client wrote the filter query, connect, prepare and execute (write 7). */
   private static SessionCopy copyWithExecuteAsWrite7() {
@@ -72,7 +73,7 @@ class SessionCopyTest {
   @Test
   void aHandOverSaysHowFarTheClientHasGot() {
     Progress p = new Progress(2, 10, 210);
-    CopyOp handOver = CopyOp.handOver("s", 1, new Handout(p, p, null, 0));
+    CopyOp handOver = CopyOp.handOver("s", 1, new Handout(p, p, null, 0, true));
     assertThat(copyWithExecuteAsWrite7().adoption(handOver, "owner").given()).isEqualTo(p);
   }
 

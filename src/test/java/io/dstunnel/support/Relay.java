@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A TCP relay in front of a demo server that keeps every byte its clients sent, to check what a
- * backend was (and was not) asked to run.
+ * backend was (and was not) asked to run, and what it answered.
  */
 public final class Relay {
 
@@ -19,6 +19,7 @@ public final class Relay {
   private final int target;
   private final Set<NetSocket> clients = ConcurrentHashMap.newKeySet();
   private final StringBuffer received = new StringBuffer();
+  private final StringBuffer answered = new StringBuffer();
   private NetServer server;
   private NetClient upstreams;
 
@@ -44,7 +45,10 @@ public final class Relay {
         received.append(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
         up.write(bytes);
       });
-      up.handler(client::write);
+      up.handler(bytes -> {
+        answered.append(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+        client.write(bytes);
+      });
       client.closeHandler(v -> {
         clients.remove(client);
         up.close();
@@ -71,6 +75,11 @@ public final class Relay {
       n++;
     }
     return n;
+  }
+
+  /** Whether the backend has sent {@code text} back through the relay. */
+  public boolean answered(String text) {
+    return answered.indexOf(text) >= 0;
   }
 
   public void close() {
