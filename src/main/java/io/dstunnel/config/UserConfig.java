@@ -32,10 +32,29 @@ public record UserConfig(String name, String password, String passwordHash, Set<
     if ((password == null) == (hash == null)) {
       throw new ConfigException(path, "give exactly one of password and passwordHash");
     }
-    if (hash != null && !hash.startsWith("$")) {
-      throw new ConfigException(path + ".passwordHash", "must be a PHC string such as $pbkdf2$it=...$salt$hash");
+    if (hash != null && !validHash(hash)) {
+      // A placeholder (k8s/users.json's "REPLACE-WITH-A-HASH") would start a proxy nobody can log in to.
+      throw new ConfigException(path + ".passwordHash", "is not a password hash: give one made by "
+          + "`java -jar dstunnel.jar hash-password` ($pbkdf2$it=<iterations>$<salt>$<hash>, Base64)");
     }
     return new UserConfig(name, password, hash, roles(path + ".roles", s));
+  }
+
+  private static final java.util.regex.Pattern PBKDF2 =
+      java.util.regex.Pattern.compile("\\$pbkdf2\\$it=(\\d{1,9})\\$([A-Za-z0-9+/]+=*)\\$([A-Za-z0-9+/]+=*)");
+
+  /** A PBKDF2 hash in PHC form that can match a password: iterations, a salt and a hash of 32 bytes or more. */
+  static boolean validHash(String hash) {
+    java.util.regex.Matcher m = PBKDF2.matcher(hash);
+    if (!m.matches() || Integer.parseInt(m.group(1)) < 1000) {
+      return false;
+    }
+    try {
+      return java.util.Base64.getDecoder().decode(m.group(2)).length >= 8
+          && java.util.Base64.getDecoder().decode(m.group(3)).length >= 32;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static Set<Role> roles(String path, JsonSection s) {

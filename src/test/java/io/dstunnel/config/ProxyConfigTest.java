@@ -44,6 +44,9 @@ class ProxyConfigTest {
       "{\"backends\":[{\"port\":1,\"priority\":-1}]}|backends[0].priority: must be an integer",
       "{\"backends\":[{\"name\":\"a\",\"port\":1},{\"name\":\"a\",\"port\":2}]}|backends[1].name: duplicate",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\"}]}}|auth.users[0]: give exactly one of password and passwordHash",
+      // The placeholder of k8s/users.json: a proxy nobody can log in to must not start.
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$it=210000$REPLACE-WITH-A-HASH$REPLACE\"}]}}|auth.users[0].passwordHash: is not a password hash",
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$x\"}]}}|auth.users[0].passwordHash: is not a password hash",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[\"root\"]}]}}|auth.users[0].roles[0]: must be one of tunnel, admin, metrics",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[]}]}}|auth.users[0].roles: give at least one of tunnel, admin, metrics",
       "{" + BACKENDS + ",\"session\":{\"framing\":\"json\"}}|session.framing: must be \"dbx\" or \"raw\"",
@@ -70,7 +73,7 @@ class ProxyConfigTest {
     String text = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"10.0.0.1:5701\"]},"
         + "\"auth\":{\"users\":[{\"name\":\"file\",\"password\":\"x\"}]}}";
     ProxyConfig c = ProxyConfig.parse(text, java.util.Map.of("DSTUNNEL_CLUSTER_HOST", "10.1.2.3",
-        "DSTUNNEL_HTTP_PORT", "9090", "DSTUNNEL_AUTH_USERS", "[{\"name\":\"op\",\"passwordHash\":\"$pbkdf2$x\"}]"));
+        "DSTUNNEL_HTTP_PORT", "9090", "DSTUNNEL_AUTH_USERS", "[{\"name\":\"op\",\"passwordHash\":\"$pbkdf2$it=210000$c2FsdHNhbHRzYWx0$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw\"}]"));
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().host()).isEqualTo("10.1.2.3");
     assertThat(c.cluster().backups()).isEqualTo(ClusterConfig.DEFAULT_BACKUPS);
