@@ -87,7 +87,7 @@ public final class Dstunnel {
     pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason, Addresses.LOCAL));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
-    this.rest = new RestSessions(config.session().idleTimeoutMs());
+    this.rest = new RestSessions(config.session().idleTimeoutMs(), sessions);
     metrics.rest(rest::size, rest::channelClients);
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()),

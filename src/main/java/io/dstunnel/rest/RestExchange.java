@@ -32,6 +32,8 @@ final class RestExchange {
   boolean relogged;
   /** A channel poll whose channel was opened again elsewhere already. */
   boolean reopened;
+  /** Holds a place among the proxy's sessions for the session this request opens (until it does). */
+  boolean reserved;
 
   /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
   static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {

@@ -6,6 +6,8 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.Failures;
 import io.dstunnel.config.RestConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -161,6 +163,17 @@ public final class RestProxy implements ProxyInterceptor {
           if (call.is("DSAdmin", "BroadcastToChannel") && broadcasts.knows(call.arg(0))) {
             return broadcasts.send(req, call.arg(0), ex.authorization, ex.session);
           }
+          if (ex.session == null) {
+            // It opens a session: one place among the proxy's (session.maxSessions, per user, draining).
+            TunnelReply refused = sessions.reserve(ex.user);
+            if (refused != null) {
+              int status = refused.failure() == SessionFailure.USER_FULL ? 429 : 503;
+              return Future.succeededFuture(RestReplies.own(req, status, new JsonObject().put("error", refused.message()),
+                  null));
+            }
+            ex.reserved = true;
+            ctx.set(EXCHANGE, ex);  // whatever answers it gives the place back unless a session takes it
+          }
           if ("100-continue".equalsIgnoreCase(in.getHeader(HttpHeaders.EXPECT))) {
             // Checks passed: the client may send its body (PHP's curl asks for bodies over 1 KiB).
             in.response().writeContinue();
@@ -179,7 +192,14 @@ public final class RestProxy implements ProxyInterceptor {
           ctx.set(EXCHANGE, ex);
           return keepBody(ctx, ex).compose(v -> send(ctx, ex));
         })
-        .recover(err -> Future.succeededFuture(RestReplies.refusal(req, err)));
+        .recover(err -> {
+          RestExchange ex = ctx.get(EXCHANGE, RestExchange.class);
+          if (ex != null && ex.reserved) {
+            ex.reserved = false;
+            sessions.release(ex.user);
+          }
+          return Future.succeededFuture(RestReplies.refusal(req, err));
+        });
   }
 
   /**
@@ -385,6 +405,10 @@ public final class RestProxy implements ProxyInterceptor {
     RestExchange ex = ctx.get(EXCHANGE, RestExchange.class);
     ProxyResponse resp = ctx.response();
     if (ex == null || resp.proxiedResponse() == null) {
+      if (ex != null && ex.reserved) {
+        ex.reserved = false;  // dstunnel's own answer (no backend, a failure): no session was opened
+        sessions.release(ex.user);
+      }
       return ctx.sendResponse();
     }
     String backendId = RestCall.sessionIn(resp.headers().get("Pragma"));
@@ -392,6 +416,7 @@ public final class RestProxy implements ProxyInterceptor {
     if (!ex.offSession && backendId != null && resp.getStatusCode() < 400) {
       RestSession s = ex.session;
       if (s == null) {
+        ex.reserved = false;  // the new session holds the place now
         bound = sessions.open(ex.user, ex.authorization, ex.target, backendId);
       } else {
         Backend before = s.backend();
@@ -401,6 +426,10 @@ public final class RestProxy implements ProxyInterceptor {
         // Known to every node before the client hears of it (its next call may go to another).
         bound = sessions.rebind(s, ex.target, backendId).map(s);
       }
+    }
+    if (ex.reserved) {
+      ex.reserved = false;  // answered without a session (refused, failed): the place is given back
+      sessions.release(ex.user);
     }
     return bound.transform(ar -> {
       RestSession s = ar.succeeded() ? ar.result() : ex.session;

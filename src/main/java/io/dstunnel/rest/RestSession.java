@@ -21,6 +21,8 @@ final class RestSession {
   private volatile long sharedAt;
   private Backend counted;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Holds a place among the proxy's sessions (session.maxSessions, maxSessionsPerUser) on this node. */
+  private final java.util.concurrent.atomic.AtomicBoolean placeHeld = new java.util.concurrent.atomic.AtomicBoolean();
 
   RestSession(String id, String user, String authorization, Backend backend, String backendId) {
     this.id = id;
@@ -55,6 +57,16 @@ final class RestSession {
   synchronized void boundTo(Backend b, String id) {
     this.backend = b;
     this.backendId = id;
+  }
+
+  /** The session holds the place its opening request took (see {@link #releasePlace}). */
+  void holdPlace() {
+    placeHeld.set(true);
+  }
+
+  /** Whether the session held a place, which it gives up now (once). */
+  boolean releasePlace() {
+    return placeHeld.getAndSet(false);
   }
 
   void touch() {

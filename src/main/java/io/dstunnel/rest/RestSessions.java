@@ -2,7 +2,9 @@ package io.dstunnel.rest;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionIds;
+import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -46,7 +48,14 @@ public final class RestSessions {
   /** This node's mark on its announcements (it ignores its own). */
   private final String self = SessionIds.next();
 
-  public RestSessions(long idleTimeoutMs) {
+  private final SessionCounter places;
+
+  /**
+   * {@code places}: the proxy's sessions, which REST sessions count toward as tunnel sessions do
+   * ({@code session.maxSessions}, {@code maxSessionsPerUser}; none while draining).
+   */
+  public RestSessions(long idleTimeoutMs, SessionCounter places) {
+    this.places = places;
     this.idleMs = idleTimeoutMs;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
   }
@@ -88,9 +97,26 @@ public final class RestSessions {
     });
   }
 
-  /** A new session: an id of 144 random bits, never the backend's; known cluster-wide once done. */
+  /**
+   * A place for a new session of {@code user} among the proxy's sessions: null when granted (give it
+   * back with {@link #release} unless {@link #open} takes it), else the refusal.
+   */
+  TunnelReply reserve(String user) {
+    return places.tryOpen(user);
+  }
+
+  /** Gives back a place {@link #reserve} granted that no session took. */
+  void release(String user) {
+    places.closed(user);
+  }
+
+  /**
+   * A new session, holding the place its request reserved: an id of 144 random bits, never the
+   * backend's; known cluster-wide once done.
+   */
   Future<RestSession> open(String user, String authorization, Backend backend, String backendId) {
     RestSession s = new RestSession(SessionIds.next(), user, authorization, backend, backendId);
+    s.holdPlace();
     sessions.put(s.id(), s);
     count(s, backend);
     return share(s).map(s);
@@ -151,6 +177,9 @@ public final class RestSessions {
   }
 
   private void forget(RestSession s) {
+    if (s != null && s.releasePlace()) {
+      places.closed(s.user());
+    }
     if (s != null) {
       Backend was = s.counted(null);
       if (was != null) {

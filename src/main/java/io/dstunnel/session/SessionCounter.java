@@ -20,8 +20,11 @@ public final class SessionCounter {
     this.perUser = perUser;
   }
 
-  /** Takes a place for a new session of {@code user} (null: no auth); null when granted, else the refusal. */
-  TunnelReply tryOpen(String user) {
+  /**
+   * Takes a place for a new session of {@code user} (null: no auth), tunnel or REST; null when
+   * granted, else the refusal.
+   */
+  public TunnelReply tryOpen(String user) {
     if (draining) {
       return TunnelReply.failed(SessionFailure.DRAINING, "Proxy is draining");
     }
@@ -53,7 +56,8 @@ public final class SessionCounter {
     }
   }
 
-  void closed(String user) {
+  /** A session of {@code user} ended (or a place taken for one was not used). */
+  public void closed(String user) {
     open.decrementAndGet();
     if (user != null) {
       users.computeIfPresent(user, (u, n) -> n <= 1 ? null : n - 1);

@@ -2,10 +2,12 @@ package io.dstunnel.rest;
 
 import static io.dstunnel.support.RawHttp.basic;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dstunnel.Dstunnel;
 import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.DemoServerVerticle;
+import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
@@ -240,6 +242,30 @@ class RestTest {
       return again[0].status() < 500;
     });
     assertThat(again[0].status()).as("a POST with a body, after a restart: " + again[0].body()).isEqualTo(posted.status());
+  }
+
+  /**
+   * REST sessions take places among the proxy's sessions as tunnel sessions do: past
+   * {@code session.maxSessions} a new one is refused (503), past {@code maxSessionsPerUser} too
+   * (429), with a JSON error; a closed one gives its place back. Before, REST sessions were outside
+   * both limits.
+   */
+  @Test
+  void restSessionsCountTowardTheProxysSessionLimits(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Dstunnel proxy = config(a).set("session", "maxSessions", 2).set("session", "maxSessionsPerUser", 1).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    String first = session(http.get(REST + "/EchoString/1", "Authorization", ADMIN));
+    Answer again = http.get(REST + "/EchoString/2", "Authorization", ADMIN);
+    assertThat(again.status()).as("a second session of admin").isEqualTo(429);
+    assertThat(again.error()).contains("admin");
+    String eves = session(http.get(REST + "/EchoString/3", "Authorization", basic("eve", "secret")));
+    assertThat(eves).isNotNull();
+    TunnelClient tunnel = new TunnelClient(vertx, "127.0.0.1", proxy.port(), "eve", "secret", 32768);
+    assertThatThrownBy(() -> tunnel.handshake().await()).as("a tunnel session past the proxy's two")
+        .isInstanceOfSatisfying(TunnelClient.TunnelError.class, e -> assertThat(e.status()).isIn(429, 503));
+    assertThat(result(http.get("/datasnap/rest/CloseSession/", "Pragma", "dssession=" + first))).isEqualTo(true);
+    assertThat(result(http.get(REST + "/EchoString/4", "Authorization", ADMIN))).isEqualTo("4 (Server A)");
   }
 
   @Test
