@@ -142,4 +142,28 @@ final class AdminGuard {
     return req.getHeader(HttpHeaders.ORIGIN) != null || req.getHeader("Sec-Fetch-Mode") != null
         || req.getHeader("Sec-Fetch-Site") != null || agent != null && agent.contains("Mozilla/");
   }
+
+  /**
+   * Refuses (403) a request whose {@code Host} is a name the admin listener does not answer to: a
+   * page on a DNS name rebound to this address (DNS rebinding) would otherwise reach it as its own
+   * origin. IP addresses and {@code localhost} are always accepted (no rebinding there), and the
+   * names in {@code admin.allowedHosts}. Runs before authentication; the probes do not pass here.
+   */
+  static io.vertx.core.Handler<RoutingContext> hostCheck(java.util.List<String> allowedHosts) {
+    return ctx -> {
+      HostAndPort authority = ctx.request().authority();
+      String host = authority == null ? null : authority.host().toLowerCase(java.util.Locale.ROOT);
+      if (host != null && (host.equals("localhost") || isAddress(host) || allowedHosts.contains(host))) {
+        ctx.next();
+        return;
+      }
+      AdminApi.error(ctx, 403, "Host " + (host == null ? "(none)" : host) + " is not this admin listener's "
+          + "(add it to admin.allowedHosts)");
+    };
+  }
+
+  private static boolean isAddress(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":") && h.matches("[0-9a-f:.]+");
+  }
 }

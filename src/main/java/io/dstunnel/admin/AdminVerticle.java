@@ -76,6 +76,7 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
 
     AdminGuard guard = new AdminGuard(new Logins(new Authenticator(vertx, config.auth()), throttle, "admin"), events);
+    router.route().handler(AdminGuard.hostCheck(config.admin().allowedHosts()));
     router.route().handler(guard::authenticate);
     router.route().handler(guard::sameOrigin);
     router.route("/metrics").handler(guard.require(Role.METRICS, Role.ADMIN));

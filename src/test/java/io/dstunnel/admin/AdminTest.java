@@ -45,6 +45,30 @@ class AdminTest {
     assertThat(reasons).contains("health check failed: connection refused").doesNotContain("/127.0.0.1:");
   }
 
+  /**
+   * A page on a DNS name rebound to the admin listener's address reaches it with that name as its
+   * Host: refused (403) before credentials or origin are looked at, also with no users configured;
+   * IP addresses, localhost and admin.allowedHosts are answered; the probes answer any Host. Before,
+   * the CSRF guard took the request's own Host for the listener's origin, so such a page could
+   * drain a backend.
+   */
+  @Test
+  void aRequestForAnotherHostNameIsRefusedBeforeAnythingElse(Vertx vertx) {
+    Dstunnel proxy = Proxies.config().backend("a", Backends.start(vertx, "A").port(), 0).noAuth()
+        .set("admin", "allowedHosts", new io.vertx.core.json.JsonArray().add("dstunnel.example")).start(vertx);
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    Answer rebound = admin.send(HttpMethod.POST, "/admin/backends/a/drain", null, "Host", "attacker.example:" + proxy.adminPort(),
+        "Origin", "http://attacker.example:" + proxy.adminPort());
+    assertThat(rebound.status()).isEqualTo(403);
+    assertThat(rebound.error()).contains("attacker.example");
+    assertThat(admin.get("/admin/backends", "Host", "attacker.example").status()).isEqualTo(403);
+    assertThat(admin.get("/admin/backends").json().getJsonArray("backends").getJsonObject(0).getString("mode"))
+        .as("not drained").isEqualTo("active");
+    assertThat(admin.get("/admin/backends", "Host", "localhost:" + proxy.adminPort()).status()).isEqualTo(200);
+    assertThat(admin.get("/admin/backends", "Host", "dstunnel.example").status()).isEqualTo(200);
+    assertThat(admin.get("/health/live", "Host", "attacker.example").status()).isEqualTo(200);
+  }
+
   @Test
   void everythingButTheProbesNeedsCredentials(Vertx vertx) {
     Dstunnel proxy = Proxies.config().backend("a", Backends.start(vertx, "A").port(), 0).start(vertx);
