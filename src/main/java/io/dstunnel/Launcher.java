@@ -44,17 +44,37 @@ final class Launcher {
   private Launcher() {
   }
 
+  /**
+   * Checks the config in {@code file} (the embedded default when null) as start-up would, with the
+   * environment's values, and starts nothing ({@code nginx -t}, {@code haproxy -c}): 0 and one line
+   * saying it is valid, or 2 and the line start-up would print.
+   */
+  static int check(Path file) {
+    if (load(file) == null) {
+      return 2;
+    }
+    System.out.println("dstunnel: config " + (file == null ? "(embedded)" : file) + " is valid");
+    return 0;
+  }
+
+  /** The config in {@code file} (the embedded default when null), or null after printing why not. */
+  private static ProxyConfig load(Path file) {
+    try {
+      return file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file), System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
+      return null;
+    } catch (IOException e) {
+      System.err.println("dstunnel: cannot read config file " + file + ": " + ioReason(e));
+      return null;
+    }
+  }
+
   /** The proxy with the config in {@code file} (the embedded default when null); runs until SIGTERM. */
   static int proxy(Path file) {
     Logger log = LoggerFactory.getLogger(Launcher.class);
-    ProxyConfig config;
-    try {
-      config = file == null ? ProxyConfig.fromJson(ProxyConfig.defaultJson()) : ProxyConfig.parse(Files.readString(file), System.getenv());
-    } catch (ConfigException e) {
-      System.err.println("dstunnel: invalid config " + (file == null ? "(embedded)" : file) + ": " + e.getMessage());
-      return 2;
-    } catch (IOException e) {
-      System.err.println("dstunnel: cannot read config file " + file + ": " + ioReason(e));
+    ProxyConfig config = load(file);
+    if (config == null) {
       return 2;
     }
     // Only an operator's own file can hold a plain password worth a warning (not the demo's).

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * The command line (cli-and-config.md): the proxy with {@code -conf FILE} or the embedded
- * default, {@code server -port N [-name NAME] [-http M]}, and {@code demo}. Exit status 2 for bad usage
+ * default, {@code server -port N [-name NAME] [-http M]}, {@code demo}, {@code hash-password},
+ * {@code check [-conf FILE]} and {@code version}. Exit status 2 for bad usage
  * or an invalid config, with one line naming the problem. Parses and dispatches only; the
  * {@link Launcher} starts what was asked for.
  */
@@ -16,7 +17,9 @@ public final class Main {
       "usage: java -jar dstunnel.jar [-conf FILE]          the proxy (embedded default config without -conf)",
       "       java -jar dstunnel.jar server -port N [-name NAME] [-http M]   a demo DataSnap-style server (-http: its REST side on port M)",
       "       java -jar dstunnel.jar demo                    the failover walk-through in one process",
-      "       java -jar dstunnel.jar hash-password           prints a passwordHash for the password on stdin");
+      "       java -jar dstunnel.jar hash-password           prints a passwordHash for the password on stdin",
+      "       java -jar dstunnel.jar check [-conf FILE]      validates the config (exit 0, or 2 with the key named)",
+      "       java -jar dstunnel.jar version                 prints the version");
 
   private Main() {
   }
@@ -67,12 +70,34 @@ public final class Main {
         }
         return Launcher.hashPassword();
       }
+      case "check" -> {
+        if (args.size() == 1) {
+          return Launcher.check(null);
+        }
+        if (args.size() != 3 || !args.get(1).equals("-conf") && !args.get(1).equals("--conf")) {
+          throw new UsageException("check takes -conf FILE (or nothing: the embedded default)");
+        }
+        return Launcher.check(Path.of(args.get(2)));
+      }
+      case "version", "--version", "-version" -> {
+        if (args.size() != 1) {
+          throw new UsageException("version takes no arguments");
+        }
+        System.out.println("dstunnel " + version());
+        return 0;
+      }
       case "-h", "--help", "help" -> {
         System.out.println(USAGE);
         return 0;
       }
       default -> throw new UsageException("unknown command " + args.get(0));
     }
+  }
+
+  /** The version in the jar's manifest ("development" when run from classes, as in the tests). */
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
   }
 
   private static int server(List<String> args) {

@@ -57,4 +57,28 @@ class MainTest {
     assertThat(status[0]).isEqualTo(2);
     assertThat(lines[0]).contains("cannot read config file").endsWith(": no such file");
   }
+
+  /** {@code check -conf FILE} validates as start-up would and starts nothing: 0, or 2 naming the key. */
+  @Test
+  void checkValidatesTheConfigWithoutStartingAnything(@TempDir Path dir) throws Exception {
+    Path good = dir.resolve("good.json");
+    Files.writeString(good, "{\"http\":{\"port\":8080},\"backends\":[{\"port\":211}]}");
+    Path bad = dir.resolve("bad.json");
+    Files.writeString(bad, "{\"http\":{\"port\":70000},\"backends\":[{\"port\":211}]}");
+    PrintStream old = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(Main.run(List.of("check", "-conf", good.toString()))).isZero();
+      assertThat(Main.run(List.of("version"))).isZero();
+    } finally {
+      System.setOut(old);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("good.json is valid").contains("dstunnel ");
+    int[] status = {0};
+    String[] lines = runCapturingStderr(List.of("check", "-conf", bad.toString()), status);
+    assertThat(status[0]).isEqualTo(2);
+    assertThat(lines).hasSize(1);
+    assertThat(lines[0]).contains("http.port").contains("70000");
+  }
 }
