@@ -98,7 +98,7 @@ public final class ClusterVerticle extends VerticleBase {
       if (warmed.add(member)) {
         node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), node.config().suspectAfterMs())
             .onFailure(err -> warmed.remove(member));
-        vertx.eventBus().send(Addresses.nodeInbox(member), TunnelCommand.cancelRead("-", 0));
+        vertx.eventBus().send(Addresses.nodeInbox(member), TunnelCommand.cancelRead("-", null, 0));
       }
     }
     warmed.retainAll(node.members());

@@ -43,16 +43,16 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
     return new TunnelCommand(Kind.CLOSE, sid, user, null, 0, 0, 0, 0);
   }
 
-  public static TunnelCommand cancelRead(String sid, long readId) {
-    return new TunnelCommand(Kind.CANCEL_READ, sid, null, null, 0, readId, 0, 0);
+  public static TunnelCommand cancelRead(String sid, String user, long readId) {
+    return new TunnelCommand(Kind.CANCEL_READ, sid, user, null, 0, readId, 0, 0);
   }
 
   /** Read {@code readId}'s answer was written to its client's connection (its copies learn it was sent). */
-  public static TunnelCommand delivered(String sid, long readId) {
-    return new TunnelCommand(Kind.DELIVERED, sid, null, null, 0, readId, 0, 0);
+  public static TunnelCommand delivered(String sid, String user, long readId) {
+    return new TunnelCommand(Kind.DELIVERED, sid, user, null, 0, readId, 0, 0);
   }
 
-  public static TunnelCommand unread(String sid, Buffer bytes, long offset) {
-    return new TunnelCommand(Kind.UNREAD, sid, null, bytes, 0, 0, offset, 0);
+  public static TunnelCommand unread(String sid, String user, Buffer bytes, long offset) {
+    return new TunnelCommand(Kind.UNREAD, sid, user, bytes, 0, 0, offset, 0);
   }
 }

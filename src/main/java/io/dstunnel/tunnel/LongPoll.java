@@ -40,7 +40,7 @@ final class LongPoll {
     boolean[] gone = {false};
     req.response().closeHandler(v -> {
       gone[0] = true;
-      sessions.cancelRead(sid, readId);
+      sessions.cancelRead(sid, user, readId);
     });
     poll(req, sid, user, max, readId, deadline, gone, done);
     return done.future().onSuccess(v -> metrics.readWait(System.nanoTime() - started));
@@ -70,7 +70,7 @@ final class LongPoll {
       }
       HttpServerResponse resp = req.response();
       if (gone[0] || resp.closed()) {
-        sessions.unread(sid, r);
+        sessions.unread(sid, user, r);
         done.complete();
         return;
       }
@@ -78,8 +78,8 @@ final class LongPoll {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
           .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(r.data().length()))
           .end(r.data())
-          .onSuccess(v -> sessions.delivered(sid, readId))
-          .onFailure(err -> sessions.unread(sid, r));
+          .onSuccess(v -> sessions.delivered(sid, user, readId))
+          .onFailure(err -> sessions.unread(sid, user, r));
       done.complete();
     });
   }

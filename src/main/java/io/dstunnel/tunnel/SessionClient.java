@@ -71,20 +71,20 @@ final class SessionClient {
     return call(Addresses.session(sid), TunnelCommand.close(sid, user), shortCall);
   }
 
-  void cancelRead(String sid, long readId) {
-    send(TunnelCommand.cancelRead(sid, readId));
+  void cancelRead(String sid, String user, long readId) {
+    send(TunnelCommand.cancelRead(sid, user, readId));
   }
 
   /** A read's answer was written to its client: in a cluster, the session's copies learn that it was sent. */
-  void delivered(String sid, long readId) {
+  void delivered(String sid, String user, long readId) {
     if (router != null) {
-      send(TunnelCommand.delivered(sid, readId));
+      send(TunnelCommand.delivered(sid, user, readId));
     }
   }
 
   /** Gives back bytes a read could not deliver. */
-  void unread(String sid, TunnelReply read) {
-    send(TunnelCommand.unread(sid, read.data(), read.offset()));
+  void unread(String sid, String user, TunnelReply read) {
+    send(TunnelCommand.unread(sid, user, read.data(), read.offset()));
   }
 
   private void send(TunnelCommand cmd) {

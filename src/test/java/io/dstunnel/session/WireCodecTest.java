@@ -20,7 +20,8 @@ class WireCodecTest {
     Buffer binary = Buffer.buffer(new byte[] {0, 5, (byte) 0xFF, '{', '"'});
     List<TunnelCommand> commands = List.of(TunnelCommand.open("ünïcode", binary), TunnelCommand.open(null, Buffer.buffer()),
         TunnelCommand.write("sid", "u", binary), TunnelCommand.read("sid", null, 32768, 7, 20_000),
-        TunnelCommand.close("sid", "u"), TunnelCommand.cancelRead("sid", 9), TunnelCommand.unread("sid", binary, 1L << 40));
+        TunnelCommand.close("sid", "u"), TunnelCommand.cancelRead("sid", "u", 9),
+        TunnelCommand.unread("sid", "u", binary, 1L << 40));
     WireCodec<TunnelCommand> codec = new WireCodec.TunnelCommandCodec();
     for (TunnelCommand c : commands) {
       assertThat(roundTrip(codec, c)).isEqualTo(c);
