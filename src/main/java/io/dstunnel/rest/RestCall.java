@@ -117,6 +117,22 @@ record RestCall(String className, String method, List<String> args, String sessi
     return rest.isEmpty() ? null : rest;
   }
 
+  private static final Pattern EXPIRES = Pattern.compile("dssessionexpires=\\d*");
+
+  /**
+   * {@code pragma} with its {@code dssessionexpires} set to {@code ms} (added when absent, once a
+   * session is named): the framework drops its session id that long after the last answer that
+   * carried it, so it must be what dstunnel honours, not what the backend would.
+   */
+  static String withExpiry(String pragma, long ms) {
+    if (pragma == null || sessionIn(pragma) == null) {
+      return pragma;
+    }
+    Matcher m = EXPIRES.matcher(pragma);
+    return m.find() ? pragma.substring(0, m.start()) + "dssessionexpires=" + ms + pragma.substring(m.end())
+        : pragma + ",dssessionexpires=" + ms;
+  }
+
   /** The session id a {@code Pragma} value names ({@code dssession=…}), or null. */
   static String sessionIn(String pragma) {
     if (pragma == null) {

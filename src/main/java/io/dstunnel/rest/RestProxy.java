@@ -435,7 +435,8 @@ public final class RestProxy implements ProxyInterceptor {
       RestSession s = ar.succeeded() ? ar.result() : ex.session;
       if (s != null) {
         s.touch();
-        resp.headers().set("Pragma", RestCall.pragmaWith(resp.headers().get("Pragma"), s.id()));
+        resp.headers().set("Pragma", RestCall.withExpiry(RestCall.pragmaWith(resp.headers().get("Pragma"), s.id()),
+            sessions.idleTimeoutMs()));
       } else if (backendId != null) {
         // A backend's own id never reaches a client.
         String rest = RestCall.pragmaWith(resp.headers().get("Pragma"), null);

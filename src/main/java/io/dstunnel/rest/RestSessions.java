@@ -188,6 +188,11 @@ public final class RestSessions {
     }
   }
 
+  /** How long a session is kept without a request ({@code session.idleTimeoutMs}): what clients are told. */
+  long idleTimeoutMs() {
+    return idleMs;
+  }
+
   /** Forgets sessions idle past the timeout; how many. */
   public int expire() {
     long now = System.nanoTime();

@@ -30,4 +30,17 @@ class RestCallTest {
     assertThat(call.is("DSAdmin", "BroadcastToChannel")).isTrue();
     assertThat(call.arg(0)).isEqualTo("news");
   }
+
+  /**
+   * The framework keeps its session id for dssessionexpires after the last answer: it must be the
+   * idle time dstunnel forgets sessions after, not the backend's. Before, the backend's 1,200,000 ms
+   * passed through.
+   */
+  @Test
+  void dssessionexpiresIsWhatDstunnelHonours() {
+    assertThat(RestCall.withExpiry("dssession=abc,dssessionexpires=1200000", 600000))
+        .isEqualTo("dssession=abc,dssessionexpires=600000");
+    assertThat(RestCall.withExpiry("dssession=abc", 600000)).isEqualTo("dssession=abc,dssessionexpires=600000");
+    assertThat(RestCall.withExpiry("no-cache", 600000)).isEqualTo("no-cache");
+  }
 }

@@ -114,7 +114,8 @@ class RestTest {
     String sid = session(first);
     assertThat(sid).as("dstunnel's own id, not the backend's digit groups").hasSizeGreaterThanOrEqualTo(22)
         .doesNotContain(".");
-    assertThat(first.headers().get("Pragma")).contains("dssessionexpires=");
+    assertThat(first.headers().get("Pragma")).as("the idle time dstunnel honours (session.idleTimeoutMs), not the "
+        + "backend's 1,200,000 ms").contains("dssessionexpires=" + io.dstunnel.config.SessionConfig.DEFAULT_IDLE_TIMEOUT);
     assertThat(result(http.get(REST + "/Increment/5", "Pragma", "dssession=" + sid))).isEqualTo(10);
     assertThat(result(http.get(REST + "/Increment/5?sid=" + sid))).isEqualTo(15);
     assertThat(result(http.get(REST + "/Increment/5?SESSIONID=" + sid))).isEqualTo(20);
