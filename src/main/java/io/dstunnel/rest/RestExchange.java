@@ -32,6 +32,8 @@ final class RestExchange {
   boolean relogged;
   /** A channel poll whose channel was opened again elsewhere already. */
   boolean reopened;
+  /** A channel call of a ClientId under way (counted in {@link RestSessions#channelCall}). */
+  boolean channelCall;
   /** Holds a place among the proxy's sessions for the session this request opens (until it does). */
   boolean reserved;
 

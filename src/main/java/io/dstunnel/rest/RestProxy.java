@@ -281,7 +281,8 @@ public final class RestProxy implements ProxyInterceptor {
   }
 
   private Future<ProxyResponse> failed(ProxyContext ctx, RestExchange ex, Throwable failure) {
-    if (channels.reopens(ex) && !(failure instanceof RestReplies.Refused)) {
+    if (channels.reopens(ex) && !(failure instanceof RestReplies.Refused)
+        && !ctx.request().proxiedRequest().response().closed()) {  // (a client that left is no backend's failure)
       // A poll sent again is what DataSnap allows (rest.md item 5): it ran nothing but a wait.
       pool.failure(ex.target, "REST channel poll failed: " + Failures.describe(failure));
       return reopenAndSend(ctx, ex, ex.target, "its poll failed (" + Failures.describe(failure) + ")");
@@ -374,6 +375,10 @@ public final class RestProxy implements ProxyInterceptor {
           // A consumer counts from the moment its long poll is on its way: a broadcast made while
           // it waits must reach its server.
           RestCall call = ex.call;
+          if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null && !ex.channelCall) {
+            ex.channelCall = true;
+            sessions.channelCall(call.arg(1), true);
+          }
           // (a registration names its channel; a poll, only its ClientId)
           if (RestChannels.isRegistration(call)) {
             channels.sending(call, RestCall.withSession(ctx.request().getURI(), null), b);
@@ -404,6 +409,10 @@ public final class RestProxy implements ProxyInterceptor {
   public Future<Void> handleProxyResponse(ProxyContext ctx) {
     RestExchange ex = ctx.get(EXCHANGE, RestExchange.class);
     ProxyResponse resp = ctx.response();
+    if (ex != null && ex.channelCall) {
+      ex.channelCall = false;
+      sessions.channelCall(ex.call.arg(1), false);
+    }
     if (ex == null || resp.proxiedResponse() == null) {
       if (ex != null && ex.reserved) {
         ex.reserved = false;  // dstunnel's own answer (no backend, a failure): no session was opened

@@ -196,6 +196,13 @@ public final class RestSessions {
   /** Forgets sessions idle past the timeout; how many. */
   public int expire() {
     long now = System.nanoTime();
+    // Channels no call has come for in the idle time (a closed tab never closes its channel).
+    for (String clientId : List.copyOf(channelClients.keySet())) {
+      long[] a = channelActivity.get(clientId);
+      if (a == null || a[1] == 0 && now - a[0] > idleNanos) {
+        applyClose(clientId);
+      }
+    }
     int before = sessions.size();
     sessions.values().removeIf(s -> {
       boolean idle = !s.busy() && now - s.lastUsed() > idleNanos;
@@ -252,6 +259,22 @@ public final class RestSessions {
   }
 
   private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
+  /** Per channel client: when it was last heard of, and how many of its calls are under way. */
+  private final Map<String, long[]> channelActivity = new ConcurrentHashMap<>();
+
+  /**
+   * A channel call of {@code clientId} (registration, poll) went out ({@code started}) or was
+   * answered: a channel is kept while one waits, and for the session idle time after the last.
+   */
+  void channelCall(String clientId, boolean started) {
+    long now = System.nanoTime();
+    channelActivity.compute(clientId, (id, a) -> {
+      long[] v = a == null ? new long[2] : a;
+      v[0] = now;
+      v[1] = Math.max(0, v[1] + (started ? 1 : -1));
+      return v;
+    });
+  }
 
   /** {@code clientId} registered its channel with {@code uri} (its first consume), listening to {@code names}. */
   void registered(String clientId, String channel, String uri, List<String> names, Backend backend) {
@@ -360,6 +383,7 @@ public final class RestSessions {
 
   private void applyClose(String clientId) {
     registrations.remove(clientId);
+    channelActivity.remove(clientId);
     Backend b = channelClients.remove(clientId);
     if (b != null) {
       channelConsumers.values().forEach(m -> m.remove(clientId));

@@ -269,6 +269,40 @@ class RestTest {
     assertThat(result(http.get(REST + "/EchoString/4", "Authorization", ADMIN))).isEqualTo("4 (Server A)");
   }
 
+  /**
+   * Channel clients are counted once each, and forgotten once nothing has come for them in the
+   * session idle time (every page load makes a new ClientId; a closed tab never closes its
+   * channel). Before, the gauge read 4 for 2 clients (a poll's token taken for a ClientId) and the
+   * maps only shrank on CloseClientChannel.
+   */
+  @Test
+  void abandonedChannelsAreForgottenAfterTheIdleTime(Vertx vertx) {
+    Server a = new Server(vertx, "A");
+    Dstunnel proxy = config(a).set("session", "idleTimeoutMs", 300).start(vertx);
+    RawHttp http = new RawHttp(vertx, proxy.port());
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    String[] sids = {register(http, "c1"), register(http, "c2")};
+    List<Future<Answer>> polls = List.of(poll(http, "c1", sids[0], "true"), poll(http, "c2", sids[1], "true"));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> a.restSide.calls("DSAdmin.ConsumeClientChannel") == 4);
+    assertThat(channelClients(admin)).as("two clients, polling").isEqualTo(2.0);
+    for (int i = 3; i <= 40; i++) {
+      register(http, "c" + i);  // registered, then abandoned: no poll ever comes
+    }
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> channelClients(admin) == 2.0);
+    assertThat(polls).noneMatch(Future::isComplete);
+    assertThat(result(http.get("/datasnap/rest/DSAdmin/BroadcastToChannel/news/%22still%22", "Authorization", ADMIN)))
+        .isEqualTo(true);
+    for (Future<Answer> p : polls) {
+      assertThat(broadcastIn(p.await())).as("the clients that poll are kept").isEqualTo("still");
+    }
+  }
+
+  private static double channelClients(RawHttp admin) {
+    return admin.get("/metrics", "Authorization", ADMIN).body().toString().lines()
+        .filter(l -> l.startsWith("dstunnel_rest_channel_clients "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
   @Test
   void aBackendThatRefusesTheConnectionGivesWayToTheNext(Vertx vertx) {
     Server a = new Server(vertx, "A");
