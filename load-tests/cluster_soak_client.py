@@ -123,8 +123,12 @@ def channel_worker(deadline, index):
         try:
             took = json.loads(sender.call(json.dumps({"method": "execute", "params": [b, [name, sent + 1]]}).encode()))
         except Exception:
-            count("in_flight_writes")  # the broadcaster's node died under it: it stops here
-            break
+            # The broadcaster's write died with its node: it may have been applied or not (a push, or
+            # a gap the reader counts as lost with a node). The session lives on: the next number goes.
+            count("in_flight_writes")
+            sender.buf = b""
+            sent += 1
+            continue
         if took.get("result") == [True]:
             sent += 1
         time.sleep(0.05)
