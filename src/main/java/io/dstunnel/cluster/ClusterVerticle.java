@@ -116,8 +116,7 @@ public final class ClusterVerticle extends VerticleBase {
   private void relay(Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     String address = Addresses.session(cmd.sessionId());
-    if (cmd.kind() == TunnelCommand.Kind.CANCEL_READ || cmd.kind() == TunnelCommand.Kind.UNREAD
-        || cmd.kind() == TunnelCommand.Kind.DELIVERED) {
+    if (cmd.kind() == TunnelCommand.Kind.CANCEL_READ || cmd.kind() == TunnelCommand.Kind.UNREAD) {
       vertx.eventBus().send(address, cmd, Addresses.LOCAL);
       return;
     }

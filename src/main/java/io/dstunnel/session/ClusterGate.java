@@ -65,6 +65,12 @@ final class ClusterGate {
             }
             handedOut(e, origin, cmd.readId(), reply);
             msg.reply(reply);
+            if (origin == null) {
+              // Answered here: the copies learn at once that the bytes are on their way to this
+              // node's HTTP side (a notice sent after the HTTP write lost the race with a kill -9
+              // too often; the client then got those bytes twice).
+              replication.delivered(session, cmd.readId());
+            }
           });
         });
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
@@ -84,8 +90,6 @@ final class ClusterGate {
             }
           });
         });
-      } else if (cmd.kind() == TunnelCommand.Kind.DELIVERED) {
-        replication.delivered(session, cmd.readId());
       } else {
         apply.accept(session, msg);
         if (cmd.kind() == TunnelCommand.Kind.UNREAD) {

@@ -25,9 +25,10 @@ public interface Replication {
   Future<Void> handedOut(Session session, Handout handout);
 
   /**
-   * Read {@code readId}'s answer was written to its client's connection: the copies learn it (not
-   * waited for), so that a read sent again after the owner's death is not given those bytes twice,
-   * nor one sent again before they went out denied them.
+   * Read {@code readId}, answered by this node itself, has its bytes on their way to the client
+   * (handed to the HTTP side): the copies learn it, not waited for, so that a read sent again after
+   * the owner's death is not given those bytes twice, nor one sent again before they went out denied
+   * them.
    */
   void delivered(Session session, long readId);
 

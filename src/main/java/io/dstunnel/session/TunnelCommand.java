@@ -19,8 +19,7 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
                             long offset, long sliceMs) {
 
   /** The request kinds. */
-  /** What the command is; {@code DELIVERED}: a read's answer was written to its client (cluster mode). */
-  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD, DELIVERED }
+  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD }
 
   public static TunnelCommand open(String user, Buffer body) {
     return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0, 0);
@@ -45,11 +44,6 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
 
   public static TunnelCommand cancelRead(String sid, String user, long readId) {
     return new TunnelCommand(Kind.CANCEL_READ, sid, user, null, 0, readId, 0, 0);
-  }
-
-  /** Read {@code readId}'s answer was written to its client's connection (its copies learn it was sent). */
-  public static TunnelCommand delivered(String sid, String user, long readId) {
-    return new TunnelCommand(Kind.DELIVERED, sid, user, null, 0, readId, 0, 0);
   }
 
   public static TunnelCommand unread(String sid, String user, Buffer bytes, long offset) {

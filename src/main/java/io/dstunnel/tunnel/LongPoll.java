@@ -78,7 +78,6 @@ final class LongPoll {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
           .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(r.data().length()))
           .end(r.data())
-          .onSuccess(v -> sessions.delivered(sid, user, readId))
           .onFailure(err -> sessions.unread(sid, user, r));
       done.complete();
     });

@@ -75,13 +75,6 @@ final class SessionClient {
     send(TunnelCommand.cancelRead(sid, user, readId));
   }
 
-  /** A read's answer was written to its client: in a cluster, the session's copies learn that it was sent. */
-  void delivered(String sid, String user, long readId) {
-    if (router != null) {
-      send(TunnelCommand.delivered(sid, user, readId));
-    }
-  }
-
   /** Gives back bytes a read could not deliver. */
   void unread(String sid, String user, TunnelReply read) {
     send(TunnelCommand.unread(sid, user, read.data(), read.offset()));
