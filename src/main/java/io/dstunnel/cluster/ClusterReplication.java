@@ -60,7 +60,7 @@ public final class ClusterReplication implements Replication {
     o.backups = node.pickBackups(session.id());
     owned.put(session.id(), o);
     CopyOp open = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), List.of(first), List.of(),
-        o.handout, newExclusions(session, o), newHandles(session, o));
+        o.handout, exclusions(session, o, false), handles(session, o, false));
     o.copies = toBackups(session, o, open).mapEmpty();
     return Future.join(o.copies, node.directory().publish(record(session, o))).mapEmpty();
   }
@@ -80,7 +80,7 @@ public final class ClusterReplication implements Replication {
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
     CopyOp op = SessionCopies.replayable(session)
         ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session),
-            newExclusions(session, o), newHandles(session, o))
+            exclusions(session, o, false), handles(session, o, false))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
       return Future.succeededFuture();
@@ -101,8 +101,8 @@ public final class ClusterReplication implements Replication {
     if (o.backups.isEmpty()) {
       return Future.succeededFuture();
     }
-    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), handout, newExclusions(session, o),
-        newHandles(session, o));
+    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), handout, exclusions(session, o, false),
+        handles(session, o, false));
     Future<Void> copied = o.copies.transform(v -> toBackups(session, o, op));
     o.copies = copied.otherwiseEmpty();
     return copied;
@@ -196,7 +196,7 @@ public final class ClusterReplication implements Replication {
     o.handout = new Handout(adoption.given(), adoption.given(), null, 0, true);
     owned.put(session.id(), o);
     CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        adoption.writeIds(), o.handout, allExclusions(session, o), allHandles(session, o));
+        adoption.writeIds(), o.handout, exclusions(session, o, true), handles(session, o, true));
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
     node.directory().publish(record(session, o));
@@ -208,6 +208,11 @@ public final class ClusterReplication implements Replication {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
+    }
+    if (o.backups.isEmpty() && node.staying().stream().allMatch(node.id()::equals)) {
+      // Nobody to copy to (every other member is gone or leaving): asked again each drain round,
+      // quietly, until one is, or the session is left to end with this node.
+      return Future.failedFuture("no member to hand over to");
     }
     if (o.backups.isEmpty()) {
       // No copy anywhere yet (every copy holder was lost): make one, then hand over to it.
@@ -291,38 +296,21 @@ public final class ClusterReplication implements Replication {
         CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
 
-  /** The log's ranges left out of replays since the copies were last told (they are told now). */
-  private static List<Long> newExclusions(Session session, Ownership o) {
-    int now = SessionCopies.exclusions(session);
-    if (now == o.exclusionsSent) {
-      return List.of();
-    }
-    List<Long> since = SessionCopies.exclusionsSince(session, o.exclusionsSent);
-    o.exclusionsSent = now;
-    return since;
-  }
-
-  /** The command handles learned since the copies were last told (they are told now). */
-  private static List<String> newHandles(Session session, Ownership o) {
-    int now = SessionCopies.handles(session);
-    if (now == o.handlesSent) {
-      return List.of();
-    }
-    List<String> since = SessionCopies.handlesSince(session, o.handlesSent);
-    o.handlesSent = now;
-    return since;
-  }
-
-  /** Every command handle learned (a whole copy). */
-  private static List<String> allHandles(Session session, Ownership o) {
-    o.handlesSent = SessionCopies.handles(session);
-    return SessionCopies.handlesSince(session, 0);
-  }
-
-  /** Every range of the log left out of replays (a whole copy). */
-  private static List<Long> allExclusions(Session session, Ownership o) {
+  /**
+   * The log's ranges left out of replays that the copies have not been told of ({@code all}: every
+   * one, for a whole copy); they count as told from now.
+   */
+  private static List<Long> exclusions(Session session, Ownership o, boolean all) {
+    int from = all ? 0 : o.exclusionsSent;
     o.exclusionsSent = SessionCopies.exclusions(session);
-    return SessionCopies.exclusionsSince(session, 0);
+    return SessionCopies.exclusionsSince(session, from);
+  }
+
+  /** The command handles the copies have not been told of ({@code all}: every one); told from now. */
+  private static List<String> handles(Session session, Ownership o, boolean all) {
+    int from = all ? 0 : o.handlesSent;
+    o.handlesSent = SessionCopies.handles(session);
+    return SessionCopies.handlesSince(session, from);
   }
 
   private SessionRecord record(Session session, Ownership o) {
@@ -378,7 +366,7 @@ public final class ClusterReplication implements Replication {
     String next = candidates.get(0);
     o.backups.add(next);
     CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        List.copyOf(o.writeIds), o.handout, allExclusions(session, o), allHandles(session, o));
+        List.copyOf(o.writeIds), o.handout, exclusions(session, o, true), handles(session, o, true));
     o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
