@@ -15,6 +15,7 @@ public final class ClusterMetrics {
   private final Counter copiesExpired;
   private final Counter adoptionFailures;
   private final Counter unreachable;
+  private final Counter cutOff;
 
   public ClusterMetrics(MeterRegistry registry) {
     adopted = Counter.builder("dstunnel.cluster.sessions.adopted")
@@ -33,6 +34,9 @@ public final class ClusterMetrics {
     unreachable = Counter.builder("dstunnel.cluster.requests.unreachable")
         .description("Requests answered 404 because the session's owner was gone and no copy took it over")
         .register(registry);
+    cutOff = Counter.builder("dstunnel.cluster.requests.cut.off")
+        .description("Requests refused (503) because the session's owner and copy holder could not reach each other "
+            + "(a partition), the session kept").register(registry);
     this.registry = registry;
   }
 
@@ -64,6 +68,10 @@ public final class ClusterMetrics {
 
   void unreachable() {
     unreachable.increment();
+  }
+
+  void cutOff() {
+    cutOff.increment();
   }
 
   void adoptionFailed() {

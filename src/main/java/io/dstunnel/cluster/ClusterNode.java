@@ -59,11 +59,6 @@ public final class ClusterNode {
     return members.refuses(nodeId);
   }
 
-  /** Whether {@code nodeId} left this node's view but still runs: a split (see {@link Members#apart}). */
-  Future<Boolean> apart(String nodeId) {
-    return members.apart(nodeId);
-  }
-
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
   void onMemberLeft(Consumer<String> listener) {
     members.onMemberLeft(listener);
@@ -110,7 +105,8 @@ public final class ClusterNode {
 
   /**
    * How long a request waits for a split of the cluster to heal, on either side (an owner whose
-   * copy holder is apart, a node cut off from a session's owner): 10 × {@code suspectAfterMs}.
+   * copy holder neither answers nor is gone, a node cut off from a session's owner) before it is
+   * refused with 503, the session kept: 10 × {@code suspectAfterMs}.
    */
   long splitWaitMs() {
     return config.suspectAfterMs() * 10;

@@ -1,6 +1,7 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Adoption;
+import io.dstunnel.session.CutOff;
 import io.dstunnel.session.Handout;
 import io.dstunnel.session.Progress;
 import io.dstunnel.session.Addresses;
@@ -34,6 +35,10 @@ public final class ClusterReplication implements Replication {
     List<String> backups;
     Future<Void> copies = Future.succeededFuture();
     long verifiedAt = System.nanoTime();
+    /** When the copies were last checked for being idle (a keep-alive). */
+    long checkedAt = System.nanoTime();
+    /** A holder was out of reach during a copy: the next copy is a whole one. */
+    boolean resync;
     /** When the directory's record was last put (its time to live runs from there). */
     long recordAt = System.nanoTime();
     boolean dropSent;
@@ -61,8 +66,28 @@ public final class ClusterReplication implements Replication {
     owned.put(session.id(), o);
     CopyOp open = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), List.of(first), List.of(),
         o.handout, exclusions(session, o, false), handles(session, o, false));
-    o.copies = toBackups(session, o, open).mapEmpty();
+    o.copies = firstCopies(session, o, open);
     return Future.join(o.copies, node.directory().publish(record(session, o))).mapEmpty();
+  }
+
+  /**
+   * A new session's first copies. A holder that does not acknowledge is replaced at once: nobody
+   * knows the session yet (its id goes out with this answer), so nobody can ask it to adopt.
+   */
+  private Future<Void> firstCopies(Session session, Ownership o, CopyOp open) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (String b : List.copyOf(o.backups)) {
+      all.add(node.ask(b, open, node.config().suspectAfterMs()).transform(ar -> {
+        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.ACK) {
+          return Future.succeededFuture();
+        }
+        node.metrics().copyFailed();
+        LOG.warn("node {}: the first copy of session {} on node {} failed ({}): copying it elsewhere", node.id(),
+            session.id(), b, ar.succeeded() ? ar.result().kind() : ar.cause().getMessage());
+        return replaceBackup(session, o, b);
+      }));
+    }
+    return Future.all(all).mapEmpty();
   }
 
   @Override
@@ -120,6 +145,11 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
+  public Future<Boolean> relayGone(String relay) {
+    return node.refuses(relay);
+  }
+
+  @Override
   public boolean applied(Session session, long writeId) {
     Ownership o = owned.get(session.id());
     return writeId != 0 && o != null && o.writeIds.contains(writeId);
@@ -131,56 +161,77 @@ public final class ClusterReplication implements Replication {
     if (o == null) {
       return Future.succeededFuture(false);
     }
-    if (o.backups.isEmpty() || System.nanoTime() - o.verifiedAt < node.config().suspectAfterMs() * 500_000) {
+    if (o.backups.isEmpty() || System.nanoTime() - o.verifiedAt < leaseNanos()) {
       return Future.succeededFuture(true);
     }
     // This node may have been away (a pause, a partition): the first copy holder knows if another took over.
     String holder = o.backups.get(0);
-    return check(session, o, holder).recover(err -> mayGoOn(session, o, holder, splitDeadline()));
-  }
-
-  /** Asks {@code holder} whether this node still owns the session: true, or false if another took it over. */
-  private Future<Boolean> check(Session session, Ownership o, String holder) {
-    return node.ask(holder, CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id()),
-            node.config().suspectAfterMs())
-        .map(reply -> {
-          if (reply.kind() == CopyOp.Kind.MOVED) {
-            node.directory().learn(new SessionRecord(session.id(), reply.owner(), reply.epoch(), List.of()));
-            LOG.warn("node {} no longer owns session {}: node {} took it over (epoch {})", node.id(), session.id(),
-                reply.owner(), reply.epoch());
-            return false;
-          }
-          o.verifiedAt = System.nanoTime();
-          return true;
-        });
+    CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id());
+    return reach(session, o, holder, check, splitDeadline()).map(answer -> answer != Reached.MOVED);
   }
 
   /**
-   * Whether this node may go on serving the session now that {@code holder} did not answer. A
-   * holder that is silent but still a member here (slow, paused) shares this node's cluster, whose
-   * nodes reach this one: none asks the holder to adopt. Nor has one whose process is gone
-   * (its port refuses). One that dropped out of this node's view while its process still accepts
-   * connections is on the other side of a split of the cluster (the cluster manager took a stall
-   * for a death): it may have adopted the session. Nothing is served until the two sides merge and
-   * the holder answers, for up to {@link #splitDeadline()} (after which a holder still apart is
-   * taken for hung).
+   * How long the owner serves a session on its copy holders' last acknowledgement (timed from when
+   * it was asked for): half of {@code suspectAfterMs}. A holder adopts only after it has
+   * acknowledged nothing for twice as long ({@code ClusterVerticle}), so the two never overlap.
    */
-  private Future<Boolean> mayGoOn(Session session, Ownership o, String holder, long deadline) {
-    return node.apart(holder).compose(apart -> {
-      if (!apart) {
-        return Future.succeededFuture(true);
+  private long leaseNanos() {
+    return node.config().suspectAfterMs() * 500_000;
+  }
+
+  /** What a copy holder's answer means for the owner. */
+  private enum Reached {
+    /** It acknowledged: it holds the copy, at this node's epoch. */
+    AGREED,
+    /** It answered without the copy (lost it, or its copy was incomplete): it cannot adopt. */
+    WITHOUT_COPY,
+    /** Another node owns the session: this one is fenced out. */
+    MOVED,
+    /** Its process is gone (its port refuses): it cannot adopt. */
+    DEAD
+  }
+
+  /**
+   * Sends {@code op} to copy holder {@code holder} until it answers or is found dead. A holder that
+   * neither answers nor refuses connections (a partition, a paused process, one the cluster manager
+   * dropped from this node's view though it runs) may have adopted the session, or may adopt it:
+   * nothing of the session is served meanwhile, and it is not replaced. Past {@code deadline}
+   * the request fails with {@link CutOff}, the session kept.
+   */
+  private Future<Reached> reach(Session session, Ownership o, String holder, CopyOp op, long deadline) {
+    long asked = System.nanoTime();
+    return node.ask(holder, op, node.config().suspectAfterMs()).transform(ar -> {
+      if (ar.succeeded()) {
+        CopyOp r = ar.result();
+        if (r.kind() == CopyOp.Kind.MOVED) {
+          node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
+          LOG.warn("node {} no longer owns session {}: node {} took it over (epoch {})", node.id(), session.id(),
+              r.owner(), r.epoch());
+          return Future.succeededFuture(Reached.MOVED);
+        }
+        if (r.kind() == CopyOp.Kind.ACK) {
+          o.verifiedAt = Math.max(o.verifiedAt, asked);
+          return Future.succeededFuture(Reached.AGREED);
+        }
+        return Future.succeededFuture(Reached.WITHOUT_COPY);
       }
-      if (System.nanoTime() > deadline) {
-        LOG.warn("node {}: copy holder {} of session {} is still apart from this node: going on without it",
-            node.id(), holder, session.id());
-        return Future.succeededFuture(true);
-      }
-      return node.vertx().timer(500).compose(v -> check(session, o, holder))
-          .recover(err -> mayGoOn(session, o, holder, deadline));
+      return node.refuses(holder).compose(dead -> {
+        if (dead) {
+          return Future.succeededFuture(Reached.DEAD);
+        }
+        if (System.nanoTime() > deadline) {
+          node.metrics().cutOff();
+          LOG.warn("node {}: copy holder {} of session {} neither answers nor is gone: the session is not served "
+              + "until it answers", node.id(), holder, session.id());
+          return Future.failedFuture(new CutOff("node " + node.id() + " cannot reach node " + holder
+              + ", which holds the session's copy"));
+        }
+        return node.vertx().timer(500).compose(v -> reach(session, o, holder, op, deadline));
+      });
     });
   }
 
-  /** How long a session waits for a copy holder on the other side of a split to be heard again. */
+  /** How long a session waits for a copy holder that neither answers nor is gone. */
   private long splitDeadline() {
     return System.nanoTime() + node.splitWaitMs() * 1_000_000L;
   }
@@ -231,7 +282,7 @@ public final class ClusterReplication implements Replication {
     CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0, true));
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
-          if (r.kind() != CopyOp.Kind.MOVED) {
+          if (r.kind() != CopyOp.Kind.MOVED || r.owner().equals(node.id())) {
             throw new IllegalStateException("hand-over of " + session.id() + " refused: " + r.kind());
           }
           node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
@@ -276,10 +327,14 @@ public final class ClusterReplication implements Replication {
         continue;
       }
       String lost = o.backups.stream().filter(b -> !members.contains(b)).findFirst().orElse(null);
-      if (SessionCopies.replayable(s) && (lost != null || o.backups.size() < wanted)) {
-        o.copies = o.copies.transform(v -> replaceBackup(s, o, lost));
-      } else if (!o.backups.isEmpty() && now - o.verifiedAt > keepAlive) {
-        o.verifiedAt = now;
+      if (SessionCopies.replayable(s) && lost != null) {
+        // Replaced only once known gone or leaving: one out of this node's view may still run, and adopt.
+        o.copies = o.copies.transform(v -> (node.isLeaving(lost) ? Future.succeededFuture(true) : node.refuses(lost))
+            .compose(gone -> gone ? replaceBackup(s, o, lost) : Future.succeededFuture()));
+      } else if (SessionCopies.replayable(s) && o.backups.size() < wanted) {
+        o.copies = o.copies.transform(v -> replaceBackup(s, o, null));
+      } else if (!o.backups.isEmpty() && now - o.checkedAt > keepAlive) {
+        o.checkedAt = now;
         CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, s.id(), o.epoch, node.id());
         o.copies = o.copies.transform(v -> toBackups(s, o, check)).otherwiseEmpty();
       }
@@ -318,32 +373,39 @@ public final class ClusterReplication implements Replication {
   }
 
   /**
-   * Sends {@code op} to every backup. Fails if one answers that another node owns the session
-   * (this one is fenced out). A backup that does not answer, or has lost the copy, is replaced by
-   * another member, which is given the whole copy.
+   * Sends {@code op} to every backup (a whole copy instead, after a holder was out of reach: what
+   * it holds is not known). Fails if one answers that another node owns the session (this one is
+   * fenced out), or stays out of reach ({@link #reach}). A backup that is gone, or has lost the
+   * copy, is replaced by another member, which is given the whole copy.
    */
   private Future<Void> toBackups(Session session, Ownership o, CopyOp op) {
+    CopyOp sent = o.resync ? whole(session, o) : op;
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
-      all.add(node.ask(b, op, node.config().suspectAfterMs()).transform(ar -> {
-        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.MOVED) {
-          CopyOp r = ar.result();
-          node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
-          return Future.failedFuture(new IllegalStateException("fenced: node " + r.owner() + " owns the session"));
+      all.add(reach(session, o, b, sent, splitDeadline()).transform(ar -> {
+        if (ar.failed()) {
+          o.resync = true;
+          return Future.failedFuture(ar.cause());
         }
-        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.ACK) {
-          o.verifiedAt = System.nanoTime();
-          return Future.succeededFuture();
-        }
-        node.metrics().copyFailed();
-        LOG.warn("node {}: copy of session {} to node {} failed ({}): copying it elsewhere", node.id(), session.id(), b,
-            ar.succeeded() ? ar.result().kind() : ar.cause().getMessage());
-        return (ar.succeeded() ? Future.succeededFuture(true) : mayGoOn(session, o, b, splitDeadline()))
-            .compose(goOn -> goOn ? replaceBackup(session, o, b)
-                : Future.failedFuture(new IllegalStateException("fenced: another node owns the session")));
+        return switch (ar.result()) {
+          case AGREED -> Future.succeededFuture();
+          case MOVED -> Future.failedFuture(new IllegalStateException("fenced: another node owns the session"));
+          case WITHOUT_COPY, DEAD -> {
+            node.metrics().copyFailed();
+            LOG.warn("node {}: copy of session {} to node {} failed ({}): copying it elsewhere", node.id(),
+                session.id(), b, ar.result());
+            yield replaceBackup(session, o, b);
+          }
+        };
       }));
     }
-    return Future.all(all).mapEmpty();
+    return Future.all(all).<Void>mapEmpty().onSuccess(v -> o.resync = false);
+  }
+
+  /** The whole copy of the session as it stands. */
+  private CopyOp whole(Session session, Ownership o) {
+    return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+        List.copyOf(o.writeIds), o.handout, exclusions(session, o, true), handles(session, o, true));
   }
 
   /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */
@@ -365,8 +427,7 @@ public final class ClusterReplication implements Replication {
     }
     String next = candidates.get(0);
     o.backups.add(next);
-    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        List.copyOf(o.writeIds), o.handout, exclusions(session, o, true), handles(session, o, true));
+    CopyOp full = whole(session, o);
     o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {

@@ -33,7 +33,10 @@ public final class ClusterSetup {
   public static Future<Vertx> vertx(VertxBuilder builder, VertxOptions options, ClusterConfig config) {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
     options.getEventBusOptions().setHost(config.host()).setPort(config.eventBusPort())
-        .setClusterPublicHost(config.host());
+        .setClusterPublicHost(config.publicHost());
+    if (config.publicEventBusPort() != 0) {
+      options.getEventBusOptions().setClusterPublicPort(config.publicEventBusPort());
+    }
     return builder.with(options).withClusterManager(manager).buildClustered().onSuccess(vertx -> {
       LOG.info("dstunnel cluster joined ({} members)", manager.getNodes().size());
       manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
@@ -65,7 +68,7 @@ public final class ClusterSetup {
     hz.setProperty("hazelcast.wait.seconds.before.join", "1");
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(c.port()).setPortAutoIncrement(false);
-    net.setPublicAddress(c.host() + ":" + c.port());
+    net.setPublicAddress(c.publicHost() + ":" + c.publicPort());
     net.getInterfaces().setEnabled(true).addInterface(c.host());
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);

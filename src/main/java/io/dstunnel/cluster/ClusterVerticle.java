@@ -116,8 +116,14 @@ public final class ClusterVerticle extends VerticleBase {
   private void relay(Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     String address = Addresses.session(cmd.sessionId());
-    if (cmd.kind() == TunnelCommand.Kind.CANCEL_READ || cmd.kind() == TunnelCommand.Kind.UNREAD) {
-      vertx.eventBus().send(address, cmd, Addresses.LOCAL);
+    if (cmd.kind() == TunnelCommand.Kind.CANCEL_READ || cmd.kind() == TunnelCommand.Kind.UNREAD
+        || cmd.kind() == TunnelCommand.Kind.DELIVERED) {
+      DeliveryOptions local = new DeliveryOptions(Addresses.LOCAL);
+      String origin = msg.headers().get(Addresses.ORIGIN);
+      if (origin != null) {
+        local.addHeader(Addresses.ORIGIN, origin);
+      }
+      vertx.eventBus().send(address, cmd, local);
       return;
     }
     long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
@@ -207,7 +213,10 @@ public final class ClusterVerticle extends VerticleBase {
     String sid = op.sessionId();
     Future<CopyOp> running = adopting.get(sid);
     if (running != null) {
-      return running;
+      // A leaving owner's hand-over does not take the answer of an adoption another node asked
+      // for because it found that owner silent: "the owner still answers" (MOVED to the owner
+      // itself) is no hand-over, and the owner would forget a session nobody took.
+      return op.count() == CopyOp.HANDED_OVER ? running.transform(ar -> adopt(op)) : running;
     }
     CopyOp gone = moved.get(sid);
     if (gone != null) {
@@ -228,7 +237,7 @@ public final class ClusterVerticle extends VerticleBase {
     } else {
       String previous = copy.owner();
       long epoch = copy.epoch();
-      done = ownerAnswers(previous, op).compose(alive -> {
+      done = ownerAnswers(previous, op, copy).compose(alive -> {
         if (alive) {
           // The node that asked is cut off from an owner this node hears (a split): it keeps the session.
           return Future.succeededFuture(CopyOp.of(CopyOp.Kind.MOVED, sid, epoch, previous));
@@ -274,17 +283,27 @@ public final class ClusterVerticle extends VerticleBase {
 
   /**
    * Whether the owner, which another node found dead or silent ({@code asked} is no hand-over),
-   * still answers this node: then the asking node is the one cut off. An owner that is no member
-   * here, or whose port refuses, is taken for dead at once; a silent one after a quarter of
-   * {@code suspectAfterMs}.
+   * still answers this node: then the asking node is the one cut off. An owner whose port refuses
+   * is dead at once. One that is silent and not gone (paused, or across a partition) may still be
+   * serving on its lease — half of {@code suspectAfterMs} from the last copy this node acknowledged
+   * ({@code ClusterReplication}) — so it is taken for gone only once the copy has heard nothing
+   * from it for a whole {@code suspectAfterMs}, and still no answer comes.
    */
-  private Future<Boolean> ownerAnswers(String owner, CopyOp asked) {
-    if (asked.count() == CopyOp.HANDED_OVER || owner == null || owner.equals(node.id()) || !node.isMember(owner)) {
+  private Future<Boolean> ownerAnswers(String owner, CopyOp asked, SessionCopy copy) {
+    if (asked.count() == CopyOp.HANDED_OVER || owner == null || owner.equals(node.id())) {
       return Future.succeededFuture(false);
     }
+    long suspect = node.config().suspectAfterMs();
     return node.refuses(owner).compose(gone -> gone ? Future.succeededFuture(false)
-        : node.ask(owner, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), Math.max(100, node.config().suspectAfterMs() / 4))
-            .map(true).otherwise(false));
+        : node.ask(owner, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), Math.max(100, suspect / 4))
+            .map(true).otherwise(false)
+            .compose(answers -> {
+              long leaseLeft = suspect - copy.silentMs(System.nanoTime());
+              if (answers || leaseLeft <= 0) {
+                return Future.succeededFuture(answers);
+              }
+              return vertx.timer(leaseLeft).compose(v -> ownerAnswers(owner, asked, copy));
+            }));
   }
 
   /** Replays the copy into a session of this node's; the answer names this node as the owner. */

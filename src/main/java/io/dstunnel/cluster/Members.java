@@ -101,14 +101,6 @@ final class Members {
     }
   }
 
-  /**
-   * Whether {@code nodeId} has left this node's view while its process still accepts connections:
-   * it is on the other side of a split of the cluster (or paused past its removal), not dead.
-   */
-  Future<Boolean> apart(String nodeId) {
-    return isMember(nodeId) ? Future.succeededFuture(false) : refuses(nodeId).map(gone -> !gone);
-  }
-
   /** Whether another member now has the address that member {@code nodeId} had. */
   private boolean takenOver(String nodeId, Address address) {
     return manager instanceof HazelcastClusterManager hz && hz.getHazelcastInstance().getCluster().getMembers()

@@ -77,6 +77,11 @@ final class SessionCopy {
     heardAt = System.nanoTime();
   }
 
+  /** How long the owner has said nothing of the session, in ms. */
+  long silentMs(long now) {
+    return (now - heardAt) / 1_000_000;
+  }
+
   /** Whether the owner has said nothing of the session for {@code ms}: it ended, or its owner died and its client left. */
   boolean silentFor(long ms, long now) {
     return now - heardAt > ms * 1_000_000;

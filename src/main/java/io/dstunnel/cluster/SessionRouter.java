@@ -48,6 +48,17 @@ public final class SessionRouter {
     return forward(cmd, 0, false, 0);
   }
 
+  /**
+   * Tells a session's owner on another node that a read this node relayed is being written to its
+   * client (nothing to tell when this node owns it: it knows).
+   */
+  public void delivered(TunnelCommand cmd) {
+    SessionRecord r = node.directory().cached(cmd.sessionId());
+    if (r != null && !r.owner().equals(node.id())) {
+      bus.send(Addresses.nodeInbox(r.owner()), cmd, new DeliveryOptions().addHeader(Addresses.ORIGIN, node.id()));
+    }
+  }
+
   /** Sends a command that wants no answer (cancel a read, give bytes back) to wherever the session lives. */
   public void send(TunnelCommand cmd) {
     SessionRecord r = node.directory().cached(cmd.sessionId());
@@ -122,10 +133,21 @@ public final class SessionRouter {
     if (owner != null && !owner.equals(r.owner())) {
       return forward(cmd, attempt + 1, false, waits);
     }
-    Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true) : node.apart(r.owner());
+    // An owner no holder took the session from, whose process may still run (it does not refuse):
+    // this node may be the one cut off, and the session is not ended for it.
+    Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true)
+        : node.refuses(r.owner()).map(dead -> !dead);
     return cutOff.compose(apart -> {
       if (apart && waits < node.splitWaitMs() / 500) {
         return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
+      }
+      if (apart) {
+        // Still cut off from the owner, whose copy holders keep the session: refused, not ended.
+        node.metrics().cutOff();
+        LOG.warn("node {}: {} of session {} refused: its owner {} is out of reach and no copy holder took it over",
+            node.id(), cmd.kind(), cmd.sessionId(), r.owner());
+        return Future.succeededFuture(TunnelReply.failed(SessionFailure.CUT_OFF, "The session's proxy node is out "
+            + "of reach of this one (a network partition): try again"));
       }
       return owner != null ? forward(cmd, attempt + 1, false, waits)
           : fresh ? expired(cmd, "its owner " + r.owner() + " is gone and no copy holder took it over")

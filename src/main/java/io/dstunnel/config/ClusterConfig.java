@@ -14,9 +14,14 @@ import java.util.Set;
  * @param kubernetesServiceDns a headless Service's DNS name to discover members by, or null
  * @param suspectAfterMs a node that leaves a forwarded request unacknowledged this long is taken for dead
  * @param backups how many other nodes keep a synchronous copy of each session
+ * @param publicHost the address the other nodes reach this one at, when it is not {@code host} (NAT,
+ *     port forwarding, a relay in front of the node)
+ * @param publicPort the member port the others reach, when it is not {@code port}
+ * @param publicEventBusPort the event-bus port the others reach, when it is not {@code eventBusPort}
  */
 public record ClusterConfig(boolean enabled, String name, String host, int port, int eventBusPort,
-                            List<String> members, String kubernetesServiceDns, long suspectAfterMs, int backups) {
+                            List<String> members, String kubernetesServiceDns, long suspectAfterMs, int backups,
+                            String publicHost, int publicPort, int publicEventBusPort) {
   public static final String DEFAULT_NAME = "dstunnel";
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 5701;
@@ -25,14 +30,14 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
 
   /** Single-node mode. */
   public static final ClusterConfig DISABLED = new ClusterConfig(false, DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, 0,
-      List.of(), null, DEFAULT_SUSPECT_AFTER, DEFAULT_BACKUPS);
+      List.of(), null, DEFAULT_SUSPECT_AFTER, DEFAULT_BACKUPS, DEFAULT_HOST, DEFAULT_PORT, 0);
 
   static ClusterConfig fromJson(Object value) {
     if (value == null) {
       return DISABLED;
     }
     JsonSection s = JsonSection.of("cluster", value, Set.of("enabled", "name", "host", "port", "eventBusPort",
-        "members", "kubernetes", "suspectAfterMs", "backups"));
+        "members", "kubernetes", "suspectAfterMs", "backups", "publicHost", "publicPort", "publicEventBusPort"));
     List<String> members = new ArrayList<>();
     JsonArray array = s.array("members");
     if (array != null) {
@@ -53,8 +58,12 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
     if (enabled && members.isEmpty() && dns == null) {
       throw new ConfigException("cluster.members", "give the members to join, or cluster.kubernetes.serviceDns");
     }
-    return new ClusterConfig(enabled, s.nonEmptyString("name", DEFAULT_NAME), s.nonEmptyString("host", DEFAULT_HOST),
-        s.integer("port", DEFAULT_PORT, 0, 65535), s.integer("eventBusPort", 0, 0, 65535), List.copyOf(members), dns,
-        s.longValue("suspectAfterMs", DEFAULT_SUSPECT_AFTER, 100, 600_000L), s.integer("backups", DEFAULT_BACKUPS, 0, 6));
+    String host = s.nonEmptyString("host", DEFAULT_HOST);
+    int port = s.integer("port", DEFAULT_PORT, 0, 65535);
+    int eventBusPort = s.integer("eventBusPort", 0, 0, 65535);
+    return new ClusterConfig(enabled, s.nonEmptyString("name", DEFAULT_NAME), host, port, eventBusPort,
+        List.copyOf(members), dns, s.longValue("suspectAfterMs", DEFAULT_SUSPECT_AFTER, 100, 600_000L),
+        s.integer("backups", DEFAULT_BACKUPS, 0, 6), s.nonEmptyString("publicHost", host),
+        s.integer("publicPort", port, 0, 65535), s.integer("publicEventBusPort", eventBusPort, 0, 65535));
   }
 }

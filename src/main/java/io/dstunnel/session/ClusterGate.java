@@ -1,11 +1,13 @@
 package io.dstunnel.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -20,8 +22,17 @@ final class ClusterGate {
   private static final int RELAYED_KEPT_BYTES = 64 << 10;
   private static final int GONE_KEPT = 64;
 
-  /** The answer of read {@code readId} relayed by node {@code origin}, and where it lay in the answer stream. */
-  record Relayed(String origin, long readId, Buffer bytes, long offset) {
+  /** How long a read waits for the notice that the answer before it, relayed by another node, went out. */
+  private static final long DELIVERY_GRACE_MS = 200;
+
+  /**
+   * The answer of read {@code readId} relayed by node {@code origin}, and where it lay in the answer
+   * stream; {@code sent} completes when that node says it is being written to its client.
+   */
+  record Relayed(String origin, long readId, Buffer bytes, long offset, Promise<Void> sent) {
+    Relayed(String origin, long readId, Buffer bytes, long offset) {
+      this(origin, readId, bytes, offset, Promise.promise());
+    }
   }
 
   private final Replication replication;
@@ -35,10 +46,21 @@ final class ClusterGate {
   void dispatch(SessionEntry e, Message<TunnelCommand> msg, BiConsumer<Session, Message<TunnelCommand>> apply) {
     TunnelCommand cmd = msg.body();
     Session session = e.session();
+    String origin = msg.headers().get(Addresses.ORIGIN);
+    if (cmd.kind() == TunnelCommand.Kind.DELIVERED) {
+      delivered(e, origin, cmd.readId());
+      return;
+    }
     Future<Boolean> owned = e.owned.transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
         : replication.stillOwner(session));
+    if (cmd.kind() == TunnelCommand.Kind.READ) {
+      owned = owned.compose(own -> own ? relayedBefore(e, origin).map(own) : Future.succeededFuture(own));
+    }
     e.owned = owned;
     owned.onComplete(ar -> {
+      if (!e.forgotten && cutOff(ar.cause(), msg)) {
+        return;
+      }
       if (e.forgotten || ar.failed() || !ar.result()) {
         forget(e);
         msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
@@ -46,7 +68,6 @@ final class ClusterGate {
       }
       settle(e, cmd);
       if (cmd.kind() == TunnelCommand.Kind.READ) {
-        String origin = msg.headers().get(Addresses.ORIGIN);
         askedAgain(e, origin, cmd.readId());
         SessionVerticle.read(session, cmd).onSuccess(reply -> {
           if (reply.kind() != TunnelReply.Kind.DATA) {
@@ -59,6 +80,9 @@ final class ClusterGate {
           replication.handedOut(session, handout).onComplete(copied -> {
             if (copied.failed()) {
               session.unread(reply.data(), reply.offset());
+              if (cutOff(copied.cause(), msg)) {
+                return;
+              }
               forget(e);
               msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
               return;
@@ -82,6 +106,9 @@ final class ClusterGate {
             return;
           }
           replication.wrote(session, cmd.body(), cmd.readId()).onComplete(copied -> {
+            if (cutOff(copied.cause(), msg)) {
+              return;
+            }
             if (copied.failed()) {
               forget(e);
               msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
@@ -97,6 +124,21 @@ final class ClusterGate {
         }
       }
     });
+  }
+
+  /**
+   * Whether {@code cause} says the session's copy holder is out of reach (a partition): then the
+   * request is refused and the session kept, served again once the holder answers. A write already
+   * given to the backend when its copy could not be made is refused too: the copy, and so a side
+   * that adopts the session, never has it (README, limits).
+   */
+  private static boolean cutOff(Throwable cause, Message<TunnelCommand> msg) {
+    if (cause instanceof CutOff) {
+      msg.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session cannot reach the "
+          + "cluster node that holds its copy (a network partition): try again"));
+      return true;
+    }
+    return false;
   }
 
   /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
@@ -121,6 +163,40 @@ final class ClusterGate {
     } else if (cmd.kind() == TunnelCommand.Kind.READ) {
       e.retaken = 0;
     }
+  }
+
+  /**
+   * Node {@code origin} says the answer it relayed for read {@code readId} is going to its client:
+   * the client has it, and the copies learn it.
+   */
+  private void delivered(SessionEntry e, String origin, long readId) {
+    Relayed r = e.lastRelayed;
+    if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten) {
+      r.sent().tryComplete();
+      replication.delivered(e.session(), readId);
+    }
+  }
+
+  /**
+   * A read from another place than the node that relayed the last answer: if that node never said
+   * it passed the answer on, and is gone, the answer died with it and this read is the client's
+   * retry (a front retries a read whose node died on another node at once, often before this node
+   * hears of the death). The answer is taken back, to be given again. A relaying node that still
+   * runs had it written (its notice is late): the client has it.
+   */
+  private Future<Void> relayedBefore(SessionEntry e, String origin) {
+    Relayed r = e.lastRelayed;
+    if (r == null || r.origin().equals(origin) || r.sent().future().isComplete()) {
+      return Future.succeededFuture();
+    }
+    return r.sent().future().timeout(DELIVERY_GRACE_MS, TimeUnit.MILLISECONDS)
+        .recover(late -> replication.relayGone(r.origin()).compose(gone -> {
+          if (gone && e.lastRelayed == r) {
+            takeBack(e, r.origin(), 0);
+          }
+          return Future.succeededFuture();
+        }))
+        .otherwiseEmpty();
   }
 
   /**
@@ -156,8 +232,14 @@ final class ClusterGate {
     entries.forEach(e -> retake(e, node));
   }
 
-  /** Takes back the session's last answer if node {@code gone} relayed it and it is still the last handed out. */
+  /**
+   * Takes back the session's last answer if node {@code gone} relayed it, it is still the last
+   * handed out, and the node never said it passed it on.
+   */
   private void retake(SessionEntry e, String gone) {
+    if (e.lastRelayed != null && e.lastRelayed.sent().future().isComplete()) {
+      return;
+    }
     boolean waiting = e.session().hasWaitingReads();
     int bytes = takeBack(e, gone, 0);
     if (bytes > 0 && !waiting) {

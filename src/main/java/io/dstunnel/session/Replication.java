@@ -32,6 +32,12 @@ public interface Replication {
    */
   void delivered(Session session, long readId);
 
+  /**
+   * Whether member {@code node}, which relayed a read's answer and never said it passed it on, is
+   * gone (its port refuses): then the answer died with it.
+   */
+  Future<Boolean> relayGone(String node);
+
   /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
   boolean applied(Session session, long writeId);
 
@@ -108,6 +114,11 @@ public interface Replication {
 
     @Override
     public void maintain(List<Session> live) {
+    }
+
+    @Override
+    public Future<Boolean> relayGone(String node) {
+      return Future.succeededFuture(false);
     }
   };
 }

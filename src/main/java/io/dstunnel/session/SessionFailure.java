@@ -26,6 +26,11 @@ public enum SessionFailure {
   BACKEND_NOT_READING,
   /** This node does not own the session (cluster mode): the caller asks the directory again. */
   NOT_HERE,
+  /**
+   * Cluster mode: the owner cannot reach the session's copy holder, nor tell it dead (a partition):
+   * the request is refused, not run, and the session kept.
+   */
+  CUT_OFF,
   /** A request the session does not understand. */
   UNEXPECTED,
   /** A bug: logged where it happened. */

@@ -227,6 +227,7 @@ public final class SessionVerticle extends VerticleBase {
       case READ -> read(session, cmd).onSuccess(msg::reply);
       case CLOSE -> msg.reply(session.close());
       case CANCEL_READ -> session.cancelRead(cmd.readId());
+      case DELIVERED -> { }  // a single node relays nothing
       case UNREAD -> {
         if (!session.unread(cmd.body(), cmd.offset())) {
           LOG.warn("session {}: {} answer bytes could not be taken back after a failed HTTP answer",

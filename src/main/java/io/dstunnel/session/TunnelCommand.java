@@ -19,7 +19,8 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
                             long offset, long sliceMs) {
 
   /** The request kinds. */
-  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD }
+  /** What the command is; {@code DELIVERED}: a relayed read's answer went to its client (cluster mode). */
+  public enum Kind { OPEN, WRITE, READ, CLOSE, CANCEL_READ, UNREAD, DELIVERED }
 
   public static TunnelCommand open(String user, Buffer body) {
     return new TunnelCommand(Kind.OPEN, null, user, body, 0, 0, 0, 0);
@@ -44,6 +45,14 @@ public record TunnelCommand(Kind kind, String sessionId, String user, Buffer bod
 
   public static TunnelCommand cancelRead(String sid, String user, long readId) {
     return new TunnelCommand(Kind.CANCEL_READ, sid, user, null, 0, readId, 0, 0);
+  }
+
+  /**
+   * Read {@code readId}'s answer, relayed by another node than the owner, is being written to its
+   * client: the owner learns that the client has it.
+   */
+  public static TunnelCommand delivered(String sid, String user, long readId) {
+    return new TunnelCommand(Kind.DELIVERED, sid, user, null, 0, readId, 0, 0);
   }
 
   public static TunnelCommand unread(String sid, String user, Buffer bytes, long offset) {

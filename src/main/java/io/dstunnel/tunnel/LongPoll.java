@@ -75,6 +75,9 @@ final class LongPoll {
         return;
       }
       metrics.bytesOut(r.data().length());
+      // In the same turn as the bytes go to the client's connection: a relaying node's death
+      // after this leaves the owner knowing the client has them.
+      sessions.delivered(sid, user, readId);
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
           .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(r.data().length()))
           .end(r.data())

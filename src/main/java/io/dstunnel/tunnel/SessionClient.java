@@ -75,6 +75,16 @@ final class SessionClient {
     send(TunnelCommand.cancelRead(sid, user, readId));
   }
 
+  /**
+   * Read {@code readId}'s answer is being written to its client: in a cluster, an owner on another
+   * node learns it (it relayed nothing otherwise).
+   */
+  void delivered(String sid, String user, long readId) {
+    if (router != null) {
+      router.delivered(TunnelCommand.delivered(sid, user, readId));
+    }
+  }
+
   /** Gives back bytes a read could not deliver. */
   void unread(String sid, String user, TunnelReply read) {
     send(TunnelCommand.unread(sid, user, read.data(), read.offset()));
@@ -111,7 +121,7 @@ final class SessionClient {
       case EXPIRED, NOT_HERE -> 404;
       case NOT_OWNER -> 403;
       case NO_BACKEND, LOST_BACKEND -> 502;
-      case BACKENDS_FULL, PROXY_FULL, DRAINING, BACKEND_NOT_READING -> 503;
+      case BACKENDS_FULL, PROXY_FULL, DRAINING, BACKEND_NOT_READING, CUT_OFF -> 503;
       case USER_FULL -> 429;
       case UNEXPECTED -> 400;
       case INTERNAL -> 500;

@@ -77,12 +77,20 @@ class ProxyConfigTest {
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().host()).isEqualTo("10.1.2.3");
     assertThat(c.cluster().backups()).isEqualTo(ClusterConfig.DEFAULT_BACKUPS);
+    assertThat(c.cluster().publicHost()).as("advertised as bound unless said").isEqualTo("10.1.2.3");
+    assertThat(c.cluster().publicPort()).isEqualTo(ClusterConfig.DEFAULT_PORT);
     assertThat(c.http().port()).isEqualTo(9090);
     assertThat(c.auth().users()).extracting(UserConfig::name).containsExactly("op");
     assertThat(c.auth().users().get(0).roles()).as("no roles: a tunnel user").containsExactly(Role.TUNNEL);
     assertThat(ProxyConfig.parse("{" + BACKENDS + "}").cluster().enabled()).isFalse();
     assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true}}"))
         .hasMessageContaining("cluster.members");
+    ClusterConfig relayed = ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":"
+        + "[\"h:1\"],\"port\":5701,\"eventBusPort\":5801,\"publicHost\":\"nat.example\",\"publicPort\":15701,"
+        + "\"publicEventBusPort\":15801}}").cluster();
+    assertThat(relayed.publicHost()).isEqualTo("nat.example");
+    assertThat(relayed.publicPort()).isEqualTo(15701);
+    assertThat(relayed.publicEventBusPort()).isEqualTo(15801);
     assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + "}", java.util.Map.of("DSTUNNEL_HTTP_PORT", "x")))
         .hasMessageContaining("DSTUNNEL_HTTP_PORT");
   }

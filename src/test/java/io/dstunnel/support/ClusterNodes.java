@@ -45,19 +45,40 @@ public final class ClusterNodes implements AutoCloseable {
    */
   public List<ProxyProcess> start(Path dir, int count, JsonArray backends, long suspectAfterMs, int backups,
                                   Consumer<JsonObject> more) throws Exception {
+    return start(dir, count, backends, suspectAfterMs, backups, more, null);
+  }
+
+  /**
+   * As {@link #start(Path, int, JsonArray, long, int, Consumer)}, with every node's member and
+   * event-bus ports reached by the others through {@code network}'s relays, node {@code i}'s in
+   * group {@code "i"} (null: directly).
+   */
+  public List<ProxyProcess> start(Path dir, int count, JsonArray backends, long suspectAfterMs, int backups,
+                                  Consumer<JsonObject> more, Partition network) throws Exception {
     List<String> members = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
+    List<JsonObject> reached = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      ports.add(ProxyProcess.freePort());
-      members.add("127.0.0.1:" + ports.get(i));
+      int port = ProxyProcess.freePort();
+      ports.add(port);
+      JsonObject via = new JsonObject();
+      if (network != null) {
+        int eventBus = ProxyProcess.freePort();
+        String group = String.valueOf(i);
+        via.put("publicPort", network.relay(group, port)).put("eventBusPort", eventBus)
+            .put("publicEventBusPort", network.relay(group, eventBus));
+      }
+      reached.add(via);
+      members.add("127.0.0.1:" + via.getInteger("publicPort", port));
     }
     this.dir = dir;
     String name = "it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-    for (int port : ports) {
+    for (int i = 0; i < count; i++) {
       JsonObject config = Proxies.config().json().put("backends", backends.copy());
       config.put("cluster", new JsonObject()
-          .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
-          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs));
+          .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", ports.get(i))
+          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs)
+          .mergeIn(reached.get(i)));
       more.accept(config);
       configs.add(config);
       nodes.add(ProxyProcess.launch(dir, config));

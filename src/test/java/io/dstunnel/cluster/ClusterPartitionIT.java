@@ -1,0 +1,131 @@
+package io.dstunnel.cluster;
+
+import static io.dstunnel.support.ClusterNodes.copiesHeld;
+import static io.dstunnel.support.ClusterNodes.members;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.dstunnel.demo.TunnelClient;
+import io.dstunnel.support.Backends;
+import io.dstunnel.support.ClusterNodes;
+import io.dstunnel.support.Partition;
+import io.dstunnel.support.RawReads;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real partition between live nodes (cluster.md §7): every byte between them stops, nothing is
+ * refused, both processes go on serving their own clients. Real proxy processes on loopback, whose
+ * member and event-bus ports the others reach through relays that are cut and healed.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ClusterPartitionIT {
+
+  private final ClusterNodes cluster = new ClusterNodes();
+  private Partition network;
+
+  @RegisterExtension
+  final TestWatcher printer = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      System.err.println(cluster.output());
+    }
+  };
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+    if (network != null) {
+      network.close();
+    }
+  }
+
+  /**
+   * The owner and the copy holder of a session are cut apart, and its client reaches both sides.
+   * The holder's side adopts it (the owner is silent); the owner's side, which cannot tell a cut
+   * from a silent peer, no longer serves it (503, the write not run) — one history, one owner.
+   * After the heal both sides agree that the adopter owns it and its history goes on from there.
+   * Before, the owner took its silent holder for slow, went on serving without a copy, and both
+   * sides answered the same Increment (two owners, two histories).
+   */
+  @Test
+  void acrossAPartitionOnlyOneSideServesASessionAndBothAgreeAfterTheHeal(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int owners = n.get(0).port();
+    int holders = n.get(1).port();
+
+    network.cut();
+    assertThat(c.via(holders).execute(inc, 1).await()).as("the holder's side adopts the session").isEqualTo(2);
+    assertThatThrownBy(() -> c.via(owners).execute(inc, 1).await())
+        .as("the owner's side, cut off from the copy, serves the session no more")
+        .isInstanceOfSatisfying(TunnelClient.TunnelError.class, e -> assertThat(e.status()).isEqualTo(503));
+    assertThat(c.via(holders).execute(inc, 1).await()).as("the write refused on the other side never ran").isEqualTo(3);
+
+    network.heal();
+    await().atMost(Duration.ofSeconds(60)).until(() -> members(vertx, n.get(0)) == 2 && members(vertx, n.get(1)) == 2);
+    assertThat(c.via(owners).execute(inc, 1).await()).as("the old owner forwards to the adopter").isEqualTo(4);
+    assertThat(c.via(holders).execute(inc, 1).await()).isEqualTo(5);
+  }
+
+  /**
+   * A read relayed by a node that dies with its answer, the answer already taken from the owner
+   * (it waits in the dead node) and the death not yet known to the owner's cluster manager: the
+   * client's read sent again at once to the owner gets that answer, then the rest, byte for byte.
+   * Before, the owner took the read sent again for the next one and gave the next bytes: the
+   * answer lost a slice and the client waited for ever at its end.
+   */
+  @Test
+  void aReadRetriedAtOnceAfterItsRelayingNodeDiedGetsTheAnswerThatDiedWithIt(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { }, network);
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
+    c.handshake().await();
+    int blob = c.prepare("Blob").await();
+    Buffer call = TunnelClient.executeRequest(blob, 100000);
+    Buffer expected = c.call(call).await();
+    // The relaying node holds no copy: a copy it could not take would hold the owner up.
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    int relay = copiesHeld(vertx, n.get(1)) == 0 ? 1 : 2;
+    int other = 3 - relay;
+    c.write(call).await();
+
+    network.cut(String.valueOf(relay));
+    CompletableFuture<Buffer> relayed = CompletableFuture.supplyAsync(
+        () -> RawReads.readOnce(vertx, n.get(relay).port(), c.sessionId(), 16384));
+    await().atMost(Duration.ofSeconds(10)).until(() -> network.held(String.valueOf(relay)) > 16384);
+    n.get(relay).signal("KILL");
+    network.refuse(String.valueOf(relay));
+    assertThatThrownBy(relayed::join).as("the read on the dead node fails at the client");
+
+    Buffer got = RawReads.readOnce(vertx, n.get(0).port(), c.sessionId(), 16384);
+    assertThat(got).as("the read sent again gets the answer that died with the relaying node")
+        .isEqualTo(expected.slice(0, 16384));
+    while (got.length() < expected.length()) {
+      int node = got.length() / 16384 % 2 == 0 ? 0 : other;
+      got.appendBuffer(RawReads.readOnce(vertx, n.get(node).port(), c.sessionId(), 16384));
+    }
+    assertThat(got).isEqualTo(expected);
+  }
+}

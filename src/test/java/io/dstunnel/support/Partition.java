@@ -1,0 +1,203 @@
+package io.dstunnel.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A network that can be cut: TCP relays put in front of ports (cluster members' member and
+ * event-bus ports, advertised to the others as their public ports), each relay in a group (a
+ * node). Cut, a group's relays pass nothing either way and connect nothing new: what arrives is
+ * held (and counted), a new connection is accepted and left waiting. No connection is refused or
+ * closed: to the nodes it is a timeout, not a death. Healed, what was held flows on, in order, as
+ * TCP delivers after a partition heals. A group can also start refusing new connections (its
+ * node died behind a cut: the old connections stay silent, new ones are refused).
+ */
+public final class Partition implements AutoCloseable {
+
+  /** One relayed connection: its two sockets, and what waits while its group is cut. */
+  private final class Link {
+    final String group;
+    final NetSocket client;
+    final int target;
+    boolean connecting;
+    NetSocket upstream;
+    final List<Buffer> toUpstream = new ArrayList<>();
+    final List<Buffer> toClient = new ArrayList<>();
+    boolean clientClosed;
+    boolean upstreamClosed;
+
+    Link(String group, NetSocket client, int target) {
+      this.group = group;
+      this.client = client;
+      this.target = target;
+    }
+
+    void fromClient(Buffer b) {
+      synchronized (Partition.this) {
+        if (cut.contains(group) || upstream == null) {
+          toUpstream.add(b);
+          held.get(group).addAndGet(b.length());
+        } else {
+          upstream.write(b);
+        }
+      }
+    }
+
+    void fromUpstream(Buffer b) {
+      synchronized (Partition.this) {
+        if (cut.contains(group)) {
+          toClient.add(b);
+          held.get(group).addAndGet(b.length());
+        } else {
+          client.write(b);
+        }
+      }
+    }
+
+    /** Passes on what waited (the group is whole again). */
+    void flush() {
+      if (upstream == null) {
+        return;
+      }
+      toUpstream.forEach(upstream::write);
+      toClient.forEach(client::write);
+      toUpstream.clear();
+      toClient.clear();
+      if (clientClosed) {
+        upstream.close();
+      }
+      if (upstreamClosed) {
+        client.close();
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final NetClient upstreams;
+  private final Map<String, List<NetServer>> servers = new HashMap<>();
+  private final List<Link> links = new ArrayList<>();
+  private final Set<String> cut = ConcurrentHashMap.newKeySet();
+  private final Map<String, AtomicLong> held = new ConcurrentHashMap<>();
+
+  public Partition(Vertx vertx) {
+    this.vertx = vertx;
+    this.upstreams = vertx.createNetClient();
+  }
+
+  /** A relay in group {@code group} to loopback port {@code target}: the port to give out instead. */
+  public int relay(String group, int target) {
+    NetServer server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0));
+    server.connectHandler(client -> accept(group, client, target));
+    server.listen().await();
+    synchronized (this) {
+      servers.computeIfAbsent(group, g -> new ArrayList<>()).add(server);
+      held.computeIfAbsent(group, g -> new AtomicLong());
+    }
+    return server.actualPort();
+  }
+
+  private void accept(String group, NetSocket client, int target) {
+    Link link = new Link(group, client, target);
+    synchronized (this) {
+      links.add(link);
+    }
+    client.handler(link::fromClient);
+    client.closeHandler(v -> {
+      synchronized (this) {
+        if (cut.contains(group) || link.upstream == null) {
+          link.clientClosed = true;
+        } else {
+          link.upstream.close();
+        }
+      }
+    });
+    synchronized (this) {
+      if (!cut.contains(group)) {
+        connect(link);
+      }
+    }
+  }
+
+  private void connect(Link link) {
+    link.connecting = true;
+    upstreams.connect(link.target, "127.0.0.1").onComplete(ar -> {
+      if (ar.failed()) {
+        link.client.close();
+        return;
+      }
+      NetSocket up = ar.result();
+      up.handler(link::fromUpstream);
+      up.closeHandler(v -> {
+        synchronized (this) {
+          if (cut.contains(link.group)) {
+            link.upstreamClosed = true;
+          } else {
+            link.client.close();
+          }
+        }
+      });
+      synchronized (this) {
+        link.upstream = up;
+        if (!cut.contains(link.group)) {
+          link.flush();
+        }
+      }
+    });
+  }
+
+  /** Nothing passes group {@code group}'s relays from now on, either way (every group: {@link #cut()}). */
+  public synchronized void cut(String group) {
+    cut.add(group);
+  }
+
+  /** Nothing passes any relay from now on, either way. */
+  public synchronized void cut() {
+    cut.addAll(servers.keySet());
+  }
+
+  /** Bytes group {@code group}'s relays hold back since it was cut. */
+  public long held(String group) {
+    return held.get(group).get();
+  }
+
+  /** Group {@code group}'s relays refuse new connections from now on (the old ones stay as they are). */
+  public synchronized void refuse(String group) {
+    servers.getOrDefault(group, List.of()).forEach(NetServer::close);
+  }
+
+  /** Everything that waited flows on, and new connections are made again. */
+  public synchronized void heal() {
+    cut.clear();
+    for (Link link : links) {
+      if (link.upstream != null) {
+        link.flush();
+      } else if (!link.connecting) {
+        connect(link);
+      }
+    }
+    held.values().forEach(h -> h.set(0));
+  }
+
+  @Override
+  public synchronized void close() {
+    for (Link link : links) {
+      link.client.close();
+      if (link.upstream != null) {
+        link.upstream.close();
+      }
+    }
+    servers.values().forEach(list -> list.forEach(NetServer::close));
+    upstreams.close();
+  }
+}
