@@ -309,6 +309,59 @@ class ClusterProgressIT {
     assertThat(relay.count("\"response\"")).as("push answers are not replayed").isEqualTo(1);
   }
 
+  /**
+   * A {@code BroadcastToChannel} answered by the session's own backend waits for the other backend
+   * holding the channel, which never answers (its relay holds the answer back), when its owner is
+   * SIGTERMed: the leave waits for the broadcaster to give up on that backend, the client reads the
+   * answer once, and the session goes on through another node. Before, a session whose only debt
+   * was such a queued answer counted as idle and was handed over at once; the new owner, which must
+   * not run a broadcast again (session.replaySkip), answered it with an error.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)  // two backends and a channel before the leave: a longer set-up
+  void aBroadcastsAnswerQueuedForAnotherBackendIsAnsweredOnceAfterItsOwnersLeave(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Backends.Server a = Backends.start(vertx, "A");
+    Relay b = Relay.start(vertx, Backends.start(vertx, "B").port()).withholdAfter("held value");
+    var n = cluster.start(dir, 3, new JsonArray()
+        .add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", a.port()).put("priority", 0))
+        .add(new JsonObject().put("name", "b").put("host", "127.0.0.1").put("port", b.port()).put("priority", 1)),
+        2000, 1, c -> {
+          c.put("session", c.getJsonObject("session", new JsonObject()).put("drainTimeoutMs", 30_000));
+          // How long the broadcaster waits for another backend's answer.
+          c.put("pool", c.getJsonObject("pool", new JsonObject()).put("answerTimeoutMs", 4000));
+        });
+    // The channel client's session opens on b (a drained for new sessions), through node 1.
+    RawHttp admin = new RawHttp(vertx, n.get(1).adminPort());
+    admin.send(HttpMethod.POST, "/admin/backends/a/drain", null, "Authorization", RawHttp.basic("admin", "admin"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> mode(vertx, n.get(1)).equals("drain"));
+    TunnelClient channel = ClusterNodes.client(vertx, n.get(1), 32768);
+    channel.handshake().await();
+    int connect = channel.prepareMethod("DSAdmin.ConnectClientChannel").await();
+    channel.write(TunnelClient.executeRequest(connect, "news", "c1", "cb-c1", "news", "token")).await();
+    admin.send(HttpMethod.POST, "/admin/backends/a/enable", null, "Authorization", RawHttp.basic("admin", "admin"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> mode(vertx, n.get(0)).equals("active"));
+    // The broadcaster's session opens on a through node 0, which owns it; a has no channel "news".
+    TunnelClient sender = ClusterNodes.client(vertx, n.get(0), 32768);
+    sender.handshake().await();
+    int broadcast = sender.prepareMethod("DSAdmin.BroadcastToChannel").await();
+    int echo = sender.prepare("EchoString").await();
+    await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.TRUE.equals(sender.execute(broadcast, "news", "one").await()));
+    sender.write(TunnelClient.executeRequest(broadcast, "news", "held value")).await();
+    // a has answered (the broadcast goes on to b only then): its answer waits for b's, which never comes.
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.count("held value") == 1);
+    n.get(0).signal("TERM");
+    String sid = sender.sessionId();
+    await().atMost(Duration.ofSeconds(30)).until(() -> n.get(0).output().contains("handed session " + sid + " over")
+        || n.get(0).output().contains("broadcast to channel news on b failed"));
+    JsonObject answer = new JsonObject(sender.via(n.get(1).port()).readMessage().await());
+    assertThat(answer.encode()).as("the broadcast's answer").isEqualTo("{\"result\":[false]}");
+    assertThat(sender.execute(echo, "after").await()).as("the next answer is the next call's").isEqualTo("after (Server A)");
+    assertThat(n.get(0).process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(n.get(0).process().exitValue()).isZero();
+    assertThat(sender.via(n.get(2).port()).execute(echo, "still").await()).isEqualTo("still (Server A)");
+  }
+
   /** Reads the next push to a channel client and answers it as a Delphi client does; its value. */
   private static Object pushed(TunnelClient c) {
     JsonArray push = new JsonObject(c.readMessage().await()).getJsonArray("callback");

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A TCP relay in front of a demo server that keeps every byte its clients sent, to check what a
- * backend was (and was not) asked to run, and what it answered.
+ * backend was (and was not) asked to run, and what it answered. It can also hold a backend's
+ * answers back on purpose ({@link #withholdAfter}).
  */
 public final class Relay {
 
@@ -22,6 +23,7 @@ public final class Relay {
   private final StringBuffer answered = new StringBuffer();
   private NetServer server;
   private NetClient upstreams;
+  private volatile String withholdAfter;
 
   private Relay(Vertx vertx, int target) {
     this.vertx = vertx;
@@ -40,12 +42,19 @@ public final class Relay {
   private void accept(NetSocket client) {
     clients.add(client);
     client.pause();
+    boolean[] withholding = {false};
     upstreams.connect(target, "127.0.0.1").onSuccess(up -> {
       client.handler(bytes -> {
-        received.append(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String text = bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+        received.append(text);
+        String marker = withholdAfter;
+        withholding[0] |= marker != null && text.contains(marker);
         up.write(bytes);
       });
       up.handler(bytes -> {
+        if (withholding[0]) {
+          return;
+        }
         answered.append(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
         client.write(bytes);
       });
@@ -60,6 +69,15 @@ public final class Relay {
 
   public int port() {
     return server.actualPort();
+  }
+
+  /**
+   * From now on, a connection whose client sends {@code marker} gets no more answer bytes: the
+   * backend's answer to that request, and any after it, never arrive (a backend that hangs).
+   */
+  public Relay withholdAfter(String marker) {
+    this.withholdAfter = marker;
+    return this;
   }
 
   /** Everything the relay's clients sent, over every connection. */
