@@ -126,18 +126,32 @@ public final class ClusterVerticle extends VerticleBase {
       vertx.eventBus().send(address, cmd, local);
       return;
     }
+    toSession(msg, cmd, false);
+  }
+
+  /**
+   * Gives a forwarded request to the session here. A session this node is taking over at that
+   * moment (another node learned of the adoption first) gets it once the adoption is done
+   * ({@code again}: this is that second try); otherwise "not here", with the owner this node knows.
+   */
+  private void toSession(Message<TunnelCommand> msg, TunnelCommand cmd, boolean again) {
     long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
     DeliveryOptions local = new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
     String origin = msg.headers().get(Addresses.ORIGIN);
     if (origin != null) {
       local.addHeader(Addresses.ORIGIN, origin);
     }
-    vertx.eventBus().<TunnelReply>request(address, cmd, local)
+    vertx.eventBus().<TunnelReply>request(Addresses.session(cmd.sessionId()), cmd, local)
         .onComplete(ar -> {
           if (ar.succeeded() && ar.result().body().failure() != SessionFailure.NOT_HERE) {
             msg.reply(ar.result().body());
           } else if (ar.succeeded() || ar.cause() instanceof ReplyException re
               && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            Future<CopyOp> adoption = adopting.get(cmd.sessionId());
+            if (adoption != null && !again) {
+              adoption.onComplete(done -> toSession(msg, cmd, true));
+              return;
+            }
             // Not here (any more): say who owns it, if this node knows.
             SessionRecord r = node.directory().cached(cmd.sessionId());
             msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, r == null || r.owner().equals(node.id()) ? null

@@ -161,9 +161,11 @@ final class SessionCopy {
    * it has not. {@code from}: the owner it is taken from.
    */
   Adoption adoption(CopyOp asked, String from) {
-    Progress given = asked.count() == CopyOp.HANDED_OVER && asked.handout() != null ? asked.handout().after()
-        : handout.settledBy(asked.count() == CopyOp.READ_SEEN, asked.owner(), asked.writeId());
+    boolean handedOver = asked.count() == CopyOp.HANDED_OVER && asked.handout() != null;
+    boolean read = asked.count() == CopyOp.READ_SEEN;
+    Progress given = handedOver ? asked.handout().after() : handout.settledBy(read, asked.owner(), asked.writeId());
+    Progress unlessNothingOwed = !handedOver && read && !given.equals(handout.before()) ? handout.before() : null;
     return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds), List.copyOf(excluded),
-        from, List.copyOf(handles.values()));
+        from, List.copyOf(handles.values()), unlessNothingOwed);
   }
 }

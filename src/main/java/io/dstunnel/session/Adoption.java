@@ -17,7 +17,12 @@ import java.util.List;
  *     to pushes
  * @param from the node that owned the session (dead, silent or leaving): no place for a new copy
  * @param handles the methods the client's command handles run, as "handle=method"
+ * @param unlessNothingOwed when a read asked for the adoption: how far the client has got if
+ *     {@code given} leaves it owed nothing (a client reads only when it awaits answer bytes, so
+ *     the last answer handed out never reached it: the owner died between saying it was on its way
+ *     and writing it); null otherwise
  */
 public record Adoption(String sessionId, String user, List<Buffer> log, Progress given, long epoch,
-                       List<Long> writeIds, List<Long> excluded, String from, List<String> handles) {
+                       List<Long> writeIds, List<Long> excluded, String from, List<String> handles,
+                       Progress unlessNothingOwed) {
 }

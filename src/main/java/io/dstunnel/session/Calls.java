@@ -167,6 +167,11 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     }
   }
 
+  /** How many of the calls now owed would still be owed once the first {@code answers} are taken as given. */
+  long owedAfter(long answers) {
+    return Math.max(0, owed.size() - answers);
+  }
+
   /**
    * A session taken over from a copy: the client already has the answers to its first
    * {@code answers} calls, which the new connection answers again (their prepares' handles are

@@ -56,7 +56,7 @@ public final class Partition implements AutoCloseable {
 
     void fromUpstream(Buffer b) {
       synchronized (Partition.this) {
-        if (cut.contains(group)) {
+        if (cut.contains(group) || answersCut.contains(group)) {
           toClient.add(b);
           held.get(group).addAndGet(b.length());
         } else {
@@ -88,6 +88,8 @@ public final class Partition implements AutoCloseable {
   private final Map<String, List<NetServer>> servers = new HashMap<>();
   private final List<Link> links = new ArrayList<>();
   private final Set<String> cut = ConcurrentHashMap.newKeySet();
+  /** Groups whose relays pass what their clients send but hold what comes back. */
+  private final Set<String> answersCut = ConcurrentHashMap.newKeySet();
   private final Map<String, AtomicLong> held = new ConcurrentHashMap<>();
 
   public Partition(Vertx vertx) {
@@ -140,7 +142,7 @@ public final class Partition implements AutoCloseable {
       up.handler(link::fromUpstream);
       up.closeHandler(v -> {
         synchronized (this) {
-          if (cut.contains(link.group)) {
+          if (cut.contains(link.group) || answersCut.contains(link.group)) {
             link.upstreamClosed = true;
           } else {
             link.client.close();
@@ -161,6 +163,14 @@ public final class Partition implements AutoCloseable {
     cut.add(group);
   }
 
+  /**
+   * Group {@code group}'s relays go on passing what their clients send, and hold what comes back
+   * (a client whose answers are lost on the way).
+   */
+  public synchronized void cutAnswers(String group) {
+    answersCut.add(group);
+  }
+
   /** Nothing passes any relay from now on, either way. */
   public synchronized void cut() {
     cut.addAll(servers.keySet());
@@ -179,6 +189,7 @@ public final class Partition implements AutoCloseable {
   /** Everything that waited flows on, and new connections are made again. */
   public synchronized void heal() {
     cut.clear();
+    answersCut.clear();
     for (Link link : links) {
       if (link.upstream != null) {
         link.flush();
