@@ -39,6 +39,11 @@ public final class ClusterReplication implements Replication {
     long checkedAt = System.nanoTime();
     /** A holder was out of reach during a copy: the next copy is a whole one. */
     boolean resync;
+    /**
+     * Since when (nanoTime) a copy holder has neither answered nor been found gone, or 0: every
+     * request of the session waits for it until 10 × suspectAfterMs from then, not from its own start.
+     */
+    long silentSince;
     /** When the directory's record was last put (its time to live runs from there). */
     long recordAt = System.nanoTime();
     boolean dropSent;
@@ -202,6 +207,7 @@ public final class ClusterReplication implements Replication {
     long asked = System.nanoTime();
     return node.ask(holder, op, node.config().suspectAfterMs()).transform(ar -> {
       if (ar.succeeded()) {
+        o.silentSince = 0;
         CopyOp r = ar.result();
         if (r.kind() == CopyOp.Kind.MOVED) {
           node.directory().learn(new SessionRecord(session.id(), r.owner(), r.epoch(), List.of()));
@@ -217,9 +223,14 @@ public final class ClusterReplication implements Replication {
       }
       return node.refuses(holder).compose(dead -> {
         if (dead) {
+          o.silentSince = 0;
           return Future.succeededFuture(Reached.DEAD);
         }
-        if (System.nanoTime() > deadline) {
+        long now = System.nanoTime();
+        if (o.silentSince == 0) {
+          o.silentSince = asked;
+        }
+        if (now > deadline || now > o.silentSince + node.splitWaitMs() * 1_000_000L) {
           node.metrics().cutOff();
           LOG.warn("node {}: copy holder {} of session {} neither answers nor is gone: the session is not served "
               + "until it answers", node.id(), holder, session.id());

@@ -30,6 +30,11 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
   static final long WRITE_SEEN = -1;
   /** Adoption noticed by a read: the client has everything handed out, unless it is the same read asking again. */
   static final long READ_SEEN = -2;
+  /**
+   * Adoption asked by a read that had already waited at the owner with nothing to take (a read
+   * from a client that awaits nothing, or a read the owner held): the client has what it was given.
+   */
+  static final long READ_HELD = -4;
   /** Adoption asked by the owner itself (a hand-over): it says how far the client has got. */
   static final long HANDED_OVER = -3;
 
@@ -90,8 +95,13 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
    * read's or the write's id, {@code origin} the node whose read it is.
    */
   static CopyOp adopt(String sid, long epochSeen, boolean read, String origin, long requestId) {
+    return adopt(sid, epochSeen, read, false, origin, requestId);
+  }
+
+  /** As above; {@code held}: the read had waited at the owner, which had nothing to give it ({@link #READ_HELD}). */
+  static CopyOp adopt(String sid, long epochSeen, boolean read, boolean held, String origin, long requestId) {
     return new CopyOp(Kind.ADOPT, sid, epochSeen, read ? origin : null, null, requestId,
-        read ? READ_SEEN : WRITE_SEEN, List.of(), List.of());
+        !read ? WRITE_SEEN : held ? READ_HELD : READ_SEEN, List.of(), List.of());
   }
 
   /** The owner hands the session over: the client has {@code handout.after()}. */

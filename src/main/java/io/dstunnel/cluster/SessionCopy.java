@@ -162,9 +162,11 @@ final class SessionCopy {
    */
   Adoption adoption(CopyOp asked, String from) {
     boolean handedOver = asked.count() == CopyOp.HANDED_OVER && asked.handout() != null;
-    boolean read = asked.count() == CopyOp.READ_SEEN;
+    boolean read = asked.count() == CopyOp.READ_SEEN || asked.count() == CopyOp.READ_HELD;
     Progress given = handedOver ? asked.handout().after() : handout.settledBy(read, asked.owner(), asked.writeId());
-    Progress unlessNothingOwed = !handedOver && read && !given.equals(handout.before()) ? handout.before() : null;
+    // A read the owner had held with nothing to give is no read sent again for a lost answer.
+    Progress unlessNothingOwed = !handedOver && asked.count() == CopyOp.READ_SEEN && !given.equals(handout.before())
+        ? handout.before() : null;
     return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds), List.copyOf(excluded),
         from, List.copyOf(handles.values()), unlessNothingOwed);
   }

@@ -10,7 +10,11 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +29,21 @@ public final class SessionRouter {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionRouter.class);
   private static final int ATTEMPTS = 4;
+  /** How long the owner holds a relayed read the first time before it says it has nothing yet. */
+  private static final long FIRST_SLICE_MS = 50;
 
   private final ClusterNode node;
   private final EventBus bus;
+  /**
+   * Reads this node relayed that the owner held and answered with nothing yet (the latest few):
+   * if the owner dies under one, the read is no read sent again for an answer lost with it.
+   */
+  private final Set<Long> heldReads = Collections.newSetFromMap(new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+      return size() > 4096;
+    }
+  });
 
   public SessionRouter(ClusterNode node) {
     this.node = node;
@@ -92,7 +108,10 @@ public final class SessionRouter {
       TunnelCommand sent = cmd;
       long timeout = node.config().suspectAfterMs();
       if (cmd.kind() == TunnelCommand.Kind.READ) {
-        long slice = Math.max(1, Math.min(cmd.sliceMs(), timeout / 2));
+        // A read's first slice is short: the owner that has nothing to give it says so at once,
+        // and this node knows the read waited there (see heldReads).
+        long slice = Math.max(1, Math.min(cmd.sliceMs(),
+            heldReads.contains(cmd.readId()) ? timeout / 2 : Math.min(FIRST_SLICE_MS, timeout / 2)));
         sent = TunnelCommand.read(sid, cmd.user(), cmd.count(), cmd.readId(), slice);
         timeout += slice;
       }
@@ -100,6 +119,9 @@ public final class SessionRouter {
           .transform(ar -> {
             if (ar.succeeded()) {
               TunnelReply reply = ar.result();
+              if (reply.kind() == TunnelReply.Kind.NO_DATA_YET) {
+                heldReads.add(cmd.readId());  // the owner had this read, with nothing to give it
+              }
               if (reply.failure() != SessionFailure.NOT_HERE) {
                 return Future.succeededFuture(reply);
               }
@@ -160,7 +182,8 @@ public final class SessionRouter {
    * (itself, or the owner it knows still answers), or null.
    */
   private Future<String> adopt(SessionRecord r, TunnelCommand cmd) {
-    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), cmd.kind() == TunnelCommand.Kind.READ, node.id(),
+    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), cmd.kind() == TunnelCommand.Kind.READ,
+        cmd.kind() == TunnelCommand.Kind.READ && heldReads.contains(cmd.readId()), node.id(),
         cmd.readId());
     // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
     // dead or paused (two holders adopting at once is settled by their claims).

@@ -106,7 +106,12 @@ final class ClusterGate {
             return;
           }
           replication.wrote(session, cmd.body(), cmd.readId()).onComplete(copied -> {
-            if (cutOff(copied.cause(), msg)) {
+            if (copied.cause() instanceof CutOff) {
+              // Already given to the backend: its outcome is unknown to the client, as a write in
+              // flight on a dead node's connection (cluster.md §3), not "not run".
+              msg.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session lost "
+                  + "contact with the cluster node that holds its copy (a network partition) while this write was "
+                  + "copied: it may have run"));
               return;
             }
             if (copied.failed()) {
