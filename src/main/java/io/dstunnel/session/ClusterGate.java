@@ -77,23 +77,14 @@ final class ClusterGate {
           // The copies learn what the client is given before it goes out (cluster.md §3).
           Handout handout = new Handout(session.progressAt(reply.offset()),
               session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId(), false);
+          Promise<Void> recorded = Promise.promise();
+          e.handingOut = recorded.future();
           replication.handedOut(session, handout).onComplete(copied -> {
-            if (copied.failed()) {
-              session.unread(reply.data(), reply.offset());
-              if (cutOff(copied.cause(), msg)) {
-                return;
-              }
-              forget(e);
-              msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
-              return;
-            }
-            handedOut(e, origin, cmd.readId(), reply);
-            msg.reply(reply);
-            if (origin == null) {
-              // Answered here: the copies learn at once that the bytes are on their way to this
-              // node's HTTP side (a notice sent after the HTTP write lost the race with a kill -9
-              // too often; the client then got those bytes twice).
-              replication.delivered(session, cmd.readId());
+            // Done once lastRelayed says what happened: a read waiting on it looks there next.
+            try {
+              answer(e, msg, origin, reply, copied.cause());
+            } finally {
+              recorded.complete();
             }
           });
         });
@@ -129,6 +120,30 @@ final class ClusterGate {
         }
       }
     });
+  }
+
+  /** A read's bytes, its copies told ({@code failure} null) or not: to the client, or taken back. */
+  private void answer(SessionEntry e, Message<TunnelCommand> msg, String origin, TunnelReply reply,
+                      Throwable failure) {
+    Session session = e.session();
+    long readId = msg.body().readId();
+    if (failure != null) {
+      session.unread(reply.data(), reply.offset());
+      if (cutOff(failure, msg)) {
+        return;
+      }
+      forget(e);
+      msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+      return;
+    }
+    handedOut(e, origin, readId, reply);
+    msg.reply(reply);
+    if (origin == null) {
+      // Answered here: the copies learn at once that the bytes are on their way to this node's
+      // HTTP side (a notice sent after the HTTP write lost the race with a kill -9 too often; the
+      // client then got those bytes twice).
+      replication.delivered(session, readId);
+    }
   }
 
   /**
@@ -190,6 +205,11 @@ final class ClusterGate {
    * runs had it written (its notice is late): the client has it.
    */
   private Future<Void> relayedBefore(SessionEntry e, String origin) {
+    // A read still being handed out (its copies told) is the last one once it is done: waited for.
+    return e.handingOut.transform(done -> relayedBeforeNow(e, origin));
+  }
+
+  private Future<Void> relayedBeforeNow(SessionEntry e, String origin) {
     Relayed r = e.lastRelayed;
     if (r == null || r.origin().equals(origin) || r.sent().future().isComplete()) {
       return Future.succeededFuture();

@@ -16,6 +16,8 @@ final class SessionEntry {
   boolean removed;
   /** The last read's answer if another node relayed it (its node may die before passing it on). */
   ClusterGate.Relayed lastRelayed;
+  /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
+  Future<Void> handingOut = Future.succeededFuture();
   /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
   int retaken;
 
