@@ -22,9 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,20 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterPartitionIT {
 
-  private final ClusterNodes cluster = new ClusterNodes();
-  private Partition network;
-
   @RegisterExtension
-  final TestWatcher printer = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println(cluster.output());
-    }
-  };
+  final ClusterNodes cluster = new ClusterNodes();
+  private Partition network;
 
   @AfterEach
   void stop() {
-    cluster.close();
     if (network != null) {
       network.close();
     }

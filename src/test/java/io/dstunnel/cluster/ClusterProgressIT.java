@@ -21,13 +21,10 @@ import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,20 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ClusterProgressIT {
 
-  private final ClusterNodes cluster = new ClusterNodes();
-
   @RegisterExtension
-  final TestWatcher printer = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println(cluster.output());
-    }
-  };
-
-  @AfterEach
-  void stop() {
-    cluster.close();
-  }
+  final ClusterNodes cluster = new ClusterNodes();
 
   /**
    * Blob(100000) read 16 KiB at a time through a node that does not own the session; the owner is

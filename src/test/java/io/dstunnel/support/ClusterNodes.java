@@ -11,12 +11,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Proxy processes on loopback forming one cluster (real cluster-manager members), each with its own
  * config: the tests' way to start a cluster, kill, pause or stop its nodes, and ask their admin side.
+ * Registered as a test's extension ({@code @RegisterExtension}), it stops the nodes after each test
+ * and prints what they said when one fails.
  */
-public final class ClusterNodes implements AutoCloseable {
+public final class ClusterNodes implements AutoCloseable, AfterEachCallback, TestWatcher {
 
   private static final String ADMIN = RawHttp.basic("admin", "admin");
 
@@ -130,6 +135,16 @@ public final class ClusterNodes implements AutoCloseable {
       out.append("---- node ").append(i).append(" printed:\n").append(nodes.get(i).output()).append('\n');
     }
     return out.toString();
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    close();
+  }
+
+  @Override
+  public void testFailed(ExtensionContext context, Throwable cause) {
+    System.err.println(output());
   }
 
   @Override
