@@ -157,8 +157,8 @@ public final class RestProxy implements ProxyInterceptor {
             ex.session.begin(in.response());
           }
           if (call.closeSession() && ex.session != null && !ex.session.backend().isUp()) {
-            sessions.close(ex.session);
-            return Future.succeededFuture(RestReplies.own(req, 200, new JsonObject().put("result", new JsonArray().add(true)), null));
+            return sessions.close(ex.session).otherwiseEmpty().map(v ->
+                RestReplies.own(req, 200, new JsonObject().put("result", new JsonArray().add(true)), null));
           }
           if (call.is("DSAdmin", "BroadcastToChannel") && broadcasts.knows(call.arg(0))) {
             return broadcasts.send(req, call.arg(0), ex.authorization, ex.session);
@@ -263,11 +263,19 @@ public final class RestProxy implements ProxyInterceptor {
         resp.setBody(Body.body(body));
         return Future.succeededFuture(resp);
       }
-      ex.relogged = true;
-      ex.fresh = true;
-      rewrite(ctx.request(), ex);
-      ctx.request().setBody(Body.body(ex.body));
-      return send(ctx, ex);
+      resp.setBody(Body.body(body));
+      // A session closed (through another node, whose notice has not come yet) stays closed: the
+      // backend's SessionExpired is then the answer, not a new login.
+      return sessions.stillOpen(ex.session).otherwise(true).compose(open -> {
+        if (!open) {
+          return Future.succeededFuture(resp);
+        }
+        ex.relogged = true;
+        ex.fresh = true;
+        rewrite(ctx.request(), ex);
+        ctx.request().setBody(Body.body(ex.body));
+        return send(ctx, ex);
+      });
     });
   }
 
@@ -456,12 +464,13 @@ public final class RestProxy implements ProxyInterceptor {
         }
       }
       RestCall call = ex.call;
-      if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
-        sessions.close(s);
-      }
       channels.answered(call, RestCall.withSession(ctx.request().getURI(), null), resp.getStatusCode());
       if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null && resp.getStatusCode() == 200) {
         sessions.channelClosed(call.arg(0));
+      }
+      if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
+        // Answered once closed everywhere: the client's next call, through any node, finds it closed.
+        return sessions.close(s).otherwiseEmpty().compose(v -> ctx.sendResponse());
       }
       return ctx.sendResponse();
     });

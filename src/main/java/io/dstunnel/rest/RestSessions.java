@@ -154,11 +154,37 @@ public final class RestSessions {
     return shared.compose(m -> m.put(s.id(), text, idleMs));
   }
 
-  void close(RestSession s) {
+  /**
+   * Closes {@code s}: done once no node can find it again (the cluster's record is gone), so that
+   * the client's next call, through any node, hears that the session is closed.
+   */
+  Future<Void> close(RestSession s) {
     forget(sessions.remove(s.id()));
-    if (shared != null) {
-      shared.compose(m -> m.remove(s.id())).onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
+    if (shared == null) {
+      return Future.succeededFuture();
     }
+    return shared.compose(m -> m.remove(s.id()))
+        .<Void>mapEmpty()
+        .onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
+  }
+
+  /**
+   * Whether {@code s} is still open: on this node, and in a cluster in the cluster's record (another
+   * node may have closed it, its notice not here yet). A session closed elsewhere is forgotten here.
+   */
+  Future<Boolean> stillOpen(RestSession s) {
+    if (sessions.get(s.id()) != s) {
+      return Future.succeededFuture(false);
+    }
+    if (shared == null) {
+      return Future.succeededFuture(true);
+    }
+    return shared.compose(m -> m.get(s.id())).map(text -> {
+      if (text == null && sessions.remove(s.id(), s)) {
+        forget(s);
+      }
+      return text != null;
+    });
   }
 
   /**
