@@ -8,10 +8,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * How the copies of a broadcast that dstunnel fans out to other backends fare with each backend:
  * how many are under way, and whether the backend is hung (it let a copy go unanswered past the
- * broadcast timeout; the copy's connection was then closed, so the server never runs it late).
- * A hung backend is skipped, its copies not sent, until it answers a probe that carries no value:
- * a hang costs one broadcast its timeout, not every one, and a server that wakes finds nothing to
- * deliver that its callers were told it did not get. At most {@link #MAX_PENDING} copies are
+ * broadcast timeout; the copy's connection was then closed, so a server that wakes does not run
+ * it late, unless it was already running it when it hung). A hung backend is skipped, its copies
+ * not sent, until it answers a probe that carries no value: a hang costs one broadcast its
+ * timeout, not every one, and no value its callers were told it did not get waits for it. At most {@link #MAX_PENDING} copies are
  * under way to one backend; more are skipped. Keyed by backend name; thread-safe (the REST
  * side's verticle instances share one, the DBX broadcaster has its own).
  */

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * event bus ({@link #ADDRESS}): {@code {"channel", "value", "except"}} answered {@code {"took"}}.
  *
  * <p>Each copy has the broadcast timeout. One still unanswered then did not reach that server:
- * its connection is closed (the copies queued on it with it, so a hung server that wakes runs
- * none of them), it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
+ * its connection is closed (the copies queued on it with it, so a hung server that wakes does
+ * not run them, short of one it was already running), it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
  * later copies skip it at once, until a fresh connection of dstunnel's is answered again.
  */
 public final class ChannelBroadcaster extends VerticleBase {
@@ -102,8 +102,9 @@ public final class ChannelBroadcaster extends VerticleBase {
     Future<PeerConnection> p = peer(b);
     Future<Boolean> work = p.compose(c -> c.broadcast(channel, value)).onComplete(ar -> states.done(b.name()));
     return within(work, () -> {
-      // The copy may still wait on that connection: closing it takes it back (the server never runs
-      // it late), and empties the connection's queue.
+      // The copy may still wait on that connection: closing it takes it back, with the copies queued
+      // behind it (answers come in order: they wait on the same hang), so the server, if it wakes,
+      // does not run them late (short of one it was already running).
       drop(b, p);
       metrics.broadcastTimeout("dbx", b.name());
       if (states.timedOut(b.name())) {

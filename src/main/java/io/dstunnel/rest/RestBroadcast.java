@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each copy has the broadcast timeout ({@code pool.answerTimeoutMs}, else 10 s). A copy still
  * unanswered then did not reach that server: its request is reset, which closes its connection
  * (HTTP/1.1 cannot take back one request otherwise), so a server that was hung and wakes finds
- * nothing to run; it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
+ * nothing to run (short of a copy it was already running when it hung); it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
  * later copies skip it, at once, until it answers a probe (a GET of its health-check path).
  */
 final class RestBroadcast {
