@@ -5,6 +5,7 @@ import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.cluster.BackendModes;
@@ -66,6 +67,8 @@ public final class Dstunnel {
   private final AnswerBudget budget;
   private final SessionLanes lanes = new SessionLanes();
   private final RestSessions rest;
+  /** How the REST side's broadcast copies fare with each backend (hung ones skipped), shared by its instances. */
+  private final BroadcastPeers restPeers = new BroadcastPeers();
   private long restExpiry = -1;
   /** This node in its cluster, or null for a single node. */
   private final ClusterNode cluster;
@@ -139,8 +142,7 @@ public final class Dstunnel {
           deployments.add(id);
           // dstunnel's own connections that carry a channel broadcast to the other backends.
           return vertx.deployVerticle(new ChannelBroadcaster(pool, backends.connector(), channels,
-              config.session().broadcastConnect(), config.pool().answerTimeoutMs() > 0
-                  ? config.pool().answerTimeoutMs() : 10_000));
+              config.session().broadcastConnect(), config.pool().broadcastTimeoutMs(), metrics));
         })
         .compose(id -> {
           deployments.add(id);
@@ -189,7 +191,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster), pool, rest, events, lanes);
+          cluster == null ? null : new SessionRouter(cluster), pool, rest, restPeers, events, lanes);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(

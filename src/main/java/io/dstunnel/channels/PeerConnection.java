@@ -13,8 +13,10 @@ import java.util.ArrayDeque;
 /**
  * dstunnel's own DBX connection to one backend, on which it runs {@code BroadcastToChannel} for
  * channels on servers other than the caller's: filter query, {@code connect} with the configured
- * properties, one {@code prepare}, then executes, each answered in order. Used from the
- * broadcaster's event loop only.
+ * properties, one {@code prepare}, then executes, each answered in order. At most
+ * {@link BroadcastPeers#MAX_PENDING} broadcasts wait on one; closing it fails them all (the
+ * broadcaster closes one that let a broadcast time out). Used from the broadcaster's event loop
+ * only.
  */
 final class PeerConnection {
 
@@ -36,6 +38,11 @@ final class PeerConnection {
     handle = call(new JsonObject().put("method", "prepare").put("params", new JsonArray().add(-1).add(false)
         .add("DSServerMethod").add("DSAdmin.BroadcastToChannel")).toBuffer())
         .map(answer -> new JsonObject(answer).getJsonArray("result").getInteger(0));
+  }
+
+  /** Done once the server answered the filter query, {@code connect} and {@code prepare}. */
+  Future<Void> ready() {
+    return handle.mapEmpty();
   }
 
   boolean closed() {

@@ -10,6 +10,8 @@ public record PoolConfig(int connectTimeoutMs, Strategy strategy, long slowStart
                          int migrateRatePerSecond, long answerTimeoutMs) {
   public static final int DEFAULT_CONNECT_TIMEOUT = 3000;
   public static final int DEFAULT_MIGRATE_RATE = 50;
+  /** How long a broadcast waits for the other backends when {@code answerTimeoutMs} is 0 (off). */
+  public static final long DEFAULT_BROADCAST_TIMEOUT = 10_000;
 
   /** How new sessions are spread over the healthy backends of the preferred priority. */
   public enum Strategy {
@@ -45,6 +47,14 @@ public record PoolConfig(int connectTimeoutMs, Strategy strategy, long slowStart
     public String key() {
       return key;
     }
+  }
+
+  /**
+   * How long a broadcast fanned out to the other backends (DBX or REST) waits for each of them:
+   * {@code answerTimeoutMs}, or {@link #DEFAULT_BROADCAST_TIMEOUT} when that is off.
+   */
+  public long broadcastTimeoutMs() {
+    return answerTimeoutMs > 0 ? answerTimeoutMs : DEFAULT_BROADCAST_TIMEOUT;
   }
 
   static PoolConfig fromJson(Object value) {

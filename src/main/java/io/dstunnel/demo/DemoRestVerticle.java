@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -28,7 +29,9 @@ import java.util.regex.Pattern;
  * {@code Pragma: dssession=…}, {@code CloseSession}, 403 {@code SessionExpired}), every HTTP method
  * (POST, PUT, DELETE mapped to update…, accept…, cancel… unless quoted), {@code _parameters},
  * positional arguments, {@code DSAdmin.GetPlatformName} and the channel calls as DataSnap answers
- * them ({@link DemoRestChannels}); the application's own files under {@code /js/}. Checks no credentials.
+ * them ({@link DemoRestChannels}); the application's own files under {@code /js/}, and under
+ * {@code /app/} a page that opens a callback channel and lists its broadcasts
+ * ({@code /app/channel.html}). Checks no credentials.
  */
 public final class DemoRestVerticle extends VerticleBase {
 
@@ -58,6 +61,8 @@ public final class DemoRestVerticle extends VerticleBase {
     // The application's own files, as a DataSnap REST application serves its JavaScript framework.
     router.get("/js/:file").handler(ctx -> ctx.response().putHeader("Content-Type", "application/javascript")
         .end("// " + ctx.pathParam("file") + " (Server " + name + ")\n"));
+    // A page of its own that opens a callback channel and lists what is broadcast to it.
+    router.get("/app/*").handler(StaticHandler.create("demo-app"));
     // Every method (the framework POSTs calls whose arguments may be objects, in the body).
     router.route("/datasnap/rest/*").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::call);
     server = vertx.createHttpServer();

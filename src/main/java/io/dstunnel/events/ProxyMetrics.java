@@ -70,6 +70,19 @@ public final class ProxyMetrics {
     counter("dstunnel.rest.relogins").increment();
   }
 
+  /**
+   * A broadcast copy fanned out to {@code backend} ({@code kind} "rest" or "dbx") went unanswered
+   * past the broadcast timeout: its connection was closed, the value did not reach that server.
+   */
+  public void broadcastTimeout(String kind, String backend) {
+    counter("dstunnel.broadcast.timeouts", "kind", kind, "backend", backend).increment();
+  }
+
+  /** A broadcast copy not sent to {@code backend}: it is hung, or has too many copies under way. */
+  public void broadcastSkipped(String kind, String backend) {
+    counter("dstunnel.broadcast.skipped", "kind", kind, "backend", backend).increment();
+  }
+
   public void channelFailover() {
     channelFailovers.increment();
   }

@@ -4,6 +4,7 @@ import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.backend.Failures;
+import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.config.RestConfig;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.session.SessionFailure;
@@ -51,7 +52,7 @@ import java.util.WeakHashMap;
  * error, unless its method is in {@code rest.retryableMethods} (bodiless requests).
  * <li>Channels: {@code ConsumeClientChannel} stays with the backend holding that client's channel,
  * {@code NotifyCallback} goes there, {@code BroadcastToChannel} goes to every backend with
- * consumers of the channel ({@code [true]} if one took it).
+ * consumers of the channel ({@code [true]} if one took it), skipping a hung one ({@link RestBroadcast}).
  * </ul>
  * One per tunnel verticle instance (its own HTTP client on its event loop).
  */
@@ -83,8 +84,9 @@ public final class RestProxy implements ProxyInterceptor {
   /** Connections to backends already used once (this instance's event loop only). */
   private final Set<HttpConnection> seen = Collections.newSetFromMap(new WeakHashMap<>());
 
-  public RestProxy(Vertx vertx, BackendPool pool, RestSessions sessions, Logins logins, RestConfig config,
-                   String context, EventLog events) {
+  /** {@code peers}: how broadcast copies fare with each backend, shared by every instance. */
+  public RestProxy(Vertx vertx, BackendPool pool, RestSessions sessions, BroadcastPeers peers, Logins logins,
+                   RestConfig config, String context, EventLog events) {
     this.pool = pool;
     this.events = events;
     this.sessions = sessions;
@@ -98,7 +100,8 @@ public final class RestProxy implements ProxyInterceptor {
     this.proxy = HttpProxy.reverseProxy(client).origin(this::origin).addInterceptor(this);
     this.files = HttpProxy.reverseProxy(client).origin(this::anyRestBackend);
     this.context = "/" + context + "/";
-    this.broadcasts = new RestBroadcast(client, sessions, prefix);
+    this.broadcasts = new RestBroadcast(vertx, client, sessions, peers, events.metrics(),
+        pool.config().broadcastTimeoutMs(), prefix);
     this.channels = new RestChannels(client, sessions, pool);
   }
 

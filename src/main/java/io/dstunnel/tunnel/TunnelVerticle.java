@@ -4,6 +4,7 @@ import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
@@ -46,14 +47,16 @@ public final class TunnelVerticle extends VerticleBase {
   private final EventLog events;
   private final SessionRouter router;
   private final RestSessions restSessions;
+  private final BroadcastPeers restPeers;
   private HttpServer server;
   private final SessionLanes lanes;
   private boolean sharesLane;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
   public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
-                        SessionRouter router, BackendPool pool, RestSessions restSessions, EventLog events,
-                        SessionLanes lanes) {
+                        SessionRouter router, BackendPool pool, RestSessions restSessions, BroadcastPeers restPeers,
+                        EventLog events, SessionLanes lanes) {
+    this.restPeers = restPeers;
     this.lanes = lanes;
     this.router = router;
     this.events = events;
@@ -82,7 +85,7 @@ public final class TunnelVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
-    RestProxy rest = new RestProxy(vertx, pool, restSessions, logins, config.rest(), config.http().context(), events);
+    RestProxy rest = new RestProxy(vertx, pool, restSessions, restPeers, logins, config.rest(), config.http().context(), events);
     if (!config.rest().corsOrigins().isEmpty()) {
       // Browser pages of the listed origins may call the REST side; preflights need no credentials.
       router.route(rest.prefix() + "*").handler(cors(config.rest().corsOrigins()));

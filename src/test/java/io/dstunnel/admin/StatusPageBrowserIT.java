@@ -1,13 +1,13 @@
 package io.dstunnel.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dstunnel.Dstunnel;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Calls;
+import io.dstunnel.support.Browsers;
 import io.dstunnel.support.Proxies;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -26,13 +26,10 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WindowType;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * The status page in a real browser (Debian's chromium and chromedriver, which .ci/run installs):
+ * The status page in a real browser ({@link Browsers#chromium}: Debian's chromium and chromedriver):
  * a demo server is killed and the page shows the backend down and the failover; the operator
  * drains a backend with the page's button (a same-origin action, on the audit trail); and a form on
  * another site, posting to the admin API with the browser's remembered credentials, changes nothing.
@@ -40,9 +37,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StatusPageBrowserIT {
-
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
   private WebDriver driver;
 
@@ -55,8 +49,7 @@ class StatusPageBrowserIT {
 
   @Test
   void pageShowsTheBackendDownAndTheFailover(Vertx vertx) throws Exception {
-    assumeTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM)
-        || "true".equals(System.getenv("CI")), "chromium and chromedriver are installed by .ci/run");
+    driver = Browsers.chromium();
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
     Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
@@ -64,11 +57,6 @@ class StatusPageBrowserIT {
     Calls session = Calls.open(vertx, proxy);
     assertThat(session.server()).isEqualTo("A");
 
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toString()).addArguments(
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync");
-    driver = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build(),
-        options);
     // Credentials in the URL, as an operator types them: no DevTools, so any chromium version does,
     // and the page's own fetches must not carry the URL's credentials (fetch refuses those).
     driver.get("http://admin:admin@127.0.0.1:" + proxy.adminPort() + "/admin/");
