@@ -43,6 +43,14 @@ class ConfigReferenceTest {
     assertThat(missing).as("keys the config accepts that configuration.md does not name (as `key`)").isEmpty();
   }
 
+  /** The configs the docs tell people to run (the quick start's, the sample, Kubernetes') are valid. */
+  @Test
+  void theConfigsTheDocsUseAreValid() throws IOException {
+    for (String file : List.of("conf/quickstart.json", "conf/dstunnel.json", "k8s/dstunnel.json")) {
+      ProxyConfig.parse(Files.readString(Path.of(file)));
+    }
+  }
+
   /** Every key the validator accepts, dotted, with {@code []} for an array element. */
   static Set<String> acceptedKeys() {
     Set<String> keys = new TreeSet<>();
