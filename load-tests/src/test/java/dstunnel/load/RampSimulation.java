@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package dstunnel.load;
 
 import static io.gatling.javaapi.core.CoreDsl.global;

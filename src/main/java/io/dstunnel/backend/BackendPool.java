@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.backend;
 
 import io.dstunnel.config.BackendMode;

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.channels;
 
 import io.dstunnel.framing.DbxMessages;

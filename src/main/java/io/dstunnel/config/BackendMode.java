@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.config;
 
 /** What an operator wants of a backend (config key {@code backends[].mode}, or the admin API). */

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.config;
 
 import io.dstunnel.framing.Framing;
@@ -12,7 +15,7 @@ import java.util.Set;
 
 /**
  * The whole proxy configuration, parsed and validated once at start-up (cli-and-config.md).
- * Every key but {@code backends} has a default; see the README's config reference.
+ * Every key but {@code backends} has a default; see src/site/markdown/configuration.md.
  */
 public record ProxyConfig(
     HttpConfig http,

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.session;
 
 import io.vertx.core.Future;
@@ -150,7 +153,7 @@ final class ClusterGate {
    * Whether {@code cause} says the session's copy holder is out of reach (a partition): then the
    * request is refused and the session kept, served again once the holder answers. A write already
    * given to the backend when its copy could not be made is refused too: the copy, and so a side
-   * that adopts the session, never has it (README, limits).
+   * that adopts the session, never has it (src/site/markdown/cluster.md, limits).
    */
   private static boolean cutOff(Throwable cause, Message<TunnelCommand> msg) {
     if (cause instanceof CutOff) {

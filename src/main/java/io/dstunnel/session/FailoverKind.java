@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
 package io.dstunnel.session;
 
 /** Why a session moves to another backend; {@link #key} is what events and metrics say. */
