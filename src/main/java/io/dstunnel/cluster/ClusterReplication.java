@@ -232,6 +232,8 @@ public final class ClusterReplication implements Replication {
         long now = System.nanoTime();
         if (o.silentSince == 0) {
           o.silentSince = asked;
+          LOG.info("node {}: copy holder {} of session {} did not answer ({}) and is not gone: asking again until it "
+              + "does", node.id(), holder, session.id(), ar.cause().getMessage());
         }
         if (now > deadline || now > o.silentSince + node.splitWaitMs() * 1_000_000L) {
           node.metrics().cutOff();

@@ -58,6 +58,7 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
   private final Set<String> warmed = new HashSet<>();
+  private boolean announced;
   private long warmTimer;
   private long sweepTimer;
   private final int sessionVerticles;
@@ -89,22 +90,32 @@ public final class ClusterVerticle extends VerticleBase {
   }
 
   /**
-   * Reaches every member's addresses once, as soon as it is seen: the event bus then knows where
-   * they are (and has its connection) before a member's death makes it urgent. The first look-up
-   * of an address asks the cluster manager, which can wait for the dead member's data to move.
-   * This node's own addresses too: an adopter that is also the node a request came to asks its
-   * own copy keeper, and that first look-up waited for a paused member to be removed (seconds).
+   * Reaches every member's addresses, as soon as it is seen, until each has answered: the event bus
+   * then knows where they are (and has its connection) before a member's death makes it urgent.
+   * The first look-up of an address asks the cluster manager, which waits for a dead or paused
+   * member's data to move (its removal, about ten seconds) when that address's entry is on it;
+   * and a look-up that finds no handler yet (a member seen before its verticles registered) is
+   * not remembered, so only an answer proves the address known. This node's own addresses too: an
+   * adopter that is also the node a request came to asks its own copy keeper. The announcements'
+   * address likewise, once: an adopter announces itself at once.
    * (Delivering to them with {@code localOnly} instead was tried: adoptions then failed.)
    */
   private void warmUp() {
+    long timeout = node.config().suspectAfterMs();
     for (String member : node.members()) {
       if (warmed.add(member)) {
-        node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), node.config().suspectAfterMs())
-            .onFailure(err -> warmed.remove(member));
-        vertx.eventBus().send(Addresses.nodeInbox(member), TunnelCommand.cancelRead("-", null, 0));
+        // A request with an answer, to the copy keeper and to the inbox ("not here" for no session).
+        Future<?> keeper = node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), timeout);
+        Future<?> inbox = vertx.eventBus().request(Addresses.nodeInbox(member), TunnelCommand.close("-", null),
+            ClusterNode.within(timeout));
+        Future.all(keeper, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick
       }
     }
     warmed.retainAll(node.members());
+    if (!announced) {
+      announced = true;
+      vertx.eventBus().publish(Addresses.DIRECTORY, "-|-");  // forgets no session: there is none named "-"
+    }
   }
 
   @Override
