@@ -273,6 +273,7 @@ public final class Dstunnel {
    * after the answer in progress, so a front never sees a connection close under a request.
    */
   public Future<Void> drain() {
+    LOG.info("stopping: new sessions are refused, {} open", sessions.open());
     sessions.drain();
     if (cluster != null) {
       cluster.leave();
@@ -280,15 +281,20 @@ public final class Dstunnel {
     Drain drain = new Drain(vertx, config.session().instances(), config.session().drainTimeoutMs());
     // Leaving a cluster: each session goes to a node that holds its copy, as soon as it is idle.
     Future<Void> drained = cluster != null
-        ? drain.untilNone(Addresses::handOver, "left the cluster: every session handed over",
+        ? drain.untilNone(Addresses::handOver, "to hand over to the other nodes",
+            "left the cluster: every session handed over",
             "drain timeout: {} sessions could not be handed over: their copies will adopt them",
             cluster.handOverGraceMs())
-        : drain.untilNone(Addresses::sessionsOwed, "drained: no session is owed an answer",
+        : drain.untilNone(Addresses::sessionsOwed, "owed an answer (a request in flight or answer bytes unread)",
+            "drained: no session is owed an answer",
             "drain timeout: closing {} sessions still owed an answer");
     if (cluster != null) {
       // Requests still come (a front sends some until it sees this node not ready): they are
       // forwarded to the sessions' new owners until none has come for a while.
-      drained = drained.compose(v -> drain.untilQuiet(metrics::requestsEnded, QUIET_MS));
+      drained = drained.compose(v -> {
+        LOG.info("forwarding what still comes to the sessions' new owners until no request has come for {} ms", QUIET_MS);
+        return drain.untilQuiet(metrics::requestsEnded, QUIET_MS);
+      });
     }
     // Each connection is closed after the answer to its request in progress, not under it.
     return drained.compose(v -> Future.join(tunnels.stream().map(t -> t.shutdown(drain.remainingMs())).toList())

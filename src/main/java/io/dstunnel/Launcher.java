@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -185,23 +186,39 @@ final class Launcher {
     }
   }
 
-  /** On SIGTERM (and SIGINT), run {@code stop} and exit 0. */
+  /**
+   * On SIGTERM (and SIGINT, Ctrl-C), run {@code stop} and exit 0. A second signal while it runs
+   * exits at once (status 128 + the signal's number), as an operator pressing Ctrl-C twice means.
+   */
   @SuppressWarnings("restriction")
   private static void onTerminate(Supplier<Future<Void>> stop) {
+    Logger log = LoggerFactory.getLogger(Launcher.class);
+    AtomicBoolean stopping = new AtomicBoolean();
     sun.misc.SignalHandler handler = sig -> {
+      if (!stopping.compareAndSet(false, true)) {
+        log.warn("SIG{} again: exiting now, without waiting for the drain", sig.getName());
+        exit(128 + sig.getNumber());
+        return;
+      }
+      log.info("SIG{} received: stopping gracefully (send it again to exit at once)", sig.getName());
       try {
         stop.get().await(1, TimeUnit.HOURS);
       } catch (Exception ignored) {
         // exiting anyway
       }
-      // The log goes through a queue: let it reach the console before the process ends.
-      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
-        logback.stop();
-      }
-      Runtime.getRuntime().halt(0);
+      log.info("stopped: exiting 0");
+      exit(0);
     };
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+  }
+
+  /** Ends the process with {@code status} once the log, which goes through a queue, reached the console. */
+  private static void exit(int status) {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
+      logback.stop();
+    }
+    Runtime.getRuntime().halt(status);
   }
 
   /** Blocks the main thread (never an event loop) until {@code f} completes. */
