@@ -52,7 +52,7 @@ final class AdminGuard {
       return;
     }
     ctx.request().pause();
-    logins.check(address(ctx.request()), ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
+    logins.check(ctx.request(), ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
       ctx.request().resume();
       if (ar.succeeded() && ar.result() != null) {
         ctx.put(USER, ar.result());
@@ -117,16 +117,12 @@ final class AdminGuard {
   /** One audit line for the action {@code ctx} asked for, with its {@code result}. */
   void audit(RoutingContext ctx, String result) {
     AdminAction a = AdminAction.of(ctx.request().method(), ctx.normalizedPath());
-    events.audit(user(ctx), a.action(), a.target(), address(ctx.request()), result);
+    events.audit(user(ctx), a.action(), a.target(), logins.client(ctx.request()), result);
   }
 
   static String user(RoutingContext ctx) {
     String user = ctx.get(USER);
     return user == null ? ANONYMOUS : user;
-  }
-
-  static String address(HttpServerRequest req) {
-    return req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
   }
 
   /** This listener's own origin as the browser sees it: scheme and the Host it asked for. */

@@ -4,6 +4,7 @@
 package io.dstunnel.admin;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.ClientAddress;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
@@ -78,7 +79,8 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
 
-    AdminGuard guard = new AdminGuard(new Logins(new Authenticator(vertx, config.auth()), throttle, "admin"), events);
+    AdminGuard guard = new AdminGuard(new Logins(new Authenticator(vertx, config.auth()), throttle, "admin",
+        new ClientAddress(config.admin().fronts())), events);
     router.route().handler(AdminGuard.hostCheck(config.admin().allowedHosts()));
     router.route().handler(guard::authenticate);
     router.route().handler(guard::sameOrigin);
@@ -102,7 +104,8 @@ public final class AdminVerticle extends VerticleBase {
     router.errorHandler(404, ctx -> AdminApi.error(ctx, 404, "Not found"));
     router.errorHandler(405, ctx -> AdminApi.error(ctx, 405, "Method not allowed"));
 
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port()));
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port())
+        .setUseProxyProtocol(config.admin().fronts().proxyProtocol()));
     return server.requestHandler(router).listen();
   }
 

@@ -14,12 +14,15 @@ import java.util.Set;
  *
  * @param allowedHosts host names (besides IP addresses and {@code localhost}) the admin listener
  *     answers to in a request's {@code Host}: a page on a rebound DNS name never reaches it
+ * @param fronts the fronts trusted to name the operator behind them (none by default)
  */
-public record AdminConfig(boolean enabled, String host, int port, boolean metrics, List<String> allowedHosts) {
+public record AdminConfig(boolean enabled, String host, int port, boolean metrics, List<String> allowedHosts,
+                          TrustedFronts fronts) {
   public static final int DEFAULT_PORT = 8081;
 
   static AdminConfig fromJson(Object value) {
-    JsonSection s = JsonSection.of("admin", value, Set.of("enabled", "host", "port", "metrics", "allowedHosts"));
+    JsonSection s = JsonSection.of("admin", value, Set.of("enabled", "host", "port", "metrics", "allowedHosts",
+        "trustedProxies", "forwardedHeader", "proxyProtocol"));
     List<String> hosts = new ArrayList<>();
     JsonArray array = s.array("allowedHosts");
     if (array != null) {
@@ -32,6 +35,7 @@ public record AdminConfig(boolean enabled, String host, int port, boolean metric
       }
     }
     return new AdminConfig(s.bool("enabled", true), s.nonEmptyString("host", "127.0.0.1"),
-        s.integer("port", DEFAULT_PORT, 0, 65535), s.bool("metrics", true), List.copyOf(hosts));
+        s.integer("port", DEFAULT_PORT, 0, 65535), s.bool("metrics", true), List.copyOf(hosts),
+        TrustedFronts.fromJson(s));
   }
 }

@@ -65,8 +65,7 @@ final class RestExchange {
 
   /** Checks the request's own credentials: a tunnel user, and the session's owner if it names one. */
   private static Future<RestExchange> login(HttpServerRequest in, RestExchange ex, String header, Logins logins) {
-    String address = in.remoteAddress() == null ? "?" : in.remoteAddress().hostAddress();
-    return logins.check(address, header).map(user -> {
+    return logins.check(in, header).map(user -> {
       if (user == null || !logins.holds(user, Role.TUNNEL)) {
         throw new RestReplies.Refused(401, "Authentication failed");
       }

@@ -135,8 +135,7 @@ public final class TunnelHandler implements Handler<RoutingContext> {
     if (!logins.enabled() || header == null && !open) {
       return Future.succeededFuture(null);
     }
-    String address = req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
-    return logins.check(address, header)
+    return logins.check(req, header)
         .recover(err -> Future.failedFuture(err instanceof LoginRefused refused
             ? new TunnelFailure(refused.status(), refused.getMessage(), refused.retryAfterSeconds()) : err))
         .map(user -> {

@@ -4,6 +4,7 @@
 package io.dstunnel.tunnel;
 
 import io.dstunnel.auth.Authenticator;
+import io.dstunnel.auth.ClientAddress;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
 import io.dstunnel.backend.BackendPool;
@@ -74,7 +75,8 @@ public final class TunnelVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     sharesLane = lanes.onThisThread();
-    Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "tunnel");
+    Logins logins = new Logins(new Authenticator(vertx, config.auth()), throttle, "tunnel",
+        new ClientAddress(config.http().fronts()));
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
     ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
     SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs(),
@@ -115,7 +117,9 @@ public final class TunnelVerticle extends VerticleBase {
         // No h2c sniffing: a connection is known (and its idle time counted) from its first moment.
         .setHttp2ClearTextEnabled(false)
         .setMaxInitialLineLength(config.http().maxInitialLineLength())
-        .setMaxHeaderSize(config.http().maxHeaderSize());
+        .setMaxHeaderSize(config.http().maxHeaderSize())
+        // Every connection then starts with the front's PROXY header (netty-codec-haproxy decodes it).
+        .setUseProxyProtocol(config.http().fronts().proxyProtocol());
     if (config.http().tls() != null) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(config.http().tls().certPath()).setKeyPath(config.http().tls().keyPath()));

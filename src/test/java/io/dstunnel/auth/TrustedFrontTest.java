@@ -4,8 +4,12 @@
 package io.dstunnel.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dstunnel.Dstunnel;
+import io.dstunnel.config.ConfigException;
+import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.config.TrustedFronts;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Proxies;
@@ -83,11 +87,11 @@ class TrustedFrontTest {
     }
     assertThat(http.put(T, TunnelClient.FILTER_QUERY, "Authorization", ADMIN,
         "Forwarded", "for=\"[2001:db8::1]\"").status()).isEqualTo(429);
-    assertThat(http.put(T, TunnelClient.FILTER_QUERY, "Authorization", ADMIN, "Forwarded", "for=10.0.0.2")
-        .status()).isEqualTo(200);
     // With Forwarded chosen, an X-Forwarded-For (which this front does not set) is the client's own word.
     assertThat(http.put(T, TunnelClient.FILTER_QUERY, "Authorization", ADMIN,
         "Forwarded", "for=\"[2001:db8::1]\"", "X-Forwarded-For", "10.0.0.9").status()).isEqualTo(429);
+    assertThat(http.put(T, TunnelClient.FILTER_QUERY, "Authorization", ADMIN, "Forwarded", "for=10.0.0.2")
+        .status()).isEqualTo(200);
   }
 
   @Test
@@ -119,13 +123,17 @@ class TrustedFrontTest {
     assertThat(viaProxyProtocol(vertx, proxy.port(), "10.0.0.8", tunnelOpen(ADMIN)).await())
         .startsWith("HTTP/1.1 200");
 
-    assertThat(viaProxyProtocol(vertx, proxy.adminPort(), "10.0.0.7", "POST /admin/backends/nobody/disable HTTP/1.1\r\n"
+    // 10.0.0.7 is locked out of the admin listener too (one throttle); an operator elsewhere is not.
+    assertThat(viaProxyProtocol(vertx, proxy.adminPort(), "10.0.0.7", "GET /admin/backends HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nAuthorization: " + ADMIN + "\r\nConnection: close\r\n\r\n").await())
+        .startsWith("HTTP/1.1 429");
+    assertThat(viaProxyProtocol(vertx, proxy.adminPort(), "10.0.0.9", "POST /admin/backends/nobody/disable HTTP/1.1\r\n"
         + "Host: 127.0.0.1\r\nAuthorization: " + ADMIN + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await())
         .startsWith("HTTP/1.1 404");
     String events = viaProxyProtocol(vertx, proxy.adminPort(), "10.0.0.8", "GET /admin/events HTTP/1.1\r\n"
         + "Host: 127.0.0.1\r\nAuthorization: " + ADMIN + "\r\nConnection: close\r\n\r\n").await();
     JsonArray audit = new JsonObject(events.substring(events.indexOf("\r\n\r\n") + 4)).getJsonArray("audit");
-    assertThat(audit.getJsonObject(audit.size() - 1).getString("from")).isEqualTo("10.0.0.7");
+    assertThat(audit.getJsonObject(audit.size() - 1).getString("from")).isEqualTo("10.0.0.9");
   }
 
   @Test
@@ -137,6 +145,31 @@ class TrustedFrontTest {
         + "Host: 127.0.0.1\r\nAuthorization: " + ADMIN + "\r\nConnection: close\r\n\r\n").await();
     JsonArray audit = new JsonObject(events.substring(events.indexOf("\r\n\r\n") + 4)).getJsonArray("audit");
     assertThat(audit.getJsonObject(audit.size() - 1).getString("from")).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void frontsAreIpsOrCidrsAndHeaderEntriesAreIpLiteralsOnly() {
+    JsonObject http = new JsonObject().put("trustedProxies", new JsonArray().add("10.0.0.0/8").add("fd00::/8")
+        .add("192.168.1.10"));
+    TrustedFronts fronts = ProxyConfig.fromJson(Proxies.config().backend("a", 1, 0).json().put("http", http)).http()
+        .fronts();
+    assertThat(fronts.trusts("10.200.3.4")).isTrue();
+    assertThat(fronts.trusts("11.0.0.1")).isFalse();
+    assertThat(fronts.trusts("fd12::1")).isTrue();
+    assertThat(fronts.trusts("::ffff:192.168.1.10")).isTrue();
+    assertThat(fronts.trusts("192.168.1.11")).isFalse();
+    assertThat(fronts.trusts("front.example")).isFalse();
+    assertThatThrownBy(() -> ProxyConfig.fromJson(Proxies.config().backend("a", 1, 0).json()
+        .put("admin", new JsonObject().put("trustedProxies", new JsonArray().add("10.0.0.0/33")))))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("admin.trustedProxies[0]");
+    assertThatThrownBy(() -> ProxyConfig.fromJson(Proxies.config().backend("a", 1, 0).json()
+        .put("http", new JsonObject().put("forwardedHeader", "X-Real-IP"))))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.forwardedHeader");
+    assertThat(ClientAddress.literal(" 10.0.0.1:4711")).isEqualTo("10.0.0.1");
+    assertThat(ClientAddress.literal("\"[2001:db8::1]:80\"")).isEqualTo("2001:db8:0:0:0:0:0:1");
+    assertThat(ClientAddress.literal("unknown")).isNull();
+    assertThat(ClientAddress.literal("_hidden")).isNull();
+    assertThat(ClientAddress.literal("a:b:c")).isNull();
   }
 
   private static String tunnelOpen(String authorization) {
