@@ -11,17 +11,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * How the copies of a broadcast that dstunnel fans out to other backends fare with each backend:
  * how many are under way, and whether the backend is hung (it let a copy go unanswered past the
- * broadcast timeout; the copy's connection was then closed, so a server that wakes does not run
- * it late, unless it was already running it when it hung). A hung backend is skipped, its copies
+ * broadcast timeout; the copy's connection was then closed). A hung backend is skipped, its copies
  * not sent, until it answers a probe that carries no value: a hang costs one broadcast its
- * timeout, not every one, and no value its callers were told it did not get waits for it. At most {@link #MAX_PENDING} copies are
- * under way to one backend; more are skipped. Keyed by backend name; thread-safe (the REST
- * side's verticle instances share one, the DBX broadcaster has its own).
+ * timeout, not every one. At most {@link #MAX_PENDING} copies are under way to one backend, a
+ * bound on what a slow one holds, far above what a burst of broadcasts to healthy servers needs;
+ * more are skipped. Keyed by backend name; thread-safe (the REST side's verticle instances share
+ * one, the DBX broadcaster has its own).
  */
 public final class BroadcastPeers {
 
   /** The most broadcast copies under way to one backend at a time. */
-  public static final int MAX_PENDING = 16;
+  public static final int MAX_PENDING = 256;
 
   private static final class Peer {
     final AtomicInteger pending = new AtomicInteger();

@@ -26,10 +26,11 @@ import org.slf4j.LoggerFactory;
  * channel client gets the value once, whichever server holds its channel. Asked over the local
  * event bus ({@link #ADDRESS}): {@code {"channel", "value", "except"}} answered {@code {"took"}}.
  *
- * <p>Each copy has the broadcast timeout. One still unanswered then did not reach that server:
- * its connection is closed (the copies queued on it with it, so a hung server that wakes does
- * not run them, short of one it was already running), it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
- * later copies skip it at once, until a fresh connection of dstunnel's is answered again.
+ * <p>Each copy has the broadcast timeout. One still unanswered then is taken as not taken by that
+ * server: its connection is closed (the copies queued on it with it), it is counted, and the
+ * backend is hung for broadcasts ({@link BroadcastPeers}): later copies skip it at once, until a
+ * fresh connection of dstunnel's is answered again. Closing cannot take back bytes the server
+ * already received: one that was paused, not dead, may run those copies when it wakes.
  */
 public final class ChannelBroadcaster extends VerticleBase {
 
@@ -105,9 +106,9 @@ public final class ChannelBroadcaster extends VerticleBase {
     Future<PeerConnection> p = peer(b);
     Future<Boolean> work = p.compose(c -> c.broadcast(channel, value)).onComplete(ar -> states.done(b.name()));
     return within(work, () -> {
-      // The copy may still wait on that connection: closing it takes it back, with the copies queued
-      // behind it (answers come in order: they wait on the same hang), so the server, if it wakes,
-      // does not run them late (short of one it was already running).
+      // The copy may still wait on that connection: closing it ends it, with the copies queued
+      // behind it (answers come in order: they wait on the same hang). What the server already
+      // read, it may still run if it wakes.
       drop(b, p);
       metrics.broadcastTimeout("dbx", b.name());
       if (states.timedOut(b.name())) {

@@ -31,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * DataSnap server reaches only the channels it holds), answered {@code [true]} if one took it.
  *
  * <p>Each copy has the broadcast timeout ({@code pool.answerTimeoutMs}, else 10 s). A copy still
- * unanswered then did not reach that server: its request is reset, which closes its connection
- * (HTTP/1.1 cannot take back one request otherwise), so a server that was hung and wakes finds
- * nothing to run (short of a copy it was already running when it hung); it is counted, and the backend is hung for broadcasts ({@link BroadcastPeers}):
- * later copies skip it, at once, until it answers a probe (a GET of its health-check path).
+ * unanswered then is taken as not taken by that server: its request is reset, which closes its
+ * connection (HTTP/1.1 cannot end one request otherwise); it is counted, and the backend is hung
+ * for broadcasts ({@link BroadcastPeers}): later copies skip it, at once, until it answers a probe
+ * (a GET of its health-check path). A reset cannot take back a request the server already read:
+ * one that was paused, not dead, may still run it when it wakes.
  */
 final class RestBroadcast {
 
