@@ -53,6 +53,9 @@ defaults
   timeout connect 2s
   timeout client 90s
   timeout server 60s
+  # A readiness check slower than its interval on a loaded machine is not a node going down (all
+  # three marked down at once made HAProxy answer 503 itself); a dead node refuses at once.
+  timeout check 2s
   retries 3
   option redispatch
   retry-on conn-failure empty-response response-timeout
