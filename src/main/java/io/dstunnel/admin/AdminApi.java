@@ -161,16 +161,23 @@ final class AdminApi {
 
   private void closeSession(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (rest.close(id)) {
-      guard.audit(ctx, "ok");
-      json(ctx, 200, new JsonObject().put("closed", id));
-      return;
-    }
     if (!SessionIds.wellFormed(id)) {
       guard.audit(ctx, "not found");
       error(ctx, 404, "No session " + id);
       return;
     }
+    rest.close(id).otherwise(false).onComplete(ar -> {
+      if (ar.result()) {
+        guard.audit(ctx, "ok");
+        json(ctx, 200, new JsonObject().put("closed", id));
+      } else {
+        closeTunnelSession(ctx, id);
+      }
+    });
+  }
+
+  /** Closes tunnel session {@code id} (on this node, or on the node that owns it). */
+  private void closeTunnelSession(RoutingContext ctx, String id) {
     TunnelCommand close = TunnelCommand.close(id, null);
     Future<TunnelReply> closed = vertx.eventBus().<TunnelReply>request(Addresses.session(id), close, Addresses.LOCAL)
         .map(m -> m.body());

@@ -22,6 +22,8 @@ final class RestSession {
   private String backendId;
   private volatile long lastUsed = System.nanoTime();
   private volatile long sharedAt;
+  /** The last write of this session's record to the cluster's map, done or under way. */
+  private volatile io.vertx.core.Future<Void> sharing = io.vertx.core.Future.succeededFuture();
   private Backend counted;
   private final AtomicInteger inFlight = new AtomicInteger();
   /** Holds a place among the proxy's sessions (session.maxSessions, maxSessionsPerUser) on this node. */
@@ -112,6 +114,15 @@ final class RestSession {
   /** When its record last went to the cluster's map. */
   long sharedAt() {
     return sharedAt;
+  }
+
+  /** The last write of the record, done or under way (a close removes the record after it). */
+  io.vertx.core.Future<Void> sharing() {
+    return sharing;
+  }
+
+  void sharing(io.vertx.core.Future<Void> write) {
+    sharing = write;
   }
 
   void shared(long at) {

@@ -40,6 +40,11 @@ public final class RestSessions {
   static final String CHANNELS = "dstunnel.rest.channel";
 
   private final Map<String, RestSession> sessions = new ConcurrentHashMap<>();
+  /**
+   * Sessions closed (here or on another node), until the idle time has passed since: never loaded,
+   * renewed or logged in again here, whatever request of theirs was still under way.
+   */
+  private final Map<String, Long> closed = new ConcurrentHashMap<>();
   private final Map<String, Backend> channelClients = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Backend>> channelConsumers = new ConcurrentHashMap<>();
   private final long idleNanos;
@@ -69,10 +74,20 @@ public final class RestSessions {
     this.pool = pool;
     this.shared = vertx.sharedData().getClusterWideMap(MAP);
     vertx.eventBus().<String>consumer(CHANGED, msg -> {
-      // "id|node": another node moved or closed the session; this node's copy (and count) goes.
-      int bar = msg.body().lastIndexOf('|');
-      if (!msg.body().substring(bar + 1).equals(self)) {
-        forget(sessions.remove(msg.body().substring(0, bar)));
+      // "id|node" (moved) or "id|node|closed": another node moved or closed the session; this
+      // node's copy (and count) goes. A closed one stays closed here: a write of its record this
+      // node had under way, which may have landed after the close removed it, is undone.
+      String[] parts = msg.body().split("\\|");
+      if (parts.length < 2 || parts[1].equals(self)) {
+        return;
+      }
+      RestSession s = sessions.remove(parts[0]);
+      forget(s);
+      if (parts.length > 2) {
+        closed.put(parts[0], System.nanoTime());
+        if (s != null) {
+          s.sharing().onComplete(v -> shared.compose(m -> m.remove(parts[0])));
+        }
       }
     });
     // The channel directory: announced to every node as it changes; a node that joins later
@@ -85,11 +100,11 @@ public final class RestSessions {
   /** The session {@code id}: this node's, else (in a cluster) the cluster's; null if unknown. */
   Future<RestSession> find(String id) {
     RestSession known = id == null ? null : sessions.get(id);
-    if (known != null || id == null || shared == null) {
+    if (known != null || id == null || shared == null || closed.containsKey(id)) {
       return Future.succeededFuture(known);
     }
     return shared.compose(m -> m.get(id)).map(text -> {
-      if (text == null) {
+      if (text == null || closed.containsKey(id)) {
         return null;
       }
       JsonObject j = new JsonObject(text);
@@ -147,14 +162,16 @@ public final class RestSessions {
   }
 
   private Future<Void> share(RestSession s) {
-    if (shared == null) {
-      return Future.succeededFuture();
+    if (shared == null || closed.containsKey(s.id())) {
+      return Future.succeededFuture();  // a closed session's late answer puts nothing back
     }
     s.shared(System.nanoTime());
     Backend b = s.backend();
     String text = new JsonObject().put("user", s.user()).put("authorization", s.authorization())
         .put("backend", b == null ? null : b.name()).put("backendId", s.backendId()).encode();
-    return shared.compose(m -> m.put(s.id(), text, idleMs));
+    Future<Void> write = s.sharing().transform(v -> shared.compose(m -> m.put(s.id(), text, idleMs)));
+    s.sharing(write.otherwiseEmpty());
+    return write;
   }
 
   /**
@@ -166,9 +183,11 @@ public final class RestSessions {
     if (shared == null) {
       return Future.succeededFuture();
     }
-    return shared.compose(m -> m.remove(s.id()))
+    closed.put(s.id(), System.nanoTime());
+    // After this node's own last write of the record (a renewal under way must not put it back).
+    return s.sharing().transform(v -> shared.compose(m -> m.remove(s.id())))
         .<Void>mapEmpty()
-        .onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
+        .onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self + "|closed"));
   }
 
   /**
@@ -176,8 +195,13 @@ public final class RestSessions {
    * node may have closed it, its notice not here yet). A session closed elsewhere is forgotten here.
    */
   Future<Boolean> stillOpen(RestSession s) {
-    if (sessions.get(s.id()) != s) {
+    if (closed.containsKey(s.id())) {
       return Future.succeededFuture(false);
+    }
+    if (sessions.get(s.id()) != s) {
+      // Moved by another node meanwhile (its re-login): open, if the cluster still has it.
+      return shared == null ? Future.succeededFuture(false)
+          : shared.compose(m -> m.get(s.id())).map(text -> text != null && !closed.containsKey(s.id()));
     }
     if (shared == null) {
       return Future.succeededFuture(true);
@@ -232,6 +256,7 @@ public final class RestSessions {
         applyClose(clientId);
       }
     }
+    closed.values().removeIf(at -> now - at > idleNanos);
     int before = sessions.size();
     sessions.values().removeIf(s -> {
       boolean idle = !s.busy() && now - s.lastUsed() > idleNanos;
@@ -265,13 +290,12 @@ public final class RestSessions {
     return list;
   }
 
-  /** Closes the REST session {@code id} (an operator's action); whether this node had it. */
-  public boolean close(String id) {
-    RestSession s = id == null ? null : sessions.get(id);
-    if (s != null) {
-      close(s);
-    }
-    return s != null;
+  /**
+   * Closes the REST session {@code id} (an operator's action), wherever in the cluster it was
+   * opened: done once no node can find it again; whether it was open.
+   */
+  public Future<Boolean> close(String id) {
+    return find(id).compose(s -> s == null ? Future.succeededFuture(false) : close(s).map(true));
   }
 
   // ---- channels ------------------------------------------------------------------------------

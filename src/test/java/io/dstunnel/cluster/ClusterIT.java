@@ -250,6 +250,45 @@ class ClusterIT {
         .get(path, "Pragma", "dssession=" + sid).status() == 403);
   }
 
+  /**
+   * A closed REST session stays closed on every node: a call of it still running on another node
+   * when it closed does not put it back (its answer arrives; the session is gone), and an
+   * operator's close through a node that never served it closes it everywhere. Before, the late
+   * answer renewed the session's cluster record and the next call through any node logged in
+   * again; and the operator's close answered 404 on a node that had not served it.
+   */
+  @Test
+  void aClosedRestSessionStaysClosedThroughEveryNode(Vertx vertx, @TempDir Path dir) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    io.dstunnel.demo.DemoRestVerticle rest = new io.dstunnel.demo.DemoRestVerticle("127.0.0.1", 0, "A");
+    vertx.deployVerticle(rest).await();
+    List<ProxyProcess> n = cluster(dir, a, ClusterConfig.DEFAULT_SUSPECT_AFTER, rest.actualPort());
+    String increment = "/datasnap/rest/TServerMethods1/Increment/1";
+    RawHttp.Answer first = new RawHttp(vertx, n.get(0).port()).get(increment, "Authorization", ADMIN);
+    String sid = first.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+    Future<RawHttp.Answer> slow = new RawHttp(vertx, n.get(1).port()).sendAsync(io.vertx.core.http.HttpMethod.GET,
+        "/datasnap/rest/TServerMethods1/SlowEcho/1500/late", null, "Pragma", "dssession=" + sid);
+    await().atMost(Duration.ofSeconds(10)).until(() -> rest.calls("TServerMethods1.SlowEcho") == 1);
+    assertThat(new RawHttp(vertx, n.get(0).port()).get("/datasnap/rest/CloseSession/", "Pragma", "dssession=" + sid)
+        .status()).isEqualTo(200);
+    assertThat(slow.await(15, java.util.concurrent.TimeUnit.SECONDS).status()).as("the call that was running").isEqualTo(200);
+    for (int i : new int[] {2, 1, 0}) {
+      assertThat(new RawHttp(vertx, n.get(i).port()).get(increment, "Pragma", "dssession=" + sid).status())
+          .as("through node " + i).isEqualTo(403);
+    }
+
+    RawHttp.Answer other = new RawHttp(vertx, n.get(0).port()).get(increment, "Authorization", ADMIN);
+    String second = other.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+    assertThat(new RawHttp(vertx, n.get(1).port()).get(increment, "Pragma", "dssession=" + second).status()).isEqualTo(200);
+    assertThat(new RawHttp(vertx, n.get(2).adminPort()).send(io.vertx.core.http.HttpMethod.DELETE,
+        "/admin/sessions/" + second, null, "Authorization", ADMIN).status()).as("closed by an operator on node 2")
+        .isEqualTo(200);
+    for (int i : new int[] {1, 0, 2}) {
+      assertThat(new RawHttp(vertx, n.get(i).port()).get(increment, "Pragma", "dssession=" + second).status())
+          .as("through node " + i + " after the operator's close").isEqualTo(403);
+    }
+  }
+
   /** REST channels: consumers on two servers through one node, a broadcast through another reaches both. */
   @Test
   void aRestBroadcastThroughAnyNodeReachesTheConsumersOnEveryServer(Vertx vertx, @TempDir Path dir) throws Exception {
