@@ -33,6 +33,10 @@ final class RestExchange {
   Buffer body;
   /** Sent again already after a SessionExpired. */
   boolean relogged;
+  /** The backend session id the request was last sent with (null: none, a login). */
+  String sentWith;
+  /** This request logs its session in again: what ends that when its answer is out. */
+  boolean relogging;
   /** A channel poll whose channel was opened again elsewhere already. */
   boolean reopened;
   /** A channel call of a ClientId under way (counted in {@link RestSessions#channelCall}). */

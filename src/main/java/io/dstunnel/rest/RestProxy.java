@@ -160,7 +160,11 @@ public final class RestProxy implements ProxyInterceptor {
     return RestExchange.authorize(in, call, sessions, logins)
         .compose(ex -> {
           if (ex.session != null) {
-            ex.session.begin(in.response());
+            ex.session.begin(in.response(), () -> {
+              if (ex.relogging) {
+                ex.session.reloggedIn();  // the requests that waited for it go on with its binding
+              }
+            });
           }
           if (call.closeSession() && ex.session != null && !ex.session.backend().isUp()) {
             return sessions.close(ex.session).otherwiseEmpty().map(v ->
@@ -271,18 +275,41 @@ public final class RestProxy implements ProxyInterceptor {
       }
       resp.setBody(Body.body(body));
       // A session closed (through another node, whose notice has not come yet) stays closed: the
-      // backend's SessionExpired is then the answer, not a new login.
-      return sessions.stillOpen(ex.session).otherwise(true).compose(open -> {
-        if (!open) {
+      // backend's SessionExpired is then the answer, not a new login. One logged in again
+      // meanwhile (by another request, here or through another node) is not logged in twice: the
+      // request goes again with that binding. Of requests here at once, one logs in, the others
+      // wait for it (each login is a backend session of its own: the session would split).
+      RestSession s = ex.session;
+      return sessions.current(s).otherwise(s).compose(now -> {
+        if (now == null) {
           return Future.succeededFuture(resp);
         }
         ex.relogged = true;
+        ex.session = now;
+        if (now.backendId() != null && !now.backendId().equals(ex.sentWith)) {
+          return again(ctx, ex);
+        }
+        Future<Void> underWay = now.reloginUnderWay();
+        if (underWay != null) {
+          return underWay.transform(v -> ex.session.backendId() == null || ex.session.backendId().equals(ex.sentWith)
+              ? Future.succeededFuture(resp)  // that login failed: this request's SessionExpired stands
+              : again(ctx, ex));
+        }
+        ex.relogging = true;
         ex.fresh = true;
-        rewrite(ctx.request(), ex);
-        ctx.request().setBody(Body.body(ex.body));
-        return send(ctx, ex);
+        return again(ctx, ex);
       });
     });
+  }
+
+  /** Sends the request again, with the session's binding as it stands (none, when {@code ex.fresh}: a login). */
+  private Future<ProxyResponse> again(ProxyContext ctx, RestExchange ex) {
+    if (!ex.fresh && ex.session.backend() != null) {
+      ex.target = ex.session.backend();  // where that binding lives
+    }
+    rewrite(ctx.request(), ex);
+    ctx.request().setBody(Body.body(ex.body));
+    return send(ctx, ex);
   }
 
   /** Opens the poll's channel again on a backend (see {@link RestChannels#reopen}), then sends the poll there. */
@@ -366,6 +393,7 @@ public final class RestProxy implements ProxyInterceptor {
   /** Puts the target's session id (or none, and the session's credentials) on the request. */
   private void rewrite(ProxyRequest req, RestExchange ex) {
     String backendId = ex.fresh || ex.session == null ? null : ex.session.backendId();
+    ex.sentWith = backendId;
     req.setURI(RestCall.withSession(req.getURI(), backendId));
     String pragma = RestCall.pragmaWith(req.headers().get("Pragma"), backendId);
     if (pragma == null) {

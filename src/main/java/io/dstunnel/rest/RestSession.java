@@ -22,6 +22,7 @@ final class RestSession {
   private String backendId;
   private volatile long lastUsed = System.nanoTime();
   private volatile long sharedAt;
+  private io.vertx.core.Promise<Void> relogin;
   /** The last write of this session's record to the cluster's map, done or under way. */
   private volatile io.vertx.core.Future<Void> sharing = io.vertx.core.Future.succeededFuture();
   private Backend counted;
@@ -82,7 +83,7 @@ final class RestSession {
    * A request of the session started, answered by {@code response}: until it ends (or its
    * connection closes) the session does not expire, however long a long poll lasts.
    */
-  void begin(HttpServerResponse response) {
+  void begin(HttpServerResponse response, Runnable alsoAtEnd) {
     inFlight.incrementAndGet();
     touch();
     AtomicBoolean over = new AtomicBoolean();
@@ -90,10 +91,31 @@ final class RestSession {
       if (over.compareAndSet(false, true)) {
         inFlight.decrementAndGet();
         touch();
+        alsoAtEnd.run();
       }
     };
     response.bodyEndHandler(v -> end.run());
     response.closeHandler(v -> end.run());
+  }
+
+  /**
+   * The re-login of this session under way on this node, to wait for; or null, and then the
+   * caller is the one that logs it in again and calls {@link #reloggedIn} once its answer is out.
+   */
+  synchronized io.vertx.core.Future<Void> reloginUnderWay() {
+    if (relogin != null) {
+      return relogin.future();
+    }
+    relogin = io.vertx.core.Promise.promise();
+    return null;
+  }
+
+  /** The re-login this node had under way is over (answered, failed, or its client left). */
+  synchronized void reloggedIn() {
+    if (relogin != null) {
+      relogin.tryComplete();
+      relogin = null;
+    }
   }
 
   boolean busy() {

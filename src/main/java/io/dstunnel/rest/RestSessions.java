@@ -191,26 +191,35 @@ public final class RestSessions {
   }
 
   /**
-   * Whether {@code s} is still open: on this node, and in a cluster in the cluster's record (another
-   * node may have closed it, its notice not here yet). A session closed elsewhere is forgotten here.
+   * {@code s} as it stands now: null once closed (here, or through another node whose notice has
+   * not come yet); in a cluster, bound as the cluster's record says (another node may have logged
+   * it in again meanwhile, its notice not here yet).
    */
-  Future<Boolean> stillOpen(RestSession s) {
-    if (closed.containsKey(s.id())) {
-      return Future.succeededFuture(false);
+  Future<RestSession> current(RestSession s) {
+    String id = s.id();
+    if (closed.containsKey(id)) {
+      return Future.succeededFuture(null);
     }
-    if (sessions.get(s.id()) != s) {
-      // Moved by another node meanwhile (its re-login): open, if the cluster still has it.
-      return shared == null ? Future.succeededFuture(false)
-          : shared.compose(m -> m.get(s.id())).map(text -> text != null && !closed.containsKey(s.id()));
-    }
+    RestSession local = sessions.get(id);
     if (shared == null) {
-      return Future.succeededFuture(true);
+      return Future.succeededFuture(local);
     }
-    return shared.compose(m -> m.get(s.id())).map(text -> {
-      if (text == null && sessions.remove(s.id(), s)) {
-        forget(s);
+    return shared.compose(m -> m.get(id)).map(text -> {
+      if (text == null || closed.containsKey(id)) {
+        if (local != null && sessions.remove(id, local)) {
+          forget(local);
+        }
+        return null;
       }
-      return text != null;
+      JsonObject j = new JsonObject(text);
+      RestSession known = local != null ? local : s;
+      if (java.util.Objects.equals(j.getString("backendId"), known.backendId())) {
+        return known;
+      }
+      RestSession moved = new RestSession(id, j.getString("user"), j.getString("authorization"),
+          pool.byName(j.getString("backend")), j.getString("backendId"));
+      forget(sessions.put(id, moved));
+      return moved;
     });
   }
 
