@@ -136,15 +136,19 @@ final class AdminApi {
     }
     String backend = ctx.request().params().get("backend");
     String user = ctx.request().params().get("user");
-    (cluster == null ? SessionSnapshots.gather(vertx, config.session().instances()) : cluster.sessions())
-        .onComplete(ar -> {
+    Future<List<JsonObject>> tunnel = cluster == null ? SessionSnapshots.gather(vertx, config.session().instances())
+        : cluster.sessions();
+    tunnel.compose(t -> rest.listed().map(r -> {
+      List<JsonObject> both = new ArrayList<>(t);
+      both.addAll(r);
+      return both;
+    })).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 503, "Sessions could not be listed: " + ar.cause().getMessage());
         return;
       }
       List<JsonObject> all = new ArrayList<>();
-      List<JsonObject> found = new ArrayList<>(ar.result());
-      found.addAll(rest.snapshots());
+      List<JsonObject> found = ar.result();
       for (JsonObject s : found) {
         if ((backend == null || backend.equals(s.getString("backend")))
             && (user == null || user.equals(s.getString("user")))) {

@@ -286,7 +286,38 @@ public final class RestSessions {
     return channelClients.size();
   }
 
-  /** What the admin API shows of each REST session (never its credentials). */
+  /**
+   * What the admin API shows of each REST session of the proxy (never its credentials): in a
+   * cluster, every node's, from the cluster's records (any node serves any of them; how long one
+   * has been idle is known only where it was used last: on this node, else not said).
+   */
+  public Future<List<JsonObject>> listed() {
+    if (shared == null) {
+      return Future.succeededFuture(snapshots());
+    }
+    return shared.compose(AsyncMap::entries).map(records -> {
+      Map<String, JsonObject> mine = new java.util.HashMap<>();
+      snapshots().forEach(s -> mine.put(s.getString("id"), s));
+      List<JsonObject> list = new ArrayList<>();
+      records.forEach((id, text) -> {
+        if (closed.containsKey(id)) {
+          return;
+        }
+        JsonObject here = mine.get(id);
+        if (here != null) {
+          list.add(here);
+          return;
+        }
+        JsonObject r = new JsonObject(text);
+        Backend b = r.getString("backend") == null ? null : pool.byName(r.getString("backend"));
+        list.add(new JsonObject().put("id", id).put("kind", "rest").put("user", r.getString("user"))
+            .put("state", "ACTIVE").put("backend", r.getString("backend")).put("connected", b != null && b.isUp()));
+      });
+      return list;
+    });
+  }
+
+  /** What the admin API shows of each REST session this node knows (never its credentials). */
   public List<JsonObject> snapshots() {
     long now = System.nanoTime();
     List<JsonObject> list = new ArrayList<>();

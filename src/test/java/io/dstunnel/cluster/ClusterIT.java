@@ -252,8 +252,8 @@ class ClusterIT {
 
   /**
    * A closed REST session stays closed on every node: a call of it still running on another node
-   * when it closed does not put it back (its answer arrives; the session is gone), and an
-   * operator's close through a node that never served it closes it everywhere. Before, the late
+   * when it closed does not put it back (its answer arrives; the session is gone), and a node that
+   * never served a session lists it and closes it everywhere at an operator's request. Before, the late
    * answer renewed the session's cluster record and the next call through any node logged in
    * again; and the operator's close answered 404 on a node that had not served it.
    */
@@ -280,6 +280,9 @@ class ClusterIT {
     RawHttp.Answer other = new RawHttp(vertx, n.get(0).port()).get(increment, "Authorization", ADMIN);
     String second = other.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
     assertThat(new RawHttp(vertx, n.get(1).port()).get(increment, "Pragma", "dssession=" + second).status()).isEqualTo(200);
+    JsonArray listed = admin(vertx, n.get(2), "/admin/sessions?size=1000").getJsonArray("sessions");
+    assertThat(listed.stream().map(o -> ((JsonObject) o).getString("id")).toList())
+        .as("listed by a node that never served it").contains(second);
     assertThat(new RawHttp(vertx, n.get(2).adminPort()).send(io.vertx.core.http.HttpMethod.DELETE,
         "/admin/sessions/" + second, null, "Authorization", ADMIN).status()).as("closed by an operator on node 2")
         .isEqualTo(200);
