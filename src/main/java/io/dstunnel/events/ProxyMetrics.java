@@ -81,6 +81,16 @@ public final class ProxyMetrics {
     counter("dstunnel.broadcast.timeouts", "kind", kind, "backend", backend).increment();
   }
 
+  /**
+   * Whether broadcasts take {@code backend} for hung now (1) or not (0), as {@code hung} says:
+   * registered when a backend is first taken for hung (registering again is a no-op).
+   */
+  public void broadcastHung(String kind, String backend, Supplier<Number> hung) {
+    Gauge.builder("dstunnel.broadcast.backend.hung", hung)
+        .description("1 while broadcasts skip this backend (it left a copy unanswered past the timeout)")
+        .tags("kind", kind, "backend", backend).register(registry);
+  }
+
   /** A broadcast copy not sent to {@code backend}: it is hung, or has too many copies under way. */
   public void broadcastSkipped(String kind, String backend) {
     counter("dstunnel.broadcast.skipped", "kind", kind, "backend", backend).increment();

@@ -90,12 +90,16 @@ class RestHungBackendTest {
     assertThat(metric(admin, "dstunnel_broadcast_timeouts_total")).isEqualTo(1.0);
     assertThat(metric(admin, "dstunnel_broadcast_skipped_total")).isEqualTo(5.0);
 
+    assertThat(metric(admin, "dstunnel_broadcast_backend_hung")).isEqualTo(1.0);
     assertThat(hung.wake("BroadcastToChannel")).as("broadcasts the woken server runs late").isZero();
     assertThat(hungRegistration.await().status()).isEqualTo(200);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
-      http.get(BROADCAST + "news/%22again%22", "Authorization", ADMIN);
-      return hung.requests("BroadcastToChannel") == 2;
-    });
+    // Probed now and then while hung: once it answers, the next broadcast reaches it (none is
+    // skipped to find out).
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> metric(admin, "dstunnel_broadcast_backend_hung") == 0);
+    Answer again = http.get(BROADCAST + "news/%22again%22", "Authorization", ADMIN);
+    assertThat(again.json().getJsonArray("result").getValue(0)).isEqualTo(true);
+    assertThat(hung.requests("BroadcastToChannel")).isEqualTo(2);
+    assertThat(metric(admin, "dstunnel_broadcast_skipped_total")).as("none skipped after it answered").isEqualTo(5.0);
     assertThat(hung.abandoned("BroadcastToChannel")).isEqualTo(1);
     hung.close();
   }
