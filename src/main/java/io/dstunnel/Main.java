@@ -105,7 +105,7 @@ public final class Main {
   }
 
   /** The version in the jar's manifest ("development" when run from classes, as in the tests). */
-  static String version() {
+  public static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
     return v == null ? "development" : v;
   }
