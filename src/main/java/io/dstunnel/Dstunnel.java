@@ -173,12 +173,14 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          LOG.info("{} of {} HTTP instances share an event loop with a session verticle", lanesShared(),
+          // An internal detail (each tunnel listener's requests stay on its session verticle's thread):
+          // for whoever tunes http.instances and session.instances, not for every start.
+          LOG.debug("{} of {} HTTP instances share an event loop with a session verticle", lanesShared(),
               tunnels.size());
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, rest);
+          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, rest, port());
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {
@@ -255,6 +257,7 @@ public final class Dstunnel {
     warnIfChanged("auth", config.auth(), next.auth());
     warnIfChanged("session", config.session(), next.session());
     warnIfChanged("admin", config.admin(), next.admin());
+    warnIfChanged("log", config.log(), next.log());
     pool.update(next);
     gaugeBackends();
   }

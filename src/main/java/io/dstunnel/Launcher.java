@@ -11,6 +11,8 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.Walkthrough;
+import io.dstunnel.logging.LogFormat;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -76,16 +78,18 @@ final class Launcher {
 
   /** The proxy with the config in {@code file} (the embedded default when null); runs until SIGTERM. */
   static int proxy(Path file) {
-    Logger log = LoggerFactory.getLogger(Launcher.class);
     ProxyConfig config = load(file);
     if (config == null) {
       return 2;
     }
+    // log.format (or DSTUNNEL_LOG_FORMAT) from here on, unless -Ddstunnel.log.format chose.
+    LogFormat.use(config.log().format());
+    Logger log = LoggerFactory.getLogger(Launcher.class);
     // Only an operator's own file can hold a plain password worth a warning (not the demo's).
     config.auth().users().stream().filter(u -> u.password() != null).forEach(u -> log.warn(
         "user {} has a plain password in the config: give a passwordHash instead (java -jar dstunnel.jar hash-password)",
         u.name()));
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = registry();
     Vertx vertx;
     try {
       vertx = await(vertx(config, registry));
@@ -114,6 +118,20 @@ final class Launcher {
     }
     onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
     return -1;
+  }
+
+  /**
+   * The Prometheus registry the proxy's meters and Vert.x's share. Vert.x's Micrometer metrics
+   * register the gauge {@code vertx.net.client.active.connections} again for each connection a client
+   * opens (a backend connection, a health check, a cluster peer), which Micrometer 1.14 and later
+   * reports as a warning ("This Gauge has been already registered", vertx-micrometer-metrics#259):
+   * that one gauge is not kept; the connections' byte and error counters are.
+   * {@code dstunnel_sessions_open} and {@code dstunnel_backend_up} say what it would.
+   */
+  static PrometheusMeterRegistry registry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("vertx.net.client.active.connections")));
+    return registry;
   }
 
   /**

@@ -3,6 +3,7 @@
 
 package io.dstunnel;
 
+import io.dstunnel.logging.LogFormat;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +32,13 @@ public final class Main {
     List<String> list = Arrays.asList(args);
     if (!list.isEmpty() && list.get(0).equals("demo")) {
       System.setProperty("dstunnel.events.level", "DEBUG");
-      System.setProperty("dstunnel.log.format", "TEXT");
+      System.setProperty(LogFormat.PROPERTY, "TEXT");
+    }
+    try {
+      LogFormat.fromProperty();
+    } catch (IllegalArgumentException e) {
+      System.err.println("dstunnel: " + e.getMessage());
+      System.exit(2);
     }
     int status;
     try {
@@ -98,7 +105,7 @@ public final class Main {
   }
 
   /** The version in the jar's manifest ("development" when run from classes, as in the tests). */
-  static String version() {
+  public static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
     return v == null ? "development" : v;
   }

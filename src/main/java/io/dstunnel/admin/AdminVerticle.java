@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * The admin listener on its own port: {@code /health/live} and {@code /health/ready} for probes
  * (no credentials), and behind HTTP Basic with the proxy's users ({@link AdminGuard}: roles,
  * cross-site refusal), {@code /metrics} (Prometheus; role metrics or admin), the admin API under
- * {@code /admin/} and the status page at {@code /admin/} (role admin).
+ * {@code /admin/} (with the status page's {@code /admin/history} and {@code /admin/nodes}) and the
+ * status page at {@code /admin/} (role admin).
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -48,12 +49,16 @@ public final class AdminVerticle extends VerticleBase {
   private final LoginThrottle throttle;
   private final ClusterNode cluster;
   private final RestSessions rest;
+  private final int tunnelPort;
   private HttpServer server;
+  private long sampling = -1;
 
+  /** {@code tunnelPort}: the port the tunnel listens on (the node panel shows it). */
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
                        SessionCounter sessions, LoginThrottle throttle, ClusterNode cluster,
-                       RestSessions rest) {
+                       RestSessions rest, int tunnelPort) {
     this.rest = rest;
+    this.tunnelPort = tunnelPort;
     this.cluster = cluster;
     this.throttle = throttle;
     this.sessions = sessions;
@@ -90,6 +95,19 @@ public final class AdminVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
     }
     new AdminApi(vertx, config, pool, events, cluster, guard, rest).mount(router);
+    // The status page's charts and node panel.
+    StatusHistory history = new StatusHistory(metrics, sessions);
+    history.sample();
+    sampling = vertx.setPeriodic(StatusHistory.INTERVAL_MS, t -> history.sample());
+    NodeStatus nodes = new NodeStatus(vertx, config, sessions, cluster, tunnelPort);
+    router.get("/admin/history").handler(ctx -> AdminApi.json(ctx, 200, history.toJson()));
+    router.get("/admin/nodes").handler(ctx -> nodes.all().onComplete(ar -> {
+      if (ar.succeeded()) {
+        AdminApi.json(ctx, 200, ar.result());
+      } else {
+        AdminApi.error(ctx, 503, "The nodes could not be asked: " + ar.cause().getMessage());
+      }
+    }));
     // Vert.x Web matches "/admin" with and without the trailing slash.
     router.get("/admin").handler(ctx -> {
       if (ctx.request().path().endsWith("/")) {
@@ -106,11 +124,14 @@ public final class AdminVerticle extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port())
         .setUseProxyProtocol(config.admin().fronts().proxyProtocol()));
-    return server.requestHandler(router).listen();
+    return Future.all(nodes.listen(), server.requestHandler(router).listen());
   }
 
   @Override
   public Future<?> stop() {
+    if (sampling >= 0) {
+      vertx.cancelTimer(sampling);
+    }
     return server.close();
   }
 

@@ -3,6 +3,7 @@
 
 package io.dstunnel.cluster;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class ClusterSetup {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
+  /** The member attribute in which Vert.x's Hazelcast cluster manager keeps a member's node id. */
+  private static final String VERTX_NODE_ID = "__vertx.nodeId";
 
   private ClusterSetup() {
   }
@@ -41,19 +44,32 @@ public final class ClusterSetup {
       options.getEventBusOptions().setClusterPublicPort(config.publicEventBusPort());
     }
     return builder.with(options).withClusterManager(manager).buildClustered().onSuccess(vertx -> {
-      LOG.info("dstunnel cluster joined ({} members)", manager.getNodes().size());
+      // dstunnel names a node by its Vert.x node id (in /admin/cluster, /admin/sessions and every
+      // cluster line of the log); Hazelcast's own lines name its member UUID, which differs (and
+      // changes after a split-brain merge): the mapping is logged here, once, and at each join.
+      Member local = manager.getHazelcastInstance().getCluster().getLocalMember();
+      LOG.info("dstunnel cluster joined ({} members): this node is {} at {} (Hazelcast member {})",
+          manager.getNodes().size(), manager.getNodeId(), local.getAddress(), local.getUuid());
       manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent event) {
-          LOG.info("dstunnel cluster members: {} ({} joined)", event.getMembers().size(), event.getMember().getAddress());
+          LOG.info("dstunnel cluster members: {} (node {} at {} joined; Hazelcast member {})", event.getMembers().size(),
+              nodeId(event.getMember()), event.getMember().getAddress(), event.getMember().getUuid());
         }
 
         @Override
         public void memberRemoved(MembershipEvent event) {
-          LOG.info("dstunnel cluster members: {} ({} left)", event.getMembers().size(), event.getMember().getAddress());
+          LOG.info("dstunnel cluster members: {} (node {} at {} left)", event.getMembers().size(),
+              nodeId(event.getMember()), event.getMember().getAddress());
         }
       });
     });
+  }
+
+  /** The Vert.x node id (dstunnel's) of a Hazelcast member, as the cluster manager records it. */
+  static String nodeId(Member member) {
+    String id = member.getAttribute(VERTX_NODE_ID);
+    return id == null ? "(unknown)" : id;
   }
 
   static Config hazelcast(ClusterConfig c) {
@@ -69,6 +85,10 @@ public final class ClusterSetup {
     hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     hz.setProperty("hazelcast.socket.bind.any", "false");
     hz.setProperty("hazelcast.wait.seconds.before.join", "1");
+    // Hazelcast's own metrics (for its Management Center and JMX) are read by nobody here: dstunnel
+    // exports its own on /metrics. Collecting them walks every map partition every few seconds and
+    // warns of partitions without an owner while members join ("replica: 1 has no owner!").
+    hz.getMetricsConfig().setEnabled(false);
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(c.port()).setPortAutoIncrement(false);
     net.setPublicAddress(c.publicHost() + ":" + c.publicPort());

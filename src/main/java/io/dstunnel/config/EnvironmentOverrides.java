@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * Per-pod values from the environment, over the config file's, so that one ConfigMap serves every
  * pod: {@code DSTUNNEL_CLUSTER_HOST}, {@code DSTUNNEL_CLUSTER_PORT},
- * {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT}, {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}, and
+ * {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT}, {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}, {@code DSTUNNEL_LOG_FORMAT}, and
  * {@code DSTUNNEL_AUTH_USERS} (a JSON array like {@code auth.users}, from a Secret).
  */
 public final class EnvironmentOverrides {
@@ -33,6 +33,12 @@ public final class EnvironmentOverrides {
     override(out, env, "DSTUNNEL_CLUSTER_EVENT_BUS_PORT", "cluster", "eventBusPort", true);
     override(out, env, "DSTUNNEL_HTTP_PORT", "http", "port", true);
     override(out, env, "DSTUNNEL_ADMIN_PORT", "admin", "port", true);
+    override(out, env, "DSTUNNEL_LOG_FORMAT", "log", "format", false);
+    if (out.getValue("log") instanceof JsonObject log && env.get("DSTUNNEL_LOG_FORMAT") != null
+        && log.getValue("format") instanceof String f) {
+      // TEXT and JSON, as the JVM property is spelled, are accepted too.
+      log.put("format", f.toLowerCase(java.util.Locale.ROOT));
+    }
     return out;
   }
 

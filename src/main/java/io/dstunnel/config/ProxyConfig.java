@@ -26,10 +26,11 @@ public record ProxyConfig(
     HealthConfig health,
     AdminConfig admin,
     ClusterConfig cluster,
-    RestConfig rest) {
+    RestConfig rest,
+    LogConfig log) {
 
   private static final Set<String> TOP_KEYS = Set.of("http", "backends", "auth", "session", "pool", "health",
-      "admin", "cluster", "rest");
+      "admin", "cluster", "rest", "log");
 
   /** The embedded default: port 8080, primary 127.0.0.1:211, standby 127.0.0.1:213, no auth. */
   public static JsonObject defaultJson() {
@@ -69,7 +70,8 @@ public record ProxyConfig(
     AdminConfig admin = AdminConfig.fromJson(top.raw("admin"));
     ClusterConfig cluster = ClusterConfig.fromJson(top.raw("cluster"));
     RestConfig rest = RestConfig.fromJson(top.raw("rest"));
-    return new ProxyConfig(http, backends, auth, session, pool, health, admin, cluster, rest);
+    LogConfig log = LogConfig.fromJson(top.raw("log"));
+    return new ProxyConfig(http, backends, auth, session, pool, health, admin, cluster, rest, log);
   }
 
   private static List<BackendConfig> backends(JsonSection top, HealthConfig health) {

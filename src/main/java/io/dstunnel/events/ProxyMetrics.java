@@ -173,6 +173,16 @@ public final class ProxyMetrics {
     bytesOut.increment(n);
   }
 
+  /** Reads that waited for their bytes so far (with {@link #readWaitMillis}: the status page's latency). */
+  public long readWaits() {
+    return readWait.count();
+  }
+
+  /** The total time reads waited for their bytes so far, in milliseconds. */
+  public double readWaitMillis() {
+    return readWait.totalTime(TimeUnit.MILLISECONDS);
+  }
+
   public void readWait(long nanos) {
     readWait.record(nanos, TimeUnit.NANOSECONDS);
   }

@@ -74,6 +74,11 @@ public final class Addresses {
     return "dstunnel.admin.node." + nodeId;
   }
 
+  /** Cluster-wide: node {@code nodeId} answers with its status (address, state, sessions, uptime, version). */
+  public static String nodeStatus(String nodeId) {
+    return "dstunnel.admin.status." + nodeId;
+  }
+
   /** Cluster-wide, published: who owns a session now (so every node's directory cache learns it). */
   public static final String DIRECTORY = "dstunnel.directory";
 

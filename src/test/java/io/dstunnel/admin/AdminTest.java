@@ -72,6 +72,44 @@ class AdminTest {
     assertThat(admin.get("/health/live", "Host", "attacker.example").status()).isEqualTo(200);
   }
 
+  /**
+   * The status page's charts and node panel: a sample every 5 s of requests per second, open
+   * sessions, failovers and read wait; and this node's address, state, sessions, uptime, version.
+   */
+  @Test
+  void historyAndNodesFeedTheStatusPage(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).start(vertx);
+    RawHttp admin = new RawHttp(vertx, proxy.adminPort());
+    assertThat(admin.get("/admin/history").status()).isEqualTo(401);
+    assertThat(admin.get("/admin/nodes").status()).isEqualTo(401);
+    JsonObject first = admin.get("/admin/history", "Authorization", ADMIN).json();
+    assertThat(first.getLong("intervalMs")).isEqualTo(5000L);
+    assertThat(first.getJsonArray("samples")).hasSize(1);
+    Calls session = Calls.open(vertx, proxy);
+    assertThat(session.server()).isEqualTo("A");
+    await().atMost(Duration.ofSeconds(15)).until(() -> admin.get("/admin/history", "Authorization", ADMIN).json()
+        .getJsonArray("samples").size() >= 2);
+    JsonArray samples = admin.get("/admin/history", "Authorization", ADMIN).json().getJsonArray("samples");
+    JsonObject last = samples.getJsonObject(samples.size() - 1);
+    assertThat(last.fieldNames()).contains("at", "requestsPerSecond", "sessions", "failovers", "readWaitMs");
+    assertThat(last.getDouble("requestsPerSecond")).isPositive();
+    assertThat(last.getInteger("sessions")).isEqualTo(1);
+    assertThat(last.getLong("failovers")).isZero();
+    assertThat(last.getDouble("readWaitMs")).isNotNull();
+
+    JsonObject nodes = admin.get("/admin/nodes", "Authorization", ADMIN).json();
+    assertThat(nodes.getBoolean("clustered")).isFalse();
+    assertThat(nodes.getJsonArray("nodes")).hasSize(1);
+    JsonObject self = nodes.getJsonArray("nodes").getJsonObject(0);
+    assertThat(self.getString("address")).endsWith(":" + proxy.port());
+    assertThat(self.getString("state")).isEqualTo("serving");
+    assertThat(self.getInteger("sessions")).isEqualTo(1);
+    assertThat(self.getLong("uptimeMs")).isPositive();
+    assertThat(self.getString("version")).isNotBlank();
+    assertThat(self.getBoolean("self")).isTrue();
+  }
+
   @Test
   void everythingButTheProbesNeedsCredentials(Vertx vertx) {
     Dstunnel proxy = Proxies.config().backend("a", Backends.start(vertx, "A").port(), 0).start(vertx);

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -53,6 +54,7 @@ class StatusPageBrowserIT {
   @Test
   void pageShowsTheBackendDownAndTheFailover(Vertx vertx) throws Exception {
     driver = Browsers.chromium();
+    driver.manage().window().setSize(new Dimension(1280, 1000));
     Server a = Backends.start(vertx, "A");
     Server b = Backends.start(vertx, "B");
     Dstunnel proxy = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 1)
@@ -100,8 +102,34 @@ class StatusPageBrowserIT {
     assertThat(proxy.pool().byName("b").mode()).isEqualTo(BackendMode.DRAIN);
     driver.switchTo().window(page);
 
-    // For a person to look at: target/status-page.png.
+    // The charts of the last minutes (a sample every 5 s, drawn as SVG by the page itself) and the
+    // node panel: the failover is a bar, the requests and sessions are lines.
+    wait.until(d -> points(d, "chart-requests") >= 2 && points(d, "chart-sessions") >= 2);
+    wait.until(d -> !d.findElements(By.cssSelector("#chart-failovers svg rect.bar")).isEmpty());
+    wait.until(d -> points(d, "chart-latency") >= 1);
+    for (String chart : new String[] {"chart-requests", "chart-sessions", "chart-latency"}) {
+      assertThat(driver.findElement(By.cssSelector("#" + chart + " svg path.line")).getDomAttribute("d"))
+          .as(chart).startsWith("M");
+    }
+    assertThat(driver.findElement(By.cssSelector("#chart-sessions .now")).getText()).startsWith("1");
+    wait.until(d -> d.findElement(By.id("node-0")).getText().contains("127.0.0.1:" + proxy.port()));
+    assertThat(driver.findElement(By.id("node-0")).getDomAttribute("class")).contains("node-self");
+    assertThat(driver.findElement(By.id("node-0")).getText()).contains("serving").contains("development");
+    assertThat(driver.findElements(By.cssSelector("script[src^='http'], link[href^='http']")))
+        .as("nothing fetched from elsewhere").isEmpty();
+
+    // For a person to look at: target/status-page.png; with -Ddocs.screenshot=true also the one the
+    // operations page shows (src/site/markdown/images/status-page.png).
     byte[] png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
     Files.write(Path.of("target", "status-page.png"), png);
+    if (Boolean.getBoolean("docs.screenshot")) {
+      Files.write(Path.of("src", "site", "markdown", "images", "status-page.png"), png);
+    }
+  }
+
+  /** How many points chart {@code id} draws (the page writes it on the chart). */
+  private static int points(WebDriver d, String id) {
+    String n = d.findElement(By.id(id)).getDomAttribute("data-points");
+    return n == null ? 0 : Integer.parseInt(n);
   }
 }

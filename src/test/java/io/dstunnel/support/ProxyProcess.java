@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Stream;
 
 /**
  * The proxy as a process of its own (the test's classpath, {@code io.dstunnel.Main -conf FILE}),
@@ -54,8 +55,12 @@ public final class ProxyProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(List.of(jvmOptions));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml",
-        "-Ddstunnel.log.format=TEXT", "io.dstunnel.Main", "-conf", conf.toString()));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dlogback.configurationFile=logback.xml"));
+    // Text lines, unless the test chooses the format itself (log.format, or the JVM property).
+    if (!config.containsKey("log") && Stream.of(jvmOptions).noneMatch(o -> o.startsWith("-Ddstunnel.log.format="))) {
+      command.add("-Ddstunnel.log.format=TEXT");
+    }
+    command.addAll(List.of("io.dstunnel.Main", "-conf", conf.toString()));
     return new ProxyProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), port, adminPort);
   }
 

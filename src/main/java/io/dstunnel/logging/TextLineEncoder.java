@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+package io.dstunnel.logging;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.encoder.EncoderBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import org.slf4j.event.KeyValuePair;
+
+/**
+ * One readable line per event, for a terminal or journald: local date and time, level, the
+ * logger's short name, the message, then the event's key-values as {@code key=value} (a value with a
+ * space, a quote or an equals sign in double quotes, as logfmt writes it), and the stack trace on
+ * the lines below when there is one.
+ *
+ * <pre>2025-01-07 10:14:03.120 INFO  events   failover session=7f3a… from=a to=b kind=closed reason="connection closed"</pre>
+ */
+public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
+
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
+      .withZone(ZoneId.systemDefault());
+  private static final byte[] NONE = new byte[0];
+
+  @Override
+  public byte[] headerBytes() {
+    return NONE;
+  }
+
+  @Override
+  public byte[] footerBytes() {
+    return NONE;
+  }
+
+  @Override
+  public byte[] encode(ILoggingEvent event) {
+    StringBuilder b = new StringBuilder(160);
+    b.append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp()))).append(' ');
+    pad(b, event.getLevel().toString(), 5);
+    b.append(' ');
+    pad(b, LogFields.shortName(event.getLoggerName()), 8);
+    b.append(' ').append(event.getFormattedMessage());
+    for (KeyValuePair kv : LogFields.of(event)) {
+      b.append(' ').append(kv.key).append('=');
+      value(b, String.valueOf(kv.value));
+    }
+    b.append('\n');
+    String trace = LogFields.stackTrace(event);
+    if (trace != null) {
+      b.append(trace);
+    }
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void pad(StringBuilder b, String s, int width) {
+    b.append(s);
+    for (int i = s.length(); i < width; i++) {
+      b.append(' ');
+    }
+  }
+
+  /** A logfmt value: bare when it can be, else quoted with {@code \"} and {@code \\} escaped. */
+  private static void value(StringBuilder b, String v) {
+    boolean bare = !v.isEmpty();
+    for (int i = 0; i < v.length() && bare; i++) {
+      char c = v.charAt(i);
+      bare = c > ' ' && c != '"' && c != '=' && c != '\\';
+    }
+    if (bare) {
+      b.append(v);
+      return;
+    }
+    b.append('"');
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        default -> b.append(c);
+      }
+    }
+    b.append('"');
+  }
+}
