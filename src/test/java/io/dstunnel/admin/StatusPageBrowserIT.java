@@ -70,7 +70,7 @@ class StatusPageBrowserIT {
     // by the time its text is read, and the condition is simply asked again.
     wait.ignoring(StaleElementReferenceException.class);
     wait.until(d -> "UP".equals(d.findElement(By.id("backend-a")).getDomAttribute("data-state")));
-    assertThat(driver.findElement(By.id("backend-a")).getText()).contains("UP");
+    wait.until(d -> d.findElement(By.id("backend-a")).getText().contains("UP"));
 
     a.kill();
     assertThat(session.server()).isEqualTo("B");
@@ -78,10 +78,14 @@ class StatusPageBrowserIT {
     wait.until(d -> "DOWN".equals(d.findElement(By.id("backend-a")).getDomAttribute("data-state")));
     wait.until(d -> d.findElements(By.cssSelector("#failovers li.failover")).stream()
         .anyMatch(li -> li.getText().contains("a → b")));
-    assertThat(driver.findElement(By.id("backend-a")).getText()).contains("DOWN");
-    assertThat(driver.findElement(By.id("health")).getText()).contains("a DOWN");
-    // An action from the page itself: accepted, and shown on the audit trail.
-    driver.findElement(By.id("drain-b")).click();
+    wait.until(d -> d.findElement(By.id("backend-a")).getText().contains("DOWN"));
+    wait.until(d -> d.findElement(By.id("health")).getText().contains("a DOWN"));
+    // An action from the page itself: accepted, and shown on the audit trail. (Clicked inside the
+    // wait: a redraw between finding the button and clicking it makes it stale, and it is found again.)
+    wait.until(d -> {
+      d.findElement(By.id("drain-b")).click();
+      return true;
+    });
     wait.until(d -> proxy.pool().byName("b").mode() == BackendMode.DRAIN);
     wait.until(d -> d.findElements(By.cssSelector("#audit tr.audit")).stream()
         .anyMatch(tr -> tr.getText().contains("admin drain backend b 127.0.0.1 ok")));
@@ -107,14 +111,19 @@ class StatusPageBrowserIT {
     wait.until(d -> points(d, "chart-requests") >= 2 && points(d, "chart-sessions") >= 2);
     wait.until(d -> !d.findElements(By.cssSelector("#chart-failovers svg rect.bar")).isEmpty());
     wait.until(d -> points(d, "chart-latency") >= 1);
+    // (Each read inside a wait: the page redraws every few seconds, and an element read across a
+    // redraw is stale; the wait finds it again.)
     for (String chart : new String[] {"chart-requests", "chart-sessions", "chart-latency"}) {
-      assertThat(driver.findElement(By.cssSelector("#" + chart + " svg path.line")).getDomAttribute("d"))
-          .as(chart).startsWith("M");
+      wait.until(d -> String.valueOf(d.findElement(By.cssSelector("#" + chart + " svg path.line")).getDomAttribute("d"))
+          .startsWith("M"));
     }
-    assertThat(driver.findElement(By.cssSelector("#chart-sessions .now")).getText()).startsWith("1");
+    wait.until(d -> d.findElement(By.cssSelector("#chart-sessions .now")).getText().startsWith("1"));
     wait.until(d -> d.findElement(By.id("node-0")).getText().contains("127.0.0.1:" + proxy.port()));
-    assertThat(driver.findElement(By.id("node-0")).getDomAttribute("class")).contains("node-self");
-    assertThat(driver.findElement(By.id("node-0")).getText()).contains("serving").contains("development");
+    wait.until(d -> String.valueOf(d.findElement(By.id("node-0")).getDomAttribute("class")).contains("node-self"));
+    wait.until(d -> {
+      String text = d.findElement(By.id("node-0")).getText();
+      return text.contains("serving") && text.contains("development");
+    });
     assertThat(driver.findElements(By.cssSelector("script[src^='http'], link[href^='http']")))
         .as("nothing fetched from elsewhere").isEmpty();
 
