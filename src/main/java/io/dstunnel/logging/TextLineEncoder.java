@@ -42,7 +42,8 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
     pad(b, event.getLevel().toString(), 5);
     b.append(' ');
     pad(b, LogFields.shortName(event.getLoggerName()), 8);
-    b.append(' ').append(event.getFormattedMessage());
+    b.append(' ');
+    line(b, event.getFormattedMessage());
     for (KeyValuePair kv : LogFields.of(event)) {
       b.append(' ').append(kv.key).append('=');
       value(b, String.valueOf(kv.value));
@@ -67,7 +68,7 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
     boolean bare = !v.isEmpty();
     for (int i = 0; i < v.length() && bare; i++) {
       char c = v.charAt(i);
-      bare = c > ' ' && c != '"' && c != '=' && c != '\\';
+      bare = c > ' ' && c != 0x7f && c != '"' && c != '=' && c != '\\';
     }
     if (bare) {
       b.append(v);
@@ -79,10 +80,31 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
       switch (c) {
         case '"' -> b.append("\\\"");
         case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        default -> b.append(c);
+        default -> control(b, c);
       }
     }
     b.append('"');
+  }
+
+  /**
+   * A message on one line: a line break or other control character in it (a client's text quoted
+   * in a message) is written escaped, so no text can start a line of its own in the log.
+   */
+  private static void line(StringBuilder b, String message) {
+    for (int i = 0; i < message.length(); i++) {
+      control(b, message.charAt(i));
+    }
+  }
+
+  private static void control(StringBuilder b, char c) {
+    if (c == '\n') {
+      b.append("\\n");
+    } else if (c == '\r') {
+      b.append("\\r");
+    } else if (c < ' ' && c != '\t' || c == 0x7f) {
+      b.append(String.format("\\u%04x", (int) c));
+    } else {
+      b.append(c);
+    }
   }
 }

@@ -52,6 +52,22 @@ class LineEncoderTest {
         + "reason=\"connection \\\\\"reset\\\\\" by peer\" replayedBytes=1024 message=\"a key named like a field\"\n");
   }
 
+  /**
+   * A client's text quoted in a message or a value (a method name from its prepare, say) cannot
+   * start a line of its own: line breaks and control characters are written escaped. Before, a
+   * message's line break went out as it was, and a forged line followed.
+   */
+  @Test
+  void textCannotBeSplitIntoForgedLines() {
+    LoggingEvent e = new LoggingEvent("x", new LoggerContext().getLogger("io.dstunnel.rest.RestProxy"), Level.WARN,
+        "call {} failed", null, new Object[] {"X.Y\n2026-01-01 00:00:00.000 INFO  forged\r"});
+    e.addKeyValuePair(new KeyValuePair("method", "A.B\nC\u0007"));
+    String line = new String(new TextLineEncoder().encode(e), StandardCharsets.UTF_8);
+    assertThat(line).hasLineCount(1).endsWith("\n")
+        .contains("call X.Y\\n2026-01-01 00:00:00.000 INFO  forged\\r failed")
+        .contains("method=\"A.B\\nC\\u0007\"");
+  }
+
   @Test
   void theFormatComesFromTheConfigOrTheEnvironment() {
     String config = "{\"backends\":[{\"port\":211}]}";
