@@ -121,12 +121,23 @@ public final class Dstunnel {
   }
 
   private void gaugeBackends() {
+    java.util.Set<String> now = new java.util.HashSet<>();
+    pool.backends().forEach(b -> now.add(b.name()));
+    for (java.util.Iterator<String> it = gauged.iterator(); it.hasNext(); ) {
+      String name = it.next();
+      if (!now.contains(name)) {
+        it.remove();
+        metrics.backendGone(name);
+      }
+    }
     for (Backend b : pool.backends()) {
       String name = b.name();
       if (gauged.add(name)) {
         metrics.backendUp(name, () -> {
           Backend now = pool.byName(name);
-          return now != null && now.isUp() ? 1 : 0;
+          // (NaN once the backend is gone from the pool: no "down" alert for a server removed
+          // while it still drained; a reload removes its gauge too.)
+          return now == null ? Double.NaN : now.isUp() ? 1 : 0;
         });
       }
     }

@@ -130,6 +130,14 @@ public final class ProxyMetrics {
         .description("1 when the backend takes new sessions").register(registry);
   }
 
+  /** A backend left the config (a reload): its gauge goes, so no alert waits on a server that is not there. */
+  public void backendGone(String backend) {
+    Gauge gone = registry.find("dstunnel.backend.up").tag("backend", backend).gauge();
+    if (gone != null) {
+      registry.remove(gone);
+    }
+  }
+
   public void sessionOpened() {
     sessionsOpened.increment();
   }

@@ -51,7 +51,15 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
     b.append('\n');
     String trace = LogFields.stackTrace(event);
     if (trace != null) {
-      b.append(trace);
+      // Indented under its line: a line break in an exception's message (a client's text) cannot
+      // start a line that reads as a log line of its own.
+      for (String line : trace.split("\r\n|\r|\n|\u0085|\u2028|\u2029", -1)) {
+        if (!line.isEmpty()) {
+          b.append(Character.isWhitespace(line.charAt(0)) ? "" : "    ");
+          line(b, line);
+          b.append('\n');
+        }
+      }
     }
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
@@ -101,7 +109,7 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
       b.append("\\n");
     } else if (c == '\r') {
       b.append("\\r");
-    } else if (c < ' ' && c != '\t' || c == 0x7f) {
+    } else if (c < ' ' && c != '\t' || c >= 0x7f && c <= 0x9f || c == '\u2028' || c == '\u2029') {
       b.append(String.format("\\u%04x", (int) c));
     } else {
       b.append(c);

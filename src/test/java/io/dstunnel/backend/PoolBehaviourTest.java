@@ -226,6 +226,28 @@ class PoolBehaviourTest {
     assertThat(ProxyConfig.fromJson(config.json()).backends().get(0).health().kind().key()).isEqualTo("dbx");
   }
 
+  /**
+   * A backend removed by a reload leaves /metrics: its {@code dstunnel_backend_up} no longer reads 0
+   * for ever (the alert on a down backend fired on a healthy node until a restart).
+   */
+  @Test
+  void aBackendRemovedByAReloadLeavesTheMetrics(Vertx vertx) {
+    Server a = Backends.start(vertx, "A");
+    Server b = Backends.start(vertx, "B");
+    Proxies config = Proxies.config().backend("a", a.port(), 0).backend("gone", b.port(), 0);
+    Dstunnel proxy = config.start(vertx);
+    io.dstunnel.support.RawHttp admin = new io.dstunnel.support.RawHttp(vertx, proxy.adminPort());
+    String operator = io.dstunnel.support.RawHttp.basic("admin", "admin");
+    assertThat(admin.get("/metrics", "Authorization", operator).body().toString())
+        .contains("dstunnel_backend_up{backend=\"gone\"}");
+    config.json().getJsonArray("backends").remove(1);
+    proxy.reload(ProxyConfig.fromJson(config.json()));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> proxy.pool().byName("gone") == null);
+    String metrics = admin.get("/metrics", "Authorization", operator).body().toString();
+    assertThat(metrics).contains("dstunnel_backend_up{backend=\"a\"} 1.0")
+        .doesNotContain("dstunnel_backend_up{backend=\"gone\"} 0.0");
+  }
+
   @Test
   void drainSetThroughTheAdminApiOutlivesAReloadThatLeavesThatBackendsModeAlone(Vertx vertx) {
     Server a = Backends.start(vertx, "A");

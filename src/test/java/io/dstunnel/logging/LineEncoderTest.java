@@ -66,6 +66,13 @@ class LineEncoderTest {
     assertThat(line).hasLineCount(1).endsWith("\n")
         .contains("call X.Y\\n2026-01-01 00:00:00.000 INFO  forged\\r failed")
         .contains("method=\"A.B\\nC\\u0007\"");
+
+    LoggingEvent failed = new LoggingEvent("x", new LoggerContext().getLogger("io.dstunnel.rest.RestProxy"),
+        Level.WARN, "call failed", new IllegalStateException("boom\n2026-01-01 00:00:00.000 INFO  forged\u2028x"), null);
+    String withTrace = new String(new TextLineEncoder().encode(failed), StandardCharsets.UTF_8);
+    assertThat(withTrace.lines().skip(1)).as("the stack trace, indented under its line").isNotEmpty()
+        .allMatch(l -> Character.isWhitespace(l.charAt(0)));
+    assertThat(withTrace).doesNotContain("\u2028");
   }
 
   @Test
