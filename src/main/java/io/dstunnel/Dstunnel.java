@@ -121,11 +121,11 @@ public final class Dstunnel {
   }
 
   private void gaugeBackends() {
-    java.util.Set<String> now = new java.util.HashSet<>();
-    pool.backends().forEach(b -> now.add(b.name()));
+    java.util.Set<String> configured = new java.util.HashSet<>();
+    pool.backends().forEach(b -> configured.add(b.name()));
     for (java.util.Iterator<String> it = gauged.iterator(); it.hasNext(); ) {
       String name = it.next();
-      if (!now.contains(name)) {
+      if (!configured.contains(name)) {
         it.remove();
         metrics.backendGone(name);
       }
