@@ -57,6 +57,11 @@ public final class ClusterReplication implements Replication {
     /** How many of the session's command handles the copies were told of. */
     int handlesSent;
     final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+    /**
+     * Holders being given a whole copy right now ({@link #replaceBackup}), not yet acknowledged:
+     * they hold nothing of this owner's yet, so nothing waits for them to say who owns it.
+     */
+    final java.util.Set<String> pending = new java.util.HashSet<>();
   }
 
   private final ClusterNode node;
@@ -169,11 +174,11 @@ public final class ClusterReplication implements Replication {
     if (o == null) {
       return Future.succeededFuture(false);
     }
-    if (o.backups.isEmpty() || System.nanoTime() - o.verifiedAt < leaseNanos()) {
+    String holder = o.backups.stream().filter(b -> !o.pending.contains(b)).findFirst().orElse(null);
+    if (holder == null || System.nanoTime() - o.verifiedAt < leaseNanos()) {
       return Future.succeededFuture(true);
     }
     // This node may have been away (a pause, a partition): the first copy holder knows if another took over.
-    String holder = o.backups.get(0);
     CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, session.id(), o.epoch, node.id());
     return reach(session, o, holder, check, splitDeadline()).map(answer -> answer != Reached.MOVED);
   }
@@ -443,10 +448,12 @@ public final class ClusterReplication implements Replication {
     }
     String next = candidates.get(0);
     o.backups.add(next);
+    o.pending.add(next);
     CopyOp full = whole(session, o);
     o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
     return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
+      o.pending.remove(next);
       if (ar.failed() || ar.result().kind() != CopyOp.Kind.ACK) {
         node.metrics().copyFailed();
         LOG.warn("node {}: the new copy of session {} on node {} failed too", node.id(), session.id(), next);
