@@ -4,7 +4,6 @@
 package io.dstunnel.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -19,20 +18,9 @@ import org.slf4j.event.KeyValuePair;
  *
  * <pre>{"time":"2025-01-07T09:14:03.120Z","level":"INFO","logger":"dstunnel.events","message":"failover","session":"7f3a…","from":"a","to":"b","replayedBytes":1024}</pre>
  */
-public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class JsonLineEncoder extends LinesOnly {
 
   private static final Set<String> RESERVED = Set.of("time", "level", "logger", "message", "error");
-  private static final byte[] NONE = new byte[0];
-
-  @Override
-  public byte[] headerBytes() {
-    return NONE;
-  }
-
-  @Override
-  public byte[] footerBytes() {
-    return NONE;
-  }
 
   @Override
   public byte[] encode(ILoggingEvent event) {

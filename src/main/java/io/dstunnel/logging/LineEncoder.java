@@ -4,7 +4,6 @@
 package io.dstunnel.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import io.dstunnel.config.LogConfig.Format;
 import java.util.Locale;
 
@@ -13,9 +12,7 @@ import java.util.Locale;
  * {@link LogFormat} chose (the proxy's config is read after Logback has started, so the choice is
  * made per line, not per appender). {@code format} in logback.xml is the one used until then.
  */
-public final class LineEncoder extends EncoderBase<ILoggingEvent> {
-
-  private static final byte[] NONE = new byte[0];
+public final class LineEncoder extends LinesOnly {
 
   private final TextLineEncoder text = new TextLineEncoder();
   private final JsonLineEncoder json = new JsonLineEncoder();
@@ -28,16 +25,6 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
     } catch (IllegalArgumentException e) {
       addWarn("unknown log format " + value + ": text");
     }
-  }
-
-  @Override
-  public byte[] headerBytes() {
-    return NONE;
-  }
-
-  @Override
-  public byte[] footerBytes() {
-    return NONE;
   }
 
   @Override

@@ -4,7 +4,6 @@
 package io.dstunnel.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -19,21 +18,10 @@ import org.slf4j.event.KeyValuePair;
  *
  * <pre>2025-01-07 10:14:03.120 INFO  events   failover session=7f3a… from=a to=b kind=closed reason="connection closed"</pre>
  */
-public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class TextLineEncoder extends LinesOnly {
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
       .withZone(ZoneId.systemDefault());
-  private static final byte[] NONE = new byte[0];
-
-  @Override
-  public byte[] headerBytes() {
-    return NONE;
-  }
-
-  @Override
-  public byte[] footerBytes() {
-    return NONE;
-  }
 
   @Override
   public byte[] encode(ILoggingEvent event) {

@@ -74,7 +74,7 @@ final class RestBroadcast {
 
   /** Whether dstunnel knows consumers of {@code channel} (else the call passes through as any other). */
   boolean knows(String channel) {
-    return channel != null && !sessions.consumersOf(channel).isEmpty();
+    return channel != null && !sessions.channels().consumersOf(channel).isEmpty();
   }
 
   /**
@@ -90,7 +90,7 @@ final class RestBroadcast {
     return body.compose(bytes -> {
       String uri = RestCall.withSession(req.getURI(), null);
       List<Future<Boolean>> runs = new ArrayList<>();
-      for (Backend b : sessions.consumersOf(channel)) {
+      for (Backend b : sessions.channels().consumersOf(channel)) {
         if (!b.isUp()) {
           continue;
         }

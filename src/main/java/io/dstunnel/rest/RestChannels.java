@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * registers a channel once (a ConsumeClientChannel with channel name and callback id) and then only
  * polls (POSTs naming the ClientId alone), and stops for good on a failed poll: it never registers
  * again. So dstunnel remembers each registration and RegisterClientCallbackServer call of a
- * ClientId ({@link RestSessions.Registration}), and when a poll finds the channel's backend dead or
+ * ClientId ({@link RestChannelDirectory.Registration}), and when a poll finds the channel's backend dead or
  * not knowing the client any more, it logs the session in on a backend again, sends it the
  * registration and callbacks (their answers are dstunnel's own), and the poll goes there.
  */
@@ -54,13 +54,13 @@ final class RestChannels {
 
   /** Whether the poll's channel can be re-opened elsewhere (dstunnel saw its registration). */
   boolean reopens(RestExchange ex) {
-    return isPoll(ex.call) && !ex.reopened && ex.session != null && sessions.registration(ex.call.arg(1)) != null;
+    return isPoll(ex.call) && !ex.reopened && ex.session != null && sessions.channels().registration(ex.call.arg(1)) != null;
   }
 
   /** A registration or callback call is on its way to {@code b} ({@code uri}: without a session id). */
   void sending(RestCall call, String uri, Backend b) {
     if (isRegistration(call)) {
-      sessions.registered(call.arg(1), call.arg(0), uri, names(call.arg(3)), b);
+      sessions.channels().registered(call.arg(1), call.arg(0), uri, names(call.arg(3)), b);
     }
   }
 
@@ -70,9 +70,9 @@ final class RestChannels {
       return;
     }
     if (call.is("DSAdmin", "RegisterClientCallbackServer") && call.arg(0) != null && call.arg(1) != null) {
-      sessions.callbackAdded(call.arg(0), call.arg(1), uri, names(call.arg(2)));
+      sessions.channels().callbackAdded(call.arg(0), call.arg(1), uri, names(call.arg(2)));
     } else if (call.is("DSAdmin", "UnregisterClientCallback") && call.arg(0) != null && call.arg(1) != null) {
-      sessions.callbackRemoved(call.arg(0), call.arg(1));
+      sessions.channels().callbackRemoved(call.arg(0), call.arg(1));
     }
   }
 
@@ -84,7 +84,7 @@ final class RestChannels {
   Future<Void> reopen(RestExchange ex, Backend from, String why) {
     ex.reopened = true;
     String clientId = ex.call.arg(1);
-    RestSessions.Registration reg = sessions.registration(clientId);
+    RestChannelDirectory.Registration reg = sessions.channels().registration(clientId);
     List<Backend> order = new ArrayList<>();
     if (from != null && from.isUp()) {
       order.add(from);
@@ -98,12 +98,12 @@ final class RestChannels {
     return openOn(order, 0, reg, ex).map(b -> {
       ex.target = b;
       ex.fresh = false;
-      sessions.moved(clientId, b);
+      sessions.channels().moved(clientId, b);
       return null;
     });
   }
 
-  private Future<Backend> openOn(List<Backend> order, int i, RestSessions.Registration reg, RestExchange ex) {
+  private Future<Backend> openOn(List<Backend> order, int i, RestChannelDirectory.Registration reg, RestExchange ex) {
     if (i >= order.size()) {
       return Future.failedFuture(new RestReplies.Refused(502, "No backend could open the channel again"));
     }

@@ -189,7 +189,7 @@ public final class RestProxy implements ProxyInterceptor {
             in.response().writeContinue();
             req.headers().remove(HttpHeaders.EXPECT);
           }
-          Backend channelHome = RestChannels.isPoll(call) ? sessions.channelOf(call.arg(1)) : null;
+          Backend channelHome = RestChannels.isPoll(call) ? sessions.channels().of(call.arg(1)) : null;
           if (channelHome != null && !channelHome.isUp() && channels.reopens(ex)) {
             // The poll's channel lives on a backend that is down: it is opened again elsewhere first.
             ctx.set(EXCHANGE, ex);
@@ -352,7 +352,7 @@ public final class RestProxy implements ProxyInterceptor {
   private boolean route(RestExchange ex) {
     RestCall call = ex.call;
     Backend pinned = call.is("DSAdmin", "NotifyCallback") || call.is("DSAdmin", "ConsumeClientChannel")
-        ? sessions.channelOf(call.arg(call.is("DSAdmin", "NotifyCallback") ? 0 : 1)) : null;
+        ? sessions.channels().of(call.arg(call.is("DSAdmin", "NotifyCallback") ? 0 : 1)) : null;
     Backend home = ex.session == null ? null : ex.session.backend();
     if (call.is("DSAdmin", "NotifyCallback") && pinned != null && pinned.isUp() && pinned != home) {
       ex.target = pinned;
@@ -419,13 +419,13 @@ public final class RestProxy implements ProxyInterceptor {
           RestCall call = ex.call;
           if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null && !ex.channelCall) {
             ex.channelCall = true;
-            sessions.channelCall(call.arg(1), true);
+            sessions.channels().call(call.arg(1), true);
           }
           // (a registration names its channel; a poll, only its ClientId)
           if (RestChannels.isRegistration(call)) {
             channels.sending(call, RestCall.withSession(ctx.request().getURI(), null), b);
           } else if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null) {
-            sessions.consumes(call.arg(0), call.arg(1), b);
+            sessions.channels().consumes(call.arg(0), call.arg(1), b);
           }
         })
         .recover(err -> {
@@ -453,7 +453,7 @@ public final class RestProxy implements ProxyInterceptor {
     ProxyResponse resp = ctx.response();
     if (ex != null && ex.channelCall) {
       ex.channelCall = false;
-      sessions.channelCall(ex.call.arg(1), false);
+      sessions.channels().call(ex.call.arg(1), false);
     }
     if (ex == null || resp.proxiedResponse() == null) {
       if (ex != null && ex.reserved) {
@@ -500,7 +500,7 @@ public final class RestProxy implements ProxyInterceptor {
       RestCall call = ex.call;
       channels.answered(call, RestCall.withSession(ctx.request().getURI(), null), resp.getStatusCode());
       if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null && resp.getStatusCode() == 200) {
-        sessions.channelClosed(call.arg(0));
+        sessions.channels().closed(call.arg(0));
       }
       if (call.closeSession() && s != null && resp.getStatusCode() == 200) {
         // Answered once closed everywhere: the client's next call, through any node, finds it closed.

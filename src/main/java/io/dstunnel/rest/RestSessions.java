@@ -15,29 +15,25 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The proxy's REST sessions and callback channels, shared by every tunnel verticle instance.
- * Sessions idle longer than {@code session.idleTimeoutMs} are forgotten ({@link #expire}); a
- * channel's client is pinned to the backend its last {@code ConsumeClientChannel} went to.
+ * The proxy's REST sessions, shared by every tunnel verticle instance, with their callback
+ * channels ({@link RestChannelDirectory}). Sessions idle longer than {@code session.idleTimeoutMs}
+ * are forgotten ({@link #expire}).
  *
  * <p>In a cluster ({@link #clustered}) every node serves every REST session: the sessions live in
  * the cluster manager's map (with the idle timeout as their time to live, renewed as they are
  * used), each node keeps the ones it served in a cache, and a node that moves a session to another
  * backend (a re-login) or closes it tells the others to forget their copy. The credentials that
- * opened a session are in that map too (in the members' memory only, never logged). The channel
- * directory is shared the same way: every change announced to every node.
+ * opened a session are in that map too (in the members' memory only, never logged).
  */
 public final class RestSessions {
 
   /** The cluster-wide map of REST sessions, and the address on which nodes hear of changes. */
   static final String MAP = "dstunnel.rest.sessions";
   static final String CHANGED = "dstunnel.rest.changed";
-  static final String CHANNEL_MAP = "dstunnel.rest.channels";
-  static final String CHANNELS = "dstunnel.rest.channel";
 
   private final Map<String, RestSession> sessions = new ConcurrentHashMap<>();
   /**
@@ -45,18 +41,16 @@ public final class RestSessions {
    * renewed or logged in again here, whatever request of theirs was still under way.
    */
   private final Map<String, Long> closed = new ConcurrentHashMap<>();
-  private final Map<String, Backend> channelClients = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, Backend>> channelConsumers = new ConcurrentHashMap<>();
   private final long idleNanos;
   private final long idleMs;
   private volatile Vertx vertx;
   private volatile BackendPool pool;
   private volatile Future<AsyncMap<String, String>> shared;
-  private volatile Future<AsyncMap<String, String>> channels;
   /** This node's mark on its announcements (it ignores its own). */
   private final String self = SessionIds.next();
 
   private final SessionCounter places;
+  private final RestChannelDirectory channels;
 
   /**
    * {@code places}: the proxy's sessions, which REST sessions count toward as tunnel sessions do
@@ -66,6 +60,7 @@ public final class RestSessions {
     this.places = places;
     this.idleMs = idleTimeoutMs;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
+    this.channels = new RestChannelDirectory(idleTimeoutMs);
   }
 
   /** Shares the sessions with the other nodes of the cluster (call once, at start). */
@@ -90,11 +85,7 @@ public final class RestSessions {
         }
       }
     });
-    // The channel directory: announced to every node as it changes; a node that joins later
-    // reads what is there.
-    this.channels = vertx.sharedData().getClusterWideMap(CHANNEL_MAP);
-    vertx.eventBus().<String>consumer(CHANNELS, msg -> heard(msg.body()));
-    channels.compose(AsyncMap::entries).onSuccess(all -> all.values().forEach(this::heard));
+    channels.clustered(vertx, pool);
   }
 
   /** The session {@code id}: this node's, else (in a cluster) the cluster's; null if unknown. */
@@ -107,9 +98,7 @@ public final class RestSessions {
       if (text == null || closed.containsKey(id)) {
         return null;
       }
-      JsonObject j = new JsonObject(text);
-      Backend b = pool.byName(j.getString("backend"));
-      RestSession s = new RestSession(id, j.getString("user"), j.getString("authorization"), b, j.getString("backendId"));
+      RestSession s = fromRecord(id, text);
       RestSession raced = sessions.putIfAbsent(id, s);
       return raced != null ? raced : s;
     });
@@ -159,6 +148,13 @@ public final class RestSessions {
       return Future.succeededFuture();
     }
     return share(s);
+  }
+
+  /** Session {@code id} as the cluster's record {@code text} (written by {@link #share}) has it. */
+  private RestSession fromRecord(String id, String text) {
+    JsonObject j = new JsonObject(text);
+    return new RestSession(id, j.getString("user"), j.getString("authorization"), pool.byName(j.getString("backend")),
+        j.getString("backendId"));
   }
 
   private Future<Void> share(RestSession s) {
@@ -211,15 +207,13 @@ public final class RestSessions {
         }
         return null;
       }
-      JsonObject j = new JsonObject(text);
       RestSession known = local != null ? local : s;
-      if (java.util.Objects.equals(j.getString("backendId"), known.backendId())) {
+      RestSession recorded = fromRecord(id, text);
+      if (java.util.Objects.equals(recorded.backendId(), known.backendId())) {
         return known;
       }
-      RestSession moved = new RestSession(id, j.getString("user"), j.getString("authorization"),
-          pool.byName(j.getString("backend")), j.getString("backendId"));
-      forget(sessions.put(id, moved));
-      return moved;
+      forget(sessions.put(id, recorded));
+      return recorded;
     });
   }
 
@@ -258,13 +252,7 @@ public final class RestSessions {
   /** Forgets sessions idle past the timeout; how many. */
   public int expire() {
     long now = System.nanoTime();
-    // Channels no call has come for in the idle time (a closed tab never closes its channel).
-    for (String clientId : List.copyOf(channelClients.keySet())) {
-      long[] a = channelActivity.get(clientId);
-      if (a == null || a[1] == 0 && now - a[0] > idleNanos) {
-        applyClose(clientId);
-      }
-    }
+    channels.expire(now);
     closed.values().removeIf(at -> now - at > idleNanos);
     int before = sessions.size();
     sessions.values().removeIf(s -> {
@@ -283,7 +271,12 @@ public final class RestSessions {
 
   /** Channel clients known (their ConsumeClientChannel went through). */
   public int channelClients() {
-    return channelClients.size();
+    return channels.clients();
+  }
+
+  /** Which backend holds each REST callback channel, and what re-opens it elsewhere. */
+  RestChannelDirectory channels() {
+    return channels;
   }
 
   /**
@@ -296,22 +289,18 @@ public final class RestSessions {
       return Future.succeededFuture(snapshots());
     }
     return shared.compose(AsyncMap::entries).map(records -> {
-      Map<String, JsonObject> mine = new java.util.HashMap<>();
-      snapshots().forEach(s -> mine.put(s.getString("id"), s));
+      long now = System.nanoTime();
       List<JsonObject> list = new ArrayList<>();
       records.forEach((id, text) -> {
-        if (closed.containsKey(id)) {
-          return;
-        }
-        JsonObject here = mine.get(id);
+        RestSession here = sessions.get(id);
         if (here != null) {
-          list.add(here);
-          return;
+          list.add(snapshot(here, now));
+        } else if (!closed.containsKey(id)) {
+          JsonObject r = new JsonObject(text);
+          Backend b = r.getString("backend") == null ? null : pool.byName(r.getString("backend"));
+          list.add(new JsonObject().put("id", id).put("kind", "rest").put("user", r.getString("user"))
+              .put("state", "ACTIVE").put("backend", r.getString("backend")).put("connected", b != null && b.isUp()));
         }
-        JsonObject r = new JsonObject(text);
-        Backend b = r.getString("backend") == null ? null : pool.byName(r.getString("backend"));
-        list.add(new JsonObject().put("id", id).put("kind", "rest").put("user", r.getString("user"))
-            .put("state", "ACTIVE").put("backend", r.getString("backend")).put("connected", b != null && b.isUp()));
       });
       return list;
     });
@@ -320,14 +309,14 @@ public final class RestSessions {
   /** What the admin API shows of each REST session this node knows (never its credentials). */
   public List<JsonObject> snapshots() {
     long now = System.nanoTime();
-    List<JsonObject> list = new ArrayList<>();
-    for (RestSession s : sessions.values()) {
-      Backend b = s.backend();
-      list.add(new JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
-          .put("state", "ACTIVE").put("backend", b == null ? null : b.name()).put("connected", b != null && b.isUp())
-          .put("idleMs", TimeUnit.NANOSECONDS.toMillis(now - s.lastUsed())));
-    }
-    return list;
+    return sessions.values().stream().map(s -> snapshot(s, now)).toList();
+  }
+
+  private static JsonObject snapshot(RestSession s, long now) {
+    Backend b = s.backend();
+    return new JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
+        .put("state", "ACTIVE").put("backend", b == null ? null : b.name()).put("connected", b != null && b.isUp())
+        .put("idleMs", TimeUnit.NANOSECONDS.toMillis(now - s.lastUsed()));
   }
 
   /**
@@ -336,150 +325,5 @@ public final class RestSessions {
    */
   public Future<Boolean> close(String id) {
     return find(id).compose(s -> s == null ? Future.succeededFuture(false) : close(s).map(true));
-  }
-
-  // ---- channels ------------------------------------------------------------------------------
-
-  /** The most callbacks remembered for one channel client (RegisterClientCallbackServer calls). */
-  static final int CALLBACKS_KEPT = 32;
-
-  /**
-   * What re-opens {@code clientId}'s channel on another backend (rest.md item 6): its registration
-   * (the path of its first ConsumeClientChannel, without a session id) and the paths of its
-   * RegisterClientCallbackServer calls since, with the channel names each listens to.
-   */
-  record Registration(String channel, String uri, Map<String, String> callbacks, Map<String, List<String>> listens) {
-  }
-
-  private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
-  /** Per channel client: when it was last heard of, and how many of its calls are under way. */
-  private final Map<String, long[]> channelActivity = new ConcurrentHashMap<>();
-
-  /**
-   * A channel call of {@code clientId} (registration, poll) went out ({@code started}) or was
-   * answered: a channel is kept while one waits, and for the session idle time after the last.
-   */
-  void channelCall(String clientId, boolean started) {
-    long now = System.nanoTime();
-    channelActivity.compute(clientId, (id, a) -> {
-      long[] v = a == null ? new long[2] : a;
-      v[0] = now;
-      v[1] = Math.max(0, v[1] + (started ? 1 : -1));
-      return v;
-    });
-  }
-
-  /** {@code clientId} registered its channel with {@code uri} (its first consume), listening to {@code names}. */
-  void registered(String clientId, String channel, String uri, List<String> names, Backend backend) {
-    Registration r = new Registration(channel, uri, new java.util.LinkedHashMap<>(), new ConcurrentHashMap<>());
-    r.listens().put("", names);
-    registrations.put(clientId, r);
-    consumes(channel, clientId, backend);
-    names.forEach(n -> consumes(n, clientId, backend));
-  }
-
-  /** {@code clientId} added callback {@code callbackId} with {@code uri}, listening to {@code names} too. */
-  void callbackAdded(String clientId, String callbackId, String uri, List<String> names) {
-    Registration r = registrations.get(clientId);
-    Backend b = channelOf(clientId);
-    if (r == null || b == null) {
-      return;
-    }
-    synchronized (r) {
-      if (r.callbacks().size() >= CALLBACKS_KEPT && !r.callbacks().containsKey(callbackId)) {
-        return;
-      }
-      r.callbacks().put(callbackId, uri);
-    }
-    r.listens().put(callbackId, names);
-    names.forEach(n -> consumes(n, clientId, b));
-  }
-
-  /** {@code clientId}'s callback {@code callbackId} was removed. */
-  void callbackRemoved(String clientId, String callbackId) {
-    Registration r = registrations.get(clientId);
-    if (r != null) {
-      synchronized (r) {
-        r.callbacks().remove(callbackId);
-      }
-      r.listens().remove(callbackId);
-    }
-  }
-
-  /** How {@code clientId}'s channel was opened, or null if this node never saw it. */
-  Registration registration(String clientId) {
-    return clientId == null ? null : registrations.get(clientId);
-  }
-
-  /** {@code clientId}'s channel now lives on {@code backend} (re-opened there): every name it listens to. */
-  void moved(String clientId, Backend backend) {
-    Registration r = registrations.get(clientId);
-    if (r == null) {
-      return;
-    }
-    consumes(r.channel(), clientId, backend);
-    r.listens().values().forEach(names -> names.forEach(n -> consumes(n, clientId, backend)));
-  }
-
-  /** {@code clientId} consumes {@code channel} on {@code backend} (in a cluster: every node hears of it). */
-  void consumes(String channel, String clientId, Backend backend) {
-    applyConsume(channel, clientId, backend);
-    if (channels != null) {
-      JsonObject entry = new JsonObject().put("channel", channel).put("client", clientId).put("backend", backend.name());
-      channels.compose(m -> m.put(clientId, entry.encode(), idleMs))
-          .onComplete(ar -> vertx.eventBus().publish(CHANNELS, entry.encode()));
-    }
-  }
-
-  private void applyConsume(String channel, String clientId, Backend backend) {
-    Backend old = channelClients.put(clientId, backend);
-    Map<String, Backend> consumers = channelConsumers.computeIfAbsent(channel, c -> new ConcurrentHashMap<>());
-    consumers.put(clientId, backend);
-    if (old != null && old != backend) {
-      // The client's channel moved: every channel it consumed follows it.
-      channelConsumers.values().forEach(m -> m.replace(clientId, old, backend));
-    }
-  }
-
-  /** An announcement from a node (this one included): a consumer seen, or a channel closed. */
-  private void heard(String text) {
-    JsonObject e = new JsonObject(text);
-    if (e.containsKey("backend")) {
-      Backend b = pool.byName(e.getString("backend"));
-      if (b != null) {
-        applyConsume(e.getString("channel"), e.getString("client"), b);
-      }
-    } else {
-      applyClose(e.getString("client"));
-    }
-  }
-
-  /** The backend holding {@code clientId}'s channel, or null. */
-  Backend channelOf(String clientId) {
-    return clientId == null ? null : channelClients.get(clientId);
-  }
-
-  /** The backends with consumers of {@code channel}. */
-  Set<Backend> consumersOf(String channel) {
-    Map<String, Backend> consumers = channelConsumers.get(channel);
-    return consumers == null ? Set.of() : Set.copyOf(consumers.values());
-  }
-
-  /** {@code clientId}'s channel closed. */
-  void channelClosed(String clientId) {
-    applyClose(clientId);
-    if (channels != null) {
-      channels.compose(m -> m.remove(clientId))
-          .onComplete(ar -> vertx.eventBus().publish(CHANNELS, new JsonObject().put("client", clientId).encode()));
-    }
-  }
-
-  private void applyClose(String clientId) {
-    registrations.remove(clientId);
-    channelActivity.remove(clientId);
-    Backend b = channelClients.remove(clientId);
-    if (b != null) {
-      channelConsumers.values().forEach(m -> m.remove(clientId));
-    }
   }
 }
