@@ -84,6 +84,22 @@ public final class BroadcastPeers {
     return p.hung && p.probing.compareAndSet(false, true);
   }
 
+  /**
+   * Probes hung {@code backend} every half {@code timeoutMs} (at least 500 ms) with {@code probe}
+   * (one at a time, see {@link #probe}) until it answers: the first broadcast after it recovers
+   * reaches it, rather than being skipped to find out.
+   */
+  public void watch(io.vertx.core.Vertx vertx, String backend, long timeoutMs, Runnable probe) {
+    vertx.setTimer(Math.max(500, timeoutMs / 2), t -> {
+      if (hung(backend)) {
+        if (probe(backend)) {
+          probe.run();
+        }
+        watch(vertx, backend, timeoutMs, probe);
+      }
+    });
+  }
+
   /** A probe's outcome; an answer ends the hang. Whether the backend recovered thereby. */
   public boolean probed(String backend, boolean answered) {
     Peer p = peer(backend);

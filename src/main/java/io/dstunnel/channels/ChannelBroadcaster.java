@@ -115,28 +115,13 @@ public final class ChannelBroadcaster extends VerticleBase {
         LOG.warn("backend {} left a broadcast unanswered for {} ms: its connection was closed, and broadcasts"
             + " skip it until it answers again", b.name(), timeoutMs);
         metrics.broadcastHung("dbx", b.name(), () -> states.hung(b.name()) ? 1 : 0);
-        watch(b);
+        states.watch(vertx, b.name(), timeoutMs, () -> probe(b));
       }
     }).otherwise(err -> {
       if (!(err instanceof Unanswered)) {
         LOG.warn("broadcast to channel {} on {} failed: {}", channel, b.name(), err.getMessage());
       }
       return false;
-    });
-  }
-
-  /**
-   * Probes a hung backend now and then until it answers: the first broadcast after it recovers
-   * reaches it, rather than being skipped to find out.
-   */
-  private void watch(Backend b) {
-    vertx.setTimer(Math.max(500, timeoutMs / 2), t -> {
-      if (states.hung(b.name())) {
-        if (states.probe(b.name())) {
-          probe(b);
-        }
-        watch(b);
-      }
     });
   }
 

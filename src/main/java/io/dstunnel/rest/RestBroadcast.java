@@ -135,28 +135,13 @@ final class RestBroadcast {
               LOG.warn("REST backend {} left a broadcast unanswered for {} ms: its connection was closed, and"
                   + " broadcasts skip it until it answers again", b.name(), timeoutMs);
               metrics.broadcastHung("rest", b.name(), () -> peers.hung(b.name()) ? 1 : 0);
-              watch(b);
+              peers.watch(vertx, b.name(), timeoutMs, () -> probe(b));
             }
           } else {
             LOG.info("REST broadcast to {} failed: {}", b.name(), err.getMessage());
           }
           return false;
         });
-  }
-
-  /**
-   * Probes a hung backend now and then until it answers: the first broadcast after it recovers
-   * reaches it, rather than being skipped to find out.
-   */
-  private void watch(Backend b) {
-    vertx.setTimer(Math.max(500, timeoutMs / 2), t -> {
-      if (peers.hung(b.name())) {
-        if (peers.probe(b.name())) {
-          probe(b);
-        }
-        watch(b);
-      }
-    });
   }
 
   /** Asks a hung backend for its health-check path: any answer ends the hang; it carries no value. */
