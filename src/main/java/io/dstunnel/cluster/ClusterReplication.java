@@ -13,7 +13,6 @@ import io.dstunnel.session.Session;
 import io.dstunnel.session.SessionCopies;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +29,6 @@ import org.slf4j.LoggerFactory;
 public final class ClusterReplication implements Replication {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplication.class);
-  private static final int WRITE_IDS = 32;
 
   /** What this node knows of a session it owns. */
   private static final class Ownership {
@@ -56,7 +54,7 @@ public final class ClusterReplication implements Replication {
     int exclusionsSent;
     /** How many of the session's command handles the copies were told of. */
     int handlesSent;
-    final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+    final WriteIds writeIds = new WriteIds();
     /**
      * Holders being given a whole copy right now ({@link #replaceBackup}), not yet acknowledged:
      * they hold nothing of this owner's yet, so nothing waits for them to say who owns it.
@@ -109,12 +107,7 @@ public final class ClusterReplication implements Replication {
     if (o == null) {
       return Future.failedFuture("not owned here");
     }
-    if (writeId != 0) {
-      o.writeIds.addLast(writeId);
-      if (o.writeIds.size() > WRITE_IDS) {
-        o.writeIds.removeFirst();
-      }
-    }
+    o.writeIds.add(writeId);
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
     CopyOp op = SessionCopies.replayable(session)
         ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session),
@@ -426,7 +419,7 @@ public final class ClusterReplication implements Replication {
   /** The whole copy of the session as it stands. */
   private CopyOp whole(Session session, Ownership o) {
     return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
-        List.copyOf(o.writeIds), o.handout, exclusions(session, o, true), handles(session, o, true));
+        o.writeIds.toList(), o.handout, exclusions(session, o, true), handles(session, o, true));
   }
 
   /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */

@@ -7,7 +7,6 @@ import io.dstunnel.session.Adoption;
 import io.dstunnel.session.Handout;
 import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,12 +18,10 @@ import java.util.List;
  */
 final class SessionCopy {
 
-  private static final int WRITE_IDS = 32;
-
   private final String sessionId;
   private final String user;
   private final List<Buffer> log = new ArrayList<>();
-  private final ArrayDeque<Long> writeIds = new ArrayDeque<>();
+  private final WriteIds writeIds = new WriteIds();
   private long bytes;
   private long epoch;
   private String owner;
@@ -45,7 +42,7 @@ final class SessionCopy {
     this.owner = open.owner();
     this.handout = open.handout() == null ? Handout.NONE : open.handout();
     open.chunks().forEach(c -> add(c, 0));
-    open.writeIds().forEach(this::rememberWrite);
+    writeIds.addAll(open.writeIds());
     exclude(open.excluded());
     learn(open.handles());
   }
@@ -123,22 +120,13 @@ final class SessionCopy {
   private void add(Buffer chunk, long writeId) {
     log.add(chunk);
     bytes += chunk.length();
-    rememberWrite(writeId);
+    writeIds.add(writeId);
   }
 
   void drop() {
     replayable = false;
     log.clear();
     excluded.clear();
-  }
-
-  private void rememberWrite(long id) {
-    if (id != 0) {
-      writeIds.addLast(id);
-      if (writeIds.size() > WRITE_IDS) {
-        writeIds.removeFirst();
-      }
-    }
   }
 
   /** Whether this node won the session's claim and its replay failed (it may try again). */
@@ -170,7 +158,7 @@ final class SessionCopy {
     // A read the owner had held with nothing to give is no read sent again for a lost answer.
     Progress unlessNothingOwed = !handedOver && asked.count() == CopyOp.READ_SEEN && !given.equals(handout.before())
         ? handout.before() : null;
-    return new Adoption(sessionId, user, List.copyOf(log), given, epoch, List.copyOf(writeIds), List.copyOf(excluded),
+    return new Adoption(sessionId, user, List.copyOf(log), given, epoch, writeIds.toList(), List.copyOf(excluded),
         from, List.copyOf(handles.values()), unlessNothingOwed);
   }
 }
