@@ -186,9 +186,8 @@ final class AdminApi {
     Future<TunnelReply> closed = vertx.eventBus().<TunnelReply>request(Addresses.session(id), close, Addresses.LOCAL)
         .map(m -> m.body());
     if (cluster != null) {
-      // Owned by another node: the close goes there.
-      closed = closed.transform(ar -> ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE
-          ? Future.succeededFuture(ar.result()) : router.forward(close));
+      // Owned by another node: the close goes there (as does one that failed here).
+      closed = router.hereOrOwner(close, closed.otherwise(err -> TunnelReply.failed(SessionFailure.NOT_HERE, null)));
     }
     closed.onComplete(ar -> {
       if (ar.succeeded() && !ar.result().isFailure()) {

@@ -15,8 +15,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -149,18 +147,16 @@ public final class ClusterVerticle extends VerticleBase {
    * ({@code again}: this is that second try); otherwise "not here", with the owner this node knows.
    */
   private void toSession(Message<TunnelCommand> msg, TunnelCommand cmd, boolean again) {
-    long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
-    DeliveryOptions local = new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
+    DeliveryOptions local = SessionRouter.local(cmd);
     String origin = msg.headers().get(Addresses.ORIGIN);
     if (origin != null) {
       local.addHeader(Addresses.ORIGIN, origin);
     }
-    vertx.eventBus().<TunnelReply>request(Addresses.session(cmd.sessionId()), cmd, local)
+    vertx.eventBus().<TunnelReply>request(Addresses.session(cmd.sessionId()), cmd, local).map(m -> m.body())
         .onComplete(ar -> {
-          if (ar.succeeded() && ar.result().body().failure() != SessionFailure.NOT_HERE) {
-            msg.reply(ar.result().body());
-          } else if (ar.succeeded() || ar.cause() instanceof ReplyException re
-              && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          if (SessionRouter.answered(ar)) {
+            msg.reply(ar.result());
+          } else if (SessionRouter.notHere(ar)) {
             Future<CopyOp> adoption = adopting.get(cmd.sessionId());
             if (adoption != null && !again) {
               adoption.onComplete(done -> toSession(msg, cmd, true));

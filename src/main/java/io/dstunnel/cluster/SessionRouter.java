@@ -7,6 +7,7 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.TunnelCommand;
 import io.dstunnel.session.TunnelReply;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -65,6 +66,29 @@ public final class SessionRouter {
   /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
   public Future<TunnelReply> forward(TunnelCommand cmd) {
     return forward(cmd, 0, false, 0);
+  }
+
+  /**
+   * What the session on this node answered ({@code here}), or, when it is not here (it said
+   * {@link SessionFailure#NOT_HERE}, or nothing listens at its address on this node), what the node
+   * that owns it answers ({@link #forward}). Other failures of {@code here} are the caller's.
+   */
+  public Future<TunnelReply> hereOrOwner(TunnelCommand cmd, Future<TunnelReply> here) {
+    return here.transform(ar -> answered(ar) ? Future.succeededFuture(ar.result())
+        : notHere(ar) ? forward(cmd) : Future.failedFuture(ar.cause()));
+  }
+
+  /** Whether the session on this node answered a request: it is here. */
+  static boolean answered(AsyncResult<TunnelReply> ar) {
+    return ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE;
+  }
+
+  /**
+   * Whether a request the session on this node did not answer ({@link #answered} false) found it
+   * not here: it said so, or no session has that address on this node.
+   */
+  static boolean notHere(AsyncResult<TunnelReply> ar) {
+    return ar.succeeded() || ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
   /**
@@ -212,7 +236,11 @@ public final class SessionRouter {
     return chain;
   }
 
-  private static DeliveryOptions local(TunnelCommand cmd) {
+  /**
+   * Delivery of a relayed request to the session on this node: a read waits its slice and 10 s
+   * more, anything else 30 s.
+   */
+  static DeliveryOptions local(TunnelCommand cmd) {
     long timeout = cmd.kind() == TunnelCommand.Kind.READ ? cmd.sliceMs() + 10_000 : 30_000;
     return new DeliveryOptions(Addresses.LOCAL).setSendTimeout(timeout);
   }

@@ -16,7 +16,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import java.security.SecureRandom;
 import java.util.Random;
 
@@ -105,8 +104,7 @@ final class SessionClient {
     Future<TunnelReply> reply = bus.<TunnelReply>request(address, cmd, options).map(m -> m.body());
     if (router != null && cmd.kind() != TunnelCommand.Kind.OPEN) {
       // In a cluster a session not held here is forwarded to the node that owns it.
-      reply = reply.transform(ar -> ar.succeeded() && ar.result().failure() != SessionFailure.NOT_HERE ? reply(ar.result())
-          : ar.succeeded() || noHandlers(ar.cause()) ? router.forward(cmd) : Future.failedFuture(ar.cause()));
+      reply = router.hereOrOwner(cmd, reply);
     }
     return reply
         .recover(err -> Future.failedFuture(translate(err)))
@@ -129,14 +127,6 @@ final class SessionClient {
       case UNEXPECTED -> 400;
       case INTERNAL -> 500;
     };
-  }
-
-  private static Future<TunnelReply> reply(TunnelReply r) {
-    return Future.succeededFuture(r);
-  }
-
-  private static boolean noHandlers(Throwable err) {
-    return err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
   private static Throwable translate(Throwable err) {
