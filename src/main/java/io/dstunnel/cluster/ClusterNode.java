@@ -5,6 +5,7 @@ package io.dstunnel.cluster;
 
 import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.session.Addresses;
+import io.dstunnel.session.SessionSnapshots;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -162,7 +163,7 @@ public final class ClusterNode {
     return directory;
   }
 
-  /** Copies of other nodes' sessions held here now (kept by the {@link ClusterVerticle}). */
+  /** Copies of other nodes' sessions held here now (kept by the {@link CopyKeeper}). */
   final AtomicInteger copiesHeld = new AtomicInteger();
 
   /** What {@code /admin/cluster} shows. */
@@ -170,6 +171,20 @@ public final class ClusterNode {
     return new JsonObject().put("enabled", true).put("name", config.name()).put("node", id())
         .put("members", new JsonArray(members())).put("backups", config.backups())
         .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get());
+  }
+
+  /**
+   * The sessions of this node's {@code sessionVerticles} session verticles, each with this node's
+   * id, as {@link #sessions()} gathers them from every member (none, when they do not answer).
+   */
+  Future<JsonArray> sessionsHere(int sessionVerticles) {
+    return SessionSnapshots.gather(vertx, sessionVerticles).transform(ar -> {
+      JsonArray list = new JsonArray();
+      if (ar.succeeded()) {
+        ar.result().forEach(s -> list.add(s.put("node", id())));
+      }
+      return Future.succeededFuture(list);
+    });
   }
 
   /**

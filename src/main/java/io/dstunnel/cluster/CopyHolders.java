@@ -67,7 +67,7 @@ final class CopyHolders {
   /**
    * How long the owner serves a session on its copy holders' last acknowledgement (timed from when
    * it was asked for): half of {@code suspectAfterMs}. A holder adopts only after it has
-   * acknowledged nothing for twice as long ({@code ClusterVerticle}), so the two never overlap.
+   * acknowledged nothing for twice as long ({@code Adoptions}), so the two never overlap.
    */
   private long leaseNanos() {
     return node.config().suspectAfterMs() * 500_000;

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+package io.dstunnel.cluster;
+
+import io.dstunnel.session.Addresses;
+import io.dstunnel.session.TunnelCommand;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Makes the event bus know every member's addresses before it needs them (see {@link #warmUp}).
+ * Used on the cluster verticle's event loop, once a second.
+ */
+final class AddressWarmUp {
+
+  private final Vertx vertx;
+  private final ClusterNode node;
+  private final Set<String> warmed = new HashSet<>();
+  private boolean announced;
+
+  AddressWarmUp(ClusterNode node) {
+    this.vertx = node.vertx();
+    this.node = node;
+  }
+
+  /**
+   * Reaches every member's addresses, as soon as it is seen, until each has answered: the event bus
+   * then knows where they are (and has its connection) before a member's death makes it urgent.
+   * The first look-up of an address asks the cluster manager, which waits for a dead or paused
+   * member's data to move (its removal, about ten seconds) when that address's entry is on it;
+   * and a look-up that finds no handler yet (a member seen before its verticles registered) is
+   * not remembered, so only an answer proves the address known. This node's own addresses too: an
+   * adopter that is also the node a request came to asks its own copy keeper. The announcements'
+   * address likewise, once: an adopter announces itself at once.
+   * (Delivering to them with {@code localOnly} instead was tried: adoptions then failed.)
+   */
+  void warmUp() {
+    long timeout = node.config().suspectAfterMs();
+    for (String member : node.members()) {
+      if (warmed.add(member)) {
+        // A request with an answer, to the copy keeper and to the inbox ("not here" for no session).
+        Future<?> keeper = node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), timeout);
+        Future<?> inbox = vertx.eventBus().request(Addresses.nodeInbox(member), TunnelCommand.close("-", null),
+            ClusterNode.within(timeout));
+        Future.all(keeper, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick
+      }
+    }
+    warmed.retainAll(node.members());
+    if (!announced) {
+      announced = true;
+      vertx.eventBus().publish(Addresses.DIRECTORY, "-|-");  // forgets no session: there is none named "-"
+    }
+  }
+}
