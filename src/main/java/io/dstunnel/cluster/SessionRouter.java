@@ -64,7 +64,7 @@ public final class SessionRouter {
   }
 
   /** Forwards {@code cmd} (for a session not held here) to its owner, adopting it if the owner is gone. */
-  public Future<TunnelReply> forward(TunnelCommand cmd) {
+  Future<TunnelReply> forward(TunnelCommand cmd) {
     return forward(cmd, 0, false, 0);
   }
 
