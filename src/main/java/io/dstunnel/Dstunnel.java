@@ -6,6 +6,7 @@ package io.dstunnel;
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.BroadcastPeers;
@@ -90,7 +91,7 @@ public final class Dstunnel {
         : new ProxyMetrics(registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     this.events = new EventLog(metrics, new EventHistory());
     this.pool = new BackendPool(config, events);
-    pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason, Addresses.LOCAL));
+    pool.onChange(reason -> vertx.eventBus().publish(BackendAddresses.POOL_CHANGED, reason, Addresses.LOCAL));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.rest = new RestSessions(config.session().idleTimeoutMs(), sessions);
