@@ -9,7 +9,6 @@ import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.cluster.BackendModes;
@@ -23,6 +22,7 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.rest.RestService;
 import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.AnswerBudget;
@@ -71,8 +71,8 @@ public final class Dstunnel {
   private final AnswerBudget budget;
   private final SessionLanes lanes = new SessionLanes();
   private final RestSessions rest;
-  /** How the REST side's broadcast copies fare with each backend (hung ones skipped), shared by its instances. */
-  private final BroadcastPeers restPeers = new BroadcastPeers();
+  /** The REST side, as the HTTP listeners see it (shared by their instances). */
+  private final RestService restService;
   private long restExpiry = -1;
   /** This node in its cluster, or null for a single node. */
   private final ClusterNode cluster;
@@ -96,6 +96,7 @@ public final class Dstunnel {
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.rest = new RestSessions(config.session().idleTimeoutMs(), sessions);
     metrics.rest(rest::size, rest::channelClients);
+    this.restService = new RestService(pool, rest, config.rest(), config.http().context(), events);
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()),
           config.session().idleTimeoutMs(), new BackendModes(vertx, pool));
@@ -208,7 +209,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster), pool, rest, restPeers, events, lanes);
+          cluster == null ? null : new SessionRouter(cluster), restService, lanes);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
