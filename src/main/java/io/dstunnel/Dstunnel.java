@@ -43,7 +43,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.BindException;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -53,7 +52,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One running proxy: the backend pool and its health checker, the session verticles and the
  * HTTP verticles, deployed on a given Vert.x. {@link #start} completes once the tunnel port
- * accepts connections; {@link #stop} undeploys everything it deployed.
+ * accepts connections; {@link #reload} applies a changed config in place; {@link #drain} stops it
+ * gracefully (the waiting is {@link Drain}'s); {@link #stop} undeploys everything it deployed. The
+ * backend gauges follow the pool ({@link BackendGauges}); the REST side is {@link RestService}'s.
  */
 public final class Dstunnel {
 
@@ -73,7 +74,6 @@ public final class Dstunnel {
   private final RestSessions rest;
   /** The REST side, as the HTTP listeners see it (shared by their instances). */
   private final RestService restService;
-  private long restExpiry = -1;
   /** This node in its cluster, or null for a single node. */
   private final ClusterNode cluster;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
@@ -82,7 +82,7 @@ public final class Dstunnel {
 
   private final ProxyMetrics metrics;
   private final EventLog events;
-  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+  private final BackendGauges gauges;
 
   private Dstunnel(Vertx vertx, ProxyConfig config, MeterRegistry registry) {
     this.vertx = vertx;
@@ -108,7 +108,8 @@ public final class Dstunnel {
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
     metrics.sessionsOpen(sessions::open);
     metrics.answerBudget(budget::used, budget::limit);
-    gaugeBackends();
+    this.gauges = new BackendGauges(pool, metrics);
+    gauges.follow();
   }
 
   /** Deploys a proxy for {@code config}. The codecs are registered once per Vert.x instance. */
@@ -122,37 +123,12 @@ public final class Dstunnel {
     return d.deploy().map(d);
   }
 
-  private void gaugeBackends() {
-    java.util.Set<String> configured = new java.util.HashSet<>();
-    pool.backends().forEach(b -> configured.add(b.name()));
-    for (java.util.Iterator<String> it = gauged.iterator(); it.hasNext(); ) {
-      String name = it.next();
-      if (!configured.contains(name)) {
-        it.remove();
-        metrics.backendGone(name);
-      }
-    }
-    for (Backend b : pool.backends()) {
-      String name = b.name();
-      if (gauged.add(name)) {
-        metrics.backendUp(name, () -> {
-          Backend now = pool.byName(name);
-          // (NaN once the backend is gone from the pool: no "down" alert for a server removed
-          // while it still drained; a reload removes its gauge too.)
-          return now == null ? Double.NaN : now.isUp() ? 1 : 0;
-        });
-      }
-    }
-  }
-
   private Future<Void> deploy() {
     WireCodec.register(vertx.eventBus());
     AtomicInteger index = new AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
-    // REST sessions idle past session.idleTimeoutMs are forgotten (the backends expire theirs).
-    restExpiry = vertx.setPeriodic(Math.max(1_000, Math.min(60_000, config.session().idleTimeoutMs() / 4)),
-        t -> rest.expire());
+    restService.expireIdle(vertx, config.session().idleTimeoutMs());
     return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
@@ -272,7 +248,7 @@ public final class Dstunnel {
     warnIfChanged("admin", config.admin(), next.admin());
     warnIfChanged("log", config.log(), next.log());
     pool.update(next);
-    gaugeBackends();
+    gauges.follow();
   }
 
   private static void warnIfChanged(String section, Object before, Object after) {
@@ -319,9 +295,7 @@ public final class Dstunnel {
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */
   public Future<Void> stop() {
-    if (restExpiry >= 0) {
-      vertx.cancelTimer(restExpiry);
-    }
+    restService.stopExpiring(vertx);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

@@ -25,6 +25,7 @@ public final class RestService {
   private final RestConfig config;
   private final String context;
   private final EventLog events;
+  private volatile long expiry = -1;
 
   /** {@code context}: the HTTP context ({@code http.context}) the REST paths live under. */
   public RestService(BackendPool pool, RestSessions sessions, RestConfig config, String context, EventLog events) {
@@ -41,5 +42,20 @@ public final class RestService {
    */
   public RestProxy proxy(Vertx vertx, Logins logins) {
     return new RestProxy(vertx, pool, sessions, peers, logins, config, context, events);
+  }
+
+  /**
+   * Forgets REST sessions idle past {@code idleTimeoutMs} ({@code session.idleTimeoutMs}: the
+   * backends expire theirs), looking every quarter of it (1 s to 60 s), until {@link #stopExpiring}.
+   */
+  public void expireIdle(Vertx vertx, long idleTimeoutMs) {
+    expiry = vertx.setPeriodic(Math.max(1_000, Math.min(60_000, idleTimeoutMs / 4)), t -> sessions.expire());
+  }
+
+  /** Stops what {@link #expireIdle} started, if it did. */
+  public void stopExpiring(Vertx vertx) {
+    if (expiry >= 0) {
+      vertx.cancelTimer(expiry);
+    }
   }
 }
