@@ -5,7 +5,6 @@ package io.dstunnel;
 
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
-import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;

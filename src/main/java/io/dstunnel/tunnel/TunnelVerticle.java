@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP listener of the tunnel: routes {@code /{context}/tunnel} to a {@link TunnelHandler},
- * {@code /{context}/rest/} to the {@link RestProxy} (DataSnap REST), and answers 404 with a JSON
+ * {@code /{context}/rest/} to the {@link RestProxy} the REST side ({@link RestService}) makes for
+ * this instance (DataSnap REST), and answers 404 with a JSON
  * error elsewhere. Deployed once per event loop; Vert.x shares the
  * port among the instances.
  */
@@ -177,12 +178,12 @@ public final class TunnelVerticle extends VerticleBase {
     return server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 
-  /** The port actually bound (differs from the config when it asked for 0). */
   /** Whether this instance shares its event loop with a session verticle (see {@link SessionLanes}). */
   public boolean sharesLane() {
     return sharesLane;
   }
 
+  /** The port actually bound (differs from the config when it asked for 0). */
   public int actualPort() {
     return server.actualPort();
   }
