@@ -75,7 +75,10 @@ final class RestChannels {
     return isPoll(call) ? sessions.channels().of(call.arg(1)) : null;
   }
 
-  /** The exchange's call is on its way to {@code b} on a connection of its own now. */
+  /**
+   * The exchange's call is on its way to {@code b} (its connection is open): a consumer's poll
+   * counts from now, a registration or a consume is recorded with that backend.
+   */
   void sending(RestExchange ex, ProxyRequest req, Backend b) {
     // A consumer counts from the moment its long poll is on its way: a broadcast made while
     // it waits must reach its server.
