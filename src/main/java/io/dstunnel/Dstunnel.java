@@ -5,10 +5,9 @@ package io.dstunnel;
 
 import io.dstunnel.admin.AdminVerticle;
 import io.dstunnel.auth.LoginThrottle;
-import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnectorVerticle;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.cluster.BackendModes;
@@ -22,6 +21,7 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventHistory;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
+import io.dstunnel.rest.RestService;
 import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.AnswerBudget;
@@ -42,7 +42,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.BindException;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -52,7 +51,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One running proxy: the backend pool and its health checker, the session verticles and the
  * HTTP verticles, deployed on a given Vert.x. {@link #start} completes once the tunnel port
- * accepts connections; {@link #stop} undeploys everything it deployed.
+ * accepts connections; {@link #reload} applies a changed config in place; {@link #drain} stops it
+ * gracefully (the waiting is {@link Drain}'s); {@link #stop} undeploys everything it deployed. The
+ * backend gauges follow the pool ({@link BackendGauges}); the REST side is {@link RestService}'s.
  */
 public final class Dstunnel {
 
@@ -70,9 +71,8 @@ public final class Dstunnel {
   private final AnswerBudget budget;
   private final SessionLanes lanes = new SessionLanes();
   private final RestSessions rest;
-  /** How the REST side's broadcast copies fare with each backend (hung ones skipped), shared by its instances. */
-  private final BroadcastPeers restPeers = new BroadcastPeers();
-  private long restExpiry = -1;
+  /** The REST side, as the HTTP listeners see it (shared by their instances). */
+  private final RestService restService;
   /** This node in its cluster, or null for a single node. */
   private final ClusterNode cluster;
   private final List<String> deployments = new CopyOnWriteArrayList<>();
@@ -81,7 +81,7 @@ public final class Dstunnel {
 
   private final ProxyMetrics metrics;
   private final EventLog events;
-  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+  private final BackendGauges gauges;
 
   private Dstunnel(Vertx vertx, ProxyConfig config, MeterRegistry registry) {
     this.vertx = vertx;
@@ -90,11 +90,12 @@ public final class Dstunnel {
         : new ProxyMetrics(registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     this.events = new EventLog(metrics, new EventHistory());
     this.pool = new BackendPool(config, events);
-    pool.onChange(reason -> vertx.eventBus().publish(Addresses.POOL_CHANGED, reason, Addresses.LOCAL));
+    pool.onChange(reason -> vertx.eventBus().publish(BackendAddresses.POOL_CHANGED, reason, Addresses.LOCAL));
     this.sessions = new SessionCounter(config.session().maxSessions(), config.session().maxSessionsPerUser());
     this.budget = new AnswerBudget(config.session().answerBudgetBytes());
     this.rest = new RestSessions(config.session().idleTimeoutMs(), sessions);
     metrics.rest(rest::size, rest::channelClients);
+    this.restService = new RestService(pool, rest, config.rest(), config.http().context(), events);
     if (config.cluster().enabled() && vertx.isClustered()) {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()),
           config.session().idleTimeoutMs(), new BackendModes(vertx, pool));
@@ -106,7 +107,8 @@ public final class Dstunnel {
     this.throttle = new LoginThrottle(config.auth().maxFailures(), config.auth().failureWindowMs());
     metrics.sessionsOpen(sessions::open);
     metrics.answerBudget(budget::used, budget::limit);
-    gaugeBackends();
+    this.gauges = new BackendGauges(pool, metrics);
+    gauges.follow();
   }
 
   /** Deploys a proxy for {@code config}. The codecs are registered once per Vert.x instance. */
@@ -120,37 +122,12 @@ public final class Dstunnel {
     return d.deploy().map(d);
   }
 
-  private void gaugeBackends() {
-    java.util.Set<String> configured = new java.util.HashSet<>();
-    pool.backends().forEach(b -> configured.add(b.name()));
-    for (java.util.Iterator<String> it = gauged.iterator(); it.hasNext(); ) {
-      String name = it.next();
-      if (!configured.contains(name)) {
-        it.remove();
-        metrics.backendGone(name);
-      }
-    }
-    for (Backend b : pool.backends()) {
-      String name = b.name();
-      if (gauged.add(name)) {
-        metrics.backendUp(name, () -> {
-          Backend now = pool.byName(name);
-          // (NaN once the backend is gone from the pool: no "down" alert for a server removed
-          // while it still drained; a reload removes its gauge too.)
-          return now == null ? Double.NaN : now.isUp() ? 1 : 0;
-        });
-      }
-    }
-  }
-
   private Future<Void> deploy() {
     WireCodec.register(vertx.eventBus());
     AtomicInteger index = new AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
-    // REST sessions idle past session.idleTimeoutMs are forgotten (the backends expire theirs).
-    restExpiry = vertx.setPeriodic(Math.max(1_000, Math.min(60_000, config.session().idleTimeoutMs() / 4)),
-        t -> rest.expire());
+    restService.expireIdle(vertx, config.session().idleTimeoutMs());
     return vertx.deployVerticle(backends)
         .compose(id -> {
           deployments.add(id);
@@ -207,7 +184,7 @@ public final class Dstunnel {
   private Future<String> deployTunnels(int port, int instances) {
     return vertx.deployVerticle(() -> {
       TunnelVerticle t = new TunnelVerticle(config, port, metrics, throttle,
-          cluster == null ? null : new SessionRouter(cluster), pool, rest, restPeers, events, lanes);
+          cluster == null ? null : new SessionRouter(cluster), restService, lanes);
       tunnels.add(t);
       return t;
     }, new DeploymentOptions().setInstances(instances)).recover(err -> Future.failedFuture(
@@ -270,7 +247,7 @@ public final class Dstunnel {
     warnIfChanged("admin", config.admin(), next.admin());
     warnIfChanged("log", config.log(), next.log());
     pool.update(next);
-    gaugeBackends();
+    gauges.follow();
   }
 
   private static void warnIfChanged(String section, Object before, Object after) {
@@ -317,9 +294,7 @@ public final class Dstunnel {
 
   /** Undeploys the HTTP side first, so no request reaches a session verticle being stopped. */
   public Future<Void> stop() {
-    if (restExpiry >= 0) {
-      vertx.cancelTimer(restExpiry);
-    }
+    restService.stopExpiring(vertx);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

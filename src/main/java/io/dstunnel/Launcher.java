@@ -35,15 +35,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Starts what the command line asked for: the proxy (with its Vert.x, metrics, config watcher and
  * SIGTERM drain), a demo server, the walk-through, or a password hash. Each returns an exit
- * status, or -1 for a server that runs until SIGTERM.
+ * status, or -1 for a server that runs until SIGTERM ({@link Termination}).
  */
 final class Launcher {
 
@@ -116,7 +114,7 @@ final class Launcher {
     if (proxy.adminPort() > 0) {
       log.info("admin listening on {}", proxy.adminPort());
     }
-    onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
+    Termination.onTerminate(() -> proxy.drain().compose(v -> vertx.close()));
     return -1;
   }
 
@@ -204,41 +202,6 @@ final class Launcher {
     }
   }
 
-  /**
-   * On SIGTERM (and SIGINT, Ctrl-C), run {@code stop} and exit 0. A second signal while it runs
-   * exits at once (status 128 + the signal's number), as an operator pressing Ctrl-C twice means.
-   */
-  @SuppressWarnings("restriction")
-  private static void onTerminate(Supplier<Future<Void>> stop) {
-    Logger log = LoggerFactory.getLogger(Launcher.class);
-    AtomicBoolean stopping = new AtomicBoolean();
-    sun.misc.SignalHandler handler = sig -> {
-      if (!stopping.compareAndSet(false, true)) {
-        log.warn("SIG{} again: exiting now, without waiting for the drain", sig.getName());
-        exit(128 + sig.getNumber());
-        return;
-      }
-      log.info("SIG{} received: stopping gracefully (send it again to exit at once)", sig.getName());
-      try {
-        stop.get().await(1, TimeUnit.HOURS);
-      } catch (Exception ignored) {
-        // exiting anyway
-      }
-      log.info("stopped: exiting 0");
-      exit(0);
-    };
-    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-    sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
-  }
-
-  /** Ends the process with {@code status} once the log, which goes through a queue, reached the console. */
-  private static void exit(int status) {
-    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
-      logback.stop();
-    }
-    Runtime.getRuntime().halt(status);
-  }
-
   /** Blocks the main thread (never an event loop) until {@code f} completes. */
   private static <T> T await(Future<T> f) {
     CompletableFuture<T> cf = f.toCompletionStage().toCompletableFuture();
@@ -277,7 +240,7 @@ final class Launcher {
       }
       LoggerFactory.getLogger(DemoRestVerticle.class).info("rest listening on {}", rest.actualPort());
     }
-    onTerminate(vertx::close);
+    Termination.onTerminate(vertx::close);
     return -1;
   }
 

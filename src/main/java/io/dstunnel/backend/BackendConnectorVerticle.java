@@ -5,7 +5,6 @@ package io.dstunnel.backend;
 
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.events.ProxyMetrics;
-import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -42,7 +41,7 @@ public final class BackendConnectorVerticle extends VerticleBase {
     checks = vertx.createNetClient(new NetClientOptions().setMetricsName("dstunnel-health-checks"));
     connector = new BackendConnector(sessions, pool);
     health = new HealthChecker(vertx, checks, pool, metrics);
-    changes = vertx.eventBus().localConsumer(Addresses.POOL_CHANGED, msg -> {
+    changes = vertx.eventBus().localConsumer(BackendAddresses.POOL_CHANGED, msg -> {
       if ("reload".equals(msg.body()) || "pruned".equals(msg.body())) {
         health.schedule();
       }

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.httpproxy.ProxyRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Callback channels that outlive their backend (rest.md item 6). Embarcadero's JavaScript framework
+ * The REST side's callback channels: a client's channel calls stay with the backend holding its
+ * channel ({@link #pinned}), what they do is recorded as they go (consumers, registrations,
+ * callbacks, closes, in {@link RestChannelDirectory}), and a channel outlives its backend
+ * (rest.md item 6). Embarcadero's JavaScript framework
  * registers a channel once (a ConsumeClientChannel with channel name and callback id) and then only
  * polls (POSTs naming the ClientId alone), and stops for good on a failed poll: it never registers
  * again. So dstunnel remembers each registration and RegisterClientCallbackServer call of a
@@ -42,13 +46,13 @@ final class RestChannels {
   }
 
   /** A registration: ConsumeClientChannel with a channel name, a ClientId and a callback id. */
-  static boolean isRegistration(RestCall call) {
+  private static boolean isRegistration(RestCall call) {
     return call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null
         && call.arg(2) != null;
   }
 
   /** A poll: ConsumeClientChannel of a ClientId without a callback id. */
-  static boolean isPoll(RestCall call) {
+  private static boolean isPoll(RestCall call) {
     return call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null && call.arg(2) == null;
   }
 
@@ -57,22 +61,60 @@ final class RestChannels {
     return isPoll(ex.call) && !ex.reopened && ex.session != null && sessions.channels().registration(ex.call.arg(1)) != null;
   }
 
-  /** A registration or callback call is on its way to {@code b} ({@code uri}: without a session id). */
-  void sending(RestCall call, String uri, Backend b) {
+  /**
+   * The backend holding the channel a call belongs to: {@code NotifyCallback} (of a channel) and
+   * {@code ConsumeClientChannel} (of a ClientId) go there; null for other calls or unknown channels.
+   */
+  Backend pinned(RestCall call) {
+    return call.is("DSAdmin", "NotifyCallback") || call.is("DSAdmin", "ConsumeClientChannel")
+        ? sessions.channels().of(call.arg(call.is("DSAdmin", "NotifyCallback") ? 0 : 1)) : null;
+  }
+
+  /** The backend holding a poll's channel; null when the call is no poll or its channel unknown. */
+  Backend pollHome(RestCall call) {
+    return isPoll(call) ? sessions.channels().of(call.arg(1)) : null;
+  }
+
+  /**
+   * The exchange's call is on its way to {@code b} (its connection is open): a consumer's poll
+   * counts from now, a registration or a consume is recorded with that backend.
+   */
+  void sending(RestExchange ex, ProxyRequest req, Backend b) {
+    // A consumer counts from the moment its long poll is on its way: a broadcast made while
+    // it waits must reach its server.
+    RestCall call = ex.call;
+    if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(1) != null && !ex.channelCall) {
+      ex.channelCall = true;
+      sessions.channels().call(call.arg(1), true);
+    }
+    // (a registration names its channel; a poll, only its ClientId)
     if (isRegistration(call)) {
-      sessions.channels().registered(call.arg(1), call.arg(0), uri, names(call.arg(3)), b);
+      sessions.channels().registered(call.arg(1), call.arg(0), RestPragma.withoutSession(req), names(call.arg(3)), b);
+    } else if (call.is("DSAdmin", "ConsumeClientChannel") && call.arg(0) != null && call.arg(1) != null) {
+      sessions.channels().consumes(call.arg(0), call.arg(1), b);
     }
   }
 
-  /** A channel call was answered {@code status} ({@code uri}: without a session id). */
-  void answered(RestCall call, String uri, int status) {
+  /** The exchange's answer has come: its channel call is no longer under way. */
+  void answering(RestExchange ex) {
+    if (ex.channelCall) {
+      ex.channelCall = false;
+      sessions.channels().call(ex.call.arg(1), false);
+    }
+  }
+
+  /** A channel call was answered {@code status}: what it added, removed or closed is recorded. */
+  void answered(RestCall call, ProxyRequest req, int status) {
     if (status != 200) {
       return;
     }
     if (call.is("DSAdmin", "RegisterClientCallbackServer") && call.arg(0) != null && call.arg(1) != null) {
-      sessions.channels().callbackAdded(call.arg(0), call.arg(1), uri, names(call.arg(2)));
+      sessions.channels().callbackAdded(call.arg(0), call.arg(1), RestPragma.withoutSession(req), names(call.arg(2)));
     } else if (call.is("DSAdmin", "UnregisterClientCallback") && call.arg(0) != null && call.arg(1) != null) {
       sessions.channels().callbackRemoved(call.arg(0), call.arg(1));
+    }
+    if (call.is("DSAdmin", "CloseClientChannel") && call.arg(0) != null) {
+      sessions.channels().closed(call.arg(0));
     }
   }
 

@@ -10,11 +10,15 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.httpproxy.ProxyContext;
 import java.util.ArrayDeque;
 import java.util.Queue;
 
 /** What one REST request is on its way to do: its call, session, user, and the backend it goes to. */
 final class RestExchange {
+
+  /** Where a request's exchange is kept in its {@link ProxyContext}. */
+  private static final String KEY = "dstunnel.rest";
 
   RestCall call;
   RestSession session;
@@ -43,6 +47,24 @@ final class RestExchange {
   boolean channelCall;
   /** Holds a place among the proxy's sessions for the session this request opens (until it does). */
   boolean reserved;
+
+  /** The exchange kept in {@code ctx}, or null when none is (yet). */
+  static RestExchange of(ProxyContext ctx) {
+    return ctx.get(KEY, RestExchange.class);
+  }
+
+  /** Keeps this exchange in {@code ctx}: the origin and the response side find it there. */
+  void keepIn(ProxyContext ctx) {
+    ctx.set(KEY, this);
+  }
+
+  /** Gives back the place among the proxy's sessions this request held, if it still holds one. */
+  void releasePlace(RestSessions sessions) {
+    if (reserved) {
+      reserved = false;
+      sessions.release(user);
+    }
+  }
 
   /** The session and user behind the request: 401/403 as DataSnap and the tunnel answer them. */
   static Future<RestExchange> authorize(HttpServerRequest in, RestCall call, RestSessions sessions, Logins logins) {

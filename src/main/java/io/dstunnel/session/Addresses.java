@@ -12,9 +12,6 @@ public final class Addresses {
   /** Point-to-point: the event bus spreads new sessions round-robin over the session verticles. */
   public static final String OPEN = "dstunnel.session.open";
 
-  /** Published on every change of a backend's health, mode or membership; the body is the reason. */
-  public static final String POOL_CHANGED = "dstunnel.pool.changed";
-
   private static final String OPEN_PREFIX = "dstunnel.session.open.";
 
   private static final String LIST_PREFIX = "dstunnel.admin.sessions.";

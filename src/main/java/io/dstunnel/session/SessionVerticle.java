@@ -4,6 +4,7 @@
 package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
+import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelDirectory;
@@ -94,7 +95,7 @@ public final class SessionVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));
-    consumers.add(bus.localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true));
+    consumers.add(bus.localConsumer(BackendAddresses.POOL_CHANGED, msg -> migrationsPending = true));
     consumers.add(bus.localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
       live().forEach(e -> list.add(SessionSnapshot.of(e.session())));

@@ -7,14 +7,11 @@ import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.ClientAddress;
 import io.dstunnel.auth.LoginThrottle;
 import io.dstunnel.auth.Logins;
-import io.dstunnel.backend.BackendPool;
-import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.rest.RestProxy;
-import io.dstunnel.rest.RestSessions;
+import io.dstunnel.rest.RestService;
 import io.dstunnel.session.SessionLanes;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -37,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP listener of the tunnel: routes {@code /{context}/tunnel} to a {@link TunnelHandler},
- * {@code /{context}/rest/} to the {@link RestProxy} (DataSnap REST), and answers 404 with a JSON
+ * {@code /{context}/rest/} to the {@link RestProxy} the REST side ({@link RestService}) makes for
+ * this instance (DataSnap REST), and answers 404 with a JSON
  * error elsewhere. Deployed once per event loop; Vert.x shares the
  * port among the instances.
  */
@@ -47,25 +45,18 @@ public final class TunnelVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final LoginThrottle throttle;
   private final int port;
-  private final BackendPool pool;
-  private final EventLog events;
   private final SessionRouter router;
-  private final RestSessions restSessions;
-  private final BroadcastPeers restPeers;
+  private final RestService rest;
   private HttpServer server;
   private final SessionLanes lanes;
   private boolean sharesLane;
 
   /** {@code port}: the port to bind, which may differ from the config's (the real one when that asked for 0). */
   public TunnelVerticle(ProxyConfig config, int port, ProxyMetrics metrics, LoginThrottle throttle,
-                        SessionRouter router, BackendPool pool, RestSessions restSessions, BroadcastPeers restPeers,
-                        EventLog events, SessionLanes lanes) {
-    this.restPeers = restPeers;
+                        SessionRouter router, RestService rest, SessionLanes lanes) {
     this.lanes = lanes;
     this.router = router;
-    this.events = events;
-    this.pool = pool;
-    this.restSessions = restSessions;
+    this.rest = rest;
     this.config = config;
     this.port = port;
     this.metrics = metrics;
@@ -90,7 +81,7 @@ public final class TunnelVerticle extends VerticleBase {
       ctx.next();
     });
     router.route("/" + config.http().context() + "/tunnel").handler(tunnel);
-    RestProxy rest = new RestProxy(vertx, pool, restSessions, restPeers, logins, config.rest(), config.http().context(), events);
+    RestProxy rest = this.rest.proxy(vertx, logins);
     if (!config.rest().corsOrigins().isEmpty()) {
       // Browser pages of the listed origins may call the REST side; preflights need no credentials.
       router.route(rest.prefix() + "*").handler(cors(config.rest().corsOrigins()));
@@ -187,12 +178,12 @@ public final class TunnelVerticle extends VerticleBase {
     return server.shutdown(graceMs, TimeUnit.MILLISECONDS);
   }
 
-  /** The port actually bound (differs from the config when it asked for 0). */
   /** Whether this instance shares its event loop with a session verticle (see {@link SessionLanes}). */
   public boolean sharesLane() {
     return sharesLane;
   }
 
+  /** The port actually bound (differs from the config when it asked for 0). */
   public int actualPort() {
     return server.actualPort();
   }
