@@ -3,14 +3,13 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.Adoption;
-import io.dstunnel.session.CutOff;
-import io.dstunnel.session.Handout;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.CutOff;
+import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.Progress;
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.Replication;
-import io.dstunnel.session.Session;
-import io.dstunnel.session.SessionCopies;
+import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.copy.ReplicatedSession;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayDeque;
@@ -72,7 +71,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> opened(Session session, Buffer first) {
+  public Future<Void> opened(ReplicatedSession session, Buffer first) {
     Ownership o = new Ownership();
     o.epoch = 1;
     o.backups = node.pickBackups(session.id());
@@ -87,7 +86,7 @@ public final class ClusterReplication implements Replication {
    * A new session's first copies. A holder that does not acknowledge is replaced at once: nobody
    * knows the session yet (its id goes out with this answer), so nobody can ask it to adopt.
    */
-  private Future<Void> firstCopies(Session session, Ownership o, CopyOp open) {
+  private Future<Void> firstCopies(ReplicatedSession session, Ownership o, CopyOp open) {
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
       all.add(node.ask(b, open, node.config().suspectAfterMs()).transform(ar -> {
@@ -104,7 +103,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+  public Future<Void> wrote(ReplicatedSession session, Buffer bytes, long writeId) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
@@ -116,8 +115,8 @@ public final class ClusterReplication implements Replication {
       }
     }
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
-    CopyOp op = SessionCopies.replayable(session)
-        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session),
+    CopyOp op = session.replayable()
+        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, session.logBytes(),
             exclusions(session, o, false), handles(session, o, false))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
@@ -130,7 +129,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> handedOut(Session session, Handout handout) {
+  public Future<Void> handedOut(ReplicatedSession session, Handout handout) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
@@ -147,7 +146,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void delivered(Session session, long readId) {
+  public void delivered(ReplicatedSession session, long readId) {
     Ownership o = owned.get(session.id());
     if (o == null || o.handout.sent() || o.handout.readId() != readId || o.backups.isEmpty()) {
       return;
@@ -163,13 +162,13 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public boolean applied(Session session, long writeId) {
+  public boolean applied(ReplicatedSession session, long writeId) {
     Ownership o = owned.get(session.id());
     return writeId != 0 && o != null && o.writeIds.contains(writeId);
   }
 
   @Override
-  public Future<Boolean> stillOwner(Session session) {
+  public Future<Boolean> stillOwner(ReplicatedSession session) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.succeededFuture(false);
@@ -211,7 +210,7 @@ public final class ClusterReplication implements Replication {
    * nothing of the session is served meanwhile, and it is not replaced. Past {@code deadline}
    * the request fails with {@link CutOff}, the session kept.
    */
-  private Future<Reached> reach(Session session, Ownership o, String holder, CopyOp op, long deadline) {
+  private Future<Reached> reach(ReplicatedSession session, Ownership o, String holder, CopyOp op, long deadline) {
     long asked = System.nanoTime();
     return node.ask(holder, op, node.config().suspectAfterMs()).transform(ar -> {
       if (ar.succeeded()) {
@@ -258,7 +257,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> adopted(Session session, Adoption adoption) {
+  public Future<Void> adopted(ReplicatedSession session, Adoption adoption) {
     Ownership o = new Ownership();
     o.epoch = adoption.epoch();
     // Not on the node it was taken from: dead, silent (a paused process is still a member for a
@@ -267,7 +266,7 @@ public final class ClusterReplication implements Replication {
     o.writeIds.addAll(adoption.writeIds());
     o.handout = new Handout(adoption.given(), adoption.given(), null, 0, true);
     owned.put(session.id(), o);
-    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), session.log(),
         adoption.writeIds(), o.handout, exclusions(session, o, true), handles(session, o, true));
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = toBackups(session, o, full).otherwiseEmpty().mapEmpty();
@@ -276,7 +275,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> handOver(Session session) {
+  public Future<Void> handOver(ReplicatedSession session) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
@@ -299,7 +298,7 @@ public final class ClusterReplication implements Replication {
       return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
           ? Future.failedFuture("no member to hand over to") : handOver(session));
     }
-    Progress now = SessionCopies.progress(session);
+    Progress now = session.progress();
     CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0, true));
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
@@ -315,7 +314,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void ended(Session session) {
+  public void ended(ReplicatedSession session) {
     Ownership o = owned.remove(session.id());
     if (o != null) {
       o.backups.forEach(b -> dropCopy(b, session, o));
@@ -324,7 +323,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void forget(Session session) {
+  public void forget(ReplicatedSession session) {
     owned.remove(session.id());
   }
 
@@ -337,22 +336,22 @@ public final class ClusterReplication implements Replication {
    * copies: a session busy copying is looked at next time.
    */
   @Override
-  public void maintain(List<Session> live) {
+  public void maintain(List<ReplicatedSession> live) {
     long now = System.nanoTime();
     List<String> members = node.staying();
     int wanted = Math.min(node.config().backups(), members.size() - (members.contains(node.id()) ? 1 : 0));
     long keepAlive = node.keepAliveMs() * 1_000_000;
-    for (Session s : live) {
+    for (ReplicatedSession s : live) {
       Ownership o = owned.get(s.id());
       if (o == null || !o.copies.isComplete()) {
         continue;
       }
       String lost = o.backups.stream().filter(b -> !members.contains(b)).findFirst().orElse(null);
-      if (SessionCopies.replayable(s) && lost != null) {
+      if (s.replayable() && lost != null) {
         // Replaced only once known gone or leaving: one out of this node's view may still run, and adopt.
         o.copies = o.copies.transform(v -> (node.isLeaving(lost) ? Future.succeededFuture(true) : node.refuses(lost))
             .compose(gone -> gone ? replaceBackup(s, o, lost) : Future.succeededFuture()));
-      } else if (SessionCopies.replayable(s) && o.backups.size() < wanted) {
+      } else if (s.replayable() && o.backups.size() < wanted) {
         o.copies = o.copies.transform(v -> replaceBackup(s, o, null));
       } else if (!o.backups.isEmpty() && now - o.checkedAt > keepAlive) {
         o.checkedAt = now;
@@ -367,7 +366,7 @@ public final class ClusterReplication implements Replication {
   }
 
   /** Tells {@code holder} to drop its copy of the session (no answer awaited). */
-  private void dropCopy(String holder, Session session, Ownership o) {
+  private void dropCopy(String holder, ReplicatedSession session, Ownership o) {
     node.vertx().eventBus().send(Addresses.copies(holder),
         CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
@@ -376,20 +375,20 @@ public final class ClusterReplication implements Replication {
    * The log's ranges left out of replays that the copies have not been told of ({@code all}: every
    * one, for a whole copy); they count as told from now.
    */
-  private static List<Long> exclusions(Session session, Ownership o, boolean all) {
+  private static List<Long> exclusions(ReplicatedSession session, Ownership o, boolean all) {
     int from = all ? 0 : o.exclusionsSent;
-    o.exclusionsSent = SessionCopies.exclusions(session);
-    return SessionCopies.exclusionsSince(session, from);
+    o.exclusionsSent = session.exclusions();
+    return session.exclusionsSince(from);
   }
 
   /** The command handles the copies have not been told of ({@code all}: every one); told from now. */
-  private static List<String> handles(Session session, Ownership o, boolean all) {
+  private static List<String> handles(ReplicatedSession session, Ownership o, boolean all) {
     int from = all ? 0 : o.handlesSent;
-    o.handlesSent = SessionCopies.handles(session);
-    return SessionCopies.handlesSince(session, from);
+    o.handlesSent = session.handles();
+    return session.handlesSince(from);
   }
 
-  private SessionRecord record(Session session, Ownership o) {
+  private SessionRecord record(ReplicatedSession session, Ownership o) {
     return new SessionRecord(session.id(), node.id(), o.epoch, o.backups);
   }
 
@@ -399,7 +398,7 @@ public final class ClusterReplication implements Replication {
    * fenced out), or stays out of reach ({@link #reach}). A backup that is gone, or has lost the
    * copy, is replaced by another member, which is given the whole copy.
    */
-  private Future<Void> toBackups(Session session, Ownership o, CopyOp op) {
+  private Future<Void> toBackups(ReplicatedSession session, Ownership o, CopyOp op) {
     CopyOp sent = o.resync ? whole(session, o) : op;
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
@@ -424,13 +423,13 @@ public final class ClusterReplication implements Replication {
   }
 
   /** The whole copy of the session as it stands. */
-  private CopyOp whole(Session session, Ownership o) {
-    return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+  private CopyOp whole(ReplicatedSession session, Ownership o) {
+    return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), session.log(),
         List.copyOf(o.writeIds), o.handout, exclusions(session, o, true), handles(session, o, true));
   }
 
   /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */
-  private Future<Void> replaceBackup(Session session, Ownership o, String failed) {
+  private Future<Void> replaceBackup(ReplicatedSession session, Ownership o, String failed) {
     o.backups = new ArrayList<>(o.backups);
     if (o.backups.remove(failed)) {
       // A holder that was only slow must not keep a copy that goes stale: it could be asked to adopt.
@@ -442,7 +441,7 @@ public final class ClusterReplication implements Replication {
     if (candidates.size() > 1) {
       candidates.remove(failed);  // another member first; the same one again if it is the only one left
     }
-    if (candidates.isEmpty() || !SessionCopies.replayable(session)) {
+    if (candidates.isEmpty() || !session.replayable()) {
       LOG.warn("session {}: copy on node {} lost, no other member to copy to", session.id(), failed);
       return Future.succeededFuture();
     }

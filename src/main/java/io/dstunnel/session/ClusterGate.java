@@ -3,6 +3,9 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.copy.CutOff;
+import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -55,7 +58,7 @@ final class ClusterGate {
       return;
     }
     Future<Boolean> owned = e.owned.transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
-        : replication.stillOwner(session));
+        : replication.stillOwner(session.replicated()));
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       owned = owned.compose(own -> own ? relayedBefore(e, origin).map(own) : Future.succeededFuture(own));
     }
@@ -82,7 +85,7 @@ final class ClusterGate {
               session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId(), false);
           Promise<Void> recorded = Promise.promise();
           e.handingOut = recorded.future();
-          replication.handedOut(session, handout).onComplete(copied -> {
+          replication.handedOut(session.replicated(), handout).onComplete(copied -> {
             // Done once lastRelayed says what happened: a read waiting on it looks there next.
             try {
               answer(e, msg, origin, reply, copied.cause());
@@ -91,7 +94,7 @@ final class ClusterGate {
             }
           });
         });
-      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session, cmd.readId())) {
+      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session.replicated(), cmd.readId())) {
         msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
         session.write(cmd.body()).onSuccess(reply -> {
@@ -99,7 +102,7 @@ final class ClusterGate {
             msg.reply(reply);
             return;
           }
-          replication.wrote(session, cmd.body(), cmd.readId()).onComplete(copied -> {
+          replication.wrote(session.replicated(), cmd.body(), cmd.readId()).onComplete(copied -> {
             if (copied.cause() instanceof CutOff) {
               // Already given to the backend: its outcome is unknown to the client, as a write in
               // flight on a dead node's connection (cluster.md §3), not "not run".
@@ -145,7 +148,7 @@ final class ClusterGate {
       // Answered here: the copies learn at once that the bytes are on their way to this node's
       // HTTP side (a notice sent after the HTTP write lost the race with a kill -9 too often; the
       // client then got those bytes twice).
-      replication.delivered(session, readId);
+      replication.delivered(session.replicated(), readId);
     }
   }
 
@@ -167,7 +170,7 @@ final class ClusterGate {
   /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
   private void progressChanged(Session session) {
     Progress now = session.progress();
-    replication.handedOut(session, new Handout(now, now, null, 0, true));
+    replication.handedOut(session.replicated(), new Handout(now, now, null, 0, true));
   }
 
   /**
@@ -196,7 +199,7 @@ final class ClusterGate {
     Relayed r = e.lastRelayed;
     if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten) {
       r.sent().tryComplete();
-      replication.delivered(e.session(), readId);
+      replication.delivered(e.session().replicated(), readId);
     }
   }
 
@@ -298,7 +301,7 @@ final class ClusterGate {
   void forget(SessionEntry e) {
     if (!e.forgotten) {
       e.forgotten = true;
-      replication.forget(e.session());
+      replication.forget(e.session().replicated());
       // Held reads are sent on to the owner by the node that asked (not told that the session expired).
       e.session().answers().failReads(SessionFailure.NOT_HERE, null);
       e.session().expire("moved to another node");
@@ -330,7 +333,7 @@ final class ClusterGate {
         if (busy(s)) {
           s.detach();  // no answer is handed out here any more: the new owner's replay gives it
         }
-        return replication.handOver(s).map(v -> false).otherwise(true);
+        return replication.handOver(s.replicated()).map(v -> false).otherwise(true);
       }).onSuccess(owned -> {
         if (!owned) {
           forget(e);

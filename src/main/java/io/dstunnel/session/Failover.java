@@ -5,6 +5,7 @@ package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.session.copy.Adoption;
 import io.vertx.core.Future;
 import java.util.List;
 

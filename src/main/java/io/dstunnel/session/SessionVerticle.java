@@ -11,6 +11,8 @@ import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -111,7 +113,7 @@ public final class SessionVerticle extends VerticleBase {
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
           live().filter(e -> !e.forgotten && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
-              .toList()));
+              .map(Session::replicated).toList()));
     }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
   }
@@ -145,7 +147,7 @@ public final class SessionVerticle extends VerticleBase {
     e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.opened(session, cmd.body()).map(reply))
+            : replication.opened(session.replicated(), cmd.body()).map(reply))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.error("opening a session failed", err);
@@ -197,9 +199,9 @@ public final class SessionVerticle extends VerticleBase {
     counter.adopted(adoption.user());
     SessionEntry e = register(adoption.sessionId(), adoption.user());
     Future<TunnelReply> adopted = e.consumer().completion()
-        .compose(v -> SessionCopies.adopt(e.session(), adoption))
+        .compose(v -> e.session().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.adopted(e.session(), adoption).map(reply));
+            : replication.adopted(e.session().replicated(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
     e.owned = adopted.map(reply -> !reply.isFailure()).otherwise(false);
     adopted.onComplete(ar -> {
@@ -264,7 +266,7 @@ public final class SessionVerticle extends VerticleBase {
         }
       });
       if (!e.forgotten) {
-        replication.ended(e.session());
+        replication.ended(e.session().replicated());
       }
     }
   }
