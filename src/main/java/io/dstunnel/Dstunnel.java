@@ -24,7 +24,7 @@ import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.rest.RestSessions;
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.AnswerBudget;
+import io.dstunnel.session.answer.AnswerBudget;
 import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionLanes;

@@ -6,6 +6,7 @@ package io.dstunnel.session;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.link.BackendLink;
 import io.vertx.core.Future;
 import java.util.List;
 

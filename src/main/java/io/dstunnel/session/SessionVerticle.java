@@ -11,6 +11,7 @@ import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.answer.AnswerBudget;
 import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.call;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.channels.ChannelDirectory;
+import io.dstunnel.session.SessionServices;
+import io.dstunnel.session.answer.AnswerStream;
+import io.dstunnel.session.write.ReplayLog;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -39,7 +42,7 @@ import java.util.regex.Matcher;
  * </ul>
  * Runs on the session's event loop, as the session does.
  */
-final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
+public final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
 
   static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
   static final String BROADCAST = "DSAdmin.BroadcastToChannel";
@@ -73,7 +76,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   private long loggedAnswered;
   private final InOrder out = new InOrder();
 
-  Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
+  public Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
     this.session = session;
     this.services = services;
     this.skip = Set.copyOf(services.config().replaySkip());
@@ -83,7 +86,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
-  void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
+  public void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
     out.deliverTo(sink);
     this.synthesized = synthesized;
   }
@@ -171,7 +174,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** How many of the calls now owed would still be owed once the first {@code answers} are taken as given. */
-  long owedAfter(long answers) {
+  public long owedAfter(long answers) {
     return Math.max(0, owed.size() - answers);
   }
 
@@ -180,7 +183,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * {@code answers} calls, which the new connection answers again (their prepares' handles are
    * learned from those answers, see {@link #dropped}).
    */
-  void assumeAnswered(long answers) {
+  public void assumeAnswered(long answers) {
     for (long i = 0; i < answers && !owed.isEmpty(); i++) {
       Call call = owed.poll();
       if (call.inLog) {  // a call the old owner's backend ran and a replay leaves out answers nothing again
@@ -202,12 +205,12 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** How many handles have been learned so far (see {@link #handlesSince}). */
-  int handlesLearned() {
+  public int handlesLearned() {
     return learned.size();
   }
 
   /** The handles learned after the first {@code from}, as "handle=method". */
-  List<String> handlesSince(int from) {
+  public List<String> handlesSince(int from) {
     return List.copyOf(learned.subList(Math.min(from, learned.size()), learned.size()));
   }
 
@@ -216,7 +219,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * ("handle=method"), known before its log is recorded again (which calls must not run again,
    * which one is the channel).
    */
-  void knowHandles(List<String> known) {
+  public void knowHandles(List<String> known) {
     for (String h : known) {
       int eq = h.indexOf('=');
       if (eq > 0) {
@@ -227,17 +230,17 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
-  void deliver(Buffer bytes, AnswerStream.Piece piece) {
+  public void deliver(Buffer bytes, AnswerStream.Piece piece) {
     out.deliver(bytes, piece);
   }
 
   /** Whether answers wait behind a broadcast's answer, not yet handed on (the client is owed them). */
-  boolean answersWaiting() {
+  public boolean answersWaiting() {
     return out.holding();
   }
 
   /** The session ended: nothing more is handed on. */
-  void close() {
+  public void close() {
     out.close();
   }
 
@@ -259,7 +262,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * A new connection, about to get the log: what it will answer again (to drop), and calls that
    * the lost backend had and must not run again become errors for the client.
    */
-  long restart(Backend next) {
+  public long restart(Backend next) {
     boolean channelMoves = channel != null && channel.sent;
     home = next;
     for (Call c : owed) {
@@ -278,14 +281,14 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** The log went to the new connection: calls it had to run once are left out of later replays. */
-  void replayed() {
+  public void replayed() {
     excludeAfterReplay.forEach(r -> log.exclude(r[0], r[1]));
     excludeAfterReplay.clear();
     answerLost();
   }
 
   /** The session left its backend (lost, moved, ended). */
-  void detached() {
+  public void detached() {
     if (channel != null && home != null) {
       directory.closed(channel.channel, home.name());
     }
@@ -309,7 +312,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** The name of the open channel, or null. */
-  String channelName() {
+  public String channelName() {
     return channel == null ? null : channel.channel;
   }
 
