@@ -3,13 +3,15 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 
 /**
  * A session of a session verticle and its address. In a cluster, also the ownership checks queued
- * for it (each request's check runs after the one before, so requests stay in order), and whether
- * this node has let it go to another node. A removed session's address answers a while longer.
+ * for it (each request's check runs after the one before, so requests stay in order), whether
+ * this node has let it go to another node, and the answers other nodes relayed for it. A removed
+ * session's address answers a while longer.
  */
 final class SessionEntry {
   final Session session;
@@ -17,16 +19,13 @@ final class SessionEntry {
   Future<Boolean> owned = Future.succeededFuture(true);
   boolean forgotten;
   boolean removed;
-  /** The last read's answer if another node relayed it (its node may die before passing it on). */
-  ClusterGate.Relayed lastRelayed;
-  /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
-  Future<Void> handingOut = Future.succeededFuture();
-  /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
-  int retaken;
+  /** The answers of its reads that other nodes relayed (a cluster's; unused on a single node). */
+  final RelayedAnswers relayed;
 
-  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer) {
+  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer, Replication replication) {
     this.session = session;
     this.consumer = consumer;
+    this.relayed = new RelayedAnswers(this, replication);
   }
 
   Session session() {

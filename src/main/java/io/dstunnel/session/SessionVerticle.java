@@ -166,7 +166,7 @@ public final class SessionVerticle extends VerticleBase {
     SessionEntry[] entry = {null};
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
         m -> dispatch(entry[0], m));
-    entry[0] = new SessionEntry(session, consumer);
+    entry[0] = new SessionEntry(session, consumer, replication);
     sessions.put(id, entry[0]);
     return entry[0];
   }
