@@ -3,11 +3,9 @@
 
 package io.dstunnel.session;
 
-import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelDirectory;
-import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
@@ -32,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the sessions opened through it: takes opens at {@link Addresses#OPEN}, registers each new
  * session at its own address, and applies that session's requests in arrival order on this
- * instance's event loop. Also expires idle sessions. Thin: the logic is in {@link Session}.
+ * instance's event loop. Also expires idle sessions, and moves them off leaving backends
+ * ({@link Migrations}). Thin: the logic is in {@link Session}, and a cluster's in {@link ClusterGate}.
  */
 public final class SessionVerticle extends VerticleBase {
 
@@ -46,9 +45,6 @@ public final class SessionVerticle extends VerticleBase {
 
   /** How often a cluster node looks after its sessions' copies (see {@link Replication#maintain}). */
   private static final long MAINTAIN_MS = 1000;
-
-  /** How often pending migrations (migrate, disable, failback "migrate-idle") are looked at. */
-  private static final long MIGRATION_TICK_MS = 100;
 
   private final SessionConfig config;
   private final PoolConfig poolConfig;
@@ -66,12 +62,11 @@ public final class SessionVerticle extends VerticleBase {
   private long sweepTimer = -1;
   private long migrationTimer = -1;
   private long maintainTimer = -1;
-  private long seenGeneration = -1;
-  private boolean migrationsPending;
 
   private final Replication replication;
   private final ClusterGate gate;
   private final ChannelDirectory channels;
+  private final Migrations migrations;
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
@@ -88,6 +83,7 @@ public final class SessionVerticle extends VerticleBase {
     this.poolConfig = poolConfig;
     this.pool = pool;
     this.events = events;
+    this.migrations = new Migrations(pool, config.instances());
   }
 
   @Override
@@ -97,7 +93,7 @@ public final class SessionVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));
-    consumers.add(bus.localConsumer(Addresses.POOL_CHANGED, msg -> migrationsPending = true));
+    consumers.add(bus.localConsumer(Addresses.POOL_CHANGED, msg -> migrations.poolChanged()));
     consumers.add(bus.localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
       live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
@@ -110,7 +106,8 @@ public final class SessionVerticle extends VerticleBase {
     consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), live().toList())));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
-    migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
+    migrationTimer = vertx.setPeriodic(Migrations.TICK_MS,
+        t -> migrations.tick(live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
           live().filter(e -> !e.forgotten && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
@@ -270,47 +267,6 @@ public final class SessionVerticle extends VerticleBase {
         replication.ended(e.session().replicated());
       }
     }
-  }
-
-  /**
-   * Moves idle sessions off backends being migrated or disabled, and back to recovered preferred
-   * backends under failback "migrate-idle", at most the configured rate (shared by the instances).
-   * Looks only after the pool changed, or while moves are still owed.
-   */
-  private void migrate() {
-    pool.pruneRemoved();
-    long gen = pool.generation();
-    if (gen == seenGeneration && !migrationsPending) {
-      return;
-    }
-    seenGeneration = gen;
-    migrationsPending = false;
-    int moves = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
-    // Whether a backend's sessions must move is asked once per backend and tick (no balancing);
-    // the balancing order (which advances round-robin credit) only for the sessions actually moved.
-    Map<Backend, Boolean> leaving = new HashMap<>();
-    for (SessionEntry e : live().toList()) {
-      Session s = e.session();
-      Backend current = s.backend();
-      if (current == null || !leaving.computeIfAbsent(current, pool::mustLeave)) {
-        continue;
-      }
-      if (moves == 0) {
-        migrationsPending = true;  // over this tick's budget: look again next tick
-        break;
-      }
-      Backend target = pool.migrationTarget(current);
-      if (target == null || !s.migrate(target, current.evicting() || current.mode() != BackendMode.ACTIVE
-          ? "backend " + current.mode().key() : "failback")) {
-        migrationsPending = true;  // busy: look again next tick
-        continue;
-      }
-      moves--;
-    }
-  }
-
-  private int instances() {
-    return Math.max(1, config.instances());
   }
 
   private void expireIdle() {
