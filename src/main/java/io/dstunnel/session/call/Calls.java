@@ -15,9 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -25,7 +23,7 @@ import java.util.regex.Matcher;
 /**
  * A "dbx" session's calls, one level above bytes (backend-protocol.md, "Heavyweight callbacks" and
  * "Calls that replay must not run again"): which server method each command handle runs (learned
- * from each {@code prepare} and its answer), the calls still owed an answer in order, and the
+ * from each {@code prepare} and its answer, kept in {@link Handles}), the calls still owed an answer in order, and the
  * callback channel the session may have become.
  *
  * <ul>
@@ -64,9 +62,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   private final ChannelDirectory directory;
   private final SessionServices services;
   private final BooleanSupplier connected;
-  private final Map<Integer, String> handles = new HashMap<>();
-  /** Every handle learned, in order, as "handle=method" (what a cluster copy is told, a few at a time). */
-  private final List<String> learned = new ArrayList<>();
+  private final Handles handles = new Handles();
   private final ArrayDeque<Call> owed = new ArrayDeque<>();
   private final ArrayDeque<Call> given = new ArrayDeque<>();
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
@@ -107,7 +103,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
     if ((m = MessageHeads.PREPARE.matcher(text)).find()) {
       call.preparing = m.group(1);
     } else if ((m = MessageHeads.EXECUTE.matcher(text)).find()) {
-      call.method = handles.get(Integer.parseInt(m.group(1)));
+      call.method = handles.method(Integer.parseInt(m.group(1)));
       if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
         JsonArray args = MessageHeads.args(head, end - start);
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
@@ -197,21 +193,19 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
     if (call.preparing != null) {
       Matcher m = MessageHeads.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
       if (m.find()) {
-        int handle = Integer.parseInt(m.group(1));
-        handles.put(handle, call.preparing);
-        learned.add(handle + "=" + call.preparing);
+        handles.learn(Integer.parseInt(m.group(1)), call.preparing);
       }
     }
   }
 
   /** How many handles have been learned so far (see {@link #handlesSince}). */
   public int handlesLearned() {
-    return learned.size();
+    return handles.count();
   }
 
   /** The handles learned after the first {@code from}, as "handle=method". */
   public List<String> handlesSince(int from) {
-    return List.copyOf(learned.subList(Math.min(from, learned.size()), learned.size()));
+    return handles.since(from);
   }
 
   /**
@@ -220,13 +214,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
    * which one is the channel).
    */
   public void knowHandles(List<String> known) {
-    for (String h : known) {
-      int eq = h.indexOf('=');
-      if (eq > 0) {
-        handles.put(Integer.parseInt(h.substring(0, eq)), h.substring(eq + 1));
-        learned.add(h);
-      }
-    }
+    handles.know(known);
   }
 
   /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
