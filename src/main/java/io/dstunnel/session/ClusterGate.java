@@ -41,17 +41,17 @@ final class ClusterGate {
       e.relayed.delivered(origin, cmd.readId());
       return;
     }
-    Future<Boolean> owned = e.owned.transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
+    Future<Boolean> owned = e.owned().transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
         : replication.stillOwner(session.replicated()));
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       owned = owned.compose(own -> own ? e.relayed.relayedBefore(origin).map(own) : Future.succeededFuture(own));
     }
-    e.owned = owned;
+    e.checkOwned(owned);
     owned.onComplete(ar -> {
-      if (!e.forgotten && cutOff(ar.cause(), msg)) {
+      if (!e.forgotten() && cutOff(ar.cause(), msg)) {
         return;
       }
-      if (e.forgotten || ar.failed() || !ar.result()) {
+      if (e.forgotten() || ar.failed() || !ar.result()) {
         forget(e);
         msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
         return;
@@ -166,8 +166,8 @@ final class ClusterGate {
 
   /** This node no longer owns the session (another adopted it, or it was handed over): it goes quietly. */
   void forget(SessionEntry e) {
-    if (!e.forgotten) {
-      e.forgotten = true;
+    if (!e.forgotten()) {
+      e.markForgotten();
       replication.forget(e.session().replicated());
       // Held reads are sent on to the owner by the node that asked (not told that the session expired).
       e.session().answers().failReads(SessionFailure.NOT_HERE, null);
@@ -189,13 +189,13 @@ final class ClusterGate {
   void handOver(List<SessionEntry> entries, boolean busyToo) {
     for (SessionEntry e : entries) {
       Session s = e.session();
-      if (e.forgotten || e.removed || !e.owned.isComplete() || s.state() != SessionState.ACTIVE
+      if (e.forgotten() || e.removed() || !e.owned().isComplete() || s.state() != SessionState.ACTIVE
           && !(busyToo && s.state() == SessionState.FAILING_OVER) || !busyToo && busy(s)) {
         continue;
       }
-      e.owned = e.owned.transform(ar -> {
-        if (e.forgotten || !busyToo && busy(s)) {
-          return Future.succeededFuture(!e.forgotten);
+      e.checkOwned(e.owned().transform(ar -> {
+        if (e.forgotten() || !busyToo && busy(s)) {
+          return Future.succeededFuture(!e.forgotten());
         }
         if (busy(s)) {
           s.detach();  // no answer is handed out here any more: the new owner's replay gives it
@@ -205,7 +205,7 @@ final class ClusterGate {
         if (!owned) {
           forget(e);
         }
-      });
+      }));
     }
   }
 

@@ -85,7 +85,7 @@ final class RelayedAnswers {
    */
   void delivered(String origin, long readId) {
     Relayed r = lastRelayed;
-    if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten) {
+    if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten()) {
       r.sent().tryComplete();
       replication.delivered(e.session().replicated(), readId);
     }
@@ -163,7 +163,7 @@ final class RelayedAnswers {
    */
   private int takeBack(String origin, long readId) {
     Relayed r = lastRelayed;
-    if (r == null || !r.origin().equals(origin) || readId != 0 && r.readId() != readId || e.forgotten
+    if (r == null || !r.origin().equals(origin) || readId != 0 && r.readId() != readId || e.forgotten()
         || e.session().calls().channelOpen()) {
       return 0;
     }

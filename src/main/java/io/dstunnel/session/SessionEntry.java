@@ -14,11 +14,11 @@ import io.vertx.core.eventbus.MessageConsumer;
  * session's address answers a while longer.
  */
 final class SessionEntry {
-  final Session session;
-  final MessageConsumer<TunnelCommand> consumer;
-  Future<Boolean> owned = Future.succeededFuture(true);
-  boolean forgotten;
-  boolean removed;
+  private final Session session;
+  private final MessageConsumer<TunnelCommand> consumer;
+  private Future<Boolean> owned = Future.succeededFuture(true);
+  private boolean forgotten;
+  private boolean removed;
   /** The answers of its reads that other nodes relayed (a cluster's; unused on a single node). */
   final RelayedAnswers relayed;
 
@@ -34,5 +34,33 @@ final class SessionEntry {
 
   MessageConsumer<TunnelCommand> consumer() {
     return consumer;
+  }
+
+  /** Whether this node owns the session, once the last ownership check queued is done. */
+  Future<Boolean> owned() {
+    return owned;
+  }
+
+  /** Queues {@code check} after the ones before it (it is built on {@link #owned}). */
+  void checkOwned(Future<Boolean> check) {
+    owned = check;
+  }
+
+  /** Whether this node has let the session go to another node (or never took it over). */
+  boolean forgotten() {
+    return forgotten;
+  }
+
+  void markForgotten() {
+    forgotten = true;
+  }
+
+  /** Whether the session is gone from here; its address answers a while longer. */
+  boolean removed() {
+    return removed;
+  }
+
+  void markRemoved() {
+    removed = true;
   }
 }

@@ -110,7 +110,7 @@ public final class SessionVerticle extends VerticleBase {
         t -> migrations.tick(live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
-          live().filter(e -> !e.forgotten && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
+          live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
               .map(Session::replicated).toList()));
     }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
@@ -156,7 +156,7 @@ public final class SessionVerticle extends VerticleBase {
 
   private SessionEntry register(String id, String user) {
     SessionEntry old = sessions.get(id);
-    if (old != null && old.removed) {
+    if (old != null && old.removed()) {
       old.consumer().unregister();  // a session taken back: one consumer per address
     }
     Session session = new Session(id, user, services, () -> remove(id));
@@ -171,8 +171,8 @@ public final class SessionVerticle extends VerticleBase {
   private void dispatch(SessionEntry e, Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     Session session = e.session();
-    if (e.removed) {
-      msg.reply(e.forgotten ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
+    if (e.removed()) {
+      msg.reply(e.forgotten() ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
           : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
       return;
     }
@@ -190,7 +190,7 @@ public final class SessionVerticle extends VerticleBase {
   /** Takes over a session from its copy: replays its log to a backend, then makes new copies. */
   private void adopt(Adoption adoption, Message<Adoption> msg) {
     SessionEntry existing = sessions.get(adoption.sessionId());
-    if (existing != null && !existing.forgotten && !existing.removed) {
+    if (existing != null && !existing.forgotten() && !existing.removed()) {
       msg.reply(TunnelReply.accepted(adoption.sessionId(), 0));
       return;
     }
@@ -201,12 +201,12 @@ public final class SessionVerticle extends VerticleBase {
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
             : replication.adopted(e.session().replicated(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
-    e.owned = adopted.map(reply -> !reply.isFailure()).otherwise(false);
+    e.checkOwned(adopted.map(reply -> !reply.isFailure()).otherwise(false));
     adopted.onComplete(ar -> {
       if (ar.failed() || ar.result().isFailure()) {
         // Not taken over after all: its address says so (sent on to the cluster, which may try
         // again), not that the session expired.
-        e.forgotten = true;
+        e.markForgotten();
         e.session().expire("not taken over");
       }
       msg.reply(ar.succeeded() ? ar.result() : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause())));
@@ -220,7 +220,7 @@ public final class SessionVerticle extends VerticleBase {
    */
   private void handOver(Message<Boolean> msg) {
     gate.handOver(live().toList(), Boolean.TRUE.equals(msg.body()));
-    msg.reply((int) live().filter(e -> !e.forgotten).count());
+    msg.reply((int) live().filter(e -> !e.forgotten()).count());
   }
 
   private void apply(Session session, Message<TunnelCommand> msg) {
@@ -248,22 +248,22 @@ public final class SessionVerticle extends VerticleBase {
 
   /** The sessions still open here (not those whose address only answers that they are gone). */
   private Stream<SessionEntry> live() {
-    return sessions.values().stream().filter(e -> !e.removed);
+    return sessions.values().stream().filter(e -> !e.removed());
   }
 
   private void remove(String id) {
     SessionEntry e = sessions.get(id);
-    if (e != null && !e.removed) {
+    if (e != null && !e.removed()) {
       counter.closed(e.session().owner());
       // The address answers a little longer (expired, or not here): a request already on its way
       // when a consumer unregisters would be dropped unanswered and time out.
-      e.removed = true;
+      e.markRemoved();
       vertx.setTimer(REMOVED_ANSWERS_MS, t -> {
         if (sessions.remove(id, e)) {
           e.consumer().unregister();
         }
       });
-      if (!e.forgotten) {
+      if (!e.forgotten()) {
         replication.ended(e.session().replicated());
       }
     }
