@@ -49,7 +49,10 @@ final class RelayedAnswers {
     this.replication = replication;
   }
 
-  /** A read's answer is being handed out (its copies told): {@code recorded} completes once {@link #handedOut} knows it. */
+  /**
+   * A read's answer is being handed out (its copies told): {@code recorded} completes once
+   * {@link #handedOut} knows it.
+   */
   void handingOut(Future<Void> recorded) {
     handingOut = recorded;
   }
