@@ -3,7 +3,6 @@
 
 package io.dstunnel.session.write;
 
-import io.dstunnel.session.Session;
 import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
@@ -17,7 +16,7 @@ import java.util.function.Function;
 /**
  * A session's writes, with backpressure before their bytes are taken: while the backend's write
  * queue is full, writes wait here in order, untaken. When it drains they are taken (logged and
- * written, see {@link Session#take}) and answered; if it does not drain within the wait, the
+ * written, see {@code Session.take}) and answered; if it does not drain within the wait, the
  * waiting writes are refused ({@link SessionFailure#BACKEND_NOT_READING}) and nothing of them was
  * taken, so a client that retries sends each byte once. A write that was taken is never answered
  * with an error.
