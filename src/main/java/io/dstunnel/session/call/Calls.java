@@ -5,7 +5,6 @@ package io.dstunnel.session.call;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.channels.ChannelBroadcaster;
-import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.session.SessionServices;
 import io.dstunnel.session.answer.AnswerStream;
 import io.dstunnel.session.write.ReplayLog;
@@ -23,8 +22,8 @@ import java.util.regex.Matcher;
 /**
  * A "dbx" session's calls, one level above bytes (backend-protocol.md, "Heavyweight callbacks" and
  * "Calls that replay must not run again"): which server method each command handle runs (learned
- * from each {@code prepare} and its answer, kept in {@link Handles}), the calls still owed an answer in order, and the
- * callback channel the session may have become.
+ * from each {@code prepare} and its answer, kept in {@link Handles}), the calls still owed an
+ * answer in order, and the callback channel the session may have become ({@link Channel}).
  *
  * <ul>
  * <li>An execute of a {@code session.replaySkip} method is left out of the replay log once a
@@ -46,7 +45,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   static final String BROADCAST = "DSAdmin.BroadcastToChannel";
 
   /** One request the backend owes an answer to. */
-  private static final class Call {
+  static final class Call {
     boolean inLog = true;
     boolean sent;
     boolean lost;
@@ -59,7 +58,6 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   private final String session;
   private final Set<String> skip;
   private final ReplayLog log;
-  private final ChannelDirectory directory;
   private final SessionServices services;
   private final BooleanSupplier connected;
   private final Handles handles = new Handles();
@@ -68,7 +66,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
   private Runnable synthesized;
   private Backend home;
-  private Call channel;
+  private final Channel channel;
   private long loggedAnswered;
   private final InOrder out = new InOrder();
 
@@ -77,7 +75,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
     this.services = services;
     this.skip = Set.copyOf(services.config().replaySkip());
     this.log = log;
-    this.directory = services.channels();
+    this.channel = new Channel(session, services.channels(), services.events());
     this.connected = connected;
   }
 
@@ -92,7 +90,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   @Override
   public boolean message(long start, long end, Buffer head) {
     boolean sent = connected.getAsBoolean();
-    if (channel != null && MessageHeads.startsWith(head, "{\"response\"")) {
+    if (channel.open() && MessageHeads.startsWith(head, "{\"response\"")) {
       log.exclude(start, end);  // an answer to a push: the server that pushed it is the only one to get it
       return false;
     }
@@ -120,10 +118,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
         }
       }
       if (CONNECT_CHANNEL.equals(call.method) && call.channel != null) {
-        channel = call;
-        if (sent && home != null) {
-          directory.opened(call.channel, home.name());
-        }
+        channel.registered(call, sent, home);
       }
     }
     owed.add(call);
@@ -135,7 +130,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   /** Whether {@code message} is a push to this channel session (not an answer to anything). */
   @Override
   public boolean isPush(Buffer message) {
-    return channel != null && MessageHeads.startsWith(message, "{\"callback\"");
+    return channel.open() && MessageHeads.startsWith(message, "{\"callback\"");
   }
 
   /** The backend answered the oldest call owed ({@code answer} is whole, or the end of a streamed one). */
@@ -149,12 +144,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
       loggedAnswered++;
     }
     learn(call, answer);
-    if (call == channel) {
-      channel = null;
-      if (home != null) {
-        directory.closed(call.channel, home.name());
-      }
-    }
+    channel.answered(call, home);
     if (BROADCAST.equals(call.method) && call.channel != null && home != null) {
       out.nextWaitsFor(broadcastElsewhere(call));  // the answer delivered next is this call's
     }
@@ -251,7 +241,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
    * the lost backend had and must not run again become errors for the client.
    */
   public long restart(Backend next) {
-    boolean channelMoves = channel != null && channel.sent;
+    boolean channelMoves = channel.sent();
     home = next;
     for (Call c : owed) {
       if (c.sent && !c.inLog) {
@@ -259,12 +249,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
       }
       c.sent = true;
     }
-    if (channel != null && channel.inLog) {
-      directory.opened(channel.channel, next.name());
-      if (channelMoves) {
-        services.events().channelReplayed(session, channel.channel, next.name());
-      }
-    }
+    channel.replayedTo(next, channelMoves);
     return loggedAnswered;
   }
 
@@ -277,9 +262,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
 
   /** The session left its backend (lost, moved, ended). */
   public void detached() {
-    if (channel != null && home != null) {
-      directory.closed(channel.channel, home.name());
-    }
+    channel.left(home);
     home = null;
   }
 
@@ -291,17 +274,17 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
 
   /** The only call owed is an open channel's registration, answered when the channel closes. */
   boolean onlyChannelOpen() {
-    return channel != null && owed.size() == 1;
+    return channel.open() && owed.size() == 1;
   }
 
   @Override
   public boolean channelOpen() {
-    return channel != null;
+    return channel.open();
   }
 
   /** The name of the open channel, or null. */
   public String channelName() {
-    return channel == null ? null : channel.channel;
+    return channel.name();
   }
 
   /** Answers already given for calls in the log: what a standby's replay answers again. */
