@@ -4,7 +4,7 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.Adoption;
+import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.SessionVerticle;
 import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;

@@ -6,12 +6,11 @@ package io.dstunnel.cluster;
 import static io.dstunnel.cluster.CopyHolders.exclusions;
 import static io.dstunnel.cluster.CopyHolders.handles;
 
-import io.dstunnel.session.Adoption;
-import io.dstunnel.session.Handout;
 import io.dstunnel.session.Progress;
-import io.dstunnel.session.Replication;
-import io.dstunnel.session.Session;
-import io.dstunnel.session.SessionCopies;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.copy.ReplicatedSession;
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.HashMap;
@@ -42,7 +41,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> opened(Session session, Buffer first) {
+  public Future<Void> opened(ReplicatedSession session, Buffer first) {
     Ownership o = new Ownership();
     o.epoch = 1;
     o.backups = node.pickBackups(session.id());
@@ -54,15 +53,15 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+  public Future<Void> wrote(ReplicatedSession session, Buffer bytes, long writeId) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
     }
     o.writeIds.add(writeId);
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
-    CopyOp op = SessionCopies.replayable(session)
-        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, SessionCopies.logBytes(session),
+    CopyOp op = session.replayable()
+        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, session.logBytes(),
             exclusions(session, o, false), handles(session, o, false))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
@@ -75,7 +74,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> handedOut(Session session, Handout handout) {
+  public Future<Void> handedOut(ReplicatedSession session, Handout handout) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
@@ -92,7 +91,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void delivered(Session session, long readId) {
+  public void delivered(ReplicatedSession session, long readId) {
     Ownership o = owned.get(session.id());
     if (o == null || o.handout.sent() || o.handout.readId() != readId || o.backups.isEmpty()) {
       return;
@@ -108,13 +107,13 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public boolean applied(Session session, long writeId) {
+  public boolean applied(ReplicatedSession session, long writeId) {
     Ownership o = owned.get(session.id());
     return writeId != 0 && o != null && o.writeIds.contains(writeId);
   }
 
   @Override
-  public Future<Boolean> stillOwner(Session session) {
+  public Future<Boolean> stillOwner(ReplicatedSession session) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.succeededFuture(false);
@@ -123,7 +122,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> adopted(Session session, Adoption adoption) {
+  public Future<Void> adopted(ReplicatedSession session, Adoption adoption) {
     Ownership o = new Ownership();
     o.epoch = adoption.epoch();
     // Not on the node it was taken from: dead, silent (a paused process is still a member for a
@@ -132,7 +131,7 @@ public final class ClusterReplication implements Replication {
     o.writeIds.addAll(adoption.writeIds());
     o.handout = new Handout(adoption.given(), adoption.given(), null, 0, true);
     owned.put(session.id(), o);
-    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+    CopyOp full = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), session.log(),
         adoption.writeIds(), o.handout, exclusions(session, o, true), handles(session, o, true));
     // The first answer does not wait for the new copies; the next write's copy does.
     o.copies = holders.toBackups(session, o, full).otherwiseEmpty().mapEmpty();
@@ -141,7 +140,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Void> handOver(Session session) {
+  public Future<Void> handOver(ReplicatedSession session) {
     Ownership o = owned.get(session.id());
     if (o == null) {
       return Future.failedFuture("not owned here");
@@ -164,7 +163,7 @@ public final class ClusterReplication implements Replication {
       return o.copies.compose(v -> o.backups.isEmpty() || o.backups.get(0).equals(to)
           ? Future.failedFuture("no member to hand over to") : handOver(session));
     }
-    Progress now = SessionCopies.progress(session);
+    Progress now = session.progress();
     CopyOp ask = CopyOp.handOver(session.id(), o.epoch, new Handout(now, now, null, 0, true));
     return o.copies.transform(v -> node.ask(to, ask, node.config().suspectAfterMs() + 30_000))
         .map(r -> {
@@ -180,7 +179,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void ended(Session session) {
+  public void ended(ReplicatedSession session) {
     Ownership o = owned.remove(session.id());
     if (o != null) {
       o.backups.forEach(b -> holders.dropCopy(b, session, o));
@@ -189,7 +188,7 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public void forget(Session session) {
+  public void forget(ReplicatedSession session) {
     owned.remove(session.id());
   }
 
@@ -202,22 +201,22 @@ public final class ClusterReplication implements Replication {
    * copies: a session busy copying is looked at next time.
    */
   @Override
-  public void maintain(List<Session> live) {
+  public void maintain(List<ReplicatedSession> live) {
     long now = System.nanoTime();
     List<String> members = node.staying();
     int wanted = Math.min(node.config().backups(), members.size() - (members.contains(node.id()) ? 1 : 0));
     long keepAlive = node.keepAliveMs() * 1_000_000;
-    for (Session s : live) {
+    for (ReplicatedSession s : live) {
       Ownership o = owned.get(s.id());
       if (o == null || !o.copies.isComplete()) {
         continue;
       }
       String lost = o.backups.stream().filter(b -> !members.contains(b)).findFirst().orElse(null);
-      if (SessionCopies.replayable(s) && lost != null) {
+      if (s.replayable() && lost != null) {
         // Replaced only once known gone or leaving: one out of this node's view may still run, and adopt.
         o.copies = o.copies.transform(v -> (node.isLeaving(lost) ? Future.succeededFuture(true) : node.refuses(lost))
             .compose(gone -> gone ? holders.replaceBackup(s, o, lost) : Future.succeededFuture()));
-      } else if (SessionCopies.replayable(s) && o.backups.size() < wanted) {
+      } else if (s.replayable() && o.backups.size() < wanted) {
         o.copies = o.copies.transform(v -> holders.replaceBackup(s, o, null));
       } else if (!o.backups.isEmpty() && now - o.checkedAt > keepAlive) {
         o.checkedAt = now;

@@ -4,9 +4,8 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.CutOff;
-import io.dstunnel.session.Session;
-import io.dstunnel.session.SessionCopies;
+import io.dstunnel.session.copy.CutOff;
+import io.dstunnel.session.copy.ReplicatedSession;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ final class CopyHolders {
    * A new session's first copies. A holder that does not acknowledge is replaced at once: nobody
    * knows the session yet (its id goes out with this answer), so nobody can ask it to adopt.
    */
-  Future<Void> firstCopies(Session session, Ownership o, CopyOp open) {
+  Future<Void> firstCopies(ReplicatedSession session, Ownership o, CopyOp open) {
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
       all.add(node.ask(b, open, node.config().suspectAfterMs()).transform(ar -> {
@@ -54,7 +53,7 @@ final class CopyHolders {
    * Whether this node still owns the session: yes while the lease from its holders' last
    * acknowledgement runs ({@link #leaseNanos}); after it, the first copy holder is asked.
    */
-  Future<Boolean> stillOwner(Session session, Ownership o) {
+  Future<Boolean> stillOwner(ReplicatedSession session, Ownership o) {
     String holder = o.backups.stream().filter(b -> !o.pending.contains(b)).findFirst().orElse(null);
     if (holder == null || System.nanoTime() - o.verifiedAt < leaseNanos()) {
       return Future.succeededFuture(true);
@@ -92,7 +91,7 @@ final class CopyHolders {
    * nothing of the session is served meanwhile, and it is not replaced. Past {@code deadline}
    * the request fails with {@link CutOff}, the session kept.
    */
-  private Future<Reached> reach(Session session, Ownership o, String holder, CopyOp op, long deadline) {
+  private Future<Reached> reach(ReplicatedSession session, Ownership o, String holder, CopyOp op, long deadline) {
     long asked = System.nanoTime();
     return node.ask(holder, op, node.config().suspectAfterMs()).transform(ar -> {
       if (ar.succeeded()) {
@@ -139,7 +138,7 @@ final class CopyHolders {
   }
 
   /** Tells {@code holder} to drop its copy of the session (no answer awaited). */
-  void dropCopy(String holder, Session session, Ownership o) {
+  void dropCopy(String holder, ReplicatedSession session, Ownership o) {
     node.vertx().eventBus().send(Addresses.copies(holder),
         CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
@@ -148,20 +147,20 @@ final class CopyHolders {
    * The log's ranges left out of replays that the copies have not been told of ({@code all}: every
    * one, for a whole copy); they count as told from now.
    */
-  static List<Long> exclusions(Session session, Ownership o, boolean all) {
+  static List<Long> exclusions(ReplicatedSession session, Ownership o, boolean all) {
     int from = all ? 0 : o.exclusionsSent;
-    o.exclusionsSent = SessionCopies.exclusions(session);
-    return SessionCopies.exclusionsSince(session, from);
+    o.exclusionsSent = session.exclusions();
+    return session.exclusionsSince(from);
   }
 
   /** The command handles the copies have not been told of ({@code all}: every one); told from now. */
-  static List<String> handles(Session session, Ownership o, boolean all) {
+  static List<String> handles(ReplicatedSession session, Ownership o, boolean all) {
     int from = all ? 0 : o.handlesSent;
-    o.handlesSent = SessionCopies.handles(session);
-    return SessionCopies.handlesSince(session, from);
+    o.handlesSent = session.handles();
+    return session.handlesSince(from);
   }
 
-  SessionRecord record(Session session, Ownership o) {
+  SessionRecord record(ReplicatedSession session, Ownership o) {
     return new SessionRecord(session.id(), node.id(), o.epoch, o.backups);
   }
 
@@ -171,7 +170,7 @@ final class CopyHolders {
    * fenced out), or stays out of reach ({@link #reach}). A backup that is gone, or has lost the
    * copy, is replaced by another member, which is given the whole copy.
    */
-  Future<Void> toBackups(Session session, Ownership o, CopyOp op) {
+  Future<Void> toBackups(ReplicatedSession session, Ownership o, CopyOp op) {
     CopyOp sent = o.resync ? whole(session, o) : op;
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
@@ -196,13 +195,13 @@ final class CopyHolders {
   }
 
   /** The whole copy of the session as it stands. */
-  private CopyOp whole(Session session, Ownership o) {
-    return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), SessionCopies.log(session),
+  private CopyOp whole(ReplicatedSession session, Ownership o) {
+    return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), session.log(),
         o.writeIds.toList(), o.handout, exclusions(session, o, true), handles(session, o, true));
   }
 
   /** A copy holder failed: another member gets the whole copy instead (or the session goes without). */
-  Future<Void> replaceBackup(Session session, Ownership o, String failed) {
+  Future<Void> replaceBackup(ReplicatedSession session, Ownership o, String failed) {
     o.backups = new ArrayList<>(o.backups);
     if (o.backups.remove(failed)) {
       // A holder that was only slow must not keep a copy that goes stale: it could be asked to adopt.
@@ -214,7 +213,7 @@ final class CopyHolders {
     if (candidates.size() > 1) {
       candidates.remove(failed);  // another member first; the same one again if it is the only one left
     }
-    if (candidates.isEmpty() || !SessionCopies.replayable(session)) {
+    if (candidates.isEmpty() || !session.replayable()) {
       LOG.warn("session {}: copy on node {} lost, no other member to copy to", session.id(), failed);
       return Future.succeededFuture();
     }

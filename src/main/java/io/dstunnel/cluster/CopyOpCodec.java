@@ -3,7 +3,7 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.Handout;
+import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;

@@ -3,8 +3,8 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.Adoption;
-import io.dstunnel.session.Handout;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;

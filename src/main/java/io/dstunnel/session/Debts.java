@@ -3,6 +3,12 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.answer.AnswerStream;
+import io.dstunnel.session.answer.Answers;
+import io.dstunnel.session.call.Calls;
+import io.dstunnel.session.call.RequestCounter;
+import io.dstunnel.session.link.HangWatch;
+
 /**
  * What a session owes its client, from the requests it counted and the answers it accepted. With
  * "dbx" framing requests are counted; when they cannot be ("raw", or bytes that stop parsing as

@@ -5,6 +5,8 @@ package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.link.BackendLink;
 import io.vertx.core.Future;
 import java.util.List;
 

@@ -6,6 +6,16 @@ package io.dstunnel.session;
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
 import io.dstunnel.framing.FramingException;
+import io.dstunnel.session.answer.Answers;
+import io.dstunnel.session.call.Calls;
+import io.dstunnel.session.call.RequestCounter;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.ReplicatedSession;
+import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.link.BackendLink;
+import io.dstunnel.session.link.HangWatch;
+import io.dstunnel.session.write.ReplayLog;
+import io.dstunnel.session.write.Writes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -35,6 +45,7 @@ public final class Session implements BackendLink.Listener {
   private final Failover failover;
   private final Debts debts;
   private final Calls calls;
+  private final SessionCopyView replicated = new SessionCopyView(this);
 
   private SessionState state = SessionState.OPENING;
   private long lastActivity;
@@ -165,6 +176,16 @@ public final class Session implements BackendLink.Listener {
   /** What the client has once it has the first {@code offset} bytes of the answer stream (a read's start or end). */
   Progress progressAt(long offset) {
     return answers.progressAt(offset);
+  }
+
+  /** Takes over the session from its copy: its log is replayed to a backend (see {@link Failover}). */
+  Future<TunnelReply> adopt(Adoption adoption) {
+    return failover.adopt(adoption);
+  }
+
+  /** The session as the cluster sees it, for {@link Replication}. */
+  ReplicatedSession replicated() {
+    return replicated;
   }
 
   /** Closes the session at the client's request. */

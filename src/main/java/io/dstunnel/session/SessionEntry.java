@@ -3,30 +3,29 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 
 /**
  * A session of a session verticle and its address. In a cluster, also the ownership checks queued
- * for it (each request's check runs after the one before, so requests stay in order), and whether
- * this node has let it go to another node. A removed session's address answers a while longer.
+ * for it (each request's check runs after the one before, so requests stay in order), whether
+ * this node has let it go to another node, and the answers other nodes relayed for it. A removed
+ * session's address answers a while longer.
  */
 final class SessionEntry {
-  final Session session;
-  final MessageConsumer<TunnelCommand> consumer;
-  Future<Boolean> owned = Future.succeededFuture(true);
-  boolean forgotten;
-  boolean removed;
-  /** The last read's answer if another node relayed it (its node may die before passing it on). */
-  ClusterGate.Relayed lastRelayed;
-  /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
-  Future<Void> handingOut = Future.succeededFuture();
-  /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
-  int retaken;
+  private final Session session;
+  private final MessageConsumer<TunnelCommand> consumer;
+  private Future<Boolean> owned = Future.succeededFuture(true);
+  private boolean forgotten;
+  private boolean removed;
+  /** The answers of its reads that other nodes relayed (a cluster's; unused on a single node). */
+  final RelayedAnswers relayed;
 
-  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer) {
+  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer, Replication replication) {
     this.session = session;
     this.consumer = consumer;
+    this.relayed = new RelayedAnswers(this, replication);
   }
 
   Session session() {
@@ -35,5 +34,33 @@ final class SessionEntry {
 
   MessageConsumer<TunnelCommand> consumer() {
     return consumer;
+  }
+
+  /** Whether this node owns the session, once the last ownership check queued is done. */
+  Future<Boolean> owned() {
+    return owned;
+  }
+
+  /** Queues {@code check} after the ones before it (it is built on {@link #owned}). */
+  void checkOwned(Future<Boolean> check) {
+    owned = check;
+  }
+
+  /** Whether this node has let the session go to another node (or never took it over). */
+  boolean forgotten() {
+    return forgotten;
+  }
+
+  void markForgotten() {
+    forgotten = true;
+  }
+
+  /** Whether the session is gone from here; its address answers a while longer. */
+  boolean removed() {
+    return removed;
+  }
+
+  void markRemoved() {
+    removed = true;
   }
 }

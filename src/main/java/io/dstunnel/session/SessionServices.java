@@ -8,6 +8,7 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.answer.AnswerBudget;
 import io.vertx.core.Context;
 
 /**
@@ -15,6 +16,6 @@ import io.vertx.core.Context;
  * to reach backends, the event log, the proxy-wide answer budget, the settings, and the proxy-wide
  * directory of callback channels.
  */
-record SessionServices(Context context, BackendPool pool, BackendConnector connector, EventLog events,
+public record SessionServices(Context context, BackendPool pool, BackendConnector connector, EventLog events,
                        AnswerBudget budget, SessionConfig config, long answerTimeoutMs, ChannelDirectory channels) {
 }

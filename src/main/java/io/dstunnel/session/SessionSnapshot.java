@@ -4,6 +4,8 @@
 package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
+import io.dstunnel.session.answer.Answers;
+import io.dstunnel.session.link.BackendLink;
 import io.vertx.core.json.JsonObject;
 
 /** What the admin API shows of a session: its state and counters, never a byte of its log or answers. */

@@ -3,15 +3,16 @@
 
 package io.dstunnel.session;
 
-import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendAddresses;
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.ChannelDirectory;
-import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.answer.AnswerBudget;
+import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.copy.Replication;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the sessions opened through it: takes opens at {@link Addresses#OPEN}, registers each new
  * session at its own address, and applies that session's requests in arrival order on this
- * instance's event loop. Also expires idle sessions. Thin: the logic is in {@link Session}.
+ * instance's event loop. Also expires idle sessions, and moves them off leaving backends
+ * ({@link Migrations}). Thin: the logic is in {@link Session}, and a cluster's in {@link ClusterGate}.
  */
 public final class SessionVerticle extends VerticleBase {
 
@@ -44,9 +46,6 @@ public final class SessionVerticle extends VerticleBase {
 
   /** How often a cluster node looks after its sessions' copies (see {@link Replication#maintain}). */
   private static final long MAINTAIN_MS = 1000;
-
-  /** How often pending migrations (migrate, disable, failback "migrate-idle") are looked at. */
-  private static final long MIGRATION_TICK_MS = 100;
 
   private final SessionConfig config;
   private final PoolConfig poolConfig;
@@ -64,12 +63,11 @@ public final class SessionVerticle extends VerticleBase {
   private long sweepTimer = -1;
   private long migrationTimer = -1;
   private long maintainTimer = -1;
-  private long seenGeneration = -1;
-  private boolean migrationsPending;
 
   private final Replication replication;
   private final ClusterGate gate;
   private final ChannelDirectory channels;
+  private final Migrations migrations;
 
   public SessionVerticle(int index, SessionConfig config, PoolConfig poolConfig, BackendPool pool, EventLog events,
                          SessionCounter counter, AnswerBudget budget, BackendConnector connector,
@@ -86,6 +84,7 @@ public final class SessionVerticle extends VerticleBase {
     this.poolConfig = poolConfig;
     this.pool = pool;
     this.events = events;
+    this.migrations = new Migrations(pool, config.instances());
   }
 
   @Override
@@ -95,7 +94,7 @@ public final class SessionVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));
-    consumers.add(bus.localConsumer(BackendAddresses.POOL_CHANGED, msg -> migrationsPending = true));
+    consumers.add(bus.localConsumer(BackendAddresses.POOL_CHANGED, msg -> migrations.poolChanged()));
     consumers.add(bus.localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
       live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
@@ -108,11 +107,12 @@ public final class SessionVerticle extends VerticleBase {
     consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), live().toList())));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
-    migrationTimer = vertx.setPeriodic(MIGRATION_TICK_MS, t -> migrate());
+    migrationTimer = vertx.setPeriodic(Migrations.TICK_MS,
+        t -> migrations.tick(live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
-          live().filter(e -> !e.forgotten && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
-              .toList()));
+          live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
+              .map(Session::replicated).toList()));
     }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
   }
@@ -146,7 +146,7 @@ public final class SessionVerticle extends VerticleBase {
     e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.opened(session, cmd.body()).map(reply))
+            : replication.opened(session.replicated(), cmd.body()).map(reply))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.error("opening a session failed", err);
@@ -157,14 +157,14 @@ public final class SessionVerticle extends VerticleBase {
 
   private SessionEntry register(String id, String user) {
     SessionEntry old = sessions.get(id);
-    if (old != null && old.removed) {
+    if (old != null && old.removed()) {
       old.consumer().unregister();  // a session taken back: one consumer per address
     }
     Session session = new Session(id, user, services, () -> remove(id));
     SessionEntry[] entry = {null};
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
         m -> dispatch(entry[0], m));
-    entry[0] = new SessionEntry(session, consumer);
+    entry[0] = new SessionEntry(session, consumer, replication);
     sessions.put(id, entry[0]);
     return entry[0];
   }
@@ -172,8 +172,8 @@ public final class SessionVerticle extends VerticleBase {
   private void dispatch(SessionEntry e, Message<TunnelCommand> msg) {
     TunnelCommand cmd = msg.body();
     Session session = e.session();
-    if (e.removed) {
-      msg.reply(e.forgotten ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
+    if (e.removed()) {
+      msg.reply(e.forgotten() ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
           : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
       return;
     }
@@ -191,23 +191,23 @@ public final class SessionVerticle extends VerticleBase {
   /** Takes over a session from its copy: replays its log to a backend, then makes new copies. */
   private void adopt(Adoption adoption, Message<Adoption> msg) {
     SessionEntry existing = sessions.get(adoption.sessionId());
-    if (existing != null && !existing.forgotten && !existing.removed) {
+    if (existing != null && !existing.forgotten() && !existing.removed()) {
       msg.reply(TunnelReply.accepted(adoption.sessionId(), 0));
       return;
     }
     counter.adopted(adoption.user());
     SessionEntry e = register(adoption.sessionId(), adoption.user());
     Future<TunnelReply> adopted = e.consumer().completion()
-        .compose(v -> SessionCopies.adopt(e.session(), adoption))
+        .compose(v -> e.session().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.adopted(e.session(), adoption).map(reply));
+            : replication.adopted(e.session().replicated(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
-    e.owned = adopted.map(reply -> !reply.isFailure()).otherwise(false);
+    e.checkOwned(adopted.map(reply -> !reply.isFailure()).otherwise(false));
     adopted.onComplete(ar -> {
       if (ar.failed() || ar.result().isFailure()) {
         // Not taken over after all: its address says so (sent on to the cluster, which may try
         // again), not that the session expired.
-        e.forgotten = true;
+        e.markForgotten();
         e.session().expire("not taken over");
       }
       msg.reply(ar.succeeded() ? ar.result() : TunnelReply.failed(SessionFailure.INTERNAL, String.valueOf(ar.cause())));
@@ -221,7 +221,7 @@ public final class SessionVerticle extends VerticleBase {
    */
   private void handOver(Message<Boolean> msg) {
     gate.handOver(live().toList(), Boolean.TRUE.equals(msg.body()));
-    msg.reply((int) live().filter(e -> !e.forgotten).count());
+    msg.reply((int) live().filter(e -> !e.forgotten()).count());
   }
 
   private void apply(Session session, Message<TunnelCommand> msg) {
@@ -249,66 +249,25 @@ public final class SessionVerticle extends VerticleBase {
 
   /** The sessions still open here (not those whose address only answers that they are gone). */
   private Stream<SessionEntry> live() {
-    return sessions.values().stream().filter(e -> !e.removed);
+    return sessions.values().stream().filter(e -> !e.removed());
   }
 
   private void remove(String id) {
     SessionEntry e = sessions.get(id);
-    if (e != null && !e.removed) {
+    if (e != null && !e.removed()) {
       counter.closed(e.session().owner());
       // The address answers a little longer (expired, or not here): a request already on its way
       // when a consumer unregisters would be dropped unanswered and time out.
-      e.removed = true;
+      e.markRemoved();
       vertx.setTimer(REMOVED_ANSWERS_MS, t -> {
         if (sessions.remove(id, e)) {
           e.consumer().unregister();
         }
       });
-      if (!e.forgotten) {
-        replication.ended(e.session());
+      if (!e.forgotten()) {
+        replication.ended(e.session().replicated());
       }
     }
-  }
-
-  /**
-   * Moves idle sessions off backends being migrated or disabled, and back to recovered preferred
-   * backends under failback "migrate-idle", at most the configured rate (shared by the instances).
-   * Looks only after the pool changed, or while moves are still owed.
-   */
-  private void migrate() {
-    pool.pruneRemoved();
-    long gen = pool.generation();
-    if (gen == seenGeneration && !migrationsPending) {
-      return;
-    }
-    seenGeneration = gen;
-    migrationsPending = false;
-    int moves = Math.max(1, (int) (pool.config().migrateRatePerSecond() * MIGRATION_TICK_MS / 1000 / instances()));
-    // Whether a backend's sessions must move is asked once per backend and tick (no balancing);
-    // the balancing order (which advances round-robin credit) only for the sessions actually moved.
-    Map<Backend, Boolean> leaving = new HashMap<>();
-    for (SessionEntry e : live().toList()) {
-      Session s = e.session();
-      Backend current = s.backend();
-      if (current == null || !leaving.computeIfAbsent(current, pool::mustLeave)) {
-        continue;
-      }
-      if (moves == 0) {
-        migrationsPending = true;  // over this tick's budget: look again next tick
-        break;
-      }
-      Backend target = pool.migrationTarget(current);
-      if (target == null || !s.migrate(target, current.evicting() || current.mode() != BackendMode.ACTIVE
-          ? "backend " + current.mode().key() : "failback")) {
-        migrationsPending = true;  // busy: look again next tick
-        continue;
-      }
-      moves--;
-    }
-  }
-
-  private int instances() {
-    return Math.max(1, config.instances());
   }
 
   private void expireIdle() {

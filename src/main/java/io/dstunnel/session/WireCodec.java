@@ -3,6 +3,7 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.copy.Adoption;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;

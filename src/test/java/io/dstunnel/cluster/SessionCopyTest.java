@@ -5,7 +5,7 @@ package io.dstunnel.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstunnel.session.Handout;
+import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;

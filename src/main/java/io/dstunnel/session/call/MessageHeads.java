@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.call;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.write;
 
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
@@ -13,7 +13,7 @@ import java.util.List;
  * works on but can no longer fail over. May hold secrets (a DBX connect carries credentials):
  * never logged, never exposed, cleared when the session ends.
  */
-final class ReplayLog {
+public final class ReplayLog {
 
   private final long cap;
   private final List<Buffer> chunks = new ArrayList<>();
@@ -24,11 +24,11 @@ final class ReplayLog {
   private long bytes;
   private boolean replayable = true;
 
-  ReplayLog(long cap) {
+  public ReplayLog(long cap) {
     this.cap = cap;
   }
 
-  void append(Buffer chunk) {
+  public void append(Buffer chunk) {
     if (replayable) {
       chunks.add(chunk);
       bytes += chunk.length();
@@ -36,12 +36,12 @@ final class ReplayLog {
   }
 
   /** True when the log has grown past its cap and is still held (it can then be dropped). */
-  boolean overCap() {
+  public boolean overCap() {
     return replayable && bytes > cap;
   }
 
   /** Drops the log (over its cap, or the session ended): from now on nothing can be replayed. */
-  void drop() {
+  public void drop() {
     replayable = false;
     chunks.clear();
     excluded.clear();
@@ -52,7 +52,7 @@ final class ReplayLog {
    * Leaves the stream's bytes [start, end) out of every later replay: a call that must not run
    * again ({@code session.replaySkip}), or a channel client's answer to a push.
    */
-  void exclude(long start, long end) {
+  public void exclude(long start, long end) {
     if (!replayable || end <= start) {
       return;
     }
@@ -65,7 +65,7 @@ final class ReplayLog {
   }
 
   /** Whether the stream's bytes [start, end) are left out of replays already (a copy said so). */
-  boolean excludes(long start, long end) {
+  public boolean excludes(long start, long end) {
     for (long[] r : excluded) {
       if (r[0] <= start && end <= r[1]) {
         return true;
@@ -75,12 +75,12 @@ final class ReplayLog {
   }
 
   /** How many ranges have been left out so far. */
-  int exclusions() {
+  public int exclusions() {
     return excludedInOrder.size();
   }
 
   /** The ranges left out after the first {@code from}, in the order they were: {start, end, start, end, …}. */
-  List<Long> exclusionsSince(int from) {
+  public List<Long> exclusionsSince(int from) {
     List<Long> out = new ArrayList<>();
     for (int i = from; i < excludedInOrder.size(); i++) {
       out.add(excludedInOrder.get(i)[0]);
@@ -89,21 +89,21 @@ final class ReplayLog {
     return out;
   }
 
-  boolean replayable() {
+  public boolean replayable() {
     return replayable;
   }
 
-  long bytes() {
+  public long bytes() {
     return bytes;
   }
 
   /** Every chunk as the client wrote it, nothing left out (what a cluster copy holds). */
-  List<Buffer> raw() {
+  public List<Buffer> raw() {
     return chunks;
   }
 
   /** What a replay writes: every chunk, with the excluded ranges cut out (slices, no copy). */
-  List<Buffer> chunks() {
+  public List<Buffer> chunks() {
     if (excluded.isEmpty()) {
       return chunks;
     }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.answer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.framing.Framing;
-import io.dstunnel.session.AnswerStream.Piece;
+import io.dstunnel.session.Progress;
+import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.answer.AnswerStream.Piece;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;

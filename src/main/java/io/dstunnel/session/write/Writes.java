@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.write;
 
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,12 +16,12 @@ import java.util.function.Function;
 /**
  * A session's writes, with backpressure before their bytes are taken: while the backend's write
  * queue is full, writes wait here in order, untaken. When it drains they are taken (logged and
- * written, see {@link Session#take}) and answered; if it does not drain within the wait, the
+ * written, see {@code Session.take}) and answered; if it does not drain within the wait, the
  * waiting writes are refused ({@link SessionFailure#BACKEND_NOT_READING}) and nothing of them was
  * taken, so a client that retries sends each byte once. A write that was taken is never answered
  * with an error.
  */
-final class Writes {
+public final class Writes {
 
   static final String REFUSED = "Backend is not reading; write not taken, retry later";
 
@@ -32,7 +34,7 @@ final class Writes {
   private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
 
   /** {@code full}: the backend's write queue has no room; {@code take}: logs and writes a body. */
-  Writes(Vertx vertx, long waitMs, BooleanSupplier full, Function<Buffer, TunnelReply> take) {
+  public Writes(Vertx vertx, long waitMs, BooleanSupplier full, Function<Buffer, TunnelReply> take) {
     this.vertx = vertx;
     this.waitMs = waitMs;
     this.full = full;
@@ -40,7 +42,7 @@ final class Writes {
   }
 
   /** Takes {@code body} now if the backend has room and no write waits before it; else holds it. */
-  Future<TunnelReply> write(Buffer body) {
+  public Future<TunnelReply> write(Buffer body) {
     if (queue.isEmpty() && !full.getAsBoolean()) {
       return Future.succeededFuture(take.apply(body));
     }
@@ -56,7 +58,7 @@ final class Writes {
   }
 
   /** Takes waiting writes in order while the backend has room (all of them once it is gone). */
-  void release() {
+  public void release() {
     while (!queue.isEmpty() && !full.getAsBoolean()) {
       Waiting w = queue.poll();
       vertx.cancelTimer(w.timer);
@@ -65,7 +67,7 @@ final class Writes {
   }
 
   /** Answers every waiting write with {@code reply}; none of them was taken. */
-  void refuseAll(TunnelReply reply) {
+  public void refuseAll(TunnelReply reply) {
     while (!queue.isEmpty()) {
       Waiting w = queue.poll();
       vertx.cancelTimer(w.timer);

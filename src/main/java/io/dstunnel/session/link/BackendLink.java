@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.link;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
@@ -19,10 +19,10 @@ import io.vertx.core.net.NetSocket;
  * per-session limit, or the proxy-wide answer budget is spent. It reads again only when neither
  * holds. While paused, the backend is not at fault for being silent ({@link #paused}).
  */
-final class BackendLink {
+public final class BackendLink {
 
   /** What the session hears from its backend. */
-  interface Listener {
+  public interface Listener {
     void onBytes(Buffer chunk);
 
     /** The connection is gone: {@code error} for a reset or an I/O error, false for a close. */
@@ -41,13 +41,13 @@ final class BackendLink {
   private boolean pausedForBudget;
   private boolean answered;
 
-  BackendLink(Listener listener, int writeQueueBytes) {
+  public BackendLink(Listener listener, int writeQueueBytes) {
     this.listener = listener;
     this.writeQueueBytes = writeQueueBytes;
   }
 
   /** Takes over {@code conn} and writes {@code replay} to it first (the session's whole log). */
-  void attach(Connection conn, Iterable<Buffer> replay) {
+  public void attach(Connection conn, Iterable<Buffer> replay) {
     long mine = ++epoch;
     backend = conn.backend();
     socket = conn.socket();
@@ -85,7 +85,7 @@ final class BackendLink {
   }
 
   /** Closes the socket, if any; its callbacks are ignored from now on. */
-  void detach() {
+  public void detach() {
     epoch++;
     if (socket != null) {
       NetSocket s = socket;
@@ -96,7 +96,7 @@ final class BackendLink {
   }
 
   /** True the first time it is asked after this connection's backend sent a byte: proof it serves. */
-  boolean firstAnswer() {
+  public boolean firstAnswer() {
     if (answered) {
       return false;
     }
@@ -104,46 +104,46 @@ final class BackendLink {
     return true;
   }
 
-  boolean connected() {
+  public boolean connected() {
     return socket != null;
   }
 
   /** The backend of the current or last connection (null before the first). */
-  Backend backend() {
+  public Backend backend() {
     return backend;
   }
 
-  void write(Buffer bytes) {
+  public void write(Buffer bytes) {
     socket.write(bytes);
   }
 
   /** Whether a write now would go past the bounded write queue (false when not connected). */
-  boolean writeQueueFull() {
+  public boolean writeQueueFull() {
     return socket != null && socket.writeQueueFull();
   }
 
   /** Whether the proxy holds the socket paused (the backend's silence is then not its fault). */
-  boolean paused() {
+  public boolean paused() {
     return pausedForReader || pausedForBudget;
   }
 
-  void pauseForReader(boolean pause) {
+  public void pauseForReader(boolean pause) {
     boolean was = paused();
     pausedForReader = pause;
     apply(was);
   }
 
-  void pauseForBudget(boolean pause) {
+  public void pauseForBudget(boolean pause) {
     boolean was = paused();
     pausedForBudget = pause;
     apply(was);
   }
 
-  boolean pausedForBudget() {
+  public boolean pausedForBudget() {
     return pausedForBudget;
   }
 
-  boolean pausedForReader() {
+  public boolean pausedForReader() {
     return pausedForReader;
   }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.answer;
 
 import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
+import io.dstunnel.session.Progress;
+import io.dstunnel.session.call.Calls;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 
@@ -15,13 +17,13 @@ import java.util.ArrayList;
  * client has been given, and after a failover drops the standby's first answers (or bytes, "raw")
  * that the client already has. Accepted bytes go to the session's sink.
  */
-final class AnswerStream {
+public final class AnswerStream {
 
   /** What a piece handed on is: part of an answer, the end of one (or a whole one), or a push. */
-  enum Piece { PART, END, PUSH }
+  public enum Piece { PART, END, PUSH }
 
   /** Where accepted bytes go, with what they are. */
-  interface Sink {
+  public interface Sink {
     void accept(Buffer bytes, Piece piece);
   }
 
@@ -40,7 +42,7 @@ final class AnswerStream {
   private long skipNext;
 
   /** What a session that knows its calls ({@link Calls}) is told of the backend's messages. */
-  interface Hooks {
+  public interface Hooks {
     /** Whether pushes can come now (a callback channel is open): else no message is looked at. */
     boolean channelOpen();
 
@@ -191,21 +193,21 @@ final class AnswerStream {
   }
 
   /** Part of an answer has been handed out: no standby can finish it. */
-  boolean streaming() {
+  public boolean streaming() {
     return streaming;
   }
 
   /** Bytes of an unfinished answer held back. */
-  int held() {
+  public int held() {
     return partial.length();
   }
 
-  long answersAccepted() {
+  public long answersAccepted() {
     return answersAccepted;
   }
 
   /** What a standby must skip: answers ("dbx") or bytes ("raw") the client already has. */
-  long alreadyGiven() {
+  public long alreadyGiven() {
     return framing == Framing.DBX ? answersAccepted : bytesAccepted;
   }
 

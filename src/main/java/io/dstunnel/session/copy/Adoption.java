@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.copy;
 
+import io.dstunnel.session.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 

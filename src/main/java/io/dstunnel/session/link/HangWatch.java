@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.link;
 
 import io.vertx.core.Vertx;
 import java.util.function.BooleanSupplier;
@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
  * the request (or since the last answer byte); if none did, {@code onHang} runs. At most one
  * timer per session, set when the session starts to be owed, never per byte.
  */
-final class HangWatch {
+public final class HangWatch {
 
   private final Vertx vertx;
   private final long timeoutMs;
@@ -24,7 +24,7 @@ final class HangWatch {
   private long owedSince;
 
   /** {@code owed} tells whether the session (still attached) is owed an answer now. */
-  HangWatch(Vertx vertx, long timeoutMs, BooleanSupplier owed, Runnable onHang) {
+  public HangWatch(Vertx vertx, long timeoutMs, BooleanSupplier owed, Runnable onHang) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
     this.owed = owed;
@@ -33,7 +33,7 @@ final class HangWatch {
 
 
   /** A write went to the backend; {@code wasOwed}: the session was owed an answer before it. */
-  void wrote(boolean wasOwed) {
+  public void wrote(boolean wasOwed) {
     lastWrite = System.nanoTime();
     if (!wasOwed) {
       owedSince = lastWrite;
@@ -42,7 +42,7 @@ final class HangWatch {
   }
 
   /** A new connection was given the whole log: everything unanswered is owed from now. */
-  void replayed() {
+  public void replayed() {
     lastWrite = System.nanoTime();
     owedSince = lastWrite;
     lastProgress = lastWrite - 1;
@@ -53,22 +53,22 @@ final class HangWatch {
    * The proxy had paused the backend (a slow reader, the answer budget) and lets it read again:
    * the time paused was not the backend's, so the wait for an answer starts over.
    */
-  void resumed() {
+  public void resumed() {
     lastProgress = System.nanoTime();
     arm(timeoutMs);
   }
 
   /** Answer bytes arrived. */
-  void progress() {
+  public void progress() {
     lastProgress = System.nanoTime();
   }
 
   /** No answer byte since the last write (what "owed" means when requests cannot be counted). */
-  boolean silentSinceLastWrite() {
+  public boolean silentSinceLastWrite() {
     return lastProgress - lastWrite < 0;
   }
 
-  void cancel() {
+  public void cancel() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.copy;
+
+import io.dstunnel.session.Progress;
 
 /**
  * The last bytes a read handed out, as the session's copies know them: what the client had

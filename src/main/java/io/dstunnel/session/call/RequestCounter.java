@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.call;
 
 import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.framing.Framing;
@@ -43,7 +43,7 @@ public final class RequestCounter {
     this.reliable = framing == Framing.DBX;
   }
 
-  void listen(MessageListener l) {
+  public void listen(MessageListener l) {
     this.listener = l;
   }
 
@@ -97,12 +97,12 @@ public final class RequestCounter {
   }
 
   /** No request is half-written. */
-  boolean atBoundary() {
+  public boolean atBoundary() {
     return framer.atBoundary();
   }
 
   /** Whether the stream began with the 5-byte filter query (so the answers begin with its reply). */
-  boolean startsWithFilterQuery() {
+  public boolean startsWithFilterQuery() {
     if (head.length() < 5) {
       return false;
     }

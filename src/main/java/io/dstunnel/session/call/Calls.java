@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.call;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.channels.ChannelBroadcaster;
-import io.dstunnel.channels.ChannelDirectory;
+import io.dstunnel.session.SessionServices;
+import io.dstunnel.session.answer.AnswerStream;
+import io.dstunnel.session.write.ReplayLog;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -22,8 +22,8 @@ import java.util.regex.Matcher;
 /**
  * A "dbx" session's calls, one level above bytes (backend-protocol.md, "Heavyweight callbacks" and
  * "Calls that replay must not run again"): which server method each command handle runs (learned
- * from each {@code prepare} and its answer), the calls still owed an answer in order, and the
- * callback channel the session may have become.
+ * from each {@code prepare} and its answer, kept in {@link Handles}), the calls still owed an
+ * answer in order, and the callback channel the session may have become ({@link Channel}).
  *
  * <ul>
  * <li>An execute of a {@code session.replaySkip} method is left out of the replay log once a
@@ -39,13 +39,13 @@ import java.util.regex.Matcher;
  * </ul>
  * Runs on the session's event loop, as the session does.
  */
-final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
+public final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
 
   static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
   static final String BROADCAST = "DSAdmin.BroadcastToChannel";
 
   /** One request the backend owes an answer to. */
-  private static final class Call {
+  static final class Call {
     boolean inLog = true;
     boolean sent;
     boolean lost;
@@ -58,32 +58,29 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   private final String session;
   private final Set<String> skip;
   private final ReplayLog log;
-  private final ChannelDirectory directory;
   private final SessionServices services;
   private final BooleanSupplier connected;
-  private final Map<Integer, String> handles = new HashMap<>();
-  /** Every handle learned, in order, as "handle=method" (what a cluster copy is told, a few at a time). */
-  private final List<String> learned = new ArrayList<>();
+  private final Handles handles = new Handles();
   private final ArrayDeque<Call> owed = new ArrayDeque<>();
   private final ArrayDeque<Call> given = new ArrayDeque<>();
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
   private Runnable synthesized;
   private Backend home;
-  private Call channel;
+  private final Channel channel;
   private long loggedAnswered;
   private final InOrder out = new InOrder();
 
-  Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
+  public Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
     this.session = session;
     this.services = services;
     this.skip = Set.copyOf(services.config().replaySkip());
     this.log = log;
-    this.directory = services.channels();
+    this.channel = new Channel(session, services.channels(), services.events());
     this.connected = connected;
   }
 
   /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
-  void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
+  public void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
     out.deliverTo(sink);
     this.synthesized = synthesized;
   }
@@ -93,7 +90,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   @Override
   public boolean message(long start, long end, Buffer head) {
     boolean sent = connected.getAsBoolean();
-    if (channel != null && MessageHeads.startsWith(head, "{\"response\"")) {
+    if (channel.open() && MessageHeads.startsWith(head, "{\"response\"")) {
       log.exclude(start, end);  // an answer to a push: the server that pushed it is the only one to get it
       return false;
     }
@@ -104,7 +101,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     if ((m = MessageHeads.PREPARE.matcher(text)).find()) {
       call.preparing = m.group(1);
     } else if ((m = MessageHeads.EXECUTE.matcher(text)).find()) {
-      call.method = handles.get(Integer.parseInt(m.group(1)));
+      call.method = handles.method(Integer.parseInt(m.group(1)));
       if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
         JsonArray args = MessageHeads.args(head, end - start);
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
@@ -121,10 +118,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
         }
       }
       if (CONNECT_CHANNEL.equals(call.method) && call.channel != null) {
-        channel = call;
-        if (sent && home != null) {
-          directory.opened(call.channel, home.name());
-        }
+        channel.registered(call, sent, home);
       }
     }
     owed.add(call);
@@ -136,7 +130,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   /** Whether {@code message} is a push to this channel session (not an answer to anything). */
   @Override
   public boolean isPush(Buffer message) {
-    return channel != null && MessageHeads.startsWith(message, "{\"callback\"");
+    return channel.open() && MessageHeads.startsWith(message, "{\"callback\"");
   }
 
   /** The backend answered the oldest call owed ({@code answer} is whole, or the end of a streamed one). */
@@ -150,12 +144,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
       loggedAnswered++;
     }
     learn(call, answer);
-    if (call == channel) {
-      channel = null;
-      if (home != null) {
-        directory.closed(call.channel, home.name());
-      }
-    }
+    channel.answered(call, home);
     if (BROADCAST.equals(call.method) && call.channel != null && home != null) {
       out.nextWaitsFor(broadcastElsewhere(call));  // the answer delivered next is this call's
     }
@@ -171,7 +160,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
   }
 
   /** How many of the calls now owed would still be owed once the first {@code answers} are taken as given. */
-  long owedAfter(long answers) {
+  public long owedAfter(long answers) {
     return Math.max(0, owed.size() - answers);
   }
 
@@ -180,7 +169,7 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * {@code answers} calls, which the new connection answers again (their prepares' handles are
    * learned from those answers, see {@link #dropped}).
    */
-  void assumeAnswered(long answers) {
+  public void assumeAnswered(long answers) {
     for (long i = 0; i < answers && !owed.isEmpty(); i++) {
       Call call = owed.poll();
       if (call.inLog) {  // a call the old owner's backend ran and a replay leaves out answers nothing again
@@ -194,21 +183,19 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
     if (call.preparing != null) {
       Matcher m = MessageHeads.RESULT_HANDLE.matcher(answer.length() <= 64 ? answer.toString() : answer.getString(0, 64));
       if (m.find()) {
-        int handle = Integer.parseInt(m.group(1));
-        handles.put(handle, call.preparing);
-        learned.add(handle + "=" + call.preparing);
+        handles.learn(Integer.parseInt(m.group(1)), call.preparing);
       }
     }
   }
 
   /** How many handles have been learned so far (see {@link #handlesSince}). */
-  int handlesLearned() {
-    return learned.size();
+  public int handlesLearned() {
+    return handles.count();
   }
 
   /** The handles learned after the first {@code from}, as "handle=method". */
-  List<String> handlesSince(int from) {
-    return List.copyOf(learned.subList(Math.min(from, learned.size()), learned.size()));
+  public List<String> handlesSince(int from) {
+    return handles.since(from);
   }
 
   /**
@@ -216,28 +203,22 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * ("handle=method"), known before its log is recorded again (which calls must not run again,
    * which one is the channel).
    */
-  void knowHandles(List<String> known) {
-    for (String h : known) {
-      int eq = h.indexOf('=');
-      if (eq > 0) {
-        handles.put(Integer.parseInt(h.substring(0, eq)), h.substring(eq + 1));
-        learned.add(h);
-      }
-    }
+  public void knowHandles(List<String> known) {
+    handles.know(known);
   }
 
   /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
-  void deliver(Buffer bytes, AnswerStream.Piece piece) {
+  public void deliver(Buffer bytes, AnswerStream.Piece piece) {
     out.deliver(bytes, piece);
   }
 
   /** Whether answers wait behind a broadcast's answer, not yet handed on (the client is owed them). */
-  boolean answersWaiting() {
+  public boolean answersWaiting() {
     return out.holding();
   }
 
   /** The session ended: nothing more is handed on. */
-  void close() {
+  public void close() {
     out.close();
   }
 
@@ -259,8 +240,8 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
    * A new connection, about to get the log: what it will answer again (to drop), and calls that
    * the lost backend had and must not run again become errors for the client.
    */
-  long restart(Backend next) {
-    boolean channelMoves = channel != null && channel.sent;
+  public long restart(Backend next) {
+    boolean channelMoves = channel.sent();
     home = next;
     for (Call c : owed) {
       if (c.sent && !c.inLog) {
@@ -268,27 +249,20 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
       }
       c.sent = true;
     }
-    if (channel != null && channel.inLog) {
-      directory.opened(channel.channel, next.name());
-      if (channelMoves) {
-        services.events().channelReplayed(session, channel.channel, next.name());
-      }
-    }
+    channel.replayedTo(next, channelMoves);
     return loggedAnswered;
   }
 
   /** The log went to the new connection: calls it had to run once are left out of later replays. */
-  void replayed() {
+  public void replayed() {
     excludeAfterReplay.forEach(r -> log.exclude(r[0], r[1]));
     excludeAfterReplay.clear();
     answerLost();
   }
 
   /** The session left its backend (lost, moved, ended). */
-  void detached() {
-    if (channel != null && home != null) {
-      directory.closed(channel.channel, home.name());
-    }
+  public void detached() {
+    channel.left(home);
     home = null;
   }
 
@@ -300,17 +274,17 @@ final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks 
 
   /** The only call owed is an open channel's registration, answered when the channel closes. */
   boolean onlyChannelOpen() {
-    return channel != null && owed.size() == 1;
+    return channel.open() && owed.size() == 1;
   }
 
   @Override
   public boolean channelOpen() {
-    return channel != null;
+    return channel.open();
   }
 
   /** The name of the open channel, or null. */
-  String channelName() {
-    return channel == null ? null : channel.channel;
+  public String channelName() {
+    return channel.name();
   }
 
   /** Answers already given for calls in the log: what a standby's replay answers again. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.copy;
 
 /**
  * The owner of a session could not reach a copy holder that may, for all it can tell, have taken

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.answer;
 
+import io.dstunnel.session.Progress;
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.call;
 
+import io.dstunnel.session.answer.AnswerStream.Piece;
+import io.dstunnel.session.answer.AnswerStream;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.dstunnel.session.AnswerStream.Piece;
 import java.util.ArrayDeque;
 
 /**

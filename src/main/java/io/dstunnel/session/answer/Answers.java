@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.answer;
 
 import io.dstunnel.framing.Framing;
+import io.dstunnel.session.Progress;
+import io.dstunnel.session.SessionFailure;
+import io.dstunnel.session.SessionServices;
+import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.call.Calls;
+import io.dstunnel.session.link.BackendLink;
+import io.dstunnel.session.link.HangWatch;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 
@@ -14,7 +21,7 @@ import io.vertx.core.buffer.Buffer;
  * all sessions together report to the proxy-wide {@link AnswerBudget}, which pauses backends too.
  * A backend paused by either is resumed with its answer clock restarted ({@link HangWatch}).
  */
-final class Answers {
+public final class Answers {
 
   private final String session;
   private final SessionServices services;
@@ -28,7 +35,7 @@ final class Answers {
   private final Calls calls;
 
   /** {@code calls}: the session's calls, which see every answer and push ("dbx"; empty with "raw"). */
-  Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, Calls calls) {
+  public Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, Calls calls) {
     this.session = session;
     this.services = services;
     this.link = link;
@@ -41,7 +48,7 @@ final class Answers {
   }
 
   /** Answer bytes from the backend; a stream that is not DBX throws {@code FramingException}. */
-  void feed(Buffer chunk, boolean preamble) {
+  public void feed(Buffer chunk, boolean preamble) {
     try {
       stream.feed(chunk, preamble);
     } finally {
@@ -50,66 +57,66 @@ final class Answers {
   }
 
   /** A new connection: its answers start afresh; the first {@code drop} (the client has them) are dropped. */
-  void restart(long drop) {
+  public void restart(long drop) {
     stream.restart(drop);
   }
 
-  AnswerStream stream() {
+  public AnswerStream stream() {
     return stream;
   }
 
   /** Answer bytes not yet read. */
-  long pending() {
+  public long pending() {
     return readers.pending();
   }
 
-  int waitingReads() {
+  public int waitingReads() {
     return readers.waitingReads();
   }
 
   /** Up to {@code max} bytes now if there are some; else {@code refusal} if given, else a held read. */
-  Future<TunnelReply> read(int max, long readId, long sliceMs, TunnelReply refusal) {
+  public Future<TunnelReply> read(int max, long readId, long sliceMs, TunnelReply refusal) {
     if (readers.pending() > 0) {
       return Future.succeededFuture(readers.take(max));
     }
     return refusal != null ? Future.succeededFuture(refusal) : readers.hold(max, readId, sliceMs);
   }
 
-  void cancelRead(long readId) {
+  public void cancelRead(long readId) {
     readers.cancel(readId);
   }
 
   /** How far the client had got when {@code offset} answer bytes were handed out (see {@link Readers#progressAt}). */
-  Progress progressAt(long offset) {
+  public Progress progressAt(long offset) {
     return readers.progressAt(offset);
   }
 
   /** How far the client has got with what was handed out so far. */
-  Progress progress() {
+  public Progress progress() {
     return readers.progressAt(readers.given());
   }
 
   /** A session taken over from a copy: the client has {@code given}; what follows is handed out after it. */
-  void assumeGiven(Progress given) {
+  public void assumeGiven(Progress given) {
     stream.assumeGiven(given);
     readers.startAt(given);
   }
 
   /** Takes back bytes a read could not deliver, if they were the last handed out. */
-  boolean unread(Buffer bytes, long offset) {
+  public boolean unread(Buffer bytes, long offset) {
     boolean back = !closed && readers.unread(bytes, offset);
     account();
     return back;
   }
 
   /** Answers every held read with {@code failure}. */
-  void failReads(SessionFailure failure, String message) {
+  public void failReads(SessionFailure failure, String message) {
     readers.failAll(failure, message);
     account();
   }
 
   /** The session ended: every byte is let go and held reads learn it has expired. */
-  void close() {
+  public void close() {
     closed = true;
     calls.close();
     readers.clear();

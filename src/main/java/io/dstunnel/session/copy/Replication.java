@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.copy;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -16,16 +16,16 @@ import java.util.List;
 public interface Replication {
 
   /** A session opened with {@code first}; completes once the directory and the copies have it. */
-  Future<Void> opened(Session session, Buffer first);
+  Future<Void> opened(ReplicatedSession session, Buffer first);
 
   /** The session took {@code bytes} (write {@code writeId}); completes once the copies have them. */
-  Future<Void> wrote(Session session, Buffer bytes, long writeId);
+  Future<Void> wrote(ReplicatedSession session, Buffer bytes, long writeId);
 
   /**
    * A read is about to hand out answer bytes ({@code handout}); completes once the copies know it,
    * before the bytes go out: a copy then knows what the client has, to the byte.
    */
-  Future<Void> handedOut(Session session, Handout handout);
+  Future<Void> handedOut(ReplicatedSession session, Handout handout);
 
   /**
    * Read {@code readId}, answered by this node itself, has its bytes on their way to the client
@@ -33,7 +33,7 @@ public interface Replication {
    * the owner's death is not given those bytes twice, nor one sent again before they went out denied
    * them.
    */
-  void delivered(Session session, long readId);
+  void delivered(ReplicatedSession session, long readId);
 
   /**
    * Whether member {@code node}, which relayed a read's answer and never said it passed it on, is
@@ -42,81 +42,81 @@ public interface Replication {
   Future<Boolean> relayGone(String node);
 
   /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
-  boolean applied(Session session, long writeId);
+  boolean applied(ReplicatedSession session, long writeId);
 
   /** Whether this node still owns the session (checked with the cluster when it may have been away). */
-  Future<Boolean> stillOwner(Session session);
+  Future<Boolean> stillOwner(ReplicatedSession session);
 
   /** The session took over from a copy ({@code adoption}): it now has new copies to make. */
-  Future<Void> adopted(Session session, Adoption adoption);
+  Future<Void> adopted(ReplicatedSession session, Adoption adoption);
 
   /** Hands an idle session to a node that holds its copy; completes once that node owns it. */
-  Future<Void> handOver(Session session);
+  Future<Void> handOver(ReplicatedSession session);
 
   /** The session ended for good (closed, expired, failed): its copies and record go. */
-  void ended(Session session);
+  void ended(ReplicatedSession session);
 
   /** This node no longer owns the session (fenced or handed over): forget it without ending it. */
-  void forget(Session session);
+  void forget(ReplicatedSession session);
 
   /**
    * Looks after the copies of the sessions {@code live} here (called every second): a session
    * short of copies (a holder died or left, members joined) gets new ones, and the copies and
    * records of idle sessions are told that they live on.
    */
-  void maintain(List<Session> live);
+  void maintain(List<ReplicatedSession> live);
 
   /** Single node: nothing to copy, nobody else to ask. */
   Replication NONE = new Replication() {
     @Override
-    public Future<Void> opened(Session session, Buffer first) {
+    public Future<Void> opened(ReplicatedSession session, Buffer first) {
       return Future.succeededFuture();
     }
 
     @Override
-    public Future<Void> wrote(Session session, Buffer bytes, long writeId) {
+    public Future<Void> wrote(ReplicatedSession session, Buffer bytes, long writeId) {
       return Future.succeededFuture();
     }
 
     @Override
-    public Future<Void> handedOut(Session session, Handout handout) {
+    public Future<Void> handedOut(ReplicatedSession session, Handout handout) {
       return Future.succeededFuture();
     }
 
     @Override
-    public void delivered(Session session, long readId) {
+    public void delivered(ReplicatedSession session, long readId) {
     }
 
     @Override
-    public boolean applied(Session session, long writeId) {
+    public boolean applied(ReplicatedSession session, long writeId) {
       return false;
     }
 
     @Override
-    public Future<Boolean> stillOwner(Session session) {
+    public Future<Boolean> stillOwner(ReplicatedSession session) {
       return Future.succeededFuture(true);
     }
 
     @Override
-    public Future<Void> adopted(Session session, Adoption adoption) {
+    public Future<Void> adopted(ReplicatedSession session, Adoption adoption) {
       return Future.succeededFuture();
     }
 
     @Override
-    public Future<Void> handOver(Session session) {
+    public Future<Void> handOver(ReplicatedSession session) {
       return Future.failedFuture("a single node has nobody to hand sessions to");
     }
 
     @Override
-    public void ended(Session session) {
+    public void ended(ReplicatedSession session) {
     }
 
     @Override
-    public void forget(Session session) {
+    public void forget(ReplicatedSession session) {
     }
 
     @Override
-    public void maintain(List<Session> live) {
+    public void maintain(List<ReplicatedSession> live) {
     }
 
     @Override

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+package io.dstunnel.session;
+
+import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.copy.Replication;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The last answer of a cluster session's reads when another node relayed it to its client: kept
+ * until that node says it passed it on, and taken back, to be given again, when that node died
+ * first or its read asks again (a client's retried read would otherwise wait forever). The
+ * client's next request settles whether it had an answer taken back. One per session entry; runs
+ * on the session's event loop. A single node never comes here.
+ */
+final class RelayedAnswers {
+
+  /** A relayed answer kept past this size is not kept (a read returns at most what the client asked). */
+  private static final int RELAYED_KEPT_BYTES = 64 << 10;
+
+  /** How long a read waits for the notice that the answer before it, relayed by another node, went out. */
+  private static final long DELIVERY_GRACE_MS = 200;
+
+  /**
+   * The answer of read {@code readId} relayed by node {@code origin}, and where it lay in the answer
+   * stream; {@code sent} completes when that node says it is being written to its client.
+   */
+  record Relayed(String origin, long readId, Buffer bytes, long offset, Promise<Void> sent) {
+    Relayed(String origin, long readId, Buffer bytes, long offset) {
+      this(origin, readId, bytes, offset, Promise.promise());
+    }
+  }
+
+  private final SessionEntry e;
+  private final Replication replication;
+  /** The last read's answer if another node relayed it (its node may die before passing it on). */
+  private Relayed lastRelayed;
+  /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
+  private Future<Void> handingOut = Future.succeededFuture();
+  /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
+  private int retaken;
+
+  RelayedAnswers(SessionEntry e, Replication replication) {
+    this.e = e;
+    this.replication = replication;
+  }
+
+  /**
+   * A read's answer is being handed out (its copies told): {@code recorded} completes once
+   * {@link #handedOut} knows it.
+   */
+  void handingOut(Future<Void> recorded) {
+    handingOut = recorded;
+  }
+
+  /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
+  void progressChanged() {
+    Progress now = e.session().progress();
+    replication.handedOut(e.session().replicated(), new Handout(now, now, null, 0, true));
+  }
+
+  /**
+   * What the client's next request says of an answer taken back when the node that relayed it
+   * died ({@link ClusterGate#memberLeft}): a write, that the client had it (a DBX client writes
+   * only after its last answer was whole), so it is dropped; a read, that it did not, so it is read
+   * again.
+   */
+  void settle(TunnelCommand cmd) {
+    if (cmd.kind() == TunnelCommand.Kind.WRITE || cmd.kind() == TunnelCommand.Kind.CLOSE) {
+      if (retaken > 0) {
+        e.session().answers().read(retaken, 0, 1, TunnelReply.noDataYet());
+        progressChanged();
+      }
+      retaken = 0;
+      lastRelayed = null;
+    } else if (cmd.kind() == TunnelCommand.Kind.READ) {
+      retaken = 0;
+    }
+  }
+
+  /**
+   * Node {@code origin} says the answer it relayed for read {@code readId} is going to its client:
+   * the client has it, and the copies learn it.
+   */
+  void delivered(String origin, long readId) {
+    Relayed r = lastRelayed;
+    if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten()) {
+      r.sent().tryComplete();
+      replication.delivered(e.session().replicated(), readId);
+    }
+  }
+
+  /**
+   * A read from another place than the node that relayed the last answer: if that node never said
+   * it passed the answer on, and is gone, the answer died with it and this read is the client's
+   * retry (a front retries a read whose node died on another node at once, often before this node
+   * hears of the death). The answer is taken back, to be given again. A relaying node that still
+   * runs had it written (its notice is late): the client has it.
+   */
+  Future<Void> relayedBefore(String origin) {
+    // A read still being handed out (its copies told) is the last one once it is done: waited for.
+    return handingOut.transform(done -> relayedBeforeNow(origin));
+  }
+
+  private Future<Void> relayedBeforeNow(String origin) {
+    Relayed r = lastRelayed;
+    if (r == null || r.origin().equals(origin) || r.sent().future().isComplete()) {
+      return Future.succeededFuture();
+    }
+    return r.sent().future().timeout(DELIVERY_GRACE_MS, TimeUnit.MILLISECONDS)
+        .recover(late -> replication.relayGone(r.origin()).compose(gone -> {
+          if (gone && lastRelayed == r) {
+            takeBack(r.origin(), 0);
+          }
+          return Future.succeededFuture();
+        }))
+        .otherwiseEmpty();
+  }
+
+  /**
+   * The same read (its node, its id) asks again for what it was last given: that answer never
+   * reached its client (the node relaying it stopped waiting for it, this node being too slow, and
+   * asks again for the same client request). It is taken back, to be given again.
+   */
+  void askedAgain(String origin, long readId) {
+    if (origin != null && readId != 0) {
+      takeBack(origin, readId);
+    }
+  }
+
+  /**
+   * A read took {@code reply}'s bytes: kept a while if another node relays them, which may die
+   * first ({@code originGone}: it already has).
+   */
+  void handedOut(String origin, long readId, TunnelReply reply, boolean originGone) {
+    lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
+        ? new Relayed(origin, readId, reply.data(), reply.offset()) : null;
+    if (origin != null && originGone) {
+      retake(origin);  // the node is already gone: nobody will pass these bytes on
+    }
+  }
+
+  /**
+   * Takes back the session's last answer if node {@code gone} relayed it, it is still the last
+   * handed out, and the node never said it passed it on.
+   */
+  void retake(String gone) {
+    if (lastRelayed != null && lastRelayed.sent().future().isComplete()) {
+      return;
+    }
+    boolean waiting = e.session().hasWaitingReads();
+    int bytes = takeBack(gone, 0);
+    if (bytes > 0 && !waiting) {
+      retaken = bytes;
+    }
+  }
+
+  /**
+   * Takes back the last answer a relayed read took, if node {@code origin} relayed it (and
+   * {@code readId} asked for it, unless 0) and it is still the last handed out: its length, or 0.
+   * Callback channels are left alone: their reads go on without writes to settle them.
+   */
+  private int takeBack(String origin, long readId) {
+    Relayed r = lastRelayed;
+    if (r == null || !r.origin().equals(origin) || readId != 0 && r.readId() != readId || e.forgotten()
+        || e.session().calls().channelOpen()) {
+      return 0;
+    }
+    lastRelayed = null;
+    if (!e.session().unread(r.bytes(), r.offset())) {
+      return 0;
+    }
+    progressChanged();
+    return r.bytes().length();
+  }
+}

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+/**
+ * A "dbx" session's calls, one level above bytes: {@link io.dstunnel.session.call.Calls} knows which
+ * method each command handle runs, the calls still owed an answer in order, the callback channel the
+ * session may have become and the broadcasts it runs elsewhere; {@code RequestCounter} finds the
+ * client's messages in the stream it writes.
+ */
+package io.dstunnel.session.call;

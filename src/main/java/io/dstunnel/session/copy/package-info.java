@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+/**
+ * The session side of the cluster: {@link io.dstunnel.session.copy.Replication} is what a session
+ * verticle tells the cluster (the cluster implements it), and
+ * {@link io.dstunnel.session.copy.ReplicatedSession} is all the cluster sees of a session. The
+ * messages between them: {@code Adoption} (take a session over from its copy), {@code Handout} (the
+ * bytes a read handed out), {@code CutOff} (a copy holder out of reach).
+ */
+package io.dstunnel.session.copy;
