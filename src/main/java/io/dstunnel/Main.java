@@ -3,6 +3,7 @@
 
 package io.dstunnel;
 
+import io.dstunnel.config.Version;
 import io.dstunnel.logging.LogFormat;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -93,7 +94,7 @@ public final class Main {
         if (args.size() != 1) {
           throw new UsageException("version takes no arguments");
         }
-        System.out.println("dstunnel " + version());
+        System.out.println("dstunnel " + Version.current());
         return 0;
       }
       case "-h", "--help", "help" -> {
@@ -102,12 +103,6 @@ public final class Main {
       }
       default -> throw new UsageException("unknown command " + args.get(0));
     }
-  }
-
-  /** The version in the jar's manifest ("development" when run from classes, as in the tests). */
-  public static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v == null ? "development" : v;
   }
 
   private static int server(List<String> args) {

@@ -3,9 +3,9 @@
 
 package io.dstunnel.admin;
 
-import io.dstunnel.Main;
 import io.dstunnel.cluster.ClusterNode;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.config.Version;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionCounter;
 import io.vertx.core.Future;
@@ -59,7 +59,7 @@ final class NodeStatus {
         .put("state", sessions.draining() ? "draining" : "serving")
         .put("sessions", sessions.open())
         .put("uptimeMs", System.currentTimeMillis() - startedAt)
-        .put("version", Main.version());
+        .put("version", Version.current());
     if (cluster != null) {
       o.put("node", cluster.id())
           .put("member", cluster.config().publicHost() + ":" + cluster.config().publicPort());

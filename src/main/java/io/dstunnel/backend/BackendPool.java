@@ -170,7 +170,7 @@ public final class BackendPool {
   public void success(Backend b, String what) {
     Boolean flipped = b.observe(true, b.config().health().rise(), b.config().health().fall());
     if (flipped != null) {
-      events.health(b.name(), b.state(), what);
+      events.health(b.name(), b.state().name(), what);
       changed(b.name() + " up");
     }
   }
@@ -182,7 +182,7 @@ public final class BackendPool {
       if (config.failback() == Failback.NONE) {
         b.held(true);
       }
-      events.health(b.name(), b.state(), what);
+      events.health(b.name(), b.state().name(), what);
       changed(b.name() + " down");
     }
   }
@@ -197,7 +197,7 @@ public final class BackendPool {
     if (mode == BackendMode.ACTIVE) {
       b.held(false);
     }
-    events.health(b.name(), b.state(), "mode " + mode.key());
+    events.health(b.name(), b.state().name(), "mode " + mode.key());
     changed(b.name() + " " + mode.key());
     return true;
   }

@@ -4,7 +4,7 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.TunnelCommand;
+import io.dstunnel.session.message.TunnelCommand;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashSet;

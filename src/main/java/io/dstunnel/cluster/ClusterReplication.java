@@ -6,7 +6,7 @@ package io.dstunnel.cluster;
 import static io.dstunnel.cluster.CopyHolders.exclusions;
 import static io.dstunnel.cluster.CopyHolders.handles;
 
-import io.dstunnel.session.Progress;
+import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.copy.ReplicatedSession;

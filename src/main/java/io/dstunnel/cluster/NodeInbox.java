@@ -4,9 +4,9 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.SessionFailure;
-import io.dstunnel.session.TunnelCommand;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.SessionFailure;
+import io.dstunnel.session.message.TunnelCommand;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

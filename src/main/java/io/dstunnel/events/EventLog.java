@@ -3,7 +3,6 @@
 
 package io.dstunnel.events;
 
-import io.dstunnel.backend.BackendState;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,9 +104,9 @@ public final class EventLog {
     LOG.atWarn().setMessage("replay-cap").addKeyValue("session", session).addKeyValue("bytes", bytes).log();
   }
 
-  public void health(String backend, BackendState state, String reason) {
-    history.health(new JsonObject().put("backend", backend)
-        .put("state", state == null ? null : state.name()).put("reason", reason));
+  /** A backend's health changed: {@code state} is its state's name (null for the whole pool). */
+  public void health(String backend, String state, String reason) {
+    history.health(new JsonObject().put("backend", backend).put("state", state).put("reason", reason));
     with(LOG.atInfo().setMessage("health").addKeyValue("backend", backend), "state", state)
         .addKeyValue("reason", reason).log();
   }

@@ -7,7 +7,7 @@ import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
 import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionIds;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -3,8 +3,11 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.message.TunnelCommand;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;

@@ -3,6 +3,7 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.ReplicatedSession;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;

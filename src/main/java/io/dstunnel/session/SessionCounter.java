@@ -3,6 +3,8 @@
 
 package io.dstunnel.session;
 
+import io.dstunnel.session.message.SessionFailure;
+import io.dstunnel.session.message.TunnelReply;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**

@@ -4,6 +4,7 @@
 package io.dstunnel.session;
 
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.message.TunnelCommand;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 

@@ -5,10 +5,9 @@
  * The tunnel sessions: {@link io.dstunnel.session.SessionVerticle} (one instance per lane) owns the
  * sessions opened through it and applies their requests in order on its event loop; each
  * {@link io.dstunnel.session.Session} is the state machine ({@link io.dstunnel.session.SessionState})
- * with its failover. Also the session layer's names for the rest of the proxy: the messages on the
- * event bus ({@code TunnelCommand}, {@code TunnelReply}, {@code SessionFailure}, {@code WireCodec}),
- * {@code Addresses}, session ids, lanes and counters. The parts a session is made of are in the
- * sub-packages: {@code answer}, {@code call}, {@code write}, {@code link}, and its side of the
- * cluster in {@code copy}.
+ * with its failover. Also the session layer's names for the rest of the proxy:
+ * {@code Addresses}, session ids, lanes and counters; its messages on the event bus are in
+ * {@code message}. The parts a session is made of are in the sub-packages: {@code answer},
+ * {@code call}, {@code write}, {@code link}, and its side of the cluster in {@code copy}.
  */
 package io.dstunnel.session;

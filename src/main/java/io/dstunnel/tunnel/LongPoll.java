@@ -6,7 +6,7 @@ package io.dstunnel.tunnel;
 import io.dstunnel.config.HttpConfig;
 import io.dstunnel.events.ProxyMetrics;
 import io.dstunnel.session.SessionVerticle;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpHeaders;

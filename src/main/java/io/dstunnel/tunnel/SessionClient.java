@@ -5,12 +5,12 @@ package io.dstunnel.tunnel;
 
 import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.session.Addresses;
-import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionLanes;
 import io.dstunnel.session.SessionVerticle;
-import io.dstunnel.session.TunnelCommand;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.SessionFailure;
+import io.dstunnel.session.message.TunnelCommand;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -8,7 +8,7 @@ import io.dstunnel.auth.Logins;
 import io.dstunnel.config.HttpConfig;
 import io.dstunnel.config.Role;
 import io.dstunnel.events.ProxyMetrics;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -6,7 +6,6 @@ package io.dstunnel.session.answer;
 import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
-import io.dstunnel.session.Progress;
 import io.dstunnel.session.call.Calls;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;

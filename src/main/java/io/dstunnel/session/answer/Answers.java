@@ -4,13 +4,12 @@
 package io.dstunnel.session.answer;
 
 import io.dstunnel.framing.Framing;
-import io.dstunnel.session.Progress;
-import io.dstunnel.session.SessionFailure;
 import io.dstunnel.session.SessionServices;
-import io.dstunnel.session.TunnelReply;
 import io.dstunnel.session.call.Calls;
 import io.dstunnel.session.link.BackendLink;
 import io.dstunnel.session.link.HangWatch;
+import io.dstunnel.session.message.SessionFailure;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 

@@ -3,9 +3,8 @@
 
 package io.dstunnel.session.answer;
 
-import io.dstunnel.session.Progress;
-import io.dstunnel.session.SessionFailure;
-import io.dstunnel.session.TunnelReply;
+import io.dstunnel.session.message.SessionFailure;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -6,9 +6,8 @@ package io.dstunnel.session.answer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.framing.Framing;
-import io.dstunnel.session.Progress;
-import io.dstunnel.session.TunnelReply;
 import io.dstunnel.session.answer.AnswerStream.Piece;
+import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.message;
 
 /**
  * Why a session refused or could not serve a request: the session layer's own words, with no

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.message;
 
 import io.dstunnel.session.copy.Adoption;
 import io.vertx.core.buffer.Buffer;
