@@ -71,7 +71,9 @@ final class JGroupsStack {
     stack.add(nakack);
     stack.add(new UNICAST3());
     stack.add(new STABLE());
-    stack.add(new GMS().setJoinTimeout(2000));
+    GMS gms = new GMS().setJoinTimeout(2000);
+    gms.printLocalAddress(false);  // a banner on stdout, outside the log's format
+    stack.add(gms);
     stack.add(new UFC());
     stack.add(new MFC());
     stack.add(new FRAG4());
