@@ -104,7 +104,8 @@ class ClusterIT {
       JsonObject config = Proxies.config().json().put("backends", backends.copy());
       config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
-          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs));
+          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs)
+          .put("secret", io.dstunnel.support.ClusterNodes.SECRET));
       nodes.add(ProxyProcess.launch(dir, config));
     }
     for (ProxyProcess node : nodes) {
