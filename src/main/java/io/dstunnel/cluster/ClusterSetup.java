@@ -94,7 +94,7 @@ public final class ClusterSetup {
   }
 
   /** Infinispan on a JGroups channel of dstunnel's stack, started (joined) before it returns. */
-  private static DefaultCacheManager cacheManager(ClusterConfig c, ClusterKeys keys) throws Exception {
+  static DefaultCacheManager cacheManager(ClusterConfig c, ClusterKeys keys) throws Exception {
     JChannel channel = new JChannel(JGroupsStack.protocols(c, keys));
     // The Vert.x node id: random per start, as before (a restarted node is a new member).
     String nodeId = UUID.randomUUID().toString();

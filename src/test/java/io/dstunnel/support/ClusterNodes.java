@@ -43,6 +43,11 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
     return nodes.get(i);
   }
 
+  /** The config node {@code i} started with (a copy). */
+  public JsonObject config(int i) {
+    return configs.get(i).copy();
+  }
+
   /** The backend list of one server, "a". */
   public static JsonArray only(Backends.Server backend) {
     return new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
