@@ -14,10 +14,17 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.PfxOptions;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.conflict.MergePolicy;
+import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.notifications.Listener;
@@ -103,22 +110,92 @@ public final class ClusterSetup {
     holder.getGlobalConfigurationBuilder().clusteredDefault().defaultCacheName(DISTRIBUTED.get(0))
         .transport().clusterName(c.name()).nodeName(nodeId).transport(new JGroupsTransport(channel));
     // dstunnel's own session copies follow cluster.backups; the cluster manager's maps as well.
+    // After a partition heals (or nodes that started side by side each formed a cluster of their
+    // own, then merge), Infinispan's default keeps one side's entries and drops the others'; here an
+    // entry only one side has is kept (a conflict goes to the preferred side), as Hazelcast did.
     for (String name : DISTRIBUTED) {
-      holder.newConfigurationBuilder(name).clustering().cacheMode(CacheMode.DIST_SYNC).hash().numOwners(c.backups() + 1);
+      holder.newConfigurationBuilder(name).clustering().cacheMode(CacheMode.DIST_SYNC)
+          .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL)
+          .hash().numOwners(c.backups() + 1);
     }
     for (String name : REPLICATED) {
-      holder.newConfigurationBuilder(name).clustering().cacheMode(CacheMode.REPL_SYNC);
+      holder.newConfigurationBuilder(name).clustering().cacheMode(CacheMode.REPL_SYNC)
+          .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL);
     }
     return new DefaultCacheManager(holder, true);
   }
 
-  /** vertx-infinispan leaves a cache manager it was given running on leave: this one stops it. */
+  /**
+   * vertx-infinispan's cluster manager, with two things it lacks. It leaves a cache manager it was
+   * given running on leave: this one stops it. And after a merge (a healed partition, or nodes
+   * that started side by side and each formed a cluster first) the merged caches may have lost
+   * this node's event-bus address and subscriptions (vertx-infinispan does not put them back):
+   * without them the others answer "Not a member of the cluster" or "No handlers". This one
+   * records its own registrations and publishes them, and its address, again after each merge.
+   */
   private static final class Manager extends InfinispanClusterManager {
+    /** When, after a merge, this node publishes itself again: conflict resolution runs after the view. */
+    private static final long[] REPUBLISH_MS = {1, 2_000, 5_000, 10_000};
     private final DefaultCacheManager infinispan;
+    private final Map<String, Set<RegistrationInfo>> own = new ConcurrentHashMap<>();
+    private volatile Vertx vertx;
 
     Manager(DefaultCacheManager infinispan) {
       super(infinispan);
       this.infinispan = infinispan;
+    }
+
+    @Override
+    public void init(Vertx vertx) {
+      super.init(vertx);
+      this.vertx = vertx;
+      infinispan.addListener(new MergeListener());
+    }
+
+    @Override
+    public void addRegistration(String address, RegistrationInfo info, Completable<Void> done) {
+      own.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet()).add(info);
+      super.addRegistration(address, info, done);
+    }
+
+    @Override
+    public void removeRegistration(String address, RegistrationInfo info, Completable<Void> done) {
+      own.computeIfPresent(address, (a, set) -> {
+        set.remove(info);
+        return set.isEmpty() ? null : set;
+      });
+      super.removeRegistration(address, info, done);
+    }
+
+    /** Puts this node's address and subscriptions into the cluster's caches again (idempotent). */
+    private void republish() {
+      NodeInfo info = getNodeInfo();
+      if (!isActive() || info == null) {
+        return;
+      }
+      setNodeInfo(info, (v, err) -> logRepublish(err));
+      own.forEach((address, infos) -> infos.forEach(i -> super.addRegistration(address, i, (v, err) -> logRepublish(err))));
+    }
+
+    private static void logRepublish(Throwable err) {
+      if (err != null) {
+        LOG.debug("publishing this node again after a merge: {}", err.toString());
+      }
+    }
+
+    /** A merge view: publish this node again, now and a few times while the caches settle. */
+    @Listener
+    public final class MergeListener {
+
+      @Merged
+      public void merged(ViewChangedEvent event) {
+        Vertx v = vertx;
+        if (v != null) {
+          for (long delay : REPUBLISH_MS) {
+            v.setTimer(delay, t -> republish());
+          }
+        }
+      }
     }
 
     @Override
