@@ -129,8 +129,9 @@ class ClusterKeyIT {
       await().during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(30)).until(() ->
           intruder.getMembers().size() == 1 && members(vertx, n.get(0)) == 2 && members(vertx, n.get(1)) == 2);
       for (String map : List.of(Directory.MAP, "__vertx.subs", "__vertx.nodeInfo")) {
-        Cache<Object, Object> cache = intruder.administration().withFlags(CacheContainerAdmin.AdminFlag.VOLATILE)
-            .getOrCreateCache(map, "__vertx.distributed.cache.configuration");
+        Cache<Object, Object> cache = intruder.getCacheConfiguration(map) != null ? intruder.getCache(map)
+            : intruder.administration().withFlags(CacheContainerAdmin.AdminFlag.VOLATILE)
+                .getOrCreateCache(map, "__vertx.distributed.cache.configuration");
         assertThat(cache.keySet()).as("what the intruder reads of " + map).isEmpty();
       }
     } finally {
@@ -142,7 +143,7 @@ class ClusterKeyIT {
   @Test
   void aClusterNodeWithoutAKeyRefusesToStartNamingIt(@TempDir Path dir) throws Exception {
     int member = ProxyProcess.freePort();
-    JsonObject config = Proxies.config().json().put("cluster", new JsonObject().put("enabled", true)
+    JsonObject config = Proxies.config().backend("a", ProxyProcess.freePort(), 0).json().put("cluster", new JsonObject().put("enabled", true)
         .put("name", "key-it-" + ProcessHandle.current().pid()).put("host", "127.0.0.1").put("port", member)
         .put("members", new JsonArray().add("127.0.0.1:" + member)));
     ProxyProcess node = ProxyProcess.launch(dir, config);
@@ -159,7 +160,7 @@ class ClusterKeyIT {
   @Test
   void onATrustedNetworkANodeWithoutAKeyStartsAndWarns(@TempDir Path dir) throws Exception {
     int member = ProxyProcess.freePort();
-    JsonObject config = Proxies.config().json().put("cluster", new JsonObject().put("enabled", true)
+    JsonObject config = Proxies.config().backend("a", ProxyProcess.freePort(), 0).json().put("cluster", new JsonObject().put("enabled", true)
         .put("name", "key-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime()).put("host", "127.0.0.1")
         .put("port", member).put("members", new JsonArray().add("127.0.0.1:" + member)).put("trustedNetwork", true));
     try (ProxyProcess node = ProxyProcess.start(dir, config)) {
