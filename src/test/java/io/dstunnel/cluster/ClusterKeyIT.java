@@ -148,8 +148,9 @@ class ClusterKeyIT {
         .put("members", new JsonArray().add("127.0.0.1:" + member)));
     ProxyProcess node = ProxyProcess.launch(dir, config);
     try {
+      // What a refused start prints is small: it waits in the pipe until the process has exited.
+      assertThat(node.process().waitFor(90, TimeUnit.SECONDS)).as("the node exited").isTrue();
       String output = new String(node.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(node.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(node.process().exitValue()).isEqualTo(2);
       assertThat(output).contains("cluster.secret").doesNotContain("listening on");
     } finally {
