@@ -16,7 +16,6 @@ import io.vertx.core.net.PfxOptions;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -217,19 +216,28 @@ public final class ClusterSetup {
     }
   }
 
-  /** The membership lines: one per view change, with who joined and who left. */
+  /**
+   * The membership lines, one per member that joined or left, with the count after the change
+   * ({@code dstunnel cluster members: 3 (node 0b6c… joined)}, {@code … (node 0b6c… left)}).
+   */
   @Listener
   public static final class MembershipLog {
 
     @ViewChanged
     @Merged
     public void changed(ViewChangedEvent event) {
-      List<Address> joined = new ArrayList<>(event.getNewMembers());
-      joined.removeAll(event.getOldMembers());
-      List<Address> left = new ArrayList<>(event.getOldMembers());
-      left.removeAll(event.getNewMembers());
-      LOG.info("dstunnel cluster members: {} (joined: {}; left: {}{})", event.getNewMembers().size(),
-          joined.isEmpty() ? "none" : joined, left.isEmpty() ? "none" : left, event.isMergeView() ? "; a merge" : "");
+      int count = event.getNewMembers().size();
+      String merge = event.isMergeView() ? ", a merge" : "";
+      for (Address a : event.getNewMembers()) {
+        if (!event.getOldMembers().contains(a)) {
+          LOG.info("dstunnel cluster members: {} (node {} joined{})", count, a, merge);
+        }
+      }
+      for (Address a : event.getOldMembers()) {
+        if (!event.getNewMembers().contains(a)) {
+          LOG.info("dstunnel cluster members: {} (node {} left{})", count, a, merge);
+        }
+      }
     }
   }
 }

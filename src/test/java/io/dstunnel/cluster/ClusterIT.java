@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three proxy processes on loopback forming one cluster (real Hazelcast members), a demo server
+ * Three proxy processes on loopback forming one cluster (real cluster-manager members), a demo server
  * behind them, and a client that sends each request of one session to whichever node it likes.
  * Nodes die (SIGKILL), pause (SIGSTOP) and leave (SIGTERM) under it.
  */
