@@ -50,7 +50,11 @@ public final class ClusterSetup {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
   /** The Infinispan caches vertx-infinispan uses: distributed maps, and its replicated registries. */
-  private static final List<String> DISTRIBUTED = List.of("distributed-cache", "__vertx.distributed.cache.configuration");
+  private static final List<String> DISTRIBUTED = List.of("distributed-cache", "__vertx.distributed.cache.configuration",
+      // dstunnel's cluster-wide maps, defined on every node from the start: created on demand from
+      // the template instead, a node that had just merged into the cluster once failed to create
+      // one ("no matching cache configuration exists") and the node asking could not start.
+      Directory.MAP, BackendModes.MAP, "dstunnel.rest.sessions", "dstunnel.rest.channels");
   private static final List<String> REPLICATED = List.of("__vertx.subs", "__vertx.haInfo", "__vertx.nodeInfo");
 
   private ClusterSetup() {
