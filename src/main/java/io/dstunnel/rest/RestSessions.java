@@ -250,7 +250,7 @@ public final class RestSessions {
   }
 
   /** Forgets sessions idle past the timeout; how many. */
-  public int expire() {
+  int expire() {
     long now = System.nanoTime();
     channels.expire(now);
     closed.values().removeIf(at -> now - at > idleNanos);

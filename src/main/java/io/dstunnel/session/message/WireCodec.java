@@ -3,7 +3,6 @@
 
 package io.dstunnel.session.message;
 
-import io.dstunnel.session.copy.Adoption;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
