@@ -168,7 +168,7 @@ public final class Dstunnel {
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, rest, port());
+          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, restService, port());
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {
