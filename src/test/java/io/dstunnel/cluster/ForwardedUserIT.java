@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.message.SessionFailure;
@@ -63,15 +64,19 @@ class ForwardedUserIT {
    * Admin's session on node 0. Eve, through node 1, gets the answer she gets on node 0 (403,
    * {@code Session belongs to another user}). A node of the cluster with no authentication (no
    * {@code auth} section, as the review's third node) cannot read or write admin's session through
-   * its own tunnel port: 403 too. An operator's close through node 1 still ends the session.
-   * Before, the node without authentication forwarded the request with no user, the owner skipped
-   * its check, and the read took admin's answer.
+   * its own tunnel port: 403 too; nor admin's REST session (which every node serves from the
+   * cluster's record). An operator's close through node 1 still ends the tunnel session. Before,
+   * the node without authentication forwarded the request with no user, the owner skipped its
+   * check, and the read took admin's answer; it served the REST session as its own.
    */
   @Test
   void anotherUsersOrAnUnauthenticatedNodesRequestIsRefusedThroughAnyNodeAsOnTheOwner(Vertx vertx,
                                                                                      @TempDir Path dir)
       throws Exception {
+    DemoRestVerticle restServer = new DemoRestVerticle("127.0.0.1", 0, "A");
+    vertx.deployVerticle(restServer).await();
     JsonArray backends = ClusterNodes.only(Backends.start(vertx, "A"));
+    backends.getJsonObject(0).put("httpPort", restServer.actualPort());
     AtomicInteger started = new AtomicInteger();
     List<ProxyProcess> n = cluster.start(dir, 3, backends, 2000, 1, c -> {
       if (started.getAndIncrement() == 2) {
@@ -108,6 +113,16 @@ class ForwardedUserIT {
     assertThat(c.via(n.get(1).port()).execute(echo, "still mine").await()).isEqualTo("still mine (Server A)");
     c.write(TunnelClient.executeRequest(echo, "no credentials")).await();
     assertThat(other.get(T + "?dss=" + sid + "&c=32768").body().toString()).contains("no credentials (Server A)");
+
+    // A REST session (any node serves it, from the cluster's record): the same answers.
+    String path = "/datasnap/rest/TServerMethods1/Increment/5";
+    Answer first = owner.get(path, "Authorization", ADMIN);
+    assertThat(first.json().getJsonArray("result").getInteger(0)).isEqualTo(5);
+    String rest = first.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+    assertRefused(other.get(path, "Pragma", "dssession=" + rest, "Authorization", EVE));
+    assertRefused(open.get(path, "Pragma", "dssession=" + rest));
+    assertThat(other.get(path, "Pragma", "dssession=" + rest).json().getJsonArray("result").getInteger(0))
+        .as("admin's session, through node 1 without credentials").isEqualTo(10);
 
     // An operator's close, through a node that does not own the session, still ends it.
     assertThat(new RawHttp(vertx, n.get(1).adminPort()).send(HttpMethod.DELETE, "/admin/sessions/" + sid, null,
