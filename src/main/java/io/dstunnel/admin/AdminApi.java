@@ -182,7 +182,7 @@ final class AdminApi {
 
   /** Closes tunnel session {@code id} (on this node, or on the node that owns it). */
   private void closeTunnelSession(RoutingContext ctx, String id) {
-    TunnelCommand close = TunnelCommand.close(id, null);
+    TunnelCommand close = TunnelCommand.operatorClose(id);  // the guard has checked the operator's role
     Future<TunnelReply> closed = vertx.eventBus().<TunnelReply>request(Addresses.session(id), close, Addresses.LOCAL)
         .map(m -> m.body());
     if (cluster != null) {

@@ -139,7 +139,7 @@ public final class SessionRouter {
         // and this node knows the read waited there (see heldReads).
         long slice = Math.max(1, Math.min(cmd.sliceMs(),
             heldReads.contains(cmd.readId()) ? timeout / 2 : Math.min(FIRST_SLICE_MS, timeout / 2)));
-        sent = TunnelCommand.read(sid, cmd.user(), cmd.count(), cmd.readId(), slice);
+        sent = cmd.slice(slice);
         timeout += slice;
       }
       return toOwner(r.owner(), sent, timeout)

@@ -181,7 +181,9 @@ public final class SessionVerticle extends VerticleBase {
           : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
       return;
     }
-    if (cmd.user() != null && !cmd.user().equals(session.owner())) {
+    // Every command says who acts, wherever it comes from (this node's HTTP side, another node's
+    // forward, an operator): one that says nobody, or another user, is refused alike.
+    if (!cmd.mayAct(session.owner())) {
       msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
     }
