@@ -28,8 +28,8 @@ import io.dstunnel.session.SessionCounter;
 import io.dstunnel.session.SessionLanes;
 import io.dstunnel.session.SessionSnapshots;
 import io.dstunnel.session.SessionVerticle;
-import io.dstunnel.session.answer.AnswerBudget;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.lane.AnswerBudget;
 import io.dstunnel.session.message.WireCodec;
 import io.dstunnel.tunnel.TunnelVerticle;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -168,7 +168,7 @@ public final class Dstunnel {
           if (!config.admin().enabled()) {
             return Future.<Void>succeededFuture();
           }
-          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, rest, port());
+          admin = new AdminVerticle(config, pool, events, metrics, sessions, throttle, cluster, restService, port());
           // The tunnel matters more than the admin API: a port conflict there is logged, not fatal.
           return vertx.deployVerticle(admin).onSuccess(deployments::add).<Void>mapEmpty()
               .recover(err -> {

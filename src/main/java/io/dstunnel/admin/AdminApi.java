@@ -10,7 +10,7 @@ import io.dstunnel.cluster.SessionRouter;
 import io.dstunnel.config.BackendMode;
 import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.events.EventLog;
-import io.dstunnel.rest.RestSessions;
+import io.dstunnel.rest.RestService;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionIds;
 import io.dstunnel.session.SessionSnapshots;
@@ -49,11 +49,11 @@ final class AdminApi {
   private final ClusterNode cluster;
   private final SessionRouter router;
   private final AdminGuard guard;
-  private final RestSessions rest;
+  private final RestService rest;
 
   /** {@code cluster}: this node in its cluster, or null for a single node. */
   AdminApi(Vertx vertx, ProxyConfig config, BackendPool pool, EventLog events, ClusterNode cluster,
-           AdminGuard guard, RestSessions rest) {
+           AdminGuard guard, RestService rest) {
     this.vertx = vertx;
     this.rest = rest;
     this.guard = guard;
@@ -170,7 +170,7 @@ final class AdminApi {
       error(ctx, 404, "No session " + id);
       return;
     }
-    rest.close(id).otherwise(false).onComplete(ar -> {
+    rest.close(vertx, id).otherwise(false).onComplete(ar -> {
       if (ar.result()) {
         guard.audit(ctx, "ok");
         json(ctx, 200, new JsonObject().put("closed", id));
@@ -182,7 +182,7 @@ final class AdminApi {
 
   /** Closes tunnel session {@code id} (on this node, or on the node that owns it). */
   private void closeTunnelSession(RoutingContext ctx, String id) {
-    TunnelCommand close = TunnelCommand.close(id, null);
+    TunnelCommand close = TunnelCommand.operatorClose(id);  // the guard has checked the operator's role
     Future<TunnelReply> closed = vertx.eventBus().<TunnelReply>request(Addresses.session(id), close, Addresses.LOCAL)
         .map(m -> m.body());
     if (cluster != null) {

@@ -13,7 +13,7 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.config.Role;
 import io.dstunnel.events.EventLog;
 import io.dstunnel.events.ProxyMetrics;
-import io.dstunnel.rest.RestSessions;
+import io.dstunnel.rest.RestService;
 import io.dstunnel.session.SessionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -48,7 +48,7 @@ public final class AdminVerticle extends VerticleBase {
   private final SessionCounter sessions;
   private final LoginThrottle throttle;
   private final ClusterNode cluster;
-  private final RestSessions rest;
+  private final RestService rest;
   private final int tunnelPort;
   private HttpServer server;
   private long sampling = -1;
@@ -56,7 +56,7 @@ public final class AdminVerticle extends VerticleBase {
   /** {@code tunnelPort}: the port the tunnel listens on (the node panel shows it). */
   public AdminVerticle(ProxyConfig config, BackendPool pool, EventLog events, ProxyMetrics metrics,
                        SessionCounter sessions, LoginThrottle throttle, ClusterNode cluster,
-                       RestSessions rest, int tunnelPort) {
+                       RestService rest, int tunnelPort) {
     this.rest = rest;
     this.tunnelPort = tunnelPort;
     this.cluster = cluster;

@@ -5,7 +5,7 @@ package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionVerticle;
-import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.message.Adoption;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -6,11 +6,11 @@ package io.dstunnel.cluster;
 import static io.dstunnel.cluster.CopyHolders.exclusions;
 import static io.dstunnel.cluster.CopyHolders.handles;
 
-import io.dstunnel.session.answer.Progress;
-import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.copy.ReplicatedSession;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.message.Adoption;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.HashMap;

@@ -3,8 +3,8 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import java.nio.charset.StandardCharsets;

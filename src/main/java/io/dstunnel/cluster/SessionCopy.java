@@ -3,9 +3,9 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.answer.Progress;
-import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.message.Adoption;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;

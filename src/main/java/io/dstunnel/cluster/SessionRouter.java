@@ -121,7 +121,7 @@ public final class SessionRouter {
     Directory directory = node.directory();
     return (fresh ? directory.fresh(sid) : directory.lookup(sid)).compose(r -> {
       if (r == null) {
-        return expired(cmd, null);
+        return fromCopyHere(cmd, attempt, waits);
       }
       if (r.owner().equals(node.id())) {
         // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
@@ -139,7 +139,7 @@ public final class SessionRouter {
         // and this node knows the read waited there (see heldReads).
         long slice = Math.max(1, Math.min(cmd.sliceMs(),
             heldReads.contains(cmd.readId()) ? timeout / 2 : Math.min(FIRST_SLICE_MS, timeout / 2)));
-        sent = TunnelCommand.read(sid, cmd.user(), cmd.count(), cmd.readId(), slice);
+        sent = cmd.slice(slice);
         timeout += slice;
       }
       return toOwner(r.owner(), sent, timeout)
@@ -169,6 +169,29 @@ public final class SessionRouter {
             return adopt(r, cmd).compose(owner -> afterAdopt(cmd, r, owner, attempt, fresh, waits));
           });
     });
+  }
+
+  /**
+   * A session the cluster's map has no record of: unknown (404), unless this node holds a copy of
+   * it. The record can be lost while the copy is not: the cluster manager keeps the map's entries on
+   * members, and a member that dies before the map's backups of its entries are made elsewhere (a
+   * member that just joined, a death during a rebalance) takes those entries with it. The copy
+   * knows the owner and its epoch: the request goes on from there, to the owner, or to the adoption
+   * by this node when the owner is gone.
+   */
+  private Future<TunnelReply> fromCopyHere(TunnelCommand cmd, int attempt, int waits) {
+    String sid = cmd.sessionId();
+    boolean read = cmd.kind() == TunnelCommand.Kind.READ;
+    CopyOp ask = CopyOp.adopt(sid, 0, read, read && heldReads.contains(cmd.readId()), node.id(), cmd.readId());
+    return node.ask(node.id(), ask, node.config().suspectAfterMs() + 30_000).otherwise((CopyOp) null)
+        .compose(answer -> {
+          if (answer == null || answer.kind() != CopyOp.Kind.MOVED) {
+            return expired(cmd, null);
+          }
+          node.directory().learn(new SessionRecord(sid, answer.owner(), answer.epoch(),
+              answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
+          return forward(cmd, attempt + 1, false, waits);
+        });
   }
 
   /**

@@ -76,6 +76,12 @@ final class RestExchange {
         if (found == null) {
           return Future.failedFuture(new RestReplies.Refused(403, null));
         }
+        if (found.user() != null && !logins.enabled()) {
+          // A node with no users (any node serves any REST session of its cluster) and a session a
+          // user opened through one that checks credentials: not this node's to serve, as a tunnel
+          // session refuses such a node's requests.
+          return Future.failedFuture(new RestReplies.Refused(403, "Session belongs to another user"));
+        }
         ex.session = found;
         ex.user = found.user();
         ex.authorization = found.authorization();

@@ -8,7 +8,16 @@ import io.dstunnel.backend.BackendPool;
 import io.dstunnel.channels.BroadcastPeers;
 import io.dstunnel.config.RestConfig;
 import io.dstunnel.events.EventLog;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The REST side of one running proxy, as the HTTP listener sees it: what every tunnel verticle
@@ -18,6 +27,10 @@ import io.vertx.core.Vertx;
  */
 public final class RestService {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RestService.class);
+  /** How long an operator's close waits for the backend to end its session (it is closed here anyway). */
+  private static final int BACKEND_CLOSE_MS = 5_000;
+
   private final BackendPool pool;
   private final RestSessions sessions;
   /** How broadcast copies fare with each backend (hung ones skipped), shared by every instance. */
@@ -26,6 +39,7 @@ public final class RestService {
   private final String context;
   private final EventLog events;
   private volatile long expiry = -1;
+  private HttpClient closer;
 
   /** {@code context}: the HTTP context ({@code http.context}) the REST paths live under. */
   public RestService(BackendPool pool, RestSessions sessions, RestConfig config, String context, EventLog events) {
@@ -42,6 +56,49 @@ public final class RestService {
    */
   public RestProxy proxy(Vertx vertx, Logins logins) {
     return new RestProxy(vertx, pool, sessions, peers, logins, config, context, events);
+  }
+
+  /** The REST sessions of the whole cluster, as the admin API lists them (never their credentials). */
+  public Future<List<JsonObject>> listed() {
+    return sessions.listed();
+  }
+
+  /**
+   * An operator closes REST session {@code id}: no node serves it from the answer on, and its
+   * backend session is ended too, as a client's {@code CloseSession} ends both sides (a node that
+   * has not yet heard of the close then finds the backend session gone and the record with it).
+   * Whether it was open. A backend that does not answer within 5 s keeps its session until its
+   * own timeout.
+   */
+  public Future<Boolean> close(Vertx vertx, String id) {
+    return sessions.close(id).compose(s -> {
+      if (s == null) {
+        return Future.succeededFuture(false);
+      }
+      String backendId = s.backendId();
+      if (s.backend() == null || backendId == null) {
+        return Future.succeededFuture(true);
+      }
+      RequestOptions end = new RequestOptions().setMethod(HttpMethod.GET)
+          .setHost(s.backend().host()).setPort(s.backend().config().httpPort())
+          .setURI("/" + context + "/rest/CloseSession/").putHeader("Pragma", "dssession=" + backendId)
+          .setConnectTimeout(BACKEND_CLOSE_MS).setIdleTimeout(BACKEND_CLOSE_MS);
+      return client(vertx).request(end).compose(r -> r.send()).compose(r -> r.body().map(r.statusCode()))
+          .transform(ar -> {
+            if (ar.failed()) {
+              LOG.info("REST session {} closed here; its backend {} did not end it: {}", id, s.backend().name(),
+                  ar.cause().getMessage());
+            }
+            return Future.succeededFuture(true);
+          });
+    });
+  }
+
+  private synchronized HttpClient client(Vertx vertx) {
+    if (closer == null) {
+      closer = vertx.createHttpClient(new HttpClientOptions());
+    }
+    return closer;
   }
 
   /**

@@ -250,7 +250,7 @@ public final class RestSessions {
   }
 
   /** Forgets sessions idle past the timeout; how many. */
-  public int expire() {
+  int expire() {
     long now = System.nanoTime();
     channels.expire(now);
     closed.values().removeIf(at -> now - at > idleNanos);
@@ -321,9 +321,9 @@ public final class RestSessions {
 
   /**
    * Closes the REST session {@code id} (an operator's action), wherever in the cluster it was
-   * opened: done once no node can find it again; whether it was open.
+   * opened: done once no node can find it again; the session, null if none was open.
    */
-  public Future<Boolean> close(String id) {
-    return find(id).compose(s -> s == null ? Future.succeededFuture(false) : close(s).map(true));
+  Future<RestSession> close(String id) {
+    return find(id).compose(s -> s == null ? Future.succeededFuture() : close(s).map(s));
   }
 }

@@ -5,9 +5,10 @@ package io.dstunnel.session;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.session.answer.Progress;
-import io.dstunnel.session.copy.Adoption;
+import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.link.BackendLink;
+import io.dstunnel.session.message.Adoption;
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;

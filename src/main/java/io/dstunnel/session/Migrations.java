@@ -9,6 +9,7 @@ import io.dstunnel.config.BackendMode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Moves a session verticle's idle sessions off backends being migrated or disabled, and back to
@@ -37,8 +38,11 @@ final class Migrations {
     pending = true;
   }
 
-  /** One tick: moves what must move among the {@code live} sessions, within this tick's budget. */
-  void tick(List<Session> live) {
+  /**
+   * One tick: moves what must move among the {@code live} sessions, within this tick's budget. The
+   * list is asked for only when the pool changed: most ticks cost nothing.
+   */
+  void tick(Supplier<List<Session>> live) {
     pool.pruneRemoved();
     long gen = pool.generation();
     if (gen == seenGeneration && !pending) {
@@ -50,7 +54,7 @@ final class Migrations {
     // Whether a backend's sessions must move is asked once per backend and tick (no balancing);
     // the balancing order (which advances round-robin credit) only for the sessions actually moved.
     Map<Backend, Boolean> leaving = new HashMap<>();
-    for (Session s : live) {
+    for (Session s : live.get()) {
       Backend current = s.backend();
       if (current == null || !leaving.computeIfAbsent(current, pool::mustLeave)) {
         continue;

@@ -3,9 +3,9 @@
 
 package io.dstunnel.session;
 
-import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.Handout;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;

@@ -7,14 +7,15 @@ import io.dstunnel.backend.Backend;
 import io.dstunnel.backend.BackendConnector.Connection;
 import io.dstunnel.framing.FramingException;
 import io.dstunnel.session.answer.Answers;
-import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.call.Calls;
 import io.dstunnel.session.call.RequestCounter;
-import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.ReplicatedSession;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.link.BackendLink;
 import io.dstunnel.session.link.HangWatch;
+import io.dstunnel.session.message.Adoption;
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelReply;
 import io.dstunnel.session.write.ReplayLog;
@@ -33,7 +34,7 @@ import io.vertx.core.buffer.Buffer;
  * while the backend does not read, the {@link HangWatch}, and the {@link Failover} that moves the
  * session to another backend by replay, so the client sees every answer once, in order.
  */
-public final class Session implements BackendLink.Listener {
+final class Session implements BackendLink.Listener {
 
   private final String id;
   private final String owner;
@@ -74,37 +75,37 @@ public final class Session implements BackendLink.Listener {
     this.lastActivity = System.nanoTime();
   }
 
-  public String id() {
+  String id() {
     return id;
   }
 
-  public String owner() {
+  String owner() {
     return owner;
   }
 
-  public SessionState state() {
+  SessionState state() {
     return state;
   }
 
   /** Nanotime of the last client request, for idle expiry. */
-  public long lastActivity() {
+  long lastActivity() {
     return lastActivity;
   }
 
   /** Whether a read is held, which keeps the session from expiring. */
-  public boolean hasWaitingReads() {
+  boolean hasWaitingReads() {
     return answers.waitingReads() > 0;
   }
 
   /** The backend the session is connected to, or null. */
-  public Backend backend() {
+  Backend backend() {
     return link.connected() ? link.backend() : null;
   }
 
   // ---- client requests -------------------------------------------------------------------
 
   /** Opens the first backend connection and writes the client's first bytes. */
-  public Future<TunnelReply> open(Buffer body) {
+  Future<TunnelReply> open(Buffer body) {
     record(body);
     return failover.open(owner, body.length());
   }
@@ -113,7 +114,7 @@ public final class Session implements BackendLink.Listener {
    * Appends the client's bytes to the stream, once the backend's bounded write queue has room:
    * until then the write waits untaken (see {@link Writes}).
    */
-  public Future<TunnelReply> write(Buffer body) {
+  Future<TunnelReply> write(Buffer body) {
     touch();
     TunnelReply refused = refusal();
     return refused != null ? Future.succeededFuture(refused) : writes.write(body);
@@ -153,13 +154,13 @@ public final class Session implements BackendLink.Listener {
   }
 
   /** Hands out up to {@code max} answer bytes, now or when they arrive. */
-  public Future<TunnelReply> read(int max, long readId, long sliceMs) {
+  Future<TunnelReply> read(int max, long readId, long sliceMs) {
     touch();
     return answers.read(max, readId, sliceMs, refusal());
   }
 
   /** Forgets a held read whose HTTP request is gone. */
-  public void cancelRead(long readId) {
+  void cancelRead(long readId) {
     answers.cancelRead(readId);
   }
 
@@ -167,7 +168,7 @@ public final class Session implements BackendLink.Listener {
    * Takes back bytes that a read was given but could not send to its client, if nothing was
    * handed out after them; otherwise they are lost and the caller is told so.
    */
-  public boolean unread(Buffer bytes, long offset) {
+  boolean unread(Buffer bytes, long offset) {
     return answers.unread(bytes, offset);
   }
 
@@ -192,23 +193,23 @@ public final class Session implements BackendLink.Listener {
   }
 
   /** Closes the session at the client's request. */
-  public TunnelReply close() {
+  TunnelReply close() {
     end("client");
     return TunnelReply.accepted(id, 0);
   }
 
   /** Ends the session for {@code reason} ("idle", "stopped", ...). */
-  public void expire(String reason) {
+  void expire(String reason) {
     end(state == SessionState.FAILED ? "failed" : reason);
   }
 
   /** Moves an idle session to {@code target} by replay (see {@link Failover#migrate}). */
-  public boolean migrate(Backend target, String reason) {
+  boolean migrate(Backend target, String reason) {
     return failover.migrate(target, reason);
   }
 
   /** Whether the client is still owed answer bytes: a request in flight, or bytes not yet read. */
-  public boolean owesTheClient() {
+  boolean owesTheClient() {
     return state != SessionState.FAILED && state != SessionState.CLOSED && owesAnything();
   }
 

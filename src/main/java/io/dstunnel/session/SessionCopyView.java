@@ -3,8 +3,8 @@
 
 package io.dstunnel.session;
 
-import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.ReplicatedSession;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 

@@ -10,9 +10,10 @@ import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
-import io.dstunnel.session.answer.AnswerBudget;
-import io.dstunnel.session.copy.Adoption;
 import io.dstunnel.session.copy.Replication;
+import io.dstunnel.session.lane.AnswerBudget;
+import io.dstunnel.session.lane.SessionServices;
+import io.dstunnel.session.message.Adoption;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
@@ -111,7 +112,7 @@ public final class SessionVerticle extends VerticleBase {
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
     migrationTimer = vertx.setPeriodic(Migrations.TICK_MS,
-        t -> migrations.tick(live().map(SessionEntry::session).toList()));
+        t -> migrations.tick(() -> live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
           live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
@@ -180,7 +181,9 @@ public final class SessionVerticle extends VerticleBase {
           : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
       return;
     }
-    if (cmd.user() != null && !cmd.user().equals(session.owner())) {
+    // Every command says who acts, wherever it comes from (this node's HTTP side, another node's
+    // forward, an operator): one that says nobody, or another user, is refused alike.
+    if (!cmd.mayAct(session.owner())) {
       msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
     }

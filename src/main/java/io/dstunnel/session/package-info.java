@@ -7,7 +7,8 @@
  * {@link io.dstunnel.session.Session} is the state machine ({@link io.dstunnel.session.SessionState})
  * with its failover. Also the session layer's names for the rest of the proxy:
  * {@code Addresses}, session ids, lanes and counters; its messages on the event bus are in
- * {@code message}. The parts a session is made of are in the sub-packages: {@code answer},
- * {@code call}, {@code write}, {@code link}, and its side of the cluster in {@code copy}.
+ * {@code message}. The parts a session is made of are in the sub-packages: {@code call},
+ * {@code answer}, {@code write}, {@code link}, what a lane's sessions share in {@code lane}, and its
+ * side of the cluster in {@code copy}. The parts never import this package.
  */
 package io.dstunnel.session;

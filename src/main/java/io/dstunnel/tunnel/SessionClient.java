@@ -29,6 +29,8 @@ final class SessionClient {
   private final EventBus bus;
   private final SessionRouter router;
   private final SessionLanes lanes;
+  /** Who acts in a request without credentials: a client known by the session id, or one of a node with no users. */
+  private final TunnelCommand.Acting withoutCredentials;
   private final Random writeIds = new SecureRandom();
   private final DeliveryOptions shortCall;
   private final DeliveryOptions openCall;
@@ -38,9 +40,12 @@ final class SessionClient {
   /**
    * {@code writeWaitMs}: how long a session may hold a write back; the call waits longer than that.
    * {@code router}: in a cluster, how requests reach sessions owned by other nodes (null: one node).
+   * {@code authenticates}: whether this node checks credentials (it has users).
    */
-  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs, SessionRouter router, SessionLanes lanes) {
+  SessionClient(EventBus bus, long openTimeoutMs, long writeWaitMs, SessionRouter router, SessionLanes lanes,
+                boolean authenticates) {
     this.lanes = lanes;
+    this.withoutCredentials = authenticates ? TunnelCommand.Acting.SESSION_ID : TunnelCommand.Acting.NO_AUTH;
     this.bus = bus;
     this.router = router;
     this.openCall = new DeliveryOptions().setSendTimeout(openTimeoutMs).setLocalOnly(true);
@@ -56,25 +61,25 @@ final class SessionClient {
   }
 
   Future<TunnelReply> open(String user, Buffer body) {
-    return call(lanes.openAddress(), TunnelCommand.open(user, body), openCall);
+    return call(lanes.openAddress(), named(TunnelCommand.open(user, body)), openCall);
   }
 
   Future<TunnelReply> write(String sid, String user, Buffer body) {
     TunnelCommand cmd = router == null ? TunnelCommand.write(sid, user, body)
         : TunnelCommand.write(sid, user, body, writeIds.nextLong() | 1);
-    return call(Addresses.session(sid), cmd, shortCall);
+    return call(Addresses.session(sid), named(cmd), shortCall);
   }
 
   Future<TunnelReply> read(String sid, String user, int max, long readId, long sliceMs) {
-    return call(Addresses.session(sid), TunnelCommand.read(sid, user, max, readId, sliceMs), readCall);
+    return call(Addresses.session(sid), named(TunnelCommand.read(sid, user, max, readId, sliceMs)), readCall);
   }
 
   Future<TunnelReply> close(String sid, String user) {
-    return call(Addresses.session(sid), TunnelCommand.close(sid, user), shortCall);
+    return call(Addresses.session(sid), named(TunnelCommand.close(sid, user)), shortCall);
   }
 
   void cancelRead(String sid, String user, long readId) {
-    send(TunnelCommand.cancelRead(sid, user, readId));
+    send(named(TunnelCommand.cancelRead(sid, user, readId)));
   }
 
   /**
@@ -83,13 +88,21 @@ final class SessionClient {
    */
   void delivered(String sid, String user, long readId) {
     if (router != null) {
-      router.delivered(TunnelCommand.delivered(sid, user, readId));
+      router.delivered(named(TunnelCommand.delivered(sid, user, readId)));
     }
   }
 
   /** Gives back bytes a read could not deliver. */
   void unread(String sid, String user, TunnelReply read) {
-    send(TunnelCommand.unread(sid, user, read.data(), read.offset()));
+    send(named(TunnelCommand.unread(sid, user, read.data(), read.offset())));
+  }
+
+  /**
+   * {@code cmd} saying who acts: its user, or, for a request without credentials, the client
+   * known by the session id alone (or of a node with no users). The session checks it.
+   */
+  private TunnelCommand named(TunnelCommand cmd) {
+    return cmd.user() != null ? cmd : cmd.by(withoutCredentials);
   }
 
   private void send(TunnelCommand cmd) {

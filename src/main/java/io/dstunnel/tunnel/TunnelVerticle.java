@@ -71,7 +71,7 @@ public final class TunnelVerticle extends VerticleBase {
     long openTimeout = (long) config.pool().connectTimeoutMs() * (config.backends().size() + 1) + 30_000;
     ConnectionWatch idle = new ConnectionWatch(vertx, config.http().idleTimeoutMs(), config.http().requestTimeoutMs());
     SessionClient sessions = new SessionClient(vertx.eventBus(), openTimeout, config.session().writeWaitMs(),
-        router, lanes);
+        router, lanes, logins.enabled());
     TunnelHandler tunnel = new TunnelHandler(config.http(), sessions, logins, metrics, idle);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {

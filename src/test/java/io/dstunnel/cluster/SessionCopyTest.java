@@ -5,8 +5,8 @@ package io.dstunnel.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstunnel.session.answer.Progress;
 import io.dstunnel.session.copy.Handout;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ package io.dstunnel.session.answer;
 import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.framing.Framing;
 import io.dstunnel.framing.FramingException;
-import io.dstunnel.session.call.Calls;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 
@@ -40,7 +40,7 @@ public final class AnswerStream {
   /** Bytes to cut from the head of the next answer accepted: the client has them (an adoption). */
   private long skipNext;
 
-  /** What a session that knows its calls ({@link Calls}) is told of the backend's messages. */
+  /** What a session that knows its calls ({@link CallOrder}) is told of the backend's messages. */
   public interface Hooks {
     /** Whether pushes can come now (a callback channel is open): else no message is looked at. */
     boolean channelOpen();

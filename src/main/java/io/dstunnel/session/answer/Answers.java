@@ -4,10 +4,11 @@
 package io.dstunnel.session.answer;
 
 import io.dstunnel.framing.Framing;
-import io.dstunnel.session.SessionServices;
-import io.dstunnel.session.call.Calls;
+import io.dstunnel.session.lane.AnswerBudget;
+import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.link.BackendLink;
 import io.dstunnel.session.link.HangWatch;
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
@@ -31,10 +32,10 @@ public final class Answers {
   private long budgetShare;
   private boolean closed;
 
-  private final Calls calls;
+  private final CallOrder calls;
 
   /** {@code calls}: the session's calls, which see every answer and push ("dbx"; empty with "raw"). */
-  public Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, Calls calls) {
+  public Answers(String session, SessionServices services, BackendLink link, HangWatch hangs, CallOrder calls) {
     this.session = session;
     this.services = services;
     this.link = link;

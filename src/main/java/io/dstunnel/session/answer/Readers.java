@@ -3,6 +3,7 @@
 
 package io.dstunnel.session.answer;
 
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;

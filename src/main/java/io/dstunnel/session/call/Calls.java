@@ -5,8 +5,9 @@ package io.dstunnel.session.call;
 
 import io.dstunnel.backend.Backend;
 import io.dstunnel.channels.ChannelBroadcaster;
-import io.dstunnel.session.SessionServices;
 import io.dstunnel.session.answer.AnswerStream;
+import io.dstunnel.session.answer.CallOrder;
+import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.write.ReplayLog;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -39,7 +40,7 @@ import java.util.regex.Matcher;
  * </ul>
  * Runs on the session's event loop, as the session does.
  */
-public final class Calls implements RequestCounter.MessageListener, AnswerStream.Hooks {
+public final class Calls implements RequestCounter.MessageListener, CallOrder {
 
   static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
   static final String BROADCAST = "DSAdmin.BroadcastToChannel";
@@ -80,6 +81,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   }
 
   /** Where answers go once in order ({@code sink}), and how a made-up answer is counted. */
+  @Override
   public void deliverTo(AnswerStream.Sink sink, Runnable synthesized) {
     out.deliverTo(sink);
     this.synthesized = synthesized;
@@ -208,6 +210,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   }
 
   /** Hands {@code bytes} on to the client, in order (see {@link InOrder}). */
+  @Override
   public void deliver(Buffer bytes, AnswerStream.Piece piece) {
     out.deliver(bytes, piece);
   }
@@ -218,6 +221,7 @@ public final class Calls implements RequestCounter.MessageListener, AnswerStream
   }
 
   /** The session ended: nothing more is handed on. */
+  @Override
   public void close() {
     out.close();
   }

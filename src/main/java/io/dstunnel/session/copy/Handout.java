@@ -3,7 +3,7 @@
 
 package io.dstunnel.session.copy;
 
-import io.dstunnel.session.answer.Progress;
+import io.dstunnel.session.message.Progress;
 
 /**
  * The last bytes a read handed out, as the session's copies know them: what the client had

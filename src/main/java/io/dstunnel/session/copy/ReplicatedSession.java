@@ -3,7 +3,7 @@
 
 package io.dstunnel.session.copy;
 
-import io.dstunnel.session.answer.Progress;
+import io.dstunnel.session.message.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 

@@ -3,6 +3,7 @@
 
 package io.dstunnel.session.copy;
 
+import io.dstunnel.session.message.Adoption;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;

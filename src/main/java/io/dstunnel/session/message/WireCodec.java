@@ -3,7 +3,6 @@
 
 package io.dstunnel.session.message;
 
-import io.dstunnel.session.copy.Adoption;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
@@ -150,15 +149,27 @@ public abstract class WireCodec<T> implements MessageCodec<T, T> {
       putString(body, c.user());
       putBuffer(body, c.body());
       body.appendInt(c.count()).appendLong(c.readId()).appendLong(c.offset()).appendLong(c.sliceMs());
+      // Last, so that a node of the version before reads the rest as it did (a rolling upgrade).
+      body.appendByte((byte) (c.acting() == null ? -1 : c.acting().ordinal()));
       out.appendInt(body.length()).appendBuffer(body);
     }
 
     @Override
     public TunnelCommand decodeFromWire(int pos, Buffer in) {
+      int end = pos + 4 + in.getInt(pos);
       Reader r = new Reader(in, pos + 4);
       TunnelCommand.Kind kind = TunnelCommand.Kind.values()[r.nextByte()];
-      return new TunnelCommand(kind, r.nextString(), r.nextString(), r.nextBuffer(), r.nextInt(), r.nextLong(),
-          r.nextLong(), r.nextLong());
+      String sid = r.nextString();
+      String user = r.nextString();
+      Buffer body = r.nextBuffer();
+      int count = r.nextInt();
+      long readId = r.nextLong();
+      long offset = r.nextLong();
+      long sliceMs = r.nextLong();
+      // From a node of the version before, which said no more than the user: a user's command, or nobody's.
+      byte acting = r.pos < end ? r.nextByte() : (byte) (user == null ? -1 : TunnelCommand.Acting.USER.ordinal());
+      return new TunnelCommand(kind, sid, user, acting < 0 ? null : TunnelCommand.Acting.values()[acting], body,
+          count, readId, offset, sliceMs);
     }
   }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.framing.Framing;
 import io.dstunnel.session.answer.AnswerStream.Piece;
+import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -24,10 +24,32 @@ class WireCodecTest {
     List<TunnelCommand> commands = List.of(TunnelCommand.open("ünïcode", binary), TunnelCommand.open(null, Buffer.buffer()),
         TunnelCommand.write("sid", "u", binary), TunnelCommand.read("sid", null, 32768, 7, 20_000),
         TunnelCommand.close("sid", "u"), TunnelCommand.cancelRead("sid", "u", 9),
-        TunnelCommand.unread("sid", "u", binary, 1L << 40));
+        TunnelCommand.unread("sid", "u", binary, 1L << 40),
+        TunnelCommand.read("sid", null, 100, 8, 50).by(TunnelCommand.Acting.SESSION_ID),
+        TunnelCommand.write("sid", null, binary, 3).by(TunnelCommand.Acting.NO_AUTH), TunnelCommand.operatorClose("sid"));
     WireCodec<TunnelCommand> codec = new WireCodec.TunnelCommandCodec();
     for (TunnelCommand c : commands) {
       assertThat(roundTrip(codec, c)).isEqualTo(c);
+    }
+  }
+
+  /**
+   * A command from a node of the version before, which did not say who acts: its user's if it
+   * names one, else nobody's (refused by every session).
+   */
+  @Test
+  void aCommandWithoutWhoActsIsItsUsersOrNobodys() {
+    WireCodec<TunnelCommand> codec = new WireCodec.TunnelCommandCodec();
+    for (TunnelCommand c : List.of(TunnelCommand.close("sid", "u"), TunnelCommand.read("sid", null, 100, 8, 50)
+        .by(TunnelCommand.Acting.SESSION_ID))) {
+      Buffer wire = Buffer.buffer();
+      codec.encodeToWire(wire, c);
+      Buffer before = Buffer.buffer().appendInt(wire.length() - 5).appendBuffer(wire.getBuffer(4, wire.length() - 1))
+          .appendString("next");
+      TunnelCommand decoded = codec.decodeFromWire(0, before);
+      assertThat(decoded.acting()).isEqualTo(c.user() == null ? null : TunnelCommand.Acting.USER);
+      assertThat(decoded.sessionId()).isEqualTo("sid");
+      assertThat(decoded.sliceMs()).isEqualTo(c.sliceMs());
     }
   }
 

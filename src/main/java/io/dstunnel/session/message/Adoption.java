@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session.copy;
+package io.dstunnel.session.message;
 
-import io.dstunnel.session.answer.Progress;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 

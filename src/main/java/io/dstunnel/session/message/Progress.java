@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session.answer;
+package io.dstunnel.session.message;
 
 /**
  * How far a session's client has got in the backend's answers: the answers it has been handed

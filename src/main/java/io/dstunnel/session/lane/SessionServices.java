@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session;
+package io.dstunnel.session.lane;
 
 import io.dstunnel.backend.BackendConnector;
 import io.dstunnel.backend.BackendPool;
-import io.dstunnel.config.SessionConfig;
 import io.dstunnel.channels.ChannelDirectory;
+import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
-import io.dstunnel.session.answer.AnswerBudget;
 import io.vertx.core.Context;
 
 /**

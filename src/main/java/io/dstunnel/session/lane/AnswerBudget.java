@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The dstunnel Authors
 
-package io.dstunnel.session.answer;
+package io.dstunnel.session.lane;
 
 import io.vertx.core.Context;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -35,7 +35,7 @@ public final class AnswerBudget {
   }
 
   /** A session now holds {@code delta} more (or fewer) bytes. */
-  void adjust(long delta) {
+  public void adjust(long delta) {
     long now = used.addAndGet(delta);
     if (delta < 0 && now <= limit / 4 * 3 && !waiting.isEmpty()) {
       wake();
@@ -43,12 +43,12 @@ public final class AnswerBudget {
   }
 
   /** Whether the budget is spent. */
-  boolean spent() {
+  public boolean spent() {
     return limit > 0 && used.get() > limit;
   }
 
   /** Runs {@code resume} on {@code context} once the budget has room again. */
-  void whenRoom(Context context, Runnable resume) {
+  public void whenRoom(Context context, Runnable resume) {
     waiting.add(() -> context.runOnContext(v -> resume.run()));
     if (!spent()) {
       wake();
