@@ -3,11 +3,11 @@
 
 package io.dstunnel.cluster;
 
+import io.dstunnel.auth.Hkdf;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -28,8 +28,6 @@ import java.security.spec.ECPoint;
 import java.security.spec.ECPrivateKeySpec;
 import java.security.spec.ECPublicKeySpec;
 import java.util.Date;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -66,7 +64,6 @@ final class ClusterKeys {
 
   /** The PKCS12 stores' password: they never leave the process, it protects nothing. */
   static final String STORE_PASSWORD = "dstunnel";
-  private static final byte[] SALT = "dstunnel-cluster-v1".getBytes(StandardCharsets.UTF_8);
   private static final Provider BC = new BouncyCastleProvider();
 
   private final KeyPair keyPair;
@@ -76,8 +73,7 @@ final class ClusterKeys {
 
   ClusterKeys(String secret) {
     try {
-      byte[] master = hmac(SALT, secret.getBytes(StandardCharsets.UTF_8));
-      keyPair = ecKeyPair(hkdfExpand(master, "tls-p256", 48));
+      keyPair = ecKeyPair(Hkdf.expand(Hkdf.ofClusterSecret(secret), "tls-p256", 48));
       X509Certificate cert = selfSigned(keyPair);
       char[] pw = STORE_PASSWORD.toCharArray();
       keyStore = KeyStore.getInstance("PKCS12");
@@ -121,29 +117,6 @@ final class ClusterKeys {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ks.store(out, pw);
     return out.toByteArray();
-  }
-
-  private static byte[] hmac(byte[] key, byte[] data) throws GeneralSecurityException {
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(key, "HmacSHA256"));
-    return mac.doFinal(data);
-  }
-
-  /** HKDF-Expand (RFC 5869) with HMAC-SHA256. */
-  static byte[] hkdfExpand(byte[] prk, String info, int length) throws GeneralSecurityException {
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(prk, "HmacSHA256"));
-    byte[] out = new byte[length];
-    byte[] t = new byte[0];
-    for (int i = 1, off = 0; off < length; i++) {
-      mac.update(t);
-      mac.update(info.getBytes(StandardCharsets.UTF_8));
-      mac.update((byte) i);
-      t = mac.doFinal();
-      System.arraycopy(t, 0, out, off, Math.min(t.length, length - off));
-      off += t.length;
-    }
-    return out;
   }
 
   /** The P-256 key pair whose private scalar is {@code seed} reduced into [1, n-1]. */

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * the cluster manager's map (with the idle timeout as their time to live, renewed as they are
  * used), each node keeps the ones it served in a cache, and a node that moves a session to another
  * backend (a re-login) or closes it tells the others to forget their copy. The credentials that
- * opened a session are in that map too (in the members' memory only, never logged).
+ * opened a session are in that map too, sealed with a key derived from the cluster's key
+ * ({@link SealedRecords}): never in a shared map in clear, never logged.
  */
 public final class RestSessions {
 
@@ -46,6 +47,7 @@ public final class RestSessions {
   private volatile Vertx vertx;
   private volatile BackendPool pool;
   private volatile Future<AsyncMap<String, String>> shared;
+  private volatile SealedRecords records;
   /** This node's mark on its announcements (it ignores its own). */
   private final String self = SessionIds.next();
 
@@ -63,10 +65,14 @@ public final class RestSessions {
     this.channels = new RestChannelDirectory(idleTimeoutMs);
   }
 
-  /** Shares the sessions with the other nodes of the cluster (call once, at start). */
-  public void clustered(Vertx vertx, BackendPool pool) {
+  /**
+   * Shares the sessions with the other nodes of the cluster (call once, at start), their records
+   * sealed with a key derived from {@code clusterSecret} (null on a trusted network: in clear).
+   */
+  public void clustered(Vertx vertx, BackendPool pool, String clusterSecret) {
     this.vertx = vertx;
     this.pool = pool;
+    this.records = new SealedRecords(clusterSecret);
     this.shared = vertx.sharedData().getClusterWideMap(MAP);
     vertx.eventBus().<String>consumer(CHANGED, msg -> {
       // "id|node" (moved) or "id|node|closed": another node moved or closed the session; this
@@ -99,6 +105,9 @@ public final class RestSessions {
         return null;
       }
       RestSession s = fromRecord(id, text);
+      if (s == null) {
+        return null;
+      }
       RestSession raced = sessions.putIfAbsent(id, s);
       return raced != null ? raced : s;
     });
@@ -150,11 +159,27 @@ public final class RestSessions {
     return share(s);
   }
 
-  /** Session {@code id} as the cluster's record {@code text} (written by {@link #share}) has it. */
+  /**
+   * Session {@code id} as the cluster's record {@code text} (written by {@link #share}) has it;
+   * null if the record is not one this cluster sealed for that id.
+   */
   private RestSession fromRecord(String id, String text) {
-    JsonObject j = new JsonObject(text);
+    JsonObject j = record(id, text);
+    if (j == null) {
+      return null;
+    }
     return new RestSession(id, j.getString("user"), j.getString("authorization"), pool.byName(j.getString("backend")),
         j.getString("backendId"));
+  }
+
+  /** The record of session {@code id} that the map holds as {@code text}, opened; null if not this cluster's. */
+  private JsonObject record(String id, String text) {
+    String opened = records.open(id, text);
+    try {
+      return opened == null ? null : new JsonObject(opened);
+    } catch (io.vertx.core.json.DecodeException e) {
+      return null;
+    }
   }
 
   private Future<Void> share(RestSession s) {
@@ -165,7 +190,8 @@ public final class RestSessions {
     Backend b = s.backend();
     String text = new JsonObject().put("user", s.user()).put("authorization", s.authorization())
         .put("backend", b == null ? null : b.name()).put("backendId", s.backendId()).encode();
-    Future<Void> write = s.sharing().transform(v -> shared.compose(m -> m.put(s.id(), text, idleMs)));
+    String sealed = records.seal(s.id(), text);
+    Future<Void> write = s.sharing().transform(v -> shared.compose(m -> m.put(s.id(), sealed, idleMs)));
     s.sharing(write.otherwiseEmpty());
     return write;
   }
@@ -201,14 +227,14 @@ public final class RestSessions {
       return Future.succeededFuture(local);
     }
     return shared.compose(m -> m.get(id)).map(text -> {
-      if (text == null || closed.containsKey(id)) {
+      RestSession recorded = text == null ? null : fromRecord(id, text);
+      if (recorded == null || closed.containsKey(id)) {
         if (local != null && sessions.remove(id, local)) {
           forget(local);
         }
         return null;
       }
       RestSession known = local != null ? local : s;
-      RestSession recorded = fromRecord(id, text);
       if (java.util.Objects.equals(recorded.backendId(), known.backendId())) {
         return known;
       }
@@ -288,15 +314,15 @@ public final class RestSessions {
     if (shared == null) {
       return Future.succeededFuture(snapshots());
     }
-    return shared.compose(AsyncMap::entries).map(records -> {
+    return shared.compose(AsyncMap::entries).map(all -> {
       long now = System.nanoTime();
       List<JsonObject> list = new ArrayList<>();
-      records.forEach((id, text) -> {
+      all.forEach((id, text) -> {
         RestSession here = sessions.get(id);
+        JsonObject r = here == null && !closed.containsKey(id) ? record(id, text) : null;
         if (here != null) {
           list.add(snapshot(here, now));
-        } else if (!closed.containsKey(id)) {
-          JsonObject r = new JsonObject(text);
+        } else if (r != null) {
           Backend b = r.getString("backend") == null ? null : pool.byName(r.getString("backend"));
           list.add(new JsonObject().put("id", id).put("kind", "rest").put("user", r.getString("user"))
               .put("state", "ACTIVE").put("backend", r.getString("backend")).put("connected", b != null && b.isUp()));
