@@ -46,6 +46,8 @@ final class Members {
    */
   private final Map<String, SocketAddress> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
+  /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
+  private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
   private final Map<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
@@ -72,8 +74,10 @@ final class Members {
     @ViewChanged
     @Merged
     public void changed(ViewChangedEvent event) {
+      long now = System.nanoTime();
       for (Address a : event.getNewMembers()) {
         if (!event.getOldMembers().contains(a)) {
+          joinedAt.put(a.toString(), now);
           learnAddress(a.toString());
         }
       }
@@ -144,6 +148,14 @@ final class Members {
   private boolean takenOver(String nodeId, SocketAddress address) {
     return manager.getNodes().stream()
         .anyMatch(other -> !other.equals(nodeId) && address.equals(addresses.get(other)));
+  }
+
+  /**
+   * When member {@code nodeId} last came into this node's view (System.nanoTime; 0 if it was there
+   * from the start): after a partition heals, its silence during the split is no longer news.
+   */
+  long joinedAt(String nodeId) {
+    return joinedAt.getOrDefault(nodeId, 0L);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
