@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * Cluster mode (cluster.md): several nodes form one proxy over the clustered event bus on
- * Hazelcast. Disabled (the default) means a single node, exactly as without the section.
+ * Infinispan over JGroups, both keyed by {@code secret}. Disabled (the default) means a single
+ * node, exactly as without the section.
  *
  * @param host the address this node binds and advertises (member port and event bus)
  * @param members {@code host:port} of members to join over TCP

@@ -12,11 +12,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.config.ProxyConfig;
+import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.ProxyProcess;
+import io.dstunnel.support.RawHttp;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -138,6 +140,117 @@ class ClusterKeyIT {
       intruder.stop();
     }
     assertThat(alice.via(n.get(1).port()).prepare("Increment").await()).isNotNull();
+  }
+
+  /**
+   * Nothing secret at rest in the cluster manager: a member that holds the key (so it reads every
+   * map, as a heap dump or a debugging session of any node would) finds no Authorization header
+   * and no password of the REST session admin opened, while every node still serves that session
+   * from its record. Before, the record held {@code "authorization":"Basic YWRtaW46YWRtaW4="} in clear.
+   */
+  @Test
+  void theClustersMapsHoldNoCredentialInClear(Vertx vertx, @TempDir Path dir) throws Exception {
+    DemoRestVerticle restServer = new DemoRestVerticle("127.0.0.1", 0, "A");
+    vertx.deployVerticle(restServer).await();
+    JsonArray backends = ClusterNodes.only(Backends.start(vertx, "A"));
+    backends.getJsonObject(0).put("httpPort", restServer.actualPort());
+    List<ProxyProcess> n = cluster.start(dir, 2, backends, 2000, 1, c -> { });
+    String admin = RawHttp.basic("admin", "admin");
+    String path = "/datasnap/rest/TServerMethods1/Increment/5";
+    RawHttp.Answer first = new RawHttp(vertx, n.get(0).port()).get(path, "Authorization", admin);
+    assertThat(first.json().getJsonArray("result").getInteger(0)).isEqualTo(5);
+    String rest = first.headers().get("Pragma").replaceAll(".*dssession=([^,]+).*", "$1");
+
+    JsonObject section = cluster.config(0).getJsonObject("cluster").copy().put("port", ProxyProcess.freePort());
+    ClusterConfig keyed = ProxyConfig.parse(new JsonObject().put("backends", new JsonArray()
+        .add(new JsonObject().put("port", 1))).put("cluster", section).encode()).cluster();
+    DefaultCacheManager member = ClusterSetup.cacheManager(keyed, new ClusterKeys(ClusterNodes.SECRET));
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> member.getMembers().size() == 3);
+      Cache<Object, Object> records = member.getCache("dstunnel.rest.sessions");
+      await().atMost(Duration.ofSeconds(30)).until(() -> records.keySet().stream().anyMatch(k -> text(k).contains(rest)));
+      StringBuilder all = new StringBuilder();
+      for (String name : member.getCacheNames()) {
+        member.getCache(name).entrySet().forEach(e -> all.append(text(e.getKey())).append('=')
+            .append(text(e.getValue())).append('\n'));
+      }
+      assertThat(all.toString()).as("every map as a member with the key reads it")
+          .contains(rest)
+          .doesNotContain(admin.substring("Basic ".length()))
+          .doesNotContain("Basic ")
+          .doesNotContainIgnoringCase("authorization");
+    } finally {
+      member.stop();
+    }
+    assertThat(new RawHttp(vertx, n.get(1).port()).get(path, "Pragma", "dssession=" + rest).json()
+        .getJsonArray("result").getInteger(0)).as("admin's session, through the other node, from its sealed record")
+        .isEqualTo(10);
+  }
+
+  /**
+   * The event bus, where forwards, copies, claims and adoptions arrive: a node's port refuses a TLS
+   * peer with another key, or with no certificate, in the handshake, and bytes sent in clear get
+   * nothing back (a peer with the key is every other test's cluster).
+   */
+  @Test
+  void theEventBusPortTakesNothingFromAPeerWithoutTheKey(Vertx vertx, @TempDir Path dir) throws Exception {
+    int eventBus = ProxyProcess.freePort();
+    cluster.start(dir, 1, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1,
+        c -> c.getJsonObject("cluster").put("eventBusPort", eventBus));
+    assertThat(refuses(new ClusterKeys(OTHER_KEY).sslContext(), eventBus)).as("another key").isTrue();
+    javax.net.ssl.SSLContext noCertificate = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    noCertificate.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+      @Override
+      public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String auth) {
+      }
+
+      @Override
+      public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String auth) {
+      }
+
+      @Override
+      public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+        return new java.security.cert.X509Certificate[0];
+      }
+    }}, null);
+    assertThat(refuses(noCertificate, eventBus)).as("no certificate, trusting any server").isTrue();
+    try (java.net.Socket clear = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), eventBus)) {
+      clear.setSoTimeout(30_000);
+      // An event-bus frame's start (length, then protocol version and codec) in clear.
+      clear.getOutputStream().write(new byte[] {0, 0, 0, 40, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+      clear.getOutputStream().flush();
+      int got;
+      try {
+        byte[] answer = clear.getInputStream().readNBytes(64);
+        got = answer.length == 0 || answer[0] == 0x15 ? 0 : answer.length;  // nothing, or a TLS alert
+      } catch (java.io.IOException reset) {
+        got = 0;
+      }
+      assertThat(got).as("what the node answers to bytes in clear, besides a TLS alert").isZero();
+    }
+  }
+
+  /**
+   * Whether the node's port refuses a TLS client with {@code context}: the handshake fails, or
+   * (TLS 1.3: the server's verdict on the client's certificate comes after the client's handshake)
+   * an alert and the close follow it. A peer the node accepted hears nothing: the read would wait.
+   */
+  private static boolean refuses(javax.net.ssl.SSLContext context, int port) {
+    try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+        .createSocket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      s.setSoTimeout(60_000);
+      s.startHandshake();
+      return s.getInputStream().read() == -1;
+    } catch (java.net.SocketTimeoutException accepted) {
+      return false;
+    } catch (java.io.IOException refused) {
+      return true;
+    }
+  }
+
+  /** What a cache holds, as text: vertx-infinispan keeps keys and values as serialized bytes. */
+  private static String text(Object o) {
+    return o instanceof byte[] b ? new String(b, StandardCharsets.ISO_8859_1) : String.valueOf(o);
   }
 
   @Test

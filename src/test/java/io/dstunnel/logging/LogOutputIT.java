@@ -49,7 +49,7 @@ class LogOutputIT {
 
   /**
    * Opens a session through the proxy (if {@code session}) and returns every line the proxy printed
-   * until then. A warning at start-up (Vert.x's, Micrometer's, Hazelcast's) comes before the first
+   * until then. A warning at start-up (Vert.x's, Micrometer's, the cluster manager's) comes before the first
    * request is answered.
    */
   private static List<String> runOnce(Vertx vertx, ProxyProcess proxy, boolean session) throws Exception {
