@@ -64,6 +64,8 @@ final class ClusterKeys {
 
   /** The PKCS12 stores' password: they never leave the process, it protects nothing. */
   static final String STORE_PASSWORD = "dstunnel";
+  /** The only TLS version either cluster port speaks (the JDK would take TLS 1.2 and its CBC suites too). */
+  static final String[] PROTOCOLS = {"TLSv1.3"};
   private static final Provider BC = new BouncyCastleProvider();
 
   private final KeyPair keyPair;

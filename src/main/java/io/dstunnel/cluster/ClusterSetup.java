@@ -89,6 +89,7 @@ public final class ClusterSetup {
       // its server and client options from EventBusOptions.toJson(), which drops wrapped managers.
       String pw = ClusterKeys.STORE_PASSWORD;
       eventBus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
+          .setEnabledSecureTransportProtocols(java.util.Set.of(ClusterKeys.PROTOCOLS))
           .setKeyCertOptions(new PfxOptions().setValue(Buffer.buffer(keys.keyStore())).setPassword(pw))
           .setTrustOptions(new PfxOptions().setValue(Buffer.buffer(keys.trustStore())).setPassword(pw));
     }

@@ -53,7 +53,8 @@ final class JGroupsStack {
     }
     if (keys != null) {
       // Both sides present the cluster's certificate (NEED): an unkeyed peer gets no connection.
-      tcp.setSocketFactory(new TLS().setClientAuth(TLSClientAuth.NEED).createSocketFactory(keys.sslContext()));
+      tcp.setSocketFactory(new TLS().setProtocols(ClusterKeys.PROTOCOLS)
+          .setClientAuth(TLSClientAuth.NEED).createSocketFactory(keys.sslContext()));
     }
     List<Protocol> stack = new ArrayList<>();
     stack.add(tcp);

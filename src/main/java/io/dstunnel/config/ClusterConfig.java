@@ -35,6 +35,9 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
   public static final int DEFAULT_PORT = 5701;
   public static final long DEFAULT_SUSPECT_AFTER = 2000;
   public static final int DEFAULT_BACKUPS = 1;
+  /** The fewest different characters a {@code cluster.secret} may have: random keys have many more. */
+  public static final int MIN_SECRET_DISTINCT = 10;
+
   /** The shortest {@code cluster.secret}: 32 random characters ({@code openssl rand -base64 32} gives 44). */
   public static final int MIN_SECRET_LENGTH = 32;
 
@@ -72,10 +75,9 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
     int port = s.integer("port", DEFAULT_PORT, 0, 65535);
     int eventBusPort = s.integer("eventBusPort", 0, 0, 65535);
     String secret = s.string("secret", null);
-    if (secret != null && secret.length() < MIN_SECRET_LENGTH) {
-      // The length only, never the value: this message is printed.
-      throw new ConfigException("cluster.secret", "must be at least " + MIN_SECRET_LENGTH
-          + " characters (random ones: openssl rand -base64 32), got " + secret.length());
+    if (secret != null) {
+      secret = secret.strip();
+      checkSecret(secret);
     }
     boolean trustedNetwork = s.bool("trustedNetwork", false);
     if (enabled && secret == null && !trustedNetwork) {
@@ -88,6 +90,30 @@ public record ClusterConfig(boolean enabled, String name, String host, int port,
         s.integer("backups", DEFAULT_BACKUPS, 0, 6), s.nonEmptyString("publicHost", host),
         s.integer("publicPort", port, 0, 65535), s.integer("publicEventBusPort", eventBusPort, 0, 65535),
         secret, trustedNetwork);
+  }
+
+  /**
+   * Refuses a key that is short, that holds anything but printable ASCII (the environment is read
+   * in the locale's charset: under a C locale every other character becomes the same U+FFFD, and
+   * two different keys the same one), or that repeats a few characters. The messages say why,
+   * never the value: they are printed.
+   */
+  private static void checkSecret(String secret) {
+    if (secret.length() < MIN_SECRET_LENGTH) {
+      throw new ConfigException("cluster.secret", "must be at least " + MIN_SECRET_LENGTH
+          + " characters (random ones: openssl rand -base64 32), got " + secret.length());
+    }
+    for (int i = 0; i < secret.length(); i++) {
+      char ch = secret.charAt(i);
+      if (ch < 0x21 || ch > 0x7e) {
+        throw new ConfigException("cluster.secret", "must be printable ASCII without spaces (openssl rand "
+            + "-base64 32), got another character at position " + (i + 1));
+      }
+    }
+    if (secret.chars().distinct().count() < MIN_SECRET_DISTINCT) {
+      throw new ConfigException("cluster.secret", "must be random (openssl rand -base64 32), got only "
+          + secret.chars().distinct().count() + " different characters");
+    }
   }
 
   /** The config as a line, the secret left out (whether there is one is said). */

@@ -190,7 +190,8 @@ class ClusterKeyIT {
   /**
    * The event bus, where forwards, copies, claims and adoptions arrive: a node's port refuses a TLS
    * peer with another key, or with no certificate, in the handshake, and bytes sent in clear get
-   * nothing back (a peer with the key is every other test's cluster).
+   * nothing back (a peer with the key is every other test's cluster). Both cluster ports speak TLS
+   * 1.3 only: before, they took TLS 1.2 and its CBC suites too.
    */
   @Test
   void theEventBusPortTakesNothingFromAPeerWithoutTheKey(Vertx vertx, @TempDir Path dir) throws Exception {
@@ -198,6 +199,11 @@ class ClusterKeyIT {
     cluster.start(dir, 1, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1,
         c -> c.getJsonObject("cluster").put("eventBusPort", eventBus));
     assertThat(refuses(new ClusterKeys(OTHER_KEY).sslContext(), eventBus)).as("another key").isTrue();
+    int member = cluster.config(0).getJsonObject("cluster").getInteger("port");
+    for (int port : new int[] {eventBus, member}) {
+      assertThat(refuses(new ClusterKeys(ClusterNodes.SECRET).sslContext(), port, "TLSv1.2"))
+          .as("the key, over TLS 1.2 (port " + port + ")").isTrue();
+    }
     javax.net.ssl.SSLContext noCertificate = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
     noCertificate.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
       @Override
@@ -235,9 +241,12 @@ class ClusterKeyIT {
    * (TLS 1.3: the server's verdict on the client's certificate comes after the client's handshake)
    * an alert and the close follow it. A peer the node accepted hears nothing: the read would wait.
    */
-  private static boolean refuses(javax.net.ssl.SSLContext context, int port) {
+  private static boolean refuses(javax.net.ssl.SSLContext context, int port, String... protocols) {
     try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory()
         .createSocket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      if (protocols.length > 0) {
+        s.setEnabledProtocols(protocols);
+      }
       s.setSoTimeout(60_000);
       s.startHandshake();
       return s.getInputStream().read() == -1;

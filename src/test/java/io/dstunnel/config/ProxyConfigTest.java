@@ -130,4 +130,39 @@ class ProxyConfigTest {
     assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", "short-and-guessable")))
         .hasMessageStartingWith("cluster.secret:").hasMessageContaining("at least 32").hasMessageNotContaining("guessable");
   }
+
+  /**
+   * Keys that are not what {@code openssl rand -base64 32} gives are refused, without being
+   * printed. Before, a key of 40 "é" and one of 40 "ß", both read from the environment under a C
+   * locale (every non-ASCII character becomes U+FFFD), made one cluster; 32 spaces were a key.
+   */
+  @Test
+  void aClusterKeyThatIsNotRandomPrintableAsciiIsRefusedWithoutBeingShown() {
+    String noKey = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"]}}";
+    String unreadable = "\uFFFD".repeat(40);
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", unreadable)))
+        .hasMessageStartingWith("cluster.secret:").hasMessageContaining("printable ASCII").hasMessageNotContaining("\uFFFD");
+    String accented = "é".repeat(20) + KEY;
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\"" + accented + "\"}}")).hasMessageContaining("position 1").hasMessageNotContaining(KEY);
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\"" + " ".repeat(40) + "\"}}")).hasMessageStartingWith("cluster.secret:");
+    String inner = KEY.substring(0, 16) + " " + KEY.substring(16);
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", inner)))
+        .hasMessageContaining("position 17");
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", "ab".repeat(20))))
+        .hasMessageContaining("random").hasMessageContaining("2 different").hasMessageNotContaining("abab");
+    assertThat(ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", KEY + "\n")).cluster().secret())
+        .as("a Secret made from a file ends with a newline").isEqualTo(KEY);
+    assertThat(ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\" " + KEY + " \"}}").cluster().secret()).as("the file's value as the environment's").isEqualTo(KEY);
+  }
+
+  /** A file that is not JSON is said with where the parser stopped, never what it read: an unquoted key is not printed. */
+  @Test
+  void aSyntaxErrorNeverQuotesTheFile() {
+    String unquoted = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],\"secret\":" + KEY + "}}";
+    assertThatThrownBy(() -> ProxyConfig.parse(unquoted)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not a valid JSON object (line 1, column").hasMessageNotContaining(KEY.substring(0, 12));
+  }
 }

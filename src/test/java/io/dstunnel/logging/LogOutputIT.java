@@ -112,4 +112,24 @@ class LogOutputIT {
           .singleElement().asString().contains("over mutual TLS from cluster.secret");
     }
   }
+
+  /**
+   * A config file edited into something that does not parse (here a value left unquoted, as a
+   * pasted key would be) is said once, with where the parser stopped, and never with the text it
+   * read. Before, vertx-config logged the parser's message at every scan, quoting the value.
+   */
+  @Test
+  void aConfigFileThatDoesNotParseIsSaidWithoutItsText(Vertx vertx, @TempDir Path dir) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    try (ProxyProcess proxy = ProxyProcess.start(dir, config(a))) {
+      Path file = dir.resolve("dstunnel-" + proxy.port() + ".json");
+      String pasted = "pastedKeyNotQuoted0123456789abcdefghijkl";
+      java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file).replaceFirst("\\{",
+          "{\"comment\": " + pasted + ","));
+      await().atMost(Duration.ofSeconds(30)).until(() -> proxy.output().contains("config change ignored"));
+      assertThat(proxy.output().lines().filter(l -> l.contains("config change ignored")))
+          .singleElement().asString().contains("not a valid JSON object (line 1, column");
+      assertThat(proxy.output()).doesNotContain(pasted).doesNotContain("Error while scanning");
+    }
+  }
 }
