@@ -51,6 +51,12 @@ final class JGroupsStack {
       tcp.setExternalAddr(InetAddress.getByName(c.publicHost()));
       tcp.setExternalPort(c.publicPort());
     }
+    // A TLS handshake on a JVM that has just started, on a loaded machine, can take seconds: with
+    // JGroups' defaults (connect 2 s, the peer's address read within 1 s) a restarted node's
+    // discovery found no one and it formed a cluster of its own (the cluster soak saw it at a
+    // rolling restart). A connection that never completes still holds the acceptor at most 5 s.
+    tcp.setSockConnTimeout(5000);
+    tcp.setPeerAddrReadTimeout(5000);
     if (keys != null) {
       // Both sides present the cluster's certificate (NEED): an unkeyed peer gets no connection.
       tcp.setSocketFactory(new TLS().setProtocols(ClusterKeys.PROTOCOLS)
@@ -77,7 +83,7 @@ final class JGroupsStack {
     // excluded its earlier self (FD_ALL3, 10 s at least, more on a loaded machine); after JGroups'
     // default of 10 attempts it formed a cluster of its own, served its clients a 404 for every
     // session until the merge, and merged seconds later (the cluster soak saw it at 8 of 9 kills).
-    GMS gms = new GMS().setJoinTimeout(2000).setMaxJoinAttempts(0);
+    GMS gms = new GMS().setJoinTimeout(3000).setMaxJoinAttempts(0);
     gms.printLocalAddress(false);  // a banner on stdout, outside the log's format
     stack.add(gms);
     stack.add(new UFC());
