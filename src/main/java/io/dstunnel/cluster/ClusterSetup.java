@@ -76,6 +76,7 @@ public final class ClusterSetup {
             + "cluster's nodes can reach those ports", config.host(), config.port());
       }
       infinispan = cacheManager(config, keys);
+      StartAlone.awaitOthers(infinispan, config);
     } catch (Exception e) {
       return Future.failedFuture(e);
     }

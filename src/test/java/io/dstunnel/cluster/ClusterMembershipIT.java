@@ -53,4 +53,28 @@ class ClusterMembershipIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> members(vertx, n.get(1)) == 2 && members(vertx, again) == 2);
     assertThat(c.via(again.port()).execute(inc, 1).await()).as("the session, through the restarted node").isEqualTo(2);
   }
+
+  /**
+   * A node alone at start while a member it lists answers on its member port waits for the two to
+   * merge before it serves. Here they never merge (the other runs another cluster name): it says
+   * why it waits, waits, warns, and serves alone. A node whose listed members do not answer (the
+   * first of a cluster, as every other test's first node) starts at once, saying nothing of it.
+   */
+  @Test
+  void aNodeAloneAtStartWhileAListedMemberAnswersWaitsForTheMergeBeforeServing(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    List<ProxyProcess> n = cluster.start(dir, 1, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
+    assertThat(n.get(0).output()).doesNotContain("alone at start");
+    io.vertx.core.json.JsonObject config = cluster.config(0);
+    int other = n.get(0).process().pid() > 0 ? config.getJsonObject("cluster").getInteger("port") : 0;
+    int port = ProxyProcess.freePort();
+    config.getJsonObject("cluster").put("name", config.getJsonObject("cluster").getString("name") + "-other")
+        .put("port", port).put("members", new io.vertx.core.json.JsonArray().add("127.0.0.1:" + port)
+            .add("127.0.0.1:" + other));
+    try (ProxyProcess alone = ProxyProcess.start(dir, config)) {
+      assertThat(alone.output()).contains("alone at start while member 127.0.0.1:" + other + " answers")
+          .contains("still alone after").contains("dstunnel listening on");
+      assertThat(alone.output().indexOf("still alone after")).isLessThan(alone.output().indexOf("dstunnel listening on"));
+    }
+  }
 }
