@@ -19,6 +19,10 @@ demo=$(free_port)
 java -jar "$jar" server -port "$demo" > "$work/demo.log" 2>&1 & pids+=($!)
 wait_for "$work/demo.log" "server listening on"
 
+# The cluster's key (cluster.secret), one per run; CLUSTER_TRUSTED=1 runs the same figures on
+# cluster.trustedNetwork instead (no TLS between nodes), to compare what the transport's security costs.
+key=${DSTUNNEL_CLUSTER_SECRET:-$(head -c 32 /dev/urandom | base64)}
+if [[ "${CLUSTER_TRUSTED:-0}" == 1 ]]; then keyed='"trustedNetwork": true'; else keyed="\"secret\": \"$key\""; fi
 cluster() {
   local tag=$1 list="" i
   for i in 0 1 2; do
@@ -30,7 +34,7 @@ cluster() {
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "cluster": { "enabled": true, "name": "fig-$tag-$$", "host": "127.0.0.1", "port": ${member[$i]},
-               "members": [ ${list%,} ] } }
+               "members": [ ${list%,} ], $keyed } }
 JSON
     java -Xmx1g -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/$tag$i.json" > "$work/$tag$i.log" 2>&1 &
     node[$i]=$!; pids+=($!)

@@ -24,6 +24,8 @@ members=() http=() admin=() member=()
 for i in 0 1 2; do member[$i]=$(free_port); http[$i]=$(free_port); admin[$i]=$(free_port); members+=("\"127.0.0.1:${member[$i]}\""); done
 list=$(IFS=,; echo "${members[*]}")
 node_pid=()
+# The cluster's key (cluster.secret): one per run, the same for every node.
+key=${DSTUNNEL_CLUSTER_SECRET:-$(head -c 32 /dev/urandom | base64)}
 start_node() {
   local i=$1
   cat > "$work/node$i.json" <<JSON
@@ -32,7 +34,7 @@ start_node() {
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "session": { "drainTimeoutMs": 15000 },
   "cluster": { "enabled": true, "name": "soak-$$", "host": "127.0.0.1", "port": ${member[$i]},
-               "members": [ $list ], "backups": 1 } }
+               "members": [ $list ], "backups": 1, "secret": "$key" } }
 JSON
   [[ -f "$work/node$i.log" ]] && mv "$work/node$i.log" "$work/node$i-until-$SECONDS.log"
   : > "$work/node$i.log"

@@ -100,7 +100,7 @@ public final class Dstunnel {
       this.cluster = new ClusterNode(vertx, config.cluster(), new ClusterMetrics(metrics.registry()),
           config.session().idleTimeoutMs(), new BackendModes(vertx, pool));
       cluster.metrics().members(() -> cluster.members().size());
-      rest.clustered(vertx, pool);
+      rest.clustered(vertx, pool, config.cluster().secret());
     } else {
       this.cluster = null;
     }

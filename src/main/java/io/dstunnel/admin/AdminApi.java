@@ -170,7 +170,7 @@ final class AdminApi {
       error(ctx, 404, "No session " + id);
       return;
     }
-    rest.close(vertx, id).otherwise(false).onComplete(ar -> {
+    rest.close(id).otherwise(false).onComplete(ar -> {
       if (ar.result()) {
         guard.audit(ctx, "ok");
         json(ctx, 200, new JsonObject().put("closed", id));

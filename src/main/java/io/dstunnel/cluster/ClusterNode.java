@@ -77,6 +77,11 @@ public final class ClusterNode {
     return members.isMember(nodeId);
   }
 
+  /** When member {@code nodeId} last came into this node's view (see {@link Members#joinedAt}). */
+  long joinedAt(String nodeId) {
+    return members.joinedAt(nodeId);
+  }
+
   /** The members that are not leaving (SIGTERM): where copies and hand-overs go. */
   List<String> staying() {
     List<String> all = members();

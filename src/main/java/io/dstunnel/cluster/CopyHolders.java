@@ -115,6 +115,11 @@ final class CopyHolders {
           return Future.succeededFuture(Reached.DEAD);
         }
         long now = System.nanoTime();
+        if (o.silentSince != 0 && node.joinedAt(holder) > o.silentSince) {
+          // Silent during a split that has healed since (the holder came back into the view): a
+          // fresh wait, while the two sides' maps and connections settle, not an at once refusal.
+          o.silentSince = 0;
+        }
         if (o.silentSince == 0) {
           o.silentSince = asked;
           LOG.info("node {}: copy holder {} of session {} did not answer ({}) and is not gone: asking again until it "

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Where each session of the cluster lives. The cluster manager's map holds the records; each node
  * keeps a cache, fed by the announcements every owner change publishes, so that forwarding a
- * request costs no map lookup and a node's death does not make the lookup wait for Hazelcast to
+ * request costs no map lookup and a node's death does not make the lookup wait for the cluster manager to
  * move that node's partitions. Shared by the verticles of one node (thread-safe).
  */
 final class Directory {

@@ -3,18 +3,16 @@
 
 package io.dstunnel.cluster;
 
-import com.hazelcast.cluster.Address;
-import com.hazelcast.cluster.Member;
-import com.hazelcast.cluster.MembershipEvent;
-import com.hazelcast.cluster.MembershipListener;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.spi.cluster.ClusterManager;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +20,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
+import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
+import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
+import org.infinispan.remoting.transport.Address;
 
 /**
  * Which members are alive: the cluster manager's view, sharpened by what the members' ports say
@@ -32,15 +36,18 @@ final class Members {
 
   private final Vertx vertx;
   private final ClusterManager manager;
-  /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
-  private static final String VERTX_NODE_ID = "__vertx.nodeId";
-  /** A member whose cluster port refused this recently is taken for gone (Hazelcast takes seconds more). */
+  /** A member whose event-bus port refused this recently is taken for gone (JGroups takes seconds more). */
   private static final long REFUSED_KEPT_NANOS = 10_000_000_000L;
   private final NetClient prober;
   private final Map<String, Probe> probes = new ConcurrentHashMap<>();
-  /** Addresses of members that left this node's view (a split, a restart), kept for {@link #refuses}. */
-  private final Map<String, Address> addresses = new ConcurrentHashMap<>();
+  /**
+   * The event-bus address each member advertised, kept after it leaves this node's view (a split, a
+   * restart) for {@link #refuses}: the cluster manager forgets a gone member's address.
+   */
+  private final Map<String, SocketAddress> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
+  /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
+  private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
   private final Map<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
@@ -54,29 +61,61 @@ final class Members {
         waiting.forEach(Runnable::run);
       }
     });
-    if (manager instanceof HazelcastClusterManager hz) {
-      hz.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
-        @Override
-        public void memberAdded(MembershipEvent event) {
-        }
+    if (manager instanceof InfinispanClusterManager ispn) {
+      ((EmbeddedCacheManager) ispn.getCacheContainer()).addListener(new ViewListener());
+    }
+    manager.getNodes().forEach(this::learnAddress);
+  }
 
-        @Override
-        public void memberRemoved(MembershipEvent event) {
-          String gone = nodeIdOf(event.getMember());
-          if (addresses.size() >= 256) {
-            addresses.clear();  // bounded: a long-lived cluster sees many node ids come and go
-          }
-          addresses.put(gone, event.getMember().getAddress());
+  /** The cluster manager's view changes: members that left are announced, new ones' addresses learnt. */
+  @Listener
+  public final class ViewListener {
+
+    @ViewChanged
+    @Merged
+    public void changed(ViewChangedEvent event) {
+      long now = System.nanoTime();
+      for (Address a : event.getNewMembers()) {
+        if (!event.getOldMembers().contains(a)) {
+          joinedAt.put(a.toString(), now);
+          learnAddress(a.toString());
+        }
+      }
+      for (Address a : event.getOldMembers()) {
+        if (!event.getNewMembers().contains(a)) {
+          String gone = a.toString();
           leftListeners.forEach(l -> l.accept(gone));
         }
-      });
+      }
     }
   }
 
+  /** Remembers where member {@code nodeId}'s event bus listens (asked of the cluster manager once). */
+  private Future<SocketAddress> learnAddress(String nodeId) {
+    SocketAddress known = addresses.get(nodeId);
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
+    Promise<NodeInfo> info = Promise.promise();
+    manager.getNodeInfo(nodeId, info);
+    return info.future().map(i -> {
+      if (i == null) {
+        return null;
+      }
+      if (addresses.size() >= 256) {
+        addresses.keySet().retainAll(manager.getNodes());  // bounded: a long-lived cluster sees many ids
+      }
+      SocketAddress address = SocketAddress.inetSocketAddress(i.port(), i.host());
+      addresses.put(nodeId, address);
+      return address;
+    }).otherwise((SocketAddress) null);
+  }
+
   /**
-   * Whether member {@code nodeId}'s cluster port refuses connections: its process is gone (a
+   * Whether member {@code nodeId}'s event-bus port refuses connections: its process is gone (a
    * killed node's ports close at once; the cluster manager notices only after missed heartbeats).
    * A paused or slow node still accepts: false. Asked at most once per member per half second.
+   * (The connection is closed before any TLS handshake: it proves nothing, and learns nothing.)
    */
   Future<Boolean> refuses(String nodeId) {
     long now = System.nanoTime();
@@ -84,14 +123,15 @@ final class Members {
     if (last != null && now - last.at < 500_000_000L) {
       return last.result;
     }
-    Address address = memberAddress(nodeId);
-    if (address == null) {
-      return Future.succeededFuture(false);
-    }
-    if (takenOver(nodeId, address)) {
-      return Future.succeededFuture(true);  // restarted: its address is a new member's now
-    }
-    Future<Boolean> result = PortProbe.refuses(prober, address.getHost(), address.getPort());
+    Future<Boolean> result = learnAddress(nodeId).compose(address -> {
+      if (address == null) {
+        return Future.succeededFuture(false);
+      }
+      if (takenOver(nodeId, address)) {
+        return Future.succeededFuture(true);  // restarted: its address is a new member's now
+      }
+      return PortProbe.refuses(prober, address.host(), address.port());
+    });
     probes.put(nodeId, new Probe(now, result));
     return result;
   }
@@ -105,31 +145,17 @@ final class Members {
   }
 
   /** Whether another member now has the address that member {@code nodeId} had. */
-  private boolean takenOver(String nodeId, Address address) {
-    return manager instanceof HazelcastClusterManager hz && hz.getHazelcastInstance().getCluster().getMembers()
-        .stream().anyMatch(m -> address.equals(m.getAddress()) && !nodeId.equals(nodeIdOf(m)));
-  }
-
-  /** A member's address, or a former member's (one that left this node's view may still be running). */
-  private Address memberAddress(String nodeId) {
-    if (!(manager instanceof HazelcastClusterManager hz)) {
-      return null;
-    }
-    for (Member m : hz.getHazelcastInstance().getCluster().getMembers()) {
-      if (nodeId.equals(nodeIdOf(m))) {
-        return m.getAddress();
-      }
-    }
-    return addresses.get(nodeId);
+  private boolean takenOver(String nodeId, SocketAddress address) {
+    return manager.getNodes().stream()
+        .anyMatch(other -> !other.equals(nodeId) && address.equals(addresses.get(other)));
   }
 
   /**
-   * The Vert.x node id of a Hazelcast member: vertx-hazelcast gives each node a random id of its
-   * own, kept as a member attribute (not the member's UUID).
+   * When member {@code nodeId} last came into this node's view (System.nanoTime; 0 if it was there
+   * from the start): after a partition heals, its silence during the split is no longer news.
    */
-  private static String nodeIdOf(Member m) {
-    String id = m.getAttribute(VERTX_NODE_ID);
-    return id != null ? id : m.getUuid().toString();
+  long joinedAt(String nodeId) {
+    return joinedAt.getOrDefault(nodeId, 0L);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -9,7 +9,10 @@
  * id, the members, the directory of who owns what, requests to other members); the wiring also
  * deploys the {@link io.dstunnel.cluster.ClusterVerticle} (the node's inbox and copy keeper), gives
  * the session verticles a {@link io.dstunnel.cluster.ClusterReplication} (the owner's side) and the
- * HTTP side a {@link io.dstunnel.cluster.SessionRouter} (forwarding to the owner). One package, not
+ * HTTP side a {@link io.dstunnel.cluster.SessionRouter} (forwarding to the owner). Before all that,
+ * {@link io.dstunnel.cluster.ClusterSetup} builds the clustered Vert.x on Infinispan, with the member
+ * port and the event bus over mutual TLS from the cluster's key ({@code ClusterKeys},
+ * {@code JGroupsStack}): only nodes holding {@code cluster.secret} are members. One package, not
  * sub-packages: the owner's side, the keeper's side and forwarding all speak through the node's
  * package-private insides ({@code CopyOp}, {@code ClusterNode.ask}, the directory), which
  * sub-packages would have to make public.

@@ -40,13 +40,24 @@ public final class ConfigWatcher {
   /** The config as it is now; a syntax or validation error fails with a {@link ConfigException}. */
   public Future<ProxyConfig> current() {
     return retriever.getConfig()
-        .recover(err -> Future.failedFuture(new ConfigException("(file)", "not a valid JSON object: " + firstLine(err))))
+        .recover(err -> Future.failedFuture(ProxyConfig.syntaxError(err)))
         .map(json -> ProxyConfig.fromJson(EnvironmentOverrides.apply(json, System.getenv())));
   }
 
   /** Calls {@code onValid} with every valid new version of the file. */
   public void listen(Consumer<ProxyConfig> onValid) {
+    // A file that does not parse fails every scan: each error said once (vertx-config's own line,
+    // which quotes the file's text, is off in logback.xml), again once the file has changed between.
+    java.util.concurrent.atomic.AtomicReference<String> lastError = new java.util.concurrent.atomic.AtomicReference<>();
+    retriever.configStream().exceptionHandler(err -> {
+      String said = ProxyConfig.syntaxError(err).getMessage();
+      if (!said.equals(lastError.getAndSet(said))) {
+        rejected.incrementAndGet();
+        LOG.error("config change ignored: {}", said);
+      }
+    });
     retriever.listen(change -> {
+      lastError.set(null);
       try {
         onValid.accept(ProxyConfig.fromJson(EnvironmentOverrides.apply(change.getNewConfiguration(), System.getenv())));
         LOG.info("config reloaded");
@@ -64,11 +75,5 @@ public final class ConfigWatcher {
 
   public void close() {
     retriever.close();
-  }
-
-  private static String firstLine(Throwable err) {
-    String m = err.getMessage() == null ? err.toString() : err.getMessage();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
   }
 }

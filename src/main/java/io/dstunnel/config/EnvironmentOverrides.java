@@ -8,8 +8,9 @@ import io.vertx.core.json.JsonObject;
 /**
  * Per-pod values from the environment, over the config file's, so that one ConfigMap serves every
  * pod: {@code DSTUNNEL_CLUSTER_HOST}, {@code DSTUNNEL_CLUSTER_PORT},
- * {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT}, {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}, {@code DSTUNNEL_LOG_FORMAT}, and
- * {@code DSTUNNEL_AUTH_USERS} (a JSON array like {@code auth.users}, from a Secret).
+ * {@code DSTUNNEL_CLUSTER_EVENT_BUS_PORT}, {@code DSTUNNEL_HTTP_PORT}, {@code DSTUNNEL_ADMIN_PORT}, {@code DSTUNNEL_LOG_FORMAT},
+ * {@code DSTUNNEL_AUTH_USERS} (a JSON array like {@code auth.users}, from a Secret) and
+ * {@code DSTUNNEL_CLUSTER_SECRET} ({@code cluster.secret}, from a Secret).
  */
 public final class EnvironmentOverrides {
 
@@ -31,6 +32,7 @@ public final class EnvironmentOverrides {
     override(out, env, "DSTUNNEL_CLUSTER_HOST", "cluster", "host", false);
     override(out, env, "DSTUNNEL_CLUSTER_PORT", "cluster", "port", true);
     override(out, env, "DSTUNNEL_CLUSTER_EVENT_BUS_PORT", "cluster", "eventBusPort", true);
+    override(out, env, "DSTUNNEL_CLUSTER_SECRET", "cluster", "secret", false);
     override(out, env, "DSTUNNEL_HTTP_PORT", "http", "port", true);
     override(out, env, "DSTUNNEL_ADMIN_PORT", "admin", "port", true);
     override(out, env, "DSTUNNEL_LOG_FORMAT", "log", "format", false);

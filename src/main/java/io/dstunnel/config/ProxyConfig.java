@@ -52,10 +52,23 @@ public record ProxyConfig(
     try {
       json = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
-      throw new ConfigException("(file)", "not a valid JSON object: " + detail);
+      throw syntaxError(e);
     }
     return fromJson(EnvironmentOverrides.apply(json, env));
+  }
+
+  private static final java.util.regex.Pattern WHERE = java.util.regex.Pattern.compile("line: (\\d+), column: (\\d+)");
+
+  /**
+   * A file that is no JSON object, said with where the parser stopped and never what it read
+   * there: the parser's own message quotes the text (a key left unquoted, {@code cluster.secret}
+   * or a password, would be printed).
+   */
+  public static ConfigException syntaxError(Throwable e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    java.util.regex.Matcher where = WHERE.matcher(m);
+    return new ConfigException("(file)", "not a valid JSON object"
+        + (where.find() ? " (line " + where.group(1) + ", column " + where.group(2) + ")" : ""));
   }
 
   /** Validates and converts a JSON config. */

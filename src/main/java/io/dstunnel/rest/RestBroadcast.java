@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * for broadcasts ({@link BroadcastPeers}): later copies skip it, at once, until it answers a probe
  * (a GET of its health-check path). A reset cannot take back a request the server already read:
  * one that was paused, not dead, may still run it when it wakes.
+ *
+ * <p>Also the one way the REST side sends a {@code CloseSession} of its own ({@link #closeSession}):
+ * for the backend sessions broadcasts open, and for an operator's close ({@link RestService#close}).
  */
 final class RestBroadcast {
 
@@ -122,7 +125,7 @@ final class RestBroadcast {
       options.putHeader(HttpHeaders.CONTENT_TYPE, contentType);
     }
     Buffer sent = body.length() == 0 && method == HttpMethod.GET ? null : body;
-    return exchange(options, sent, "broadcast to " + b.name(), () -> peers.done(b.name()))
+    return exchange(options, sent, "broadcast to " + b.name(), timeoutMs, () -> peers.done(b.name()))
         .map(reply -> {
           close(b, RestCall.sessionIn(reply.pragma()));
           JsonArray result = new JsonObject(reply.body()).getJsonArray("result");
@@ -146,7 +149,8 @@ final class RestBroadcast {
 
   /** Asks a hung backend for its health-check path: any answer ends the hang; it carries no value. */
   private void probe(Backend b) {
-    exchange(options(b, HttpMethod.GET, b.config().health().httpPath()), null, "probe of " + b.name(), () -> { })
+    exchange(options(b, HttpMethod.GET, b.config().health().httpPath()), null, "probe of " + b.name(), timeoutMs,
+        () -> { })
         .onComplete(ar -> {
           if (peers.probed(b.name(), ar.succeeded())) {
             LOG.info("REST backend {} answers again: broadcasts go to it again", b.name());
@@ -157,9 +161,19 @@ final class RestBroadcast {
   /** Closes the backend session a broadcast opened (nothing else would use it). */
   private void close(Backend b, String backendSession) {
     if (backendSession != null) {
-      exchange(options(b, HttpMethod.GET, prefix + "CloseSession/").putHeader("Pragma", "dssession=" + backendSession),
-          null, "CloseSession on " + b.name(), () -> { });
+      closeSession(b, backendSession, timeoutMs);
     }
+  }
+
+  /**
+   * Ends backend session {@code backendSession} on {@code b} ({@code CloseSession}): done once the
+   * backend answered, whatever it said; failed if it did not within {@code withinMs} (the request
+   * is then reset, closing its connection).
+   */
+  Future<Void> closeSession(Backend b, String backendSession, long withinMs) {
+    RequestOptions close = options(b, HttpMethod.GET, prefix + "CloseSession/")
+        .putHeader("Pragma", "dssession=" + backendSession);
+    return exchange(close, null, "CloseSession on " + b.name(), withinMs, () -> { }).mapEmpty();
   }
 
   private static RequestOptions options(Backend b, HttpMethod method, String uri) {
@@ -168,15 +182,16 @@ final class RestBroadcast {
   }
 
   /**
-   * One request of dstunnel's own, answered within the broadcast timeout, or failed with
-   * {@link Unanswered} then: the request is reset, closing its connection. {@code over} runs once
-   * the request is really over (its connection closed, when it was reset).
+   * One request of dstunnel's own, answered within {@code withinMs} (the broadcast timeout, but for
+   * an operator's close), or failed with {@link Unanswered} then: the request is reset, closing its
+   * connection. {@code over} runs once the request is really over (its connection closed, when it
+   * was reset).
    */
-  private Future<Reply> exchange(RequestOptions options, Buffer body, String what, Runnable over) {
+  private Future<Reply> exchange(RequestOptions options, Buffer body, String what, long withinMs, Runnable over) {
     Promise<Reply> outcome = Promise.promise();
     HttpClientRequest[] request = new HttpClientRequest[1];
-    long timer = vertx.setTimer(timeoutMs, t -> {
-      Unanswered late = new Unanswered(what, timeoutMs);
+    long timer = vertx.setTimer(withinMs, t -> {
+      Unanswered late = new Unanswered(what, withinMs);
       if (outcome.tryFail(late) && request[0] != null) {
         request[0].reset(0, late);
       }

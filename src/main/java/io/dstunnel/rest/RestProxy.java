@@ -101,6 +101,11 @@ public final class RestProxy implements ProxyInterceptor {
         pool.config().broadcastTimeoutMs(), prefix);
   }
 
+  /** How this proxy sends broadcasts, and the REST side's own {@code CloseSession}s. */
+  RestBroadcast broadcasts() {
+    return broadcasts;
+  }
+
   /** The path prefix this proxy serves, {@code /{context}/rest/}. */
   public String prefix() {
     return prefix;

@@ -10,10 +10,6 @@ import io.dstunnel.config.RestConfig;
 import io.dstunnel.events.EventLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.slf4j.Logger;
@@ -39,7 +35,11 @@ public final class RestService {
   private final String context;
   private final EventLog events;
   private volatile long expiry = -1;
-  private HttpClient closer;
+  /**
+   * A REST proxy of this process (the last one made; the tunnel verticles live as long as the
+   * proxy does): an operator's close sends its {@code CloseSession} through it, as broadcasts do.
+   */
+  private volatile RestProxy anyProxy;
 
   /** {@code context}: the HTTP context ({@code http.context}) the REST paths live under. */
   public RestService(BackendPool pool, RestSessions sessions, RestConfig config, String context, EventLog events) {
@@ -55,7 +55,9 @@ public final class RestService {
    * {@code logins}: that instance's authentication of tunnel users.
    */
   public RestProxy proxy(Vertx vertx, Logins logins) {
-    return new RestProxy(vertx, pool, sessions, peers, logins, config, context, events);
+    RestProxy proxy = new RestProxy(vertx, pool, sessions, peers, logins, config, context, events);
+    anyProxy = proxy;
+    return proxy;
   }
 
   /** The REST sessions of the whole cluster, as the admin API lists them (never their credentials). */
@@ -68,9 +70,10 @@ public final class RestService {
    * backend session is ended too, as a client's {@code CloseSession} ends both sides (a node that
    * has not yet heard of the close then finds the backend session gone and the record with it).
    * Whether it was open. A backend that does not answer within 5 s keeps its session until its
-   * own timeout.
+   * own timeout. The {@code CloseSession} goes as every one of the REST side's own does
+   * ({@link RestBroadcast#closeSession}: reset when unanswered in time).
    */
-  public Future<Boolean> close(Vertx vertx, String id) {
+  public Future<Boolean> close(String id) {
     return sessions.close(id).compose(s -> {
       if (s == null) {
         return Future.succeededFuture(false);
@@ -79,11 +82,13 @@ public final class RestService {
       if (s.backend() == null || backendId == null) {
         return Future.succeededFuture(true);
       }
-      RequestOptions end = new RequestOptions().setMethod(HttpMethod.GET)
-          .setHost(s.backend().host()).setPort(s.backend().config().httpPort())
-          .setURI("/" + context + "/rest/CloseSession/").putHeader("Pragma", "dssession=" + backendId)
-          .setConnectTimeout(BACKEND_CLOSE_MS).setIdleTimeout(BACKEND_CLOSE_MS);
-      return client(vertx).request(end).compose(r -> r.send()).compose(r -> r.body().map(r.statusCode()))
+      RestProxy proxy = anyProxy;
+      if (proxy == null) {
+        LOG.info("REST session {} closed here; no REST listener runs to end it on its backend {}", id,
+            s.backend().name());
+        return Future.succeededFuture(true);
+      }
+      return proxy.broadcasts().closeSession(s.backend(), backendId, BACKEND_CLOSE_MS)
           .transform(ar -> {
             if (ar.failed()) {
               LOG.info("REST session {} closed here; its backend {} did not end it: {}", id, s.backend().name(),
@@ -92,13 +97,6 @@ public final class RestService {
             return Future.succeededFuture(true);
           });
     });
-  }
-
-  private synchronized HttpClient client(Vertx vertx) {
-    if (closer == null) {
-      closer = vertx.createHttpClient(new HttpClientOptions());
-    }
-    return closer;
   }
 
   /**

@@ -11,8 +11,6 @@ import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.AsyncMap;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,31 +21,20 @@ import java.util.concurrent.TimeUnit;
  * channels ({@link RestChannelDirectory}). Sessions idle longer than {@code session.idleTimeoutMs}
  * are forgotten ({@link #expire}).
  *
- * <p>In a cluster ({@link #clustered}) every node serves every REST session: the sessions live in
- * the cluster manager's map (with the idle timeout as their time to live, renewed as they are
- * used), each node keeps the ones it served in a cache, and a node that moves a session to another
- * backend (a re-login) or closes it tells the others to forget their copy. The credentials that
- * opened a session are in that map too (in the members' memory only, never logged).
+ * <p>Here: this node's sessions and how they count toward the proxy's places and their backends'
+ * sessions. In a cluster ({@link #clustered}) every node serves every REST session: the sessions
+ * live in the cluster manager's map, each node keeps the ones it served in a cache (this), and a
+ * node that moves a session to another backend (a re-login) or closes it tells the others to
+ * forget their copy; that side, with the sealed credentials and the closed sessions, is kept by
+ * {@link RestSessionRecords}.
  */
 public final class RestSessions {
 
-  /** The cluster-wide map of REST sessions, and the address on which nodes hear of changes. */
-  static final String MAP = "dstunnel.rest.sessions";
-  static final String CHANGED = "dstunnel.rest.changed";
-
   private final Map<String, RestSession> sessions = new ConcurrentHashMap<>();
-  /**
-   * Sessions closed (here or on another node), until the idle time has passed since: never loaded,
-   * renewed or logged in again here, whatever request of theirs was still under way.
-   */
-  private final Map<String, Long> closed = new ConcurrentHashMap<>();
   private final long idleNanos;
   private final long idleMs;
-  private volatile Vertx vertx;
-  private volatile BackendPool pool;
-  private volatile Future<AsyncMap<String, String>> shared;
-  /** This node's mark on its announcements (it ignores its own). */
-  private final String self = SessionIds.next();
+  /** The cluster's records of the sessions, the notices of changes and the closed sessions. */
+  private final RestSessionRecords records;
 
   private final SessionCounter places;
   private final RestChannelDirectory channels;
@@ -61,44 +48,35 @@ public final class RestSessions {
     this.idleMs = idleTimeoutMs;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
     this.channels = new RestChannelDirectory(idleTimeoutMs);
+    this.records = new RestSessionRecords(idleTimeoutMs);
   }
 
-  /** Shares the sessions with the other nodes of the cluster (call once, at start). */
-  public void clustered(Vertx vertx, BackendPool pool) {
-    this.vertx = vertx;
-    this.pool = pool;
-    this.shared = vertx.sharedData().getClusterWideMap(MAP);
-    vertx.eventBus().<String>consumer(CHANGED, msg -> {
-      // "id|node" (moved) or "id|node|closed": another node moved or closed the session; this
-      // node's copy (and count) goes. A closed one stays closed here: a write of its record this
-      // node had under way, which may have landed after the close removed it, is undone.
-      String[] parts = msg.body().split("\\|");
-      if (parts.length < 2 || parts[1].equals(self)) {
-        return;
-      }
-      RestSession s = sessions.remove(parts[0]);
-      forget(s);
-      if (parts.length > 2) {
-        closed.put(parts[0], System.nanoTime());
-        if (s != null) {
-          s.sharing().onComplete(v -> shared.compose(m -> m.remove(parts[0])));
-        }
-      }
-    });
+  /**
+   * Shares the sessions with the other nodes of the cluster (call once, at start), their records
+   * sealed with a key derived from {@code clusterSecret} (null on a trusted network: in clear).
+   */
+  public void clustered(Vertx vertx, BackendPool pool, String clusterSecret) {
+    records.clustered(vertx, pool, clusterSecret, this::dropHere);
     channels.clustered(vertx, pool);
+  }
+
+  /** Another node moved or closed session {@code id}: this node's copy (and count) goes; the copy, or null. */
+  private RestSession dropHere(String id) {
+    RestSession s = sessions.remove(id);
+    forget(s);
+    return s;
   }
 
   /** The session {@code id}: this node's, else (in a cluster) the cluster's; null if unknown. */
   Future<RestSession> find(String id) {
     RestSession known = id == null ? null : sessions.get(id);
-    if (known != null || id == null || shared == null || closed.containsKey(id)) {
+    if (known != null || id == null || !records.clustered() || records.closed(id)) {
       return Future.succeededFuture(known);
     }
-    return shared.compose(m -> m.get(id)).map(text -> {
-      if (text == null || closed.containsKey(id)) {
+    return records.load(id).map(s -> {
+      if (s == null) {
         return null;
       }
-      RestSession s = fromRecord(id, text);
       RestSession raced = sessions.putIfAbsent(id, s);
       return raced != null ? raced : s;
     });
@@ -126,7 +104,7 @@ public final class RestSessions {
     s.holdPlace();
     sessions.put(s.id(), s);
     count(s, backend);
-    return share(s).map(s);
+    return records.share(s).map(s);
   }
 
   /** {@code s} now lives on {@code b} as {@code backendId}: the other nodes forget their copy. */
@@ -136,38 +114,10 @@ public final class RestSessions {
     if (moved) {
       count(s, b);
     }
-    if (!moved || shared == null) {
-      return renew(s);
+    if (!moved || !records.clustered()) {
+      return records.renew(s);
     }
-    return share(s).onSuccess(v -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self));
-  }
-
-  /** Keeps a session used on this node alive cluster-wide (its time to live is renewed now and then). */
-  private Future<Void> renew(RestSession s) {
-    if (shared == null || System.nanoTime() - s.sharedAt() < idleNanos / 4) {
-      return Future.succeededFuture();
-    }
-    return share(s);
-  }
-
-  /** Session {@code id} as the cluster's record {@code text} (written by {@link #share}) has it. */
-  private RestSession fromRecord(String id, String text) {
-    JsonObject j = new JsonObject(text);
-    return new RestSession(id, j.getString("user"), j.getString("authorization"), pool.byName(j.getString("backend")),
-        j.getString("backendId"));
-  }
-
-  private Future<Void> share(RestSession s) {
-    if (shared == null || closed.containsKey(s.id())) {
-      return Future.succeededFuture();  // a closed session's late answer puts nothing back
-    }
-    s.shared(System.nanoTime());
-    Backend b = s.backend();
-    String text = new JsonObject().put("user", s.user()).put("authorization", s.authorization())
-        .put("backend", b == null ? null : b.name()).put("backendId", s.backendId()).encode();
-    Future<Void> write = s.sharing().transform(v -> shared.compose(m -> m.put(s.id(), text, idleMs)));
-    s.sharing(write.otherwiseEmpty());
-    return write;
+    return records.moved(s);
   }
 
   /**
@@ -176,14 +126,7 @@ public final class RestSessions {
    */
   Future<Void> close(RestSession s) {
     forget(sessions.remove(s.id()));
-    if (shared == null) {
-      return Future.succeededFuture();
-    }
-    closed.put(s.id(), System.nanoTime());
-    // After this node's own last write of the record (a renewal under way must not put it back).
-    return s.sharing().transform(v -> shared.compose(m -> m.remove(s.id())))
-        .<Void>mapEmpty()
-        .onComplete(ar -> vertx.eventBus().publish(CHANGED, s.id() + "|" + self + "|closed"));
+    return records.close(s);
   }
 
   /**
@@ -193,22 +136,21 @@ public final class RestSessions {
    */
   Future<RestSession> current(RestSession s) {
     String id = s.id();
-    if (closed.containsKey(id)) {
+    if (records.closed(id)) {
       return Future.succeededFuture(null);
     }
     RestSession local = sessions.get(id);
-    if (shared == null) {
+    if (!records.clustered()) {
       return Future.succeededFuture(local);
     }
-    return shared.compose(m -> m.get(id)).map(text -> {
-      if (text == null || closed.containsKey(id)) {
+    return records.load(id).map(recorded -> {
+      if (recorded == null) {
         if (local != null && sessions.remove(id, local)) {
           forget(local);
         }
         return null;
       }
       RestSession known = local != null ? local : s;
-      RestSession recorded = fromRecord(id, text);
       if (java.util.Objects.equals(recorded.backendId(), known.backendId())) {
         return known;
       }
@@ -253,7 +195,7 @@ public final class RestSessions {
   int expire() {
     long now = System.nanoTime();
     channels.expire(now);
-    closed.values().removeIf(at -> now - at > idleNanos);
+    records.expire(now);
     int before = sessions.size();
     sessions.values().removeIf(s -> {
       boolean idle = !s.busy() && now - s.lastUsed() > idleNanos;
@@ -285,25 +227,7 @@ public final class RestSessions {
    * has been idle is known only where it was used last: on this node, else not said).
    */
   public Future<List<JsonObject>> listed() {
-    if (shared == null) {
-      return Future.succeededFuture(snapshots());
-    }
-    return shared.compose(AsyncMap::entries).map(records -> {
-      long now = System.nanoTime();
-      List<JsonObject> list = new ArrayList<>();
-      records.forEach((id, text) -> {
-        RestSession here = sessions.get(id);
-        if (here != null) {
-          list.add(snapshot(here, now));
-        } else if (!closed.containsKey(id)) {
-          JsonObject r = new JsonObject(text);
-          Backend b = r.getString("backend") == null ? null : pool.byName(r.getString("backend"));
-          list.add(new JsonObject().put("id", id).put("kind", "rest").put("user", r.getString("user"))
-              .put("state", "ACTIVE").put("backend", r.getString("backend")).put("connected", b != null && b.isUp()));
-        }
-      });
-      return list;
-    });
+    return records.clustered() ? records.listed(sessions::get) : Future.succeededFuture(snapshots());
   }
 
   /** What the admin API shows of each REST session this node knows (never its credentials). */
@@ -312,7 +236,7 @@ public final class RestSessions {
     return sessions.values().stream().map(s -> snapshot(s, now)).toList();
   }
 
-  private static JsonObject snapshot(RestSession s, long now) {
+  static JsonObject snapshot(RestSession s, long now) {
     Backend b = s.backend();
     return new JsonObject().put("id", s.id()).put("kind", "rest").put("user", s.user())
         .put("state", "ACTIVE").put("backend", b == null ? null : b.name()).put("connected", b != null && b.isUp())

@@ -45,7 +45,7 @@ final class ClusterGate {
       return;
     }
     Future<Boolean> owned = e.owned().transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
-        : replication.stillOwner(session.replicated()));
+        : replication.stillOwner(e.copy()));
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       owned = owned.compose(own -> own ? e.relayed.relayedBefore(origin).map(own) : Future.succeededFuture(own));
     }
@@ -72,7 +72,7 @@ final class ClusterGate {
               session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId(), false);
           Promise<Void> recorded = Promise.promise();
           e.relayed.handingOut(recorded.future());
-          replication.handedOut(session.replicated(), handout).onComplete(copied -> {
+          replication.handedOut(e.copy(), handout).onComplete(copied -> {
             // Done once lastRelayed says what happened: a read waiting on it looks there next.
             try {
               answer(e, msg, origin, reply, copied.cause());
@@ -81,7 +81,7 @@ final class ClusterGate {
             }
           });
         });
-      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(session.replicated(), cmd.readId())) {
+      } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(e.copy(), cmd.readId())) {
         msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
         session.write(cmd.body()).onSuccess(reply -> {
@@ -89,7 +89,7 @@ final class ClusterGate {
             msg.reply(reply);
             return;
           }
-          replication.wrote(session.replicated(), cmd.body(), cmd.readId()).onComplete(copied -> {
+          replication.wrote(e.copy(), cmd.body(), cmd.readId()).onComplete(copied -> {
             if (copied.cause() instanceof CutOff) {
               // Already given to the backend: its outcome is unknown to the client, as a write in
               // flight on a dead node's connection (cluster.md §3), not "not run".
@@ -135,7 +135,7 @@ final class ClusterGate {
       // Answered here: the copies learn at once that the bytes are on their way to this node's
       // HTTP side (a notice sent after the HTTP write lost the race with a kill -9 too often; the
       // client then got those bytes twice).
-      replication.delivered(session.replicated(), readId);
+      replication.delivered(e.copy(), readId);
     }
   }
 
@@ -171,7 +171,7 @@ final class ClusterGate {
   void forget(SessionEntry e) {
     if (!e.forgotten()) {
       e.markForgotten();
-      replication.forget(e.session().replicated());
+      replication.forget(e.copy());
       // Held reads are sent on to the owner by the node that asked (not told that the session expired).
       e.session().answers().failReads(SessionFailure.NOT_HERE, null);
       e.session().expire("moved to another node");
@@ -203,7 +203,7 @@ final class ClusterGate {
         if (busy(s)) {
           s.detach();  // no answer is handed out here any more: the new owner's replay gives it
         }
-        return replication.handOver(s.replicated()).map(v -> false).otherwise(true);
+        return replication.handOver(e.copy()).map(v -> false).otherwise(true);
       }).onSuccess(owned -> {
         if (!owned) {
           forget(e);

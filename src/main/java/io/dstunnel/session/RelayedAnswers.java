@@ -63,7 +63,7 @@ final class RelayedAnswers {
   /** Bytes handed out were taken back or dropped outside a read: the copies learn how far the client now is. */
   void progressChanged() {
     Progress now = e.session().progress();
-    replication.handedOut(e.session().replicated(), new Handout(now, now, null, 0, true));
+    replication.handedOut(e.copy(), new Handout(now, now, null, 0, true));
   }
 
   /**
@@ -93,7 +93,7 @@ final class RelayedAnswers {
     Relayed r = lastRelayed;
     if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten()) {
       r.sent().tryComplete();
-      replication.delivered(e.session().replicated(), readId);
+      replication.delivered(e.copy(), readId);
     }
   }
 

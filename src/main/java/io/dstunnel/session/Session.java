@@ -9,12 +9,9 @@ import io.dstunnel.framing.FramingException;
 import io.dstunnel.session.answer.Answers;
 import io.dstunnel.session.call.Calls;
 import io.dstunnel.session.call.RequestCounter;
-import io.dstunnel.session.copy.ReplicatedSession;
-import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.link.BackendLink;
 import io.dstunnel.session.link.HangWatch;
-import io.dstunnel.session.message.Adoption;
 import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelReply;
@@ -49,7 +46,6 @@ final class Session implements BackendLink.Listener {
   private final Failover failover;
   private final Debts debts;
   private final Calls calls;
-  private final SessionCopyView replicated = new SessionCopyView(this);
 
   private SessionState state = SessionState.OPENING;
   private long lastActivity;
@@ -180,16 +176,6 @@ final class Session implements BackendLink.Listener {
   /** What the client has once it has the first {@code offset} bytes of the answer stream (a read's start or end). */
   Progress progressAt(long offset) {
     return answers.progressAt(offset);
-  }
-
-  /** Takes over the session from its copy: its log is replayed to a backend (see {@link Failover}). */
-  Future<TunnelReply> adopt(Adoption adoption) {
-    return failover.adopt(adoption);
-  }
-
-  /** The session as the cluster sees it, for {@link Replication}. */
-  ReplicatedSession replicated() {
-    return replicated;
   }
 
   /** Closes the session at the client's request. */

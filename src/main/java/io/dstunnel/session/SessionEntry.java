@@ -16,6 +16,7 @@ import io.vertx.core.eventbus.MessageConsumer;
  */
 final class SessionEntry {
   private final Session session;
+  private final SessionCopyView copy;
   private final MessageConsumer<TunnelCommand> consumer;
   private Future<Boolean> owned = Future.succeededFuture(true);
   private boolean forgotten;
@@ -25,12 +26,18 @@ final class SessionEntry {
 
   SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer, Replication replication) {
     this.session = session;
+    this.copy = new SessionCopyView(session);
     this.consumer = consumer;
     this.relayed = new RelayedAnswers(this, replication);
   }
 
   Session session() {
     return session;
+  }
+
+  /** The session as the cluster sees it, for {@link Replication}; also how it is taken over from a copy. */
+  SessionCopyView copy() {
+    return copy;
   }
 
   MessageConsumer<TunnelCommand> consumer() {

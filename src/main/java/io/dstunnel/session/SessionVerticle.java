@@ -10,6 +10,7 @@ import io.dstunnel.channels.ChannelDirectory;
 import io.dstunnel.config.PoolConfig;
 import io.dstunnel.config.SessionConfig;
 import io.dstunnel.events.EventLog;
+import io.dstunnel.session.copy.ReplicatedSession;
 import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.lane.AnswerBudget;
 import io.dstunnel.session.lane.SessionServices;
@@ -115,8 +116,8 @@ public final class SessionVerticle extends VerticleBase {
         t -> migrations.tick(() -> live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
-          live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING).map(SessionEntry::session)
-              .map(Session::replicated).toList()));
+          live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING)
+              .<ReplicatedSession>map(SessionEntry::copy).toList()));
     }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
   }
@@ -150,7 +151,7 @@ public final class SessionVerticle extends VerticleBase {
     e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.opened(session.replicated(), cmd.body()).map(reply))
+            : replication.opened(e.copy(), cmd.body()).map(reply))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.error("opening a session failed", err);
@@ -204,9 +205,9 @@ public final class SessionVerticle extends VerticleBase {
     counter.adopted(adoption.user());
     SessionEntry e = register(adoption.sessionId(), adoption.user());
     Future<TunnelReply> adopted = e.consumer().completion()
-        .compose(v -> e.session().adopt(adoption))
+        .compose(v -> e.copy().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
-            : replication.adopted(e.session().replicated(), adoption).map(reply));
+            : replication.adopted(e.copy(), adoption).map(reply));
     // Requests that reach the session while it is being taken over wait for it to be ready.
     e.checkOwned(adopted.map(reply -> !reply.isFailure()).otherwise(false));
     adopted.onComplete(ar -> {
@@ -271,7 +272,7 @@ public final class SessionVerticle extends VerticleBase {
         }
       });
       if (!e.forgotten()) {
-        replication.ended(e.session().replicated());
+        replication.ended(e.copy());
       }
     }
   }

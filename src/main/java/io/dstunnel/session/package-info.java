@@ -9,6 +9,7 @@
  * {@code Addresses}, session ids, lanes and counters; its messages on the event bus are in
  * {@code message}. The parts a session is made of are in the sub-packages: {@code call},
  * {@code answer}, {@code write}, {@code link}, what a lane's sessions share in {@code lane}, and its
- * side of the cluster in {@code copy}. The parts never import this package.
+ * side of the cluster in {@code copy}; {@code SessionCopyView} is how the cluster sees a session of
+ * this package and takes one over from its copy. The parts never import this package.
  */
 package io.dstunnel.session;

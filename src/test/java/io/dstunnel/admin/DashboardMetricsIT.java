@@ -55,7 +55,8 @@ class DashboardMetricsIT {
         .set("health", "intervalMs", 100).set("health", "fall", 1).json()
         .put("cluster", new JsonObject().put("enabled", true)
             .put("name", "metrics-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime())
-            .put("host", "127.0.0.1").put("port", member).put("members", new JsonArray().add("127.0.0.1:" + member)));
+            .put("host", "127.0.0.1").put("port", member).put("members", new JsonArray().add("127.0.0.1:" + member))
+            .put("secret", io.dstunnel.support.ClusterNodes.SECRET));
     try (ProxyProcess node = ProxyProcess.start(dir, config)) {
       TunnelClient c = new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", 32768);
       c.handshake().await();

@@ -19,7 +19,10 @@ import io.dstunnel.support.Calls;
 import io.dstunnel.support.MisbehavingBackend;
 import io.dstunnel.support.MisbehavingBackend.Mode;
 import io.dstunnel.support.Proxies;
+import io.dstunnel.support.RawHttp;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
@@ -236,14 +239,13 @@ class PoolBehaviourTest {
     Server b = Backends.start(vertx, "B");
     Proxies config = Proxies.config().backend("a", a.port(), 0).backend("gone", b.port(), 0);
     Dstunnel proxy = config.start(vertx);
-    io.dstunnel.support.RawHttp admin = new io.dstunnel.support.RawHttp(vertx, proxy.adminPort());
-    String operator = io.dstunnel.support.RawHttp.basic("admin", "admin");
-    assertThat(admin.get("/metrics", "Authorization", operator).body().toString())
+    OperatorClient admin = OperatorClient.of(vertx, proxy);
+    assertThat(admin.get("/metrics").body().toString())
         .contains("dstunnel_backend_up{backend=\"gone\"}");
     config.json().getJsonArray("backends").remove(1);
     proxy.reload(ProxyConfig.fromJson(config.json()));
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> proxy.pool().byName("gone") == null);
-    String metrics = admin.get("/metrics", "Authorization", operator).body().toString();
+    String metrics = admin.get("/metrics").body().toString();
     assertThat(metrics).contains("dstunnel_backend_up{backend=\"a\"} 1.0")
         .doesNotContain("dstunnel_backend_up{backend=\"gone\"} 0.0");
   }
@@ -254,15 +256,13 @@ class PoolBehaviourTest {
     Server b = Backends.start(vertx, "B");
     Proxies config = Proxies.config().backend("a", a.port(), 0).backend("b", b.port(), 0);
     Dstunnel proxy = config.start(vertx);
-    io.dstunnel.support.RawHttp admin = new io.dstunnel.support.RawHttp(vertx, proxy.adminPort());
-    String operator = io.dstunnel.support.RawHttp.basic("admin", "admin");
-    assertThat(admin.send(io.vertx.core.http.HttpMethod.POST, "/admin/backends/a/drain", io.vertx.core.buffer.Buffer.buffer(),
-        "Authorization", operator).status()).isEqualTo(200);
+    OperatorClient admin = OperatorClient.of(vertx, proxy);
+    assertThat(admin.post("/admin/backends/a/drain").status()).isEqualTo(200);
 
     // An unrelated edit: b's weight.
     config.json().getJsonArray("backends").getJsonObject(1).put("weight", 3);
     proxy.reload(ProxyConfig.fromJson(config.json()));
-    JsonObject aNow = admin.get("/admin/backends", "Authorization", operator).json().getJsonArray("backends")
+    JsonObject aNow = admin.get("/admin/backends").json().getJsonArray("backends")
         .getJsonObject(0);
     assertThat(aNow.getString("mode")).isEqualTo("drain");
     assertThat(aNow.getString("modeSource")).isEqualTo("admin");
@@ -290,6 +290,23 @@ class PoolBehaviourTest {
       config.json().getJsonObject("pool").put("connectTimeoutMs", 300);
       proxy.reload(ProxyConfig.fromJson(config.json()));
       assertThat(Calls.newSessionServer(vertx, proxy)).isEqualTo("B");
+    }
+  }
+
+  /** The proxy's admin API, asked as an operator (the test configuration's admin credentials). */
+  private record OperatorClient(RawHttp http, String authorization) {
+
+    static OperatorClient of(Vertx vertx, Dstunnel proxy) {
+      return new OperatorClient(new RawHttp(vertx, proxy.adminPort()), RawHttp.basic("admin", "admin"));
+    }
+
+    RawHttp.Answer get(String path) {
+      return http.get(path, "Authorization", authorization);
+    }
+
+    /** A POST with an empty body. */
+    RawHttp.Answer post(String path) {
+      return http.send(HttpMethod.POST, path, Buffer.buffer(), "Authorization", authorization);
     }
   }
 }

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three proxy processes on loopback forming one cluster (real Hazelcast members), a demo server
+ * Three proxy processes on loopback forming one cluster (real cluster-manager members), a demo server
  * behind them, and a client that sends each request of one session to whichever node it likes.
  * Nodes die (SIGKILL), pause (SIGSTOP) and leave (SIGTERM) under it.
  */
@@ -104,7 +104,8 @@ class ClusterIT {
       JsonObject config = Proxies.config().json().put("backends", backends.copy());
       config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", port)
-          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs));
+          .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs)
+          .put("secret", io.dstunnel.support.ClusterNodes.SECRET));
       nodes.add(ProxyProcess.launch(dir, config));
     }
     for (ProxyProcess node : nodes) {

@@ -73,7 +73,7 @@ class ProxyConfigTest {
 
   @Test
   void clusterSectionAndPerPodEnvironmentValues() {
-    String text = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"10.0.0.1:5701\"]},"
+    String text = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"trustedNetwork\":true,\"members\":[\"10.0.0.1:5701\"]},"
         + "\"auth\":{\"users\":[{\"name\":\"file\",\"password\":\"x\"}]}}";
     ProxyConfig c = ProxyConfig.parse(text, java.util.Map.of("DSTUNNEL_CLUSTER_HOST", "10.1.2.3",
         "DSTUNNEL_HTTP_PORT", "9090", "DSTUNNEL_AUTH_USERS", "[{\"name\":\"op\",\"passwordHash\":\"$pbkdf2$it=210000$c2FsdHNhbHRzYWx0$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw\"}]"));
@@ -88,7 +88,7 @@ class ProxyConfigTest {
     assertThat(ProxyConfig.parse("{" + BACKENDS + "}").cluster().enabled()).isFalse();
     assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true}}"))
         .hasMessageContaining("cluster.members");
-    ClusterConfig relayed = ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":"
+    ClusterConfig relayed = ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"trustedNetwork\":true,\"members\":"
         + "[\"h:1\"],\"port\":5701,\"eventBusPort\":5801,\"publicHost\":\"nat.example\",\"publicPort\":15701,"
         + "\"publicEventBusPort\":15801}}").cluster();
     assertThat(relayed.publicHost()).isEqualTo("nat.example");
@@ -96,5 +96,73 @@ class ProxyConfigTest {
     assertThat(relayed.publicEventBusPort()).isEqualTo(15801);
     assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + "}", java.util.Map.of("DSTUNNEL_HTTP_PORT", "x")))
         .hasMessageContaining("DSTUNNEL_HTTP_PORT");
+  }
+
+  private static final String KEY = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+  @Test
+  void aClusterNodeWithoutTheClusterKeyIsRefusedNamingIt() {
+    String cluster = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"]}}";
+    assertThatThrownBy(() -> ProxyConfig.parse(cluster)).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cluster.secret:").hasMessageContaining("cluster.trustedNetwork");
+    assertThat(ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":false}}").cluster().secret())
+        .as("a single node needs no key").isNull();
+    ClusterConfig trusted = ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"trustedNetwork\":true}}").cluster();
+    assertThat(trusted.trustedNetwork()).isTrue();
+    assertThat(trusted.secret()).isNull();
+  }
+
+  @Test
+  void theClusterKeyComesFromTheFileOrTheEnvironmentAndIsNeverShown() {
+    String file = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],\"secret\":\"" + KEY + "\"}}";
+    ClusterConfig c = ProxyConfig.parse(file).cluster();
+    assertThat(c.secret()).isEqualTo(KEY);
+    assertThat(c.trustedNetwork()).isFalse();
+    assertThat(c.toString()).doesNotContain(KEY).contains("secret=(set)");
+    assertThat(ProxyConfig.parse(file).toString()).doesNotContain(KEY);
+    String other = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210";
+    assertThat(ProxyConfig.parse(file, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", other)).cluster().secret())
+        .as("the environment over the file").isEqualTo(other);
+    String noKey = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"]}}";
+    assertThat(ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", KEY)).cluster().secret())
+        .isEqualTo(KEY);
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", "short-and-guessable")))
+        .hasMessageStartingWith("cluster.secret:").hasMessageContaining("at least 32").hasMessageNotContaining("guessable");
+  }
+
+  /**
+   * Keys that are not what {@code openssl rand -base64 32} gives are refused, without being
+   * printed. Before, a key of 40 "é" and one of 40 "ß", both read from the environment under a C
+   * locale (every non-ASCII character becomes U+FFFD), made one cluster; 32 spaces were a key.
+   */
+  @Test
+  void aClusterKeyThatIsNotRandomPrintableAsciiIsRefusedWithoutBeingShown() {
+    String noKey = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"]}}";
+    String unreadable = "\uFFFD".repeat(40);
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", unreadable)))
+        .hasMessageStartingWith("cluster.secret:").hasMessageContaining("printable ASCII").hasMessageNotContaining("\uFFFD");
+    String accented = "é".repeat(20) + KEY;
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\"" + accented + "\"}}")).hasMessageContaining("position 1").hasMessageNotContaining(KEY);
+    assertThatThrownBy(() -> ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\"" + " ".repeat(40) + "\"}}")).hasMessageStartingWith("cluster.secret:");
+    String inner = KEY.substring(0, 16) + " " + KEY.substring(16);
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", inner)))
+        .hasMessageContaining("position 17");
+    assertThatThrownBy(() -> ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", "ab".repeat(20))))
+        .hasMessageContaining("random").hasMessageContaining("2 different").hasMessageNotContaining("abab");
+    assertThat(ProxyConfig.parse(noKey, java.util.Map.of("DSTUNNEL_CLUSTER_SECRET", KEY + "\n")).cluster().secret())
+        .as("a Secret made from a file ends with a newline").isEqualTo(KEY);
+    assertThat(ProxyConfig.parse("{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],"
+        + "\"secret\":\" " + KEY + " \"}}").cluster().secret()).as("the file's value as the environment's").isEqualTo(KEY);
+  }
+
+  /** A file that is not JSON is said with where the parser stopped, never what it read: an unquoted key is not printed. */
+  @Test
+  void aSyntaxErrorNeverQuotesTheFile() {
+    String unquoted = "{" + BACKENDS + ",\"cluster\":{\"enabled\":true,\"members\":[\"h:1\"],\"secret\":" + KEY + "}}";
+    assertThatThrownBy(() -> ProxyConfig.parse(unquoted)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not a valid JSON object (line 1, column").hasMessageNotContaining(KEY.substring(0, 12));
   }
 }

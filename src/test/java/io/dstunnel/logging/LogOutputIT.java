@@ -10,6 +10,7 @@ import io.dstunnel.auth.Passwords;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.ProxyProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -48,7 +49,7 @@ class LogOutputIT {
 
   /**
    * Opens a session through the proxy (if {@code session}) and returns every line the proxy printed
-   * until then. A warning at start-up (Vert.x's, Micrometer's, Hazelcast's) comes before the first
+   * until then. A warning at start-up (Vert.x's, Micrometer's, the cluster manager's) comes before the first
    * request is answered.
    */
   private static List<String> runOnce(Vertx vertx, ProxyProcess proxy, boolean session) throws Exception {
@@ -100,18 +101,35 @@ class LogOutputIT {
     int member = ProxyProcess.freePort();
     JsonObject config = config(a).put("cluster", new JsonObject().put("enabled", true)
         .put("name", "log-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime())
-        .put("host", "127.0.0.1").put("port", member).put("members", new JsonArray().add("127.0.0.1:" + member)));
-    // What the jar's manifest opens to Hazelcast (Add-Opens, Add-Exports): this process runs from classes.
-    try (ProxyProcess proxy = ProxyProcess.start(dir, config, "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED")) {
+        .put("host", "127.0.0.1").put("port", member).put("members", new JsonArray().add("127.0.0.1:" + member))
+        .put("secret", ClusterNodes.SECRET));
+    try (ProxyProcess proxy = ProxyProcess.start(dir, config)) {
       List<String> lines = runOnce(vertx, proxy, true);
       assertThat(lines).allMatch(l -> l.matches(TEXT_LINE));
-      assertThat(lines).as("no warning: Hazelcast's CP subsystem, Micrometer's gauges")
+      assertThat(lines).as("no warning: Infinispan's global state, Micrometer's gauges")
           .noneMatch(l -> l.matches("\\S+ \\S+ (WARN|ERROR) .*"));
       assertThat(lines).filteredOn(l -> l.contains("dstunnel cluster joined (1 members): this node is "))
-          .singleElement().asString().contains("(Hazelcast member ");
+          .singleElement().asString().contains("over mutual TLS from cluster.secret");
+    }
+  }
+
+  /**
+   * A config file edited into something that does not parse (here a value left unquoted, as a
+   * pasted key would be) is said once, with where the parser stopped, and never with the text it
+   * read. Before, vertx-config logged the parser's message at every scan, quoting the value.
+   */
+  @Test
+  void aConfigFileThatDoesNotParseIsSaidWithoutItsText(Vertx vertx, @TempDir Path dir) throws Exception {
+    Server a = Backends.start(vertx, "A");
+    try (ProxyProcess proxy = ProxyProcess.start(dir, config(a))) {
+      Path file = dir.resolve("dstunnel-" + proxy.port() + ".json");
+      String pasted = "pastedKeyNotQuoted0123456789abcdefghijkl";
+      java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file).replaceFirst("\\{",
+          "{\"comment\": " + pasted + ","));
+      await().atMost(Duration.ofSeconds(30)).until(() -> proxy.output().contains("config change ignored"));
+      assertThat(proxy.output().lines().filter(l -> l.contains("config change ignored")))
+          .singleElement().asString().contains("not a valid JSON object (line 1, column");
+      assertThat(proxy.output()).doesNotContain(pasted).doesNotContain("Error while scanning");
     }
   }
 }

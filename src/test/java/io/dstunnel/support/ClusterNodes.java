@@ -27,6 +27,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 public final class ClusterNodes implements AutoCloseable, AfterEachCallback, TestWatcher {
 
   private static final String ADMIN = RawHttp.basic("admin", "admin");
+  /** The tests' cluster key ({@code cluster.secret}): every node the tests start as a member holds it. */
+  public static final String SECRET = "it-cluster-key-0123456789-abcdefghijklmnopqrstuvwxyz";
 
   private final List<ProxyProcess> nodes = new ArrayList<>();
   private final List<JsonObject> configs = new ArrayList<>();
@@ -39,6 +41,11 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
 
   public ProxyProcess get(int i) {
     return nodes.get(i);
+  }
+
+  /** The config node {@code i} started with (a copy). */
+  public JsonObject config(int i) {
+    return configs.get(i).copy();
   }
 
   /** The backend list of one server, "a". */
@@ -86,7 +93,7 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
       config.put("cluster", new JsonObject()
           .put("enabled", true).put("name", name).put("host", "127.0.0.1").put("port", ports.get(i))
           .put("members", new JsonArray(members)).put("backups", backups).put("suspectAfterMs", suspectAfterMs)
-          .mergeIn(reached.get(i)));
+          .put("secret", SECRET).mergeIn(reached.get(i)));
       more.accept(config);
       configs.add(config);
       nodes.add(ProxyProcess.launch(dir, config));

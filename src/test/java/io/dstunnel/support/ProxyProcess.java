@@ -95,7 +95,7 @@ public final class ProxyProcess implements AutoCloseable {
     // Below the kernel's ephemeral range (32768 and up by default): a port picked there can be
     // taken by any process's outgoing connection before the node binds it (CI saw a node's
     // http.port "already in use"). And never the same port twice in this JVM (CI saw a member
-    // port handed out again as an admin port before Hazelcast had bound it).
+    // port handed out again as an admin port before the cluster manager had bound it).
     while (true) {
       int port = 20_000 + RANDOM.nextInt(12_000);
       if (HANDED_OUT.contains(port)) {

@@ -4,12 +4,10 @@
 package io.dstunnel.session.call;
 
 import io.dstunnel.backend.Backend;
-import io.dstunnel.channels.ChannelBroadcaster;
 import io.dstunnel.session.answer.AnswerStream;
 import io.dstunnel.session.answer.CallOrder;
 import io.dstunnel.session.lane.SessionServices;
 import io.dstunnel.session.write.ReplayLog;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +33,7 @@ import java.util.regex.Matcher;
  * {@code {"response":…}} answers to them go to the backend; neither is a request or an answer,
  * and neither is replayed. The registration's answer, when the channel closes, ends it.
  * <li>A {@code BroadcastToChannel} answered by the session's backend is also run on every other
- * backend holding a channel of that name ({@link ChannelBroadcaster}); the client gets one answer,
+ * backend holding a channel of that name ({@link Broadcasts}); the client gets one answer,
  * {@code [true]} if any backend took it.
  * </ul>
  * Runs on the session's event loop, as the session does.
@@ -43,7 +41,6 @@ import java.util.regex.Matcher;
 public final class Calls implements RequestCounter.MessageListener, CallOrder {
 
   static final String CONNECT_CHANNEL = "DSAdmin.ConnectClientChannel";
-  static final String BROADCAST = "DSAdmin.BroadcastToChannel";
 
   /** One request the backend owes an answer to. */
   static final class Call {
@@ -70,6 +67,7 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
   private final Channel channel;
   private long loggedAnswered;
   private final InOrder out = new InOrder();
+  private final Broadcasts broadcasts;
 
   public Calls(String session, SessionServices services, ReplayLog log, BooleanSupplier connected) {
     this.session = session;
@@ -77,6 +75,7 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
     this.skip = Set.copyOf(services.config().replaySkip());
     this.log = log;
     this.channel = new Channel(session, services.channels(), services.events());
+    this.broadcasts = new Broadcasts(services);
     this.connected = connected;
   }
 
@@ -104,7 +103,7 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
       call.preparing = m.group(1);
     } else if ((m = MessageHeads.EXECUTE.matcher(text)).find()) {
       call.method = handles.method(Integer.parseInt(m.group(1)));
-      if (CONNECT_CHANNEL.equals(call.method) || BROADCAST.equals(call.method)) {
+      if (CONNECT_CHANNEL.equals(call.method) || Broadcasts.METHOD.equals(call.method)) {
         JsonArray args = MessageHeads.args(head, end - start);
         call.channel = args == null || !(args.getValue(0) instanceof String c) ? null : c;
         call.value = args == null || args.size() < 2 ? null : args.getValue(1);
@@ -147,8 +146,8 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
     }
     learn(call, answer);
     channel.answered(call, home);
-    if (BROADCAST.equals(call.method) && call.channel != null && home != null) {
-      out.nextWaitsFor(broadcastElsewhere(call));  // the answer delivered next is this call's
+    if (Broadcasts.runsElsewhere(call, home)) {
+      out.nextWaitsFor(broadcasts.elsewhere(call, home));  // the answer delivered next is this call's
     }
   }
 
@@ -294,14 +293,5 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
   /** Answers already given for calls in the log: what a standby's replay answers again. */
   long loggedAnswered() {
     return loggedAnswered;
-  }
-
-  // ---- broadcasts ----------------------------------------------------------------------------
-
-  private Future<Boolean> broadcastElsewhere(Call call) {
-    JsonObject ask = new JsonObject().put("channel", call.channel).put("value", call.value).put("except", home.name());
-    return services.context().owner().eventBus().<JsonObject>request(ChannelBroadcaster.ADDRESS, ask)
-        .map(reply -> reply.body().getBoolean("took", false))
-        .otherwise(false);
   }
 }
