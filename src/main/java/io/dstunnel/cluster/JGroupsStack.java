@@ -51,12 +51,6 @@ final class JGroupsStack {
       tcp.setExternalAddr(InetAddress.getByName(c.publicHost()));
       tcp.setExternalPort(c.publicPort());
     }
-    // A TLS handshake on a JVM that has just started, on a loaded machine, can take seconds: with
-    // JGroups' defaults (connect 2 s, the peer's address read within 1 s) a restarted node's
-    // discovery found no one and it formed a cluster of its own (the cluster soak saw it at a
-    // rolling restart). A connection that never completes still holds the acceptor at most 5 s.
-    tcp.setSockConnTimeout(5000);
-    tcp.setPeerAddrReadTimeout(5000);
     if (keys != null) {
       // Both sides present the cluster's certificate (NEED): an unkeyed peer gets no connection.
       tcp.setSocketFactory(new TLS().setProtocols(ClusterKeys.PROTOCOLS)
