@@ -77,6 +77,8 @@ final class JGroupsStack {
     // excluded its earlier self (FD_ALL3, 10 s at least, more on a loaded machine); after JGroups'
     // default of 10 attempts it formed a cluster of its own, served its clients a 404 for every
     // session until the merge, and merged seconds later (the cluster soak saw it at 8 of 9 kills).
+    // Discovery waits 3 s for answers (2 s was short for a JVM just started on a loaded machine,
+    // its first TLS handshakes still cold).
     GMS gms = new GMS().setJoinTimeout(3000).setMaxJoinAttempts(0);
     gms.printLocalAddress(false);  // a banner on stdout, outside the log's format
     stack.add(gms);
