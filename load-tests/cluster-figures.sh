@@ -7,13 +7,18 @@
 #   load-tests/cluster-figures.sh [sessions for the adoption figure (default 1000)] [bench seconds (default 60)]
 # (15 s was too short: three JVMs on two cores were still compiling, and the ratio came out low.)
 # FIGURES="latency throughput adoption" (default: all three) picks some.
+# FRONT=haproxy sends the three-node throughput run through HAProxy round-robin (each request to the
+# next node, as a front without stickiness does), FRONT=sticky through HAProxy routing each session
+# to its owner (the stick table cluster.md shows); without FRONT each connection keeps to one node,
+# where it opened its session. NODE0_OPTS="..." adds JVM options to node 0 (a profiler's agent).
+# SINGLE=0 skips the one-node run of the throughput figure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sessions=${1:-1000}
 seconds=${2:-60}
 figures=" ${FIGURES:-latency throughput adoption} "
-(cd "$here/.." && mvn -B -q package -DskipTests)
-jar=$here/../target/dstunnel.jar
+# JAR=path runs that jar instead of building this tree (two builds compared in turn).
+if [[ -n "${JAR:-}" ]]; then jar=$JAR; else (cd "$here/.." && mvn -B -q package -DskipTests); jar=$here/../target/dstunnel.jar; fi
 source "$here/lib.sh"
 demo=$(free_port)
 java -jar "$jar" server -port "$demo" > "$work/demo.log" 2>&1 & pids+=($!)
@@ -36,7 +41,9 @@ cluster() {
   "cluster": { "enabled": true, "name": "fig-$tag-$$", "host": "127.0.0.1", "port": ${member[$i]},
                "members": [ ${list%,} ], $keyed } }
 JSON
-    java -Xmx1g -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/$tag$i.json" > "$work/$tag$i.log" 2>&1 &
+    local opts=""; ((i == 0)) && opts=${NODE0_OPTS:-}
+    # shellcheck disable=SC2086
+    java -Xmx1g $opts -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/$tag$i.json" > "$work/$tag$i.log" 2>&1 &
     node[$i]=$!; pids+=($!)
   done
   for i in 0 1 2; do wait_for "$work/$tag$i.log" "dstunnel listening on" 90; done
@@ -47,7 +54,36 @@ admin_get() { curl -sf -u admin:admin "http://127.0.0.1:$1$2"; }
 copies_held() { admin_get "$1" /admin/cluster | python3 -c 'import json, sys; print(json.load(sys.stdin)["copiesHeld"])'; }
 # heap_after_gc PID: the bytes of every live object (jcmd's class histogram runs a full GC first).
 heap_after_gc() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" { print $3 }'; }
-bench() { java "$here/bench/Bench.java" "$@"; }
+# Each throughput run is measured after WARMUP seconds of the same load (default 60: three JVMs on
+# two cores are still compiling half of the time a minute in).
+bench() { java -Dwarmup="${WARMUP:-60}" "$here/bench/Bench.java" "$@"; }
+# front haproxy|sticky: HAProxy before the three nodes (front_port, front_pid).
+front() {
+  command -v haproxy > /dev/null || { echo "FRONT needs haproxy (Debian: apt-get install haproxy)" >&2; exit 2; }
+  local stick=""
+  [[ $1 == sticky ]] && stick="  stick-table type string len 64 size 1m expire 30m
+  stick match url_param(dss)
+  stick store-response res.hdr(dstunnel-session)"
+  front_port=$(free_port)
+  cat > "$work/haproxy.cfg" <<CFG
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 90s
+  timeout server 60s
+frontend tunnel
+  bind 127.0.0.1:$front_port
+  default_backend nodes
+backend nodes
+  balance roundrobin
+$stick
+  server n0 127.0.0.1:${http[0]}
+  server n1 127.0.0.1:${http[1]}
+  server n2 127.0.0.1:${http[2]}
+CFG
+  haproxy -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & front_pid=$!; pids+=($!)
+  wait_port "$front_port"
+}
 
 declare -a member http admin node
 if [[ $figures == *" latency "* ]]; then
@@ -65,14 +101,19 @@ cat > "$work/single.json" <<JSON
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] } }
 JSON
+if [[ "${SINGLE:-1}" != 0 ]]; then
 java -Xmx1g -Ddstunnel.events.level=WARN -jar "$jar" -conf "$work/single.json" > "$work/single.log" 2>&1 &
 single_pid=$!; pids+=($!)
 wait_for "$work/single.log" "dstunnel listening on" 90
 echo -n "one node:    "; bench tunnel "$single" 64 "$seconds" "$single_pid"
 kill "$single_pid"
+fi
 cluster tput
-echo -n "three nodes: "; bench tunnel "${http[0]},${http[1]},${http[2]}" 64 "$seconds" "${node[0]},${node[1]},${node[2]}"
+ports="${http[0]},${http[1]},${http[2]}"
+if [[ -n "${FRONT:-}" ]]; then front "$FRONT"; ports=$front_port; fi
+echo -n "three nodes${FRONT:+ behind $FRONT}: "; bench tunnel "$ports" 64 "$seconds" "${node[0]},${node[1]},${node[2]}"
 for i in 0 1 2; do kill "${node[$i]}"; done
+[[ -n "${FRONT:-}" ]] && kill "$front_pid"
 
 fi
 

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  */
 public final class Bench {
 
-  private static final int WARMUP_SECONDS = 3;
+  /** Seconds run before measuring ({@code -Dwarmup=N}; a cluster of three JVMs on two cores compiles for a minute). */
+  private static final int WARMUP_SECONDS = Integer.getInteger("warmup", 3);
   private static final Pattern LENGTH = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)");
   private static final String AUTH = "Authorization: Basic "
       + Base64.getEncoder().encodeToString("admin:admin".getBytes(StandardCharsets.UTF_8)) + "\r\n";

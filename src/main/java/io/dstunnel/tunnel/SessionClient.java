@@ -16,8 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
-import java.security.SecureRandom;
-import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The HTTP side's typed calls to sessions over the event bus. Failures are translated here, once:
@@ -31,7 +30,6 @@ final class SessionClient {
   private final SessionLanes lanes;
   /** Who acts in a request without credentials: a client known by the session id, or one of a node with no users. */
   private final TunnelCommand.Acting withoutCredentials;
-  private final Random writeIds = new SecureRandom();
   private final DeliveryOptions shortCall;
   private final DeliveryOptions openCall;
   private final DeliveryOptions readCall =
@@ -66,7 +64,7 @@ final class SessionClient {
 
   Future<TunnelReply> write(String sid, String user, Buffer body) {
     TunnelCommand cmd = router == null ? TunnelCommand.write(sid, user, body)
-        : TunnelCommand.write(sid, user, body, writeIds.nextLong() | 1);
+        : TunnelCommand.write(sid, user, body, ThreadLocalRandom.current().nextLong() | 1);
     return call(Addresses.session(sid), named(cmd), shortCall);
   }
 

@@ -28,6 +28,9 @@ import java.nio.charset.StandardCharsets;
  */
 public final class TunnelHandler implements Handler<RoutingContext> {
 
+  /** The header an open's answer names its new session in (for a front's session stickiness). */
+  public static final String SESSION_HEADER = "dstunnel-session";
+
   private final HttpConfig config;
   private final Logins logins;
   private final ProxyMetrics metrics;
@@ -86,6 +89,11 @@ public final class TunnelHandler implements Handler<RoutingContext> {
           });
         })
         .map(reply -> {
+          if (open) {
+            // Names the new session for a front that routes each session to the node that opened
+            // (and owns) it: HAProxy "stick store-response res.hdr(dstunnel-session)".
+            req.response().putHeader(SESSION_HEADER, reply.sessionId());
+          }
           Replies.json(req.response(), new JsonObject().put("response",
               new JsonArray().add(reply.sessionId()).add(reply.count())));
           return null;

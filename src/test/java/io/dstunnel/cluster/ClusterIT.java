@@ -11,6 +11,7 @@ import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
+import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.ProxyProcess;
 import io.dstunnel.support.RawHttp;
@@ -136,22 +137,14 @@ class ClusterIT {
     return copiesHeld(vertx, n.get(1)) == 1 ? n.get(1) : n.get(2);
   }
 
-  /** Opens {@code c}'s session, prepares Increment and calls it once (answer 1): the handle. */
-  private static int countingSession(TunnelClient c) {
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
-    return inc;
-  }
-
-  /** Three nodes; a counting session owned by node 0 ({@link #countingSession}), the node holding its copy, the third. */
+  /** Three nodes; a counting session owned by node 0 ({@link ClusterNodes#countingSession}), the node holding its copy, the third. */
   private record OneSession(List<ProxyProcess> n, TunnelClient c, int inc, ProxyProcess holder, ProxyProcess other) {
   }
 
   private OneSession oneSession(Vertx vertx, Path dir, long suspectAfterMs) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), suspectAfterMs);
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     ProxyProcess holder = copyHolder(vertx, n);
     return new OneSession(n, c, inc, holder, theThird(n, holder));
   }
@@ -196,7 +189,7 @@ class ClusterIT {
   void aKilledOwnerIsKnownDeadWithoutWaitingOutSuspectAfterMs(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 600_000);
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     n.get(0).signal("KILL");
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
   }
@@ -213,7 +206,7 @@ class ClusterIT {
     List<Integer> handles = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       TunnelClient c = client(vertx, n.get(0));
-      handles.add(countingSession(c));
+      handles.add(ClusterNodes.countingSession(c));
       clients.add(c);
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 20);
@@ -388,7 +381,7 @@ class ClusterIT {
     // No copies (a silent owner is waited for, not replaced); forwarded reads given up after 4.5 s.
     List<ProxyProcess> n = cluster(dir, only(Backends.start(vertx, "A")), 3000, 0);
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
     await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes") > 0);
     n.get(0).signal("STOP");
@@ -410,7 +403,7 @@ class ClusterIT {
   void aPausedOwnerIsFencedOutAndServesNoStaleState(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     // The request goes to the node holding the copy, which adopts the session itself: its first
     // look-up of its own copy keeper once waited until Hazelcast removed the paused member, which
     // then woke up split off from the cluster.
@@ -440,7 +433,7 @@ class ClusterIT {
       throws Exception {
     List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"));
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     ProxyProcess holder = copyHolder(vertx, n);
     n.get(0).signal("STOP");
     try {
@@ -494,7 +487,7 @@ class ClusterIT {
       throws Exception {
     List<ProxyProcess> n = cluster(dir, only(Backends.start(vertx, "A")), ClusterConfig.DEFAULT_SUSPECT_AFTER, 2);
     TunnelClient c = client(vertx, n.get(0));
-    int inc = countingSession(c);
+    int inc = ClusterNodes.countingSession(c);
     c.write(TunnelClient.executeRequest(inc, 1)).await();
     await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 2);
     n.get(0).signal("KILL");

@@ -67,9 +67,7 @@ class ClusterKeyIT {
   void aNodeWithoutTheKeyOrWithAnotherCannotJoinReadWriteOrAdopt(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 2000, 1, c -> { });
     TunnelClient alice = ClusterNodes.client(vertx, n.get(0), 32768);
-    alice.handshake().await();
-    int inc = alice.prepare("Increment").await();
-    assertThat(alice.execute(inc, 1).await()).isEqualTo(1);
+    int inc = ClusterNodes.countingSession(alice);
 
     ProxyProcess noKey = rogue(dir, cluster.config(0), c -> c.put("trustedNetwork", true));
     ProxyProcess otherKey = rogue(dir, cluster.config(0), c -> c.put("secret", OTHER_KEY));

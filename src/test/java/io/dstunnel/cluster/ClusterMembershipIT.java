@@ -42,9 +42,7 @@ class ClusterMembershipIT {
   void aNodeKilledAndStartedAgainAtOnceJoinsTheClusterItLeft(Vertx vertx, @TempDir Path dir) throws Exception {
     List<ProxyProcess> n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 5000, 1, c -> { });
     TunnelClient c = ClusterNodes.client(vertx, n.get(1), 32768);
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = ClusterNodes.countingSession(c);
 
     n.get(0).signal("KILL");
     ProxyProcess again = cluster.restart(0);

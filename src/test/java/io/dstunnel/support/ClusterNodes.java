@@ -3,6 +3,7 @@
 
 package io.dstunnel.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.demo.TunnelClient;
@@ -136,6 +137,14 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
 
   public static TunnelClient client(Vertx vertx, ProxyProcess node, int readSize) {
     return new TunnelClient(vertx, "127.0.0.1", node.port(), "admin", "admin", readSize);
+  }
+
+  /** Opens {@code c}'s session, prepares Increment and calls it once (answer 1): the handle. */
+  public static int countingSession(TunnelClient c) {
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    return inc;
   }
 
   /** What each node printed, for a failed test's report. */
