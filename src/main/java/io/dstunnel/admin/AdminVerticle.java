@@ -3,6 +3,7 @@
 
 package io.dstunnel.admin;
 
+import io.dstunnel.MalformedRequests;
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.ClientAddress;
 import io.dstunnel.auth.LoginThrottle;
@@ -124,7 +125,7 @@ public final class AdminVerticle extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.admin().host()).setPort(config.admin().port())
         .setUseProxyProtocol(config.admin().fronts().proxyProtocol()));
-    return Future.all(nodes.listen(), server.requestHandler(router).listen());
+    return Future.all(nodes.listen(), server.requestHandler(MalformedRequests.guard(router)).listen());
   }
 
   @Override

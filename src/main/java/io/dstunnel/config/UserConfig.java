@@ -44,9 +44,13 @@ public record UserConfig(String name, String password, String passwordHash, Set<
   }
 
   private static final java.util.regex.Pattern PBKDF2 =
-      java.util.regex.Pattern.compile("\\$pbkdf2\\$it=(\\d{1,9})\\$([A-Za-z0-9+/]+=*)\\$([A-Za-z0-9+/]+=*)");
+      java.util.regex.Pattern.compile("\\$pbkdf2\\$it=(\\d{1,9})\\$([A-Za-z0-9+/]+=*)\\$([A-Za-z0-9+/]{86})");
 
-  /** A PBKDF2 hash in PHC form that can match a password: iterations, a salt and a hash of 32 bytes or more. */
+  /**
+   * A PBKDF2 hash in PHC form that can match a password: iterations, a salt, and the hash exactly
+   * as the check computes it (PBKDF2-HMAC-SHA512: 64 bytes, Base64 without padding, 86
+   * characters), which is compared as a string: one padded, cut short or of another length never matches.
+   */
   static boolean validHash(String hash) {
     java.util.regex.Matcher m = PBKDF2.matcher(hash);
     if (!m.matches() || Integer.parseInt(m.group(1)) < 1000) {
@@ -54,7 +58,7 @@ public record UserConfig(String name, String password, String passwordHash, Set<
     }
     try {
       return java.util.Base64.getDecoder().decode(m.group(2)).length >= 8
-          && java.util.Base64.getDecoder().decode(m.group(3)).length >= 32;
+          && java.util.Base64.getDecoder().decode(m.group(3)).length == 64;
     } catch (IllegalArgumentException e) {
       return false;
     }

@@ -78,7 +78,14 @@ public final class RestSessions {
         return null;
       }
       RestSession raced = sessions.putIfAbsent(id, s);
-      return raced != null ? raced : s;
+      if (raced != null) {
+        return raced;
+      }
+      // Served here now: it counts toward this node's limits as long as this node keeps it, as
+      // on the node that opened it (which gives its place back once the session is idle there).
+      places.adopted(s.user());
+      s.holdPlace();
+      return s;
     });
   }
 

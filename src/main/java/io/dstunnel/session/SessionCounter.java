@@ -53,8 +53,8 @@ public final class SessionCounter {
     return null;
   }
 
-  /** A session taken over from another node: counted, never refused (it exists already). */
-  void adopted(String user) {
+  /** A session taken over from another node (or served here from the cluster's record): counted, never refused. */
+  public void adopted(String user) {
     open.incrementAndGet();
     if (user != null) {
       users.merge(user, 1, Integer::sum);

@@ -3,6 +3,7 @@
 
 package io.dstunnel.tunnel;
 
+import io.dstunnel.MalformedRequests;
 import io.dstunnel.auth.Authenticator;
 import io.dstunnel.auth.ClientAddress;
 import io.dstunnel.auth.LoginThrottle;
@@ -118,7 +119,7 @@ public final class TunnelVerticle extends VerticleBase {
     server = vertx.createHttpServer(options);
     return server.requestHandler(req -> {
       if (validEscapes(req.path())) {
-        router.handle(req);
+        MalformedRequests.route(router, req);
       } else {
         Replies.fail(req, TunnelFailure.badRequest("Malformed request path"));
       }

@@ -50,6 +50,9 @@ class ProxyConfigTest {
       // The placeholder of k8s/users.json: a proxy nobody can log in to must not start.
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$it=210000$REPLACE-WITH-A-HASH$REPLACE\"}]}}|auth.users[0].passwordHash: is not a password hash",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$x\"}]}}|auth.users[0].passwordHash: is not a password hash",
+      // A real hash padded or cut short: the check compares the Base64 strings, so neither ever matches.
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$it=210000$dSqIHtNZMRPghZ7hoq4vuA$zCRDcJnJw8zq1dr4BzuAptatD+S79G9YXIJBNl3gAv4W+0ivNQe7QY0s9wAnRTSyL3OujPkH9UpBo2/yZb1Zug==\"}]}}|auth.users[0].passwordHash: is not a password hash",
+      "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"passwordHash\":\"$pbkdf2$it=210000$dSqIHtNZMRPghZ7hoq4vuA$zCRDcJnJw8zq1dr4BzuAptatD+S79G9YXIJBNl3gAv4\"}]}}|auth.users[0].passwordHash: is not a password hash",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[\"root\"]}]}}|auth.users[0].roles[0]: must be one of tunnel, admin, metrics",
       "{" + BACKENDS + ",\"auth\":{\"users\":[{\"name\":\"x\",\"password\":\"p\",\"roles\":[]}]}}|auth.users[0].roles: give at least one of tunnel, admin, metrics",
       "{" + BACKENDS + ",\"session\":{\"framing\":\"json\"}}|session.framing: must be \"dbx\" or \"raw\"",
