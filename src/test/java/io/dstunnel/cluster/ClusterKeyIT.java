@@ -12,7 +12,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
@@ -148,10 +147,7 @@ class ClusterKeyIT {
    */
   @Test
   void theClustersMapsHoldNoCredentialInClear(Vertx vertx, @TempDir Path dir) throws Exception {
-    DemoRestVerticle restServer = new DemoRestVerticle("127.0.0.1", 0, "A");
-    vertx.deployVerticle(restServer).await();
-    JsonArray backends = ClusterNodes.only(Backends.start(vertx, "A"));
-    backends.getJsonObject(0).put("httpPort", restServer.actualPort());
+    JsonArray backends = ClusterNodes.withRest(vertx);
     List<ProxyProcess> n = cluster.start(dir, 2, backends, 2000, 1, c -> { });
     String admin = RawHttp.basic("admin", "admin");
     String path = "/datasnap/rest/TServerMethods1/Increment/5";

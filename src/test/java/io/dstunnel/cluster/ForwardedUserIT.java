@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dstunnel.config.ProxyConfig;
-import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.message.SessionFailure;
@@ -73,10 +72,7 @@ class ForwardedUserIT {
   void anotherUsersOrAnUnauthenticatedNodesRequestIsRefusedThroughAnyNodeAsOnTheOwner(Vertx vertx,
                                                                                      @TempDir Path dir)
       throws Exception {
-    DemoRestVerticle restServer = new DemoRestVerticle("127.0.0.1", 0, "A");
-    vertx.deployVerticle(restServer).await();
-    JsonArray backends = ClusterNodes.only(Backends.start(vertx, "A"));
-    backends.getJsonObject(0).put("httpPort", restServer.actualPort());
+    JsonArray backends = ClusterNodes.withRest(vertx);
     AtomicInteger started = new AtomicInteger();
     List<ProxyProcess> n = cluster.start(dir, 3, backends, 2000, 1, c -> {
       if (started.getAndIncrement() == 2) {

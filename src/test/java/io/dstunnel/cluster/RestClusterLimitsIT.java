@@ -6,8 +6,6 @@ package io.dstunnel.cluster;
 import static io.dstunnel.support.RawHttp.basic;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstunnel.demo.DemoRestVerticle;
-import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.ProxyProcess;
 import io.dstunnel.support.RawHttp;
@@ -44,10 +42,7 @@ class RestClusterLimitsIT {
   /** Before, node 1 served admin's session without counting it, and opened a second one for admin (200). */
   @Test
   void aRestSessionServedByAnotherNodeCountsThereToo(Vertx vertx, @TempDir Path dir) throws Exception {
-    DemoRestVerticle restServer = new DemoRestVerticle("127.0.0.1", 0, "A");
-    vertx.deployVerticle(restServer).await();
-    JsonArray backends = ClusterNodes.only(Backends.start(vertx, "A"));
-    backends.getJsonObject(0).put("httpPort", restServer.actualPort());
+    JsonArray backends = ClusterNodes.withRest(vertx);
     List<ProxyProcess> n = cluster.start(dir, 2, backends, 2000, 1,
         c -> c.getJsonObject("session").put("maxSessionsPerUser", 1));
     RawHttp opener = new RawHttp(vertx, n.get(0).port());

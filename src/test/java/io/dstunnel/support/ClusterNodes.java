@@ -6,6 +6,7 @@ package io.dstunnel.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dstunnel.demo.DemoRestVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -53,6 +54,18 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
   public static JsonArray only(Backends.Server backend) {
     return new JsonArray().add(new JsonObject().put("name", "a").put("host", "127.0.0.1").put("port", backend.port())
         .put("priority", 0));
+  }
+
+  /**
+   * One backend, "a": a demo server with a REST side (a {@link DemoRestVerticle} deployed on
+   * {@code vertx}), for tests of REST sessions in a cluster.
+   */
+  public static JsonArray withRest(Vertx vertx) {
+    DemoRestVerticle rest = new DemoRestVerticle("127.0.0.1", 0, "A");
+    vertx.deployVerticle(rest).await();
+    JsonArray backends = only(Backends.start(vertx, "A"));
+    backends.getJsonObject(0).put("httpPort", rest.actualPort());
+    return backends;
   }
 
   /**
