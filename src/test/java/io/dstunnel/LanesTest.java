@@ -17,6 +17,7 @@ import io.vertx.core.VertxOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -48,6 +49,36 @@ class LanesTest {
       for (int i = 0; i < answers.size(); i++) {
         assertThat(String.valueOf(answers.get(i).await())).startsWith("lane" + i);
       }
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  void aSessionOnTheRequestsOwnEventLoopIsCalledWithoutTheEventBus() {
+    Proxies config = Proxies.config().set("http", "instances", 1).set("session", "instances", 1).backend("a", 1, 0);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Launcher.eventLoops(ProxyConfig.fromJson(config.json()))));
+    try {
+      Backends.Server server = Backends.start(vertx, "A");
+      config.json().getJsonArray("backends").getJsonObject(0).put("port", server.port());
+      Dstunnel proxy = config.start(vertx);
+      assertThat(proxy.lanesShared()).isEqualTo(1);
+      AtomicInteger toSessions = new AtomicInteger();
+      String anySession = Addresses.session("");
+      vertx.eventBus().addOutboundInterceptor(dc -> {
+        if (dc.message().address().startsWith(anySession)) {
+          toSessions.incrementAndGet();
+        }
+        dc.next();
+      });
+      for (int i = 0; i < 3; i++) {
+        TunnelClient c = Proxies.client(vertx, proxy);
+        String word = "direct" + i;
+        Object answer = c.handshake().compose(v -> c.prepare("EchoString")).compose(h -> c.execute(h, word))
+            .compose(a -> c.close().map(a)).await();
+        assertThat(String.valueOf(answer)).startsWith(word);
+      }
+      assertThat(toSessions).as("requests sent to sessions over the event bus").hasValue(0);
     } finally {
       vertx.close().await();
     }

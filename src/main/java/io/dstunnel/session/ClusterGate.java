@@ -11,7 +11,6 @@ import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.Message;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,10 +35,10 @@ final class ClusterGate {
     this.replication = replication;
   }
 
-  void dispatch(SessionEntry e, Message<TunnelCommand> msg, BiConsumer<Session, Message<TunnelCommand>> apply) {
-    TunnelCommand cmd = msg.body();
+  void dispatch(SessionEntry e, SessionRequest req, BiConsumer<Session, SessionRequest> apply) {
+    TunnelCommand cmd = req.command();
     Session session = e.session();
-    String origin = msg.headers().get(Addresses.ORIGIN);
+    String origin = req.origin();
     if (cmd.kind() == TunnelCommand.Kind.DELIVERED) {
       e.relayed.delivered(origin, cmd.readId());
       return;
@@ -51,12 +50,12 @@ final class ClusterGate {
     }
     e.checkOwned(owned);
     owned.onComplete(ar -> {
-      if (!e.forgotten() && cutOff(ar.cause(), msg)) {
+      if (!e.forgotten() && cutOff(ar.cause(), req)) {
         return;
       }
       if (e.forgotten() || ar.failed() || !ar.result()) {
         forget(e);
-        msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+        req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
         return;
       }
       e.relayed.settle(cmd);
@@ -64,7 +63,7 @@ final class ClusterGate {
         e.relayed.askedAgain(origin, cmd.readId());
         SessionVerticle.read(session, cmd).onSuccess(reply -> {
           if (reply.kind() != TunnelReply.Kind.DATA) {
-            msg.reply(reply);
+            req.reply(reply);
             return;
           }
           // The copies learn what the client is given before it goes out (cluster.md §3).
@@ -75,39 +74,39 @@ final class ClusterGate {
           replication.handedOut(e.copy(), handout).onComplete(copied -> {
             // Done once lastRelayed says what happened: a read waiting on it looks there next.
             try {
-              answer(e, msg, origin, reply, copied.cause());
+              answer(e, req, origin, reply, copied.cause());
             } finally {
               recorded.complete();
             }
           });
         });
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE && replication.applied(e.copy(), cmd.readId())) {
-        msg.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
+        req.reply(TunnelReply.accepted(session.id(), cmd.body().length()));
       } else if (cmd.kind() == TunnelCommand.Kind.WRITE) {
         session.write(cmd.body()).onSuccess(reply -> {
           if (reply.kind() != TunnelReply.Kind.ACCEPTED) {
-            msg.reply(reply);
+            req.reply(reply);
             return;
           }
           replication.wrote(e.copy(), cmd.body(), cmd.readId()).onComplete(copied -> {
             if (copied.cause() instanceof CutOff) {
               // Already given to the backend: its outcome is unknown to the client, as a write in
               // flight on a dead node's connection (cluster.md §3), not "not run".
-              msg.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session lost "
+              req.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session lost "
                   + "contact with the cluster node that holds its copy (a network partition) while this write was "
                   + "copied: it may have run"));
               return;
             }
             if (copied.failed()) {
               forget(e);
-              msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+              req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
             } else {
-              msg.reply(reply);
+              req.reply(reply);
             }
           });
         });
       } else {
-        apply.accept(session, msg);
+        apply.accept(session, req);
         if (cmd.kind() == TunnelCommand.Kind.UNREAD) {
           e.relayed.progressChanged();
         }
@@ -116,21 +115,21 @@ final class ClusterGate {
   }
 
   /** A read's bytes, its copies told ({@code failure} null) or not: to the client, or taken back. */
-  private void answer(SessionEntry e, Message<TunnelCommand> msg, String origin, TunnelReply reply,
+  private void answer(SessionEntry e, SessionRequest req, String origin, TunnelReply reply,
                       Throwable failure) {
     Session session = e.session();
-    long readId = msg.body().readId();
+    long readId = req.command().readId();
     if (failure != null) {
       session.unread(reply.data(), reply.offset());
-      if (cutOff(failure, msg)) {
+      if (cutOff(failure, req)) {
         return;
       }
       forget(e);
-      msg.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+      req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
       return;
     }
     e.relayed.handedOut(origin, readId, reply, gone.contains(origin));
-    msg.reply(reply);
+    req.reply(reply);
     if (origin == null) {
       // Answered here: the copies learn at once that the bytes are on their way to this node's
       // HTTP side (a notice sent after the HTTP write lost the race with a kill -9 too often; the
@@ -145,9 +144,9 @@ final class ClusterGate {
    * given to the backend when its copy could not be made is refused too: the copy, and so a side
    * that adopts the session, never has it (src/site/markdown/cluster.md, limits).
    */
-  private static boolean cutOff(Throwable cause, Message<TunnelCommand> msg) {
+  private static boolean cutOff(Throwable cause, SessionRequest req) {
     if (cause instanceof CutOff) {
-      msg.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session cannot reach the "
+      req.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node serving this session cannot reach the "
           + "cluster node that holds its copy (a network partition): try again"));
       return true;
     }

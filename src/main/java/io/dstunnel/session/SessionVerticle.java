@@ -20,9 +20,11 @@ import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,6 +54,9 @@ public final class SessionVerticle extends VerticleBase {
   /** How often a cluster node looks after its sessions' copies (see {@link Replication#maintain}). */
   private static final long MAINTAIN_MS = 1000;
 
+  /** How often requests taken on this lane are checked against their deadlines (their timeouts are coarse by this). */
+  private static final long LANE_CALLS_CHECK_MS = 1000;
+
   private final SessionConfig config;
   private final PoolConfig poolConfig;
   private final BackendPool pool;
@@ -68,6 +73,9 @@ public final class SessionVerticle extends VerticleBase {
   private long sweepTimer = -1;
   private long migrationTimer = -1;
   private long maintainTimer = -1;
+  /** Requests taken from this event loop's HTTP side without the event bus, waiting for answers. */
+  private final LaneCalls calls = new LaneCalls();
+  private long callsTimer = -1;
 
   private final Replication replication;
   private final ClusterGate gate;
@@ -119,7 +127,9 @@ public final class SessionVerticle extends VerticleBase {
           live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING)
               .<ReplicatedSession>map(SessionEntry::copy).toList()));
     }
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> lanes.joined(index));
+    callsTimer = vertx.setPeriodic(LANE_CALLS_CHECK_MS, t -> calls.expire(System.nanoTime()));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .onSuccess(v -> lanes.joined(index, this::takeHere));
   }
 
   @Override
@@ -128,6 +138,7 @@ public final class SessionVerticle extends VerticleBase {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
     vertx.cancelTimer(maintainTimer);
+    vertx.cancelTimer(callsTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     for (SessionEntry e : new ArrayList<>(sessions.values())) {
       if (replication == Replication.NONE) {
@@ -168,31 +179,48 @@ public final class SessionVerticle extends VerticleBase {
     Session session = new Session(id, user, services, () -> remove(id));
     SessionEntry[] entry = {null};
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
-        m -> dispatch(entry[0], m));
+        m -> dispatch(entry[0], SessionRequest.of(m)));
     entry[0] = new SessionEntry(session, consumer, replication);
     sessions.put(id, entry[0]);
     return entry[0];
   }
 
-  private void dispatch(SessionEntry e, Message<TunnelCommand> msg) {
-    TunnelCommand cmd = msg.body();
+  /**
+   * A request from the HTTP side on this verticle's own event loop ({@link SessionLanes#call}):
+   * served as one from the bus would be, in this verticle's context, without the bus's
+   * request-reply machinery. Null when the session is not live here (gone, or moved to another
+   * node: the bus and the cluster's routing find where it is).
+   */
+  private Future<TunnelReply> takeHere(TunnelCommand cmd, long timeoutMs) {
+    SessionEntry e = sessions.get(cmd.sessionId());
+    ContextInternal caller = (ContextInternal) Vertx.currentContext();
+    if (e == null || e.removed() || e.forgotten() || caller == null) {
+      return null;
+    }
+    SessionRequest req = timeoutMs < 0 ? SessionRequest.oneWay(cmd) : calls.add(cmd, caller, timeoutMs);
+    ((ContextInternal) context).dispatch(req, r -> dispatch(e, r));
+    return req instanceof LaneCalls.Call c ? LaneCalls.answer(c) : Future.succeededFuture();
+  }
+
+  private void dispatch(SessionEntry e, SessionRequest req) {
+    TunnelCommand cmd = req.command();
     Session session = e.session();
     if (e.removed()) {
-      msg.reply(e.forgotten() ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
+      req.reply(e.forgotten() ? TunnelReply.failed(SessionFailure.NOT_HERE, null)
           : TunnelReply.failed(SessionFailure.EXPIRED, "Session expired"));
       return;
     }
     // Every command says who acts, wherever it comes from (this node's HTTP side, another node's
     // forward, an operator): one that says nobody, or another user, is refused alike.
     if (!cmd.mayAct(session.owner())) {
-      msg.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
+      req.reply(TunnelReply.failed(SessionFailure.NOT_OWNER, "Session belongs to another user"));
       return;
     }
     if (replication == Replication.NONE) {
-      apply(session, msg);
+      apply(session, req);
       return;
     }
-    gate.dispatch(e, msg, this::apply);
+    gate.dispatch(e, req, this::apply);
   }
 
   /** Takes over a session from its copy: replays its log to a backend, then makes new copies. */
@@ -231,12 +259,12 @@ public final class SessionVerticle extends VerticleBase {
     msg.reply((int) live().filter(e -> !e.forgotten()).count());
   }
 
-  private void apply(Session session, Message<TunnelCommand> msg) {
-    TunnelCommand cmd = msg.body();
+  private void apply(Session session, SessionRequest req) {
+    TunnelCommand cmd = req.command();
     switch (cmd.kind()) {
-      case WRITE -> session.write(cmd.body()).onSuccess(msg::reply);
-      case READ -> read(session, cmd).onSuccess(msg::reply);
-      case CLOSE -> msg.reply(session.close());
+      case WRITE -> session.write(cmd.body()).onSuccess(req::reply);
+      case READ -> read(session, cmd).onSuccess(req::reply);
+      case CLOSE -> req.reply(session.close());
       case CANCEL_READ -> session.cancelRead(cmd.readId());
       case DELIVERED -> { }  // a single node relays nothing
       case UNREAD -> {
@@ -245,7 +273,7 @@ public final class SessionVerticle extends VerticleBase {
               session.id(), cmd.body().length());
         }
       }
-      default -> msg.reply(TunnelReply.failed(SessionFailure.UNEXPECTED, "Unexpected request"));
+      default -> req.reply(TunnelReply.failed(SessionFailure.UNEXPECTED, "Unexpected request"));
     }
   }
 

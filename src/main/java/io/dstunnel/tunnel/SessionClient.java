@@ -104,6 +104,9 @@ final class SessionClient {
   }
 
   private void send(TunnelCommand cmd) {
+    if (lanes.send(cmd)) {
+      return;
+    }
     if (router == null) {
       bus.send(Addresses.session(cmd.sessionId()), cmd, Addresses.LOCAL);
     } else {
@@ -112,7 +115,10 @@ final class SessionClient {
   }
 
   private Future<TunnelReply> call(String address, TunnelCommand cmd, DeliveryOptions options) {
-    Future<TunnelReply> reply = bus.<TunnelReply>request(address, cmd, options).map(m -> m.body());
+    Future<TunnelReply> reply = cmd.kind() == TunnelCommand.Kind.OPEN ? null : lanes.call(cmd, options.getSendTimeout());
+    if (reply == null) {
+      reply = bus.<TunnelReply>request(address, cmd, options).map(m -> m.body());
+    }
     if (router != null && cmd.kind() != TunnelCommand.Kind.OPEN) {
       // In a cluster a session not held here is forwarded to the node that owns it.
       reply = router.hereOrOwner(cmd, reply);

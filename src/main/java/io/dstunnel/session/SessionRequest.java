@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The dstunnel Authors
+
+package io.dstunnel.session;
+
+import io.dstunnel.session.message.TunnelCommand;
+import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.eventbus.Message;
+
+/**
+ * A request to a session and where its answer goes: the reply to an event-bus message (another
+ * thread's HTTP side, another node, an operator), or a {@link LaneCalls call} from the HTTP side
+ * on the session's own event loop. A request sent without waiting for an answer ignores it.
+ */
+interface SessionRequest {
+
+  TunnelCommand command();
+
+  /** The node that relayed the request ({@link Addresses#ORIGIN}); null for this node's own. */
+  String origin();
+
+  void reply(TunnelReply reply);
+
+  /** {@code command} from this node's HTTP side, which wants no answer. */
+  static SessionRequest oneWay(TunnelCommand command) {
+    return new SessionRequest() {
+      @Override
+      public TunnelCommand command() {
+        return command;
+      }
+
+      @Override
+      public String origin() {
+        return null;
+      }
+
+      @Override
+      public void reply(TunnelReply reply) {
+      }
+    };
+  }
+
+  static SessionRequest of(Message<TunnelCommand> msg) {
+    return new SessionRequest() {
+      @Override
+      public TunnelCommand command() {
+        return msg.body();
+      }
+
+      @Override
+      public String origin() {
+        return msg.headers().get(Addresses.ORIGIN);
+      }
+
+      @Override
+      public void reply(TunnelReply reply) {
+        msg.reply(reply);
+      }
+    };
+  }
+}
