@@ -3,12 +3,14 @@
 # a proxy started with -Xmx256m; prints the proxy's heap after a full GC (jcmd GC.run, then the
 # JVM's own jvm_memory_used_bytes from /metrics).
 #   load-tests/heap.sh [sessions=10000]
+#   JAR=path measures that jar instead of this tree's (two builds compared in turn)
+#   HISTO=file also writes the proxy's class histogram with the sessions open (jcmd GC.class_histogram)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-10000}
 (cd "$here/.." && mvn -B -q package -DskipTests && mvn -B -q test-compile)
 root=$here/..
-jar=$root/target/dstunnel.jar
+jar=${JAR:-$root/target/dstunnel.jar}
 source "$here/lib.sh"
 metric() { python3 - "$1" "$2" <<'PY'
 import sys, urllib.request, base64
@@ -44,5 +46,6 @@ before=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
 jcmd "$proxy_pid" GC.run > /dev/null
 sleep 2
 heap=$(metric "$admin" 'jvm_memory_used_bytes{area="heap"')
+[[ -n "${HISTO:-}" ]] && jcmd "$proxy_pid" GC.class_histogram > "$HISTO"
 open=$(metric "$admin" 'dstunnel_sessions_open ')
 python3 -c "print('sessions open: %d; heap with no session %.1f MiB; before GC %.1f MiB, after GC %.1f MiB (-Xmx256m); %.1f KiB per session (after GC, less the baseline)' % ($open, $baseline/1048576, $before/1048576, $heap/1048576, ($heap-$baseline)/1024/max($open,1)))"

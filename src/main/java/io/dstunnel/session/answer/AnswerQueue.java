@@ -9,7 +9,7 @@ import java.util.ArrayDeque;
 /** Answer bytes accepted from the backend and not yet handed to a read, in order. */
 final class AnswerQueue {
 
-  private final ArrayDeque<Buffer> chunks = new ArrayDeque<>();
+  private final ArrayDeque<Buffer> chunks = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
   private long size;
 
   void add(Buffer chunk) {

@@ -28,12 +28,12 @@ final class Readers {
   private final Vertx vertx;
   private final IntConsumer afterTake;
   private final AnswerQueue answers = new AnswerQueue();
-  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
   private long given;
   /** Bytes added to the stream so far (handed out or waiting). */
   private long added;
   /** Where answers and pushes end in the stream, not yet settled: {end, 1 for an answer / 0 for a push}. */
-  private final ArrayDeque<long[]> ends = new ArrayDeque<>();
+  private final ArrayDeque<long[]> ends = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
   /** Answers that end at or before {@link #settledEnd}, which no read can give back any more. */
   private long settledAnswers;
   private long settledEnd;

@@ -59,8 +59,8 @@ public final class Calls implements RequestCounter.MessageListener, CallOrder {
   private final SessionServices services;
   private final BooleanSupplier connected;
   private final Handles handles = new Handles();
-  private final ArrayDeque<Call> owed = new ArrayDeque<>();
-  private final ArrayDeque<Call> given = new ArrayDeque<>();
+  private final ArrayDeque<Call> owed = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
+  private final ArrayDeque<Call> given = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
   private final List<long[]> excludeAfterReplay = new ArrayList<>();
   private Runnable synthesized;
   private Backend home;

@@ -23,7 +23,7 @@ final class InOrder {
   private record Out(Buffer bytes, Piece piece, Future<Boolean> elsewhere) {
   }
 
-  private final ArrayDeque<Out> queue = new ArrayDeque<>();
+  private final ArrayDeque<Out> queue = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
   private AnswerStream.Sink sink;
   private Future<Boolean> nextIsBroadcast;
   private boolean waiting;

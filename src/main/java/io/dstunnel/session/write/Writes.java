@@ -31,7 +31,7 @@ public final class Writes {
   private final long waitMs;
   private final BooleanSupplier full;
   private final Function<Buffer, TunnelReply> take;
-  private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
+  private final ArrayDeque<Waiting> queue = new ArrayDeque<>(1);  // grows when used: most sessions hold none or one
 
   /** {@code full}: the backend's write queue has no room; {@code take}: logs and writes a body. */
   public Writes(Vertx vertx, long waitMs, BooleanSupplier full, Function<Buffer, TunnelReply> take) {
