@@ -198,6 +198,11 @@ public final class Dstunnel {
   }
 
   /** How many HTTP instances share their event loop with a session verticle ({@link SessionLanes}). */
+  /** Which session verticle runs on which event loop (for tests). */
+  SessionLanes lanes() {
+    return lanes;
+  }
+
   public long lanesShared() {
     return tunnels.stream().filter(TunnelVerticle::sharesLane).count();
   }

@@ -9,8 +9,11 @@ import io.dstunnel.config.ProxyConfig;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.session.Addresses;
 import io.dstunnel.session.SessionLanes;
+import io.dstunnel.session.message.TunnelCommand;
+import io.dstunnel.session.message.TunnelReply;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Proxies;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -79,6 +82,36 @@ class LanesTest {
         assertThat(String.valueOf(answer)).startsWith(word);
       }
       assertThat(toSessions).as("requests sent to sessions over the event bus").hasValue(0);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  void aRequestTakenOnTheLaneWaitsBehindOneOfTheSameSessionQueuedBeforeIt() {
+    Proxies config = Proxies.config().set("http", "instances", 1).set("session", "instances", 1).backend("a", 1, 0);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    try {
+      Backends.Server server = Backends.start(vertx, "A");
+      config.json().getJsonArray("backends").getJsonObject(0).put("port", server.port());
+      Dstunnel proxy = config.start(vertx);
+      TunnelClient c = Proxies.client(vertx, proxy);
+      int h = c.handshake().compose(v -> c.prepare("EchoString")).await();
+      String sid = c.sessionId();
+      // On the one event loop: a write sent over the bus (as from another event loop or node),
+      // then one taken on the lane. They reach the backend in that order.
+      Context loop = vertx.getOrCreateContext();
+      Future<?> both = Future.future(p -> loop.runOnContext(v -> {
+        Future<?> first = vertx.eventBus().request(Addresses.session(sid),
+            TunnelCommand.write(sid, "admin", TunnelClient.executeRequest(h, "one")), Addresses.LOCAL);
+        Future<TunnelReply> second = proxy.lanes().call(
+            TunnelCommand.write(sid, "admin", TunnelClient.executeRequest(h, "two")), 30_000);
+        assertThat(second).as("taken on the lane").isNotNull();
+        Future.all(first, second).onComplete(ar -> p.handle(ar.mapEmpty()));
+      }));
+      both.await();
+      assertThat(c.readMessage().await().toString()).contains("one");
+      assertThat(c.readMessage().await().toString()).contains("two");
     } finally {
       vertx.close().await();
     }

@@ -5,38 +5,39 @@ package io.dstunnel.session;
 
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.PromiseInternal;
 
 /**
  * The requests a session verticle takes straight from the HTTP side on its own event loop, not
  * over the event bus: no reply address, reply handler or timer for each, the cost that a local
- * request-reply pays. What the bus gave them is kept: the session runs each request on its own
- * context, the answer reaches the caller on the caller's context as a task of its own (never
- * nested in the session's code), and a request the session has not answered by its deadline fails
- * as a bus request would ({@link ReplyFailure#TIMEOUT}), checked by {@link #expire} rather than a
- * timer per request. The calls waiting are a list linked through themselves: adding and removing
- * one allocates nothing more.
+ * request-reply pays. What the bus gave them is kept: each request is queued on the session's
+ * context as a bus message would be, so it takes its turn behind requests of the same session
+ * queued before it (from other event loops, other nodes); the answer reaches the caller as a task
+ * of its own on the caller's context, never nested in the session's code; and a request the
+ * session has not answered by its deadline fails as a bus request would
+ * ({@link ReplyFailure#TIMEOUT}), checked by {@link #expire} rather than a timer per request. All
+ * of it on the one event loop that runs both. The calls waiting are a list linked through
+ * themselves: adding and removing one allocates nothing more.
  */
 final class LaneCalls {
 
   /** A request taken on the lane and waiting for its answer. */
   static final class Call implements SessionRequest {
     private final TunnelCommand command;
-    private final ContextInternal caller;
-    private final PromiseInternal<TunnelReply> answer;
+    private final Context caller;
+    private final Promise<TunnelReply> answer = Promise.promise();
     private final long deadline;
     private Call prev;
     private Call next;
     private LaneCalls list;
 
-    private Call(TunnelCommand command, ContextInternal caller, long deadline) {
+    private Call(TunnelCommand command, Context caller, long deadline) {
       this.command = command;
       this.caller = caller;
-      this.answer = caller.promise();
       this.deadline = deadline;
     }
 
@@ -54,13 +55,13 @@ final class LaneCalls {
     public void reply(TunnelReply reply) {
       if (list != null) {
         list.remove(this);
-        caller.execute(reply, answer::tryComplete);
+        caller.runOnContext(v -> answer.tryComplete(reply));
       }
     }
 
     private void fail(ReplyFailure failure, String message) {
       list.remove(this);
-      caller.execute(new ReplyException(failure, message), answer::tryFail);
+      caller.runOnContext(v -> answer.tryFail(new ReplyException(failure, message)));
     }
   }
 
@@ -71,7 +72,7 @@ final class LaneCalls {
    * Registers {@code command}, to be answered on {@code caller} by the session within
    * {@code timeoutMs}.
    */
-  Call add(TunnelCommand command, ContextInternal caller, long timeoutMs) {
+  Call add(TunnelCommand command, Context caller, long timeoutMs) {
     Call c = new Call(command, caller, System.nanoTime() + timeoutMs * 1_000_000);
     c.list = this;
     c.prev = tail;
@@ -112,13 +113,6 @@ final class LaneCalls {
         c.fail(ReplyFailure.TIMEOUT, "Timed out after waiting for the session");
       }
       c = next;
-    }
-  }
-
-  /** Fails every call still waiting: its session verticle is gone, as if nobody listened. */
-  void abandon() {
-    while (head != null) {
-      head.fail(ReplyFailure.NO_HANDLERS, "The session's verticle stopped");
     }
   }
 }

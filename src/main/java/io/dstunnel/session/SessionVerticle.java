@@ -18,13 +18,13 @@ import io.dstunnel.session.message.Adoption;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -138,6 +138,7 @@ public final class SessionVerticle extends VerticleBase {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(migrationTimer);
     vertx.cancelTimer(maintainTimer);
+    // Calls still waiting are answered if their sessions answer; their HTTP side stopped first.
     vertx.cancelTimer(callsTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     for (SessionEntry e : new ArrayList<>(sessions.values())) {
@@ -187,18 +188,18 @@ public final class SessionVerticle extends VerticleBase {
 
   /**
    * A request from the HTTP side on this verticle's own event loop ({@link SessionLanes#call}):
-   * served as one from the bus would be, in this verticle's context, without the bus's
-   * request-reply machinery. Null when the session is not live here (gone, or moved to another
-   * node: the bus and the cluster's routing find where it is).
+   * queued on this verticle's context as a bus message would be, and served as one, without the
+   * bus's request-reply machinery. Null when the session is not live here (gone, or moved to
+   * another node: the bus and the cluster's routing find where it is).
    */
   private Future<TunnelReply> takeHere(TunnelCommand cmd, long timeoutMs) {
     SessionEntry e = sessions.get(cmd.sessionId());
-    ContextInternal caller = (ContextInternal) Vertx.currentContext();
+    Context caller = Vertx.currentContext();
     if (e == null || e.removed() || e.forgotten() || caller == null) {
       return null;
     }
     SessionRequest req = timeoutMs < 0 ? SessionRequest.oneWay(cmd) : calls.add(cmd, caller, timeoutMs);
-    ((ContextInternal) context).dispatch(req, r -> dispatch(e, r));
+    context.runOnContext(v -> dispatch(e, req));
     return req instanceof LaneCalls.Call c ? LaneCalls.answer(c) : Future.succeededFuture();
   }
 

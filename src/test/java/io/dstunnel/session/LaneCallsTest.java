@@ -8,11 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.internal.ContextInternal;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 class LaneCallsTest {
 
   private final Vertx vertx = Vertx.vertx();
-  private final ContextInternal caller = (ContextInternal) vertx.getOrCreateContext();
+  private final Context caller = vertx.getOrCreateContext();
 
   @AfterEach
   void close() {
@@ -40,10 +40,10 @@ class LaneCallsTest {
   @Test
   void anAnswerReachesTheCallerOnItsOwnContext() {
     LaneCalls calls = new LaneCalls();
-    ContextInternal session = (ContextInternal) vertx.getOrCreateContext();
+    Context session = vertx.getOrCreateContext();
     assertThat(session).isNotSameAs(caller);
     LaneCalls.Call call = runOn(() -> calls.add(write(), caller, 30_000));
-    Future<ContextInternal> answeredOn = LaneCalls.answer(call).map(r -> ContextInternal.current());
+    Future<Context> answeredOn = LaneCalls.answer(call).map(r -> Vertx.currentContext());
     session.runOnContext(v -> call.reply(TunnelReply.accepted("s", 1)));
     assertThat(answeredOn.await()).isSameAs(caller);
   }
