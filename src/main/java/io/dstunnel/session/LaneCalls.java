@@ -46,9 +46,9 @@ final class LaneCalls {
       return command;
     }
 
-    @Override
-    public String origin() {
-      return null;
+    /** The session's answer, on the caller's context. */
+    Future<TunnelReply> answer() {
+      return answer.future();
     }
 
     @Override
@@ -83,10 +83,6 @@ final class LaneCalls {
     }
     tail = c;
     return c;
-  }
-
-  static Future<TunnelReply> answer(Call c) {
-    return c.answer.future();
   }
 
   private void remove(Call c) {

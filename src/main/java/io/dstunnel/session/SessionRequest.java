@@ -17,27 +17,22 @@ interface SessionRequest {
   TunnelCommand command();
 
   /** The node that relayed the request ({@link Addresses#ORIGIN}); null for this node's own. */
-  String origin();
+  default String origin() {
+    return null;
+  }
 
   void reply(TunnelReply reply);
 
   /** {@code command} from this node's HTTP side, which wants no answer. */
   static SessionRequest oneWay(TunnelCommand command) {
-    return new SessionRequest() {
-      @Override
-      public TunnelCommand command() {
-        return command;
-      }
+    return new OneWay(command);
+  }
 
-      @Override
-      public String origin() {
-        return null;
-      }
-
-      @Override
-      public void reply(TunnelReply reply) {
-      }
-    };
+  /** A request from this node's HTTP side that wants no answer. */
+  record OneWay(TunnelCommand command) implements SessionRequest {
+    @Override
+    public void reply(TunnelReply reply) {
+    }
   }
 
   static SessionRequest of(Message<TunnelCommand> msg) {

@@ -200,7 +200,7 @@ public final class SessionVerticle extends VerticleBase {
     }
     SessionRequest req = timeoutMs < 0 ? SessionRequest.oneWay(cmd) : calls.add(cmd, caller, timeoutMs);
     context.runOnContext(v -> dispatch(e, req));
-    return req instanceof LaneCalls.Call c ? LaneCalls.answer(c) : Future.succeededFuture();
+    return req instanceof LaneCalls.Call c ? c.answer() : Future.succeededFuture();
   }
 
   private void dispatch(SessionEntry e, SessionRequest req) {

@@ -43,7 +43,7 @@ class LaneCallsTest {
     Context session = vertx.getOrCreateContext();
     assertThat(session).isNotSameAs(caller);
     LaneCalls.Call call = runOn(() -> calls.add(write(), caller, 30_000));
-    Future<Context> answeredOn = LaneCalls.answer(call).map(r -> Vertx.currentContext());
+    Future<Context> answeredOn = call.answer().map(r -> Vertx.currentContext());
     session.runOnContext(v -> call.reply(TunnelReply.accepted("s", 1)));
     assertThat(answeredOn.await()).isSameAs(caller);
   }
@@ -59,10 +59,10 @@ class LaneCallsTest {
       inTime.reply(TunnelReply.accepted("s", 1));
       return null;
     });
-    Throwable failure = LaneCalls.answer(late).transform(ar -> Future.succeededFuture(ar.cause())).await();
+    Throwable failure = late.answer().transform(ar -> Future.succeededFuture(ar.cause())).await();
     assertThat(failure).isInstanceOfSatisfying(ReplyException.class,
         e -> assertThat(e.failureType()).isEqualTo(ReplyFailure.TIMEOUT));
-    assertThat(LaneCalls.answer(inTime).await().kind()).isEqualTo(TunnelReply.Kind.ACCEPTED);
+    assertThat(inTime.answer().await().kind()).isEqualTo(TunnelReply.Kind.ACCEPTED);
   }
 
   private <T> T runOn(java.util.concurrent.Callable<T> task) {
