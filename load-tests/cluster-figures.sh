@@ -11,7 +11,8 @@
 # next node, as a front without stickiness does), FRONT=sticky through HAProxy routing each session
 # to its owner (the stick table cluster.md shows); without FRONT each connection keeps to one node,
 # where it opened its session. NODE0_OPTS="..." adds JVM options to node 0 (a profiler's agent).
-# SINGLE=0 skips the one-node run of the throughput figure.
+# SINGLE=0 skips the one-node run of the throughput figure. BACKUPS=N sets cluster.backups (default 1;
+# 0 measures three nodes that copy nothing, what the cluster costs without its copies).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sessions=${1:-1000}
@@ -39,7 +40,7 @@ cluster() {
   "backends": [ { "name": "demo", "port": $demo } ],
   "auth": { "users": [ { "name": "admin", "password": "admin", "roles": ["tunnel", "admin"] } ] },
   "cluster": { "enabled": true, "name": "fig-$tag-$$", "host": "127.0.0.1", "port": ${member[$i]},
-               "members": [ ${list%,} ], $keyed } }
+               "members": [ ${list%,} ], "backups": ${BACKUPS:-1}, $keyed } }
 JSON
     local opts=""; ((i == 0)) && opts=${NODE0_OPTS:-}
     # shellcheck disable=SC2086
@@ -112,6 +113,10 @@ cluster tput
 ports="${http[0]},${http[1]},${http[2]}"
 if [[ -n "${FRONT:-}" ]]; then front "$FRONT"; ports=$front_port; fi
 echo -n "three nodes${FRONT:+ behind $FRONT}: "; bench tunnel "$ports" 64 "$seconds" "${node[0]},${node[1]},${node[2]}"
+# The copies' steps and the messages they took (several sessions' steps for one holder go in one).
+for i in 0 1 2; do admin_get "${admin[$i]}" /metrics; done | awk '
+  /^dstunnel_cluster_copy_steps_total/ { s += $2 } /^dstunnel_cluster_copy_messages_total/ { m += $2 }
+  END { if (m > 0) printf "copy steps %d in %d messages (%.2f a message, warm-up included)\n", s, m, s / m }'
 for i in 0 1 2; do kill "${node[$i]}"; done
 [[ -n "${FRONT:-}" ]] && kill "$front_pid"
 

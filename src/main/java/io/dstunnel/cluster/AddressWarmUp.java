@@ -8,6 +8,7 @@ import io.dstunnel.session.message.TunnelCommand;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -42,10 +43,12 @@ final class AddressWarmUp {
     for (String member : node.members()) {
       if (warmed.add(member)) {
         // A request with an answer, to the copy keeper and to the inbox ("not here" for no session).
-        Future<?> keeper = node.ask(member, CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id()), timeout);
+        CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id());
+        Future<?> keeper = node.ask(member, check, timeout);
+        Future<?> bundles = node.askAll(member, new CopyBundle(List.of(check)), timeout);
         Future<?> inbox = vertx.eventBus().request(Addresses.nodeInbox(member), TunnelCommand.close("-", null),
             ClusterNode.within(timeout));
-        Future.all(keeper, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick
+        Future.all(keeper, bundles, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick
       }
     }
     warmed.retainAll(node.members());

@@ -8,7 +8,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.Supplier;
 
-/** The cluster's meters: members, sessions adopted and handed over, forwarded requests, copy and adoption failures. */
+/**
+ * The cluster's meters: members, sessions adopted and handed over, forwarded requests, the copies'
+ * steps and messages, copy and adoption failures.
+ */
 public final class ClusterMetrics {
 
   private final Counter adopted;
@@ -19,6 +22,8 @@ public final class ClusterMetrics {
   private final Counter adoptionFailures;
   private final Counter unreachable;
   private final Counter cutOff;
+  private final Counter copySteps;
+  private final Counter copyMessages;
 
   public ClusterMetrics(MeterRegistry registry) {
     adopted = Counter.builder("dstunnel.cluster.sessions.adopted")
@@ -40,6 +45,12 @@ public final class ClusterMetrics {
     cutOff = Counter.builder("dstunnel.cluster.requests.cut.off")
         .description("Requests refused (503) because the session's owner and copy holder could not reach each other "
             + "(a partition), the session kept").register(registry);
+    copySteps = Counter.builder("dstunnel.cluster.copy.steps")
+        .description("Steps this node's sessions sent their copy holders (a write's copy, a hand-out, a check)")
+        .register(registry);
+    copyMessages = Counter.builder("dstunnel.cluster.copy.messages")
+        .description("Messages those steps took (the steps for one holder in one round of an event loop go in one)")
+        .register(registry);
     this.registry = registry;
   }
 
@@ -75,6 +86,12 @@ public final class ClusterMetrics {
 
   void cutOff() {
     cutOff.increment();
+  }
+
+  /** {@code steps} steps sent to a copy holder, in {@code messages} messages. */
+  void copySent(int steps, int messages) {
+    copySteps.increment(steps);
+    copyMessages.increment(messages);
   }
 
   void adoptionFailed() {

@@ -54,6 +54,7 @@ public final class ClusterNode {
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
     onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
+    vertx.eventBus().registerDefaultCodec(CopyBundle.class, new CopyBundle.Codec());
     vertx.eventBus().<String>consumer(LEAVING, msg -> leaving.add(msg.body()));
     onMemberLeft(leaving::remove);
   }
@@ -239,6 +240,14 @@ public final class ClusterNode {
   Future<CopyOp> ask(String nodeId, CopyOp op, long timeoutMs) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     return ask(nodeId, Addresses.copies(nodeId), op, timeoutMs, deadline);
+  }
+
+  /**
+   * Asks node {@code nodeId}'s copy keeper to take a bundle of steps ({@link CopyBundler}); its
+   * answers come in the same order. Fails with "no handlers" on a member that takes no bundles.
+   */
+  Future<CopyBundle> askAll(String nodeId, CopyBundle bundle, long timeoutMs) {
+    return request(nodeId, Addresses.copyBundles(nodeId), bundle, within(timeoutMs));
   }
 
   /** Delivery to another node, taken for lost after {@code timeoutMs}. */

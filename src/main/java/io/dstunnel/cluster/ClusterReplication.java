@@ -61,7 +61,7 @@ public final class ClusterReplication implements Replication {
     o.writeIds.add(writeId);
     // Where the bytes end in the stream: a whole copy made again meanwhile (replaceBackup) may already hold them.
     CopyOp op = session.replayable()
-        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, session.logBytes(),
+        ? CopyOp.append(session.id(), o.epoch, node.id(), bytes, writeId, session.logBytes(), o.handout,
             exclusions(session, o, false), handles(session, o, false))
         : o.dropSent ? null : CopyOp.of(CopyOp.Kind.DROP, session.id(), o.epoch, node.id());
     if (op == null) {
@@ -98,7 +98,14 @@ public final class ClusterReplication implements Replication {
     }
     o.handout = o.handout.written();
     CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of());
-    o.copies = o.copies.transform(v -> holders.toBackups(session, o, op)).otherwiseEmpty();
+    // Told, not asked: nothing waits for it, and the session's next step (a write's copy carries the
+    // hand-out again, a read's carries its own) does not wait for its answer. Lost on a connection
+    // that breaks, it leaves what a lost answer left before: a holder that can only adopt once the
+    // owner is dead or cut off, when no answer would have reached it either. After the step before.
+    o.copies = o.copies.transform(v -> {
+      holders.tellBackups(session, o, op);
+      return Future.<Void>succeededFuture();
+    });
   }
 
   @Override

@@ -11,7 +11,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
 
 /**
- * This node's cluster-facing side: it wires its four cluster addresses to the classes that serve
+ * This node's cluster-facing side: it wires its five cluster addresses to the classes that serve
  * them, the inbox where other nodes forward requests for the sessions it owns ({@link NodeInbox}),
  * the copy keeper, which holds the copies of other nodes' sessions and adopts one when asked
  * ({@link CopyKeeper}, {@link Adoptions}), the directory announcements, and the session list;
@@ -26,6 +26,7 @@ public final class ClusterVerticle extends VerticleBase {
   private final AddressWarmUp warmUp;
   private MessageConsumer<TunnelCommand> inbox;
   private MessageConsumer<CopyOp> keeper;
+  private MessageConsumer<CopyBundle> bundles;
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
   private long warmTimer;
@@ -45,20 +46,21 @@ public final class ClusterVerticle extends VerticleBase {
   public Future<?> start() {
     inbox = vertx.eventBus().consumer(Addresses.nodeInbox(node.id()), relay::relay);
     keeper = vertx.eventBus().consumer(Addresses.copies(node.id()), copies::keep);
+    bundles = vertx.eventBus().consumer(Addresses.copyBundles(node.id()), copies::keepAll);
     announcements = vertx.eventBus().consumer(Addresses.DIRECTORY, msg -> node.directory().heard(msg.body()));
     sessionList = vertx.eventBus().consumer(Addresses.nodeSessions(node.id()), msg ->
         node.sessionsHere(sessionVerticles).onSuccess(msg::reply));
     warmTimer = vertx.setPeriodic(1000, t -> warmUp.warmUp());
     sweepTimer = vertx.setPeriodic(Math.max(50, node.keepAliveMs() / 2), t -> copies.forgetSilentCopies());
-    return Future.all(List.of(inbox.completion(), keeper.completion(), announcements.completion(),
-        sessionList.completion())).onSuccess(v -> warmUp.warmUp());
+    return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(),
+        announcements.completion(), sessionList.completion())).onSuccess(v -> warmUp.warmUp());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(warmTimer);
     vertx.cancelTimer(sweepTimer);
-    return Future.join(List.of(inbox.unregister(), keeper.unregister(), announcements.unregister(),
-        sessionList.unregister()));
+    return Future.join(List.of(inbox.unregister(), keeper.unregister(), bundles.unregister(),
+        announcements.unregister(), sessionList.unregister()));
   }
 }

@@ -3,7 +3,6 @@
 
 package io.dstunnel.cluster;
 
-import io.dstunnel.session.Addresses;
 import io.dstunnel.session.copy.CutOff;
 import io.dstunnel.session.copy.ReplicatedSession;
 import io.vertx.core.Future;
@@ -24,9 +23,11 @@ final class CopyHolders {
   private static final Logger LOG = LoggerFactory.getLogger(CopyHolders.class);
 
   private final ClusterNode node;
+  private final CopyBundler bundler;
 
   CopyHolders(ClusterNode node) {
     this.node = node;
+    this.bundler = new CopyBundler(node);
   }
 
   /**
@@ -36,7 +37,7 @@ final class CopyHolders {
   Future<Void> firstCopies(ReplicatedSession session, Ownership o, CopyOp open) {
     List<Future<Void>> all = new ArrayList<>();
     for (String b : List.copyOf(o.backups)) {
-      all.add(node.ask(b, open, node.config().suspectAfterMs()).transform(ar -> {
+      all.add(bundler.ask(b, open).transform(ar -> {
         if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.ACK) {
           return Future.succeededFuture();
         }
@@ -93,7 +94,7 @@ final class CopyHolders {
    */
   private Future<Reached> reach(ReplicatedSession session, Ownership o, String holder, CopyOp op, long deadline) {
     long asked = System.nanoTime();
-    return node.ask(holder, op, node.config().suspectAfterMs()).transform(ar -> {
+    return bundler.ask(holder, op).transform(ar -> {
       if (ar.succeeded()) {
         o.silentSince = 0;
         CopyOp r = ar.result();
@@ -142,10 +143,12 @@ final class CopyHolders {
     return System.nanoTime() + node.splitWaitMs() * 1_000_000L;
   }
 
-  /** Tells {@code holder} to drop its copy of the session (no answer awaited). */
+  /**
+   * Tells {@code holder} to drop its copy of the session (no answer awaited), after the steps
+   * already on their way to it.
+   */
   void dropCopy(String holder, ReplicatedSession session, Ownership o) {
-    node.vertx().eventBus().send(Addresses.copies(holder),
-        CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
+    bundler.tell(holder, CopyOp.of(CopyOp.Kind.CLOSE, session.id(), o.epoch, node.id()));
   }
 
   /**
@@ -199,6 +202,15 @@ final class CopyHolders {
     return Future.all(all).<Void>mapEmpty().onSuccess(v -> o.resync = false);
   }
 
+  /** Tells every backup {@code op}, after the steps on their way to it; no answer awaited. */
+  void tellBackups(ReplicatedSession session, Ownership o, CopyOp op) {
+    for (String b : o.backups) {
+      if (!o.pending.contains(b)) {
+        bundler.tell(b, op);
+      }
+    }
+  }
+
   /** The whole copy of the session as it stands. */
   private CopyOp whole(ReplicatedSession session, Ownership o) {
     return CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), session.log(),
@@ -228,7 +240,7 @@ final class CopyHolders {
     CopyOp full = whole(session, o);
     o.recordAt = System.nanoTime();
     node.directory().publish(record(session, o));
-    return node.ask(next, full, node.config().suspectAfterMs()).<Void>transform(ar -> {
+    return bundler.ask(next, full).<Void>transform(ar -> {
       o.pending.remove(next);
       if (ar.failed() || ar.result().kind() != CopyOp.Kind.ACK) {
         node.metrics().copyFailed();

@@ -3,7 +3,9 @@
 
 package io.dstunnel.cluster;
 
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +43,11 @@ final class CopyKeeper {
     this.adoptions = new Adoptions(node, copies, moved, claims, this::dropCopy);
   }
 
+  /** The copy of session {@code sid} kept here, or null. */
+  SessionCopy copy(String sid) {
+    return copies.get(sid);
+  }
+
   /** The adoptions of the copies kept here. */
   Adoptions adoptions() {
     return adoptions;
@@ -48,59 +55,96 @@ final class CopyKeeper {
 
   /** A message to the copy keeper: an owner's step, a claim, or a request to adopt. */
   void keep(Message<CopyOp> msg) {
-    CopyOp op = msg.body();
+    answer(msg.body()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+      } else {
+        msg.fail(400, ar.cause().getMessage());
+      }
+    });
+  }
+
+  /**
+   * A bundle of owners' steps ({@link CopyBundler}): each applied in its order, as if it had come
+   * alone, and their answers in one message.
+   */
+  void keepAll(Message<CopyBundle> msg) {
+    List<CopyOp> ops = msg.body().ops();
+    List<CopyOp> answers = new ArrayList<>(ops.size());
+    for (CopyOp op : ops) {
+      if (!CopyBundle.BUNDLED.contains(op.kind())) {
+        msg.fail(400, "unexpected " + op.kind() + " in a bundle");
+        return;
+      }
+      answers.add(answer(op).result());  // the bundled kinds are answered at once
+    }
+    msg.reply(new CopyBundle(answers));
+  }
+
+  /** What the keeper answers {@code op}, having applied it. */
+  Future<CopyOp> answer(CopyOp op) {
     String sid = op.sessionId();
     SessionCopy copy = copies.get(sid);
     CopyOp gone = moved.get(sid);
-    switch (op.kind()) {
+    return switch (op.kind()) {
       case OPEN -> {
         if (gone != null && gone.epoch() > op.epoch() || copy != null && copy.epoch() > op.epoch()) {
-          msg.reply(gone != null ? gone : CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
-        } else {
-          moved.remove(sid);  // an owner's copy is newer than what this node knew of the session
-          copies.put(sid, new SessionCopy(op));
-          node.copiesHeld.set(copies.size());
-          msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
+          yield done(gone != null ? gone : CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
         }
+        moved.remove(sid);  // an owner's copy is newer than what this node knew of the session
+        copies.put(sid, new SessionCopy(op));
+        node.copiesHeld.set(copies.size());
+        yield done(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
       }
-      case APPEND, DROP, CHECK, GIVE -> {
-        if (gone != null && gone.epoch() > op.epoch()) {
-          msg.reply(gone);
-        } else if (copy == null) {
-          msg.reply(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
-        } else if (copy.epoch() > op.epoch()) {
-          msg.reply(CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner()));
-        } else {
-          boolean whole = true;
-          copy.heard();
-          copy.exclude(op.excluded());
-          copy.learn(op.handles());
-          if (op.kind() == CopyOp.Kind.APPEND) {
-            whole = copy.append(op.count(), op.chunks().get(0), op.writeId());
-          } else if (op.kind() == CopyOp.Kind.DROP) {
-            copy.drop();
-          } else if (op.kind() == CopyOp.Kind.GIVE) {
-            copy.handedOut(op.handout());
-          }
-          msg.reply(whole ? CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner())
-              : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
-        }
-      }
+      case APPEND, DROP, CHECK, GIVE -> done(step(op, copy, gone));
       case CLOSE -> {
         dropCopy(sid);
-        msg.reply(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
+        yield done(CopyOp.of(CopyOp.Kind.ACK, sid, op.epoch(), op.owner()));
       }
-      case ADOPT -> adoptions.adopt(op).onComplete(ar -> msg.reply(ar.succeeded() ? ar.result()
-          : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null)));
+      case ADOPT -> adoptions.adopt(op).otherwise(CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null));
       case CLAIM -> {
         CopyOp answer = claims.heard(op);
         if (answer.kind() == CopyOp.Kind.ACK && copy != null && copy.epoch() < op.epoch()) {
           dropCopy(sid);  // another node takes the session over and copies it anew
         }
-        msg.reply(answer);
+        yield done(answer);
       }
-      default -> msg.fail(400, "unexpected " + op.kind());
+      default -> Future.failedFuture("unexpected " + op.kind());
+    };
+  }
+
+  /** An owner's step on a copy this node holds: applied at the owner's epoch, or refused. */
+  private CopyOp step(CopyOp op, SessionCopy copy, CopyOp gone) {
+    String sid = op.sessionId();
+    if (gone != null && gone.epoch() > op.epoch()) {
+      return gone;
     }
+    if (copy == null) {
+      return CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null);
+    }
+    if (copy.epoch() > op.epoch()) {
+      return CopyOp.of(CopyOp.Kind.MOVED, sid, copy.epoch(), copy.owner());
+    }
+    boolean whole = true;
+    copy.heard();
+    copy.exclude(op.excluded());
+    copy.learn(op.handles());
+    if (op.kind() == CopyOp.Kind.APPEND) {
+      whole = copy.append(op.count(), op.chunks().get(0), op.writeId());
+      if (op.handout() != null) {
+        copy.handedOut(op.handout());  // the owner's reminder: the written mark may have been lost
+      }
+    } else if (op.kind() == CopyOp.Kind.DROP) {
+      copy.drop();
+    } else if (op.kind() == CopyOp.Kind.GIVE) {
+      copy.handedOut(op.handout());
+    }
+    return whole ? CopyOp.of(CopyOp.Kind.ACK, sid, copy.epoch(), copy.owner())
+        : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, op.epoch(), null);
+  }
+
+  private static Future<CopyOp> done(CopyOp answer) {
+    return Future.succeededFuture(answer);
   }
 
   /**

@@ -19,8 +19,9 @@ import java.util.List;
  *     or {@link #HANDED_OVER}); APPEND: where the bytes end in the session's stream (0: not said),
  *     so that a copy never takes them twice
  * @param chunks OPEN: the whole log; APPEND: the bytes taken
- * @param handout OPEN, GIVE: the last bytes handed out to the client; ADOPT at a hand-over: how far
- *     the client has got (its {@code after}); otherwise null
+ * @param handout OPEN, GIVE: the last bytes handed out to the client; APPEND: the same, again (a
+ *     step's reminder of the last hand-out's written mark, which goes without an answer), or null;
+ *     ADOPT at a hand-over: how far the client has got (its {@code after}); otherwise null
  * @param excluded OPEN: every range of the log a replay leaves out ({start, end, …}); APPEND, GIVE:
  *     those left out since the owner's last message (a copy keeps them once)
  * @param handles OPEN: the methods the client's command handles run ("handle=method"); APPEND,
@@ -81,11 +82,14 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     return new CopyOp(Kind.OPEN, sid, epoch, owner, user, 0, 0, log, writeIds, handout, excluded, handles);
   }
 
-  /** {@code end}: the length of the session's stream with {@code bytes} (see {@link SessionCopy#append}). */
+  /**
+   * {@code end}: the length of the session's stream with {@code bytes} (see {@link SessionCopy#append});
+   * {@code handout}: the last hand-out as the owner knows it now.
+   */
   static CopyOp append(String sid, long epoch, String owner, Buffer bytes, long writeId, long end,
-                       List<Long> excluded, List<String> handles) {
-    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of(), null, excluded,
-        handles);
+                       Handout handout, List<Long> excluded, List<String> handles) {
+    return new CopyOp(Kind.APPEND, sid, epoch, owner, null, writeId, end, List.of(bytes), List.of(), handout,
+        excluded, handles);
   }
 
   static CopyOp give(String sid, long epoch, String owner, Handout handout, List<Long> excluded,

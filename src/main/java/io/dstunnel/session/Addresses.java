@@ -66,6 +66,11 @@ public final class Addresses {
     return "dstunnel.copies." + nodeId;
   }
 
+  /** Cluster-wide: node {@code nodeId}'s keeper of session copies, for bundles of steps. */
+  public static String copyBundles(String nodeId) {
+    return "dstunnel.copies.bundle." + nodeId;
+  }
+
   /** Cluster-wide: node {@code nodeId} answers with the snapshots of the sessions it owns. */
   public static String nodeSessions(String nodeId) {
     return "dstunnel.admin.node." + nodeId;
