@@ -7,6 +7,8 @@ import io.dstunnel.session.Addresses;
 import io.dstunnel.session.message.TunnelCommand;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,7 +47,10 @@ final class AddressWarmUp {
         // A request with an answer, to the copy keeper and to the inbox ("not here" for no session).
         CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, "", 0, node.id());
         Future<?> keeper = node.ask(member, check, timeout);
-        Future<?> bundles = node.askAll(member, new CopyBundle(List.of(check)), timeout);
+        // A member of the version before bundles has no bundle address: known once its keeper answers.
+        Future<?> bundles = node.askAll(member, new CopyBundle(List.of(check)), timeout)
+            .recover(err -> err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
+                ? keeper.map(k -> (CopyBundle) null) : Future.failedFuture(err));
         Future<?> inbox = vertx.eventBus().request(Addresses.nodeInbox(member), TunnelCommand.close("-", null),
             ClusterNode.within(timeout));
         Future.all(keeper, bundles, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick

@@ -98,12 +98,16 @@ public final class ClusterReplication implements Replication {
     }
     o.handout = o.handout.written();
     CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of());
-    // Told, not asked: nothing waits for it, and the session's next step (a write's copy carries the
-    // hand-out again, a read's carries its own) does not wait for its answer. Lost on a connection
-    // that breaks, it leaves what a lost answer left before: a holder that can only adopt once the
-    // owner is dead or cut off, when no answer would have reached it either. After the step before.
+    // Told after the step before, and the session's next step does not wait for its answer (a
+    // write's copy carries the hand-out again, a read's carries its own). One that may be lost is
+    // made good as an asked step was retried: the hand-out as it stands then, asked of the holders.
     o.copies = o.copies.transform(v -> {
-      holders.tellBackups(session, o, op);
+      holders.tellBackups(session, o, op).onFailure(err -> {
+        if (owned.get(session.id()) == o) {
+          o.copies = o.copies.transform(w -> holders.toBackups(session, o,
+              CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of()))).otherwiseEmpty();
+        }
+      });
       return Future.<Void>succeededFuture();
     });
   }

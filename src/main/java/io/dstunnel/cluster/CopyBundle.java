@@ -35,7 +35,7 @@ record CopyBundle(List<CopyOp> ops) {
     @Override
     public CopyBundle decodeFromWire(int pos, Buffer in) {
       int n = in.getInt(pos);
-      if (n < 0 || n > in.length()) {
+      if (n < 0 || n > (in.length() - pos) / 4) {
         throw new IllegalArgumentException("a copy bundle of " + n + " steps");
       }
       List<CopyOp> ops = new ArrayList<>(n);

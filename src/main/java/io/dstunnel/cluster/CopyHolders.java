@@ -202,13 +202,18 @@ final class CopyHolders {
     return Future.all(all).<Void>mapEmpty().onSuccess(v -> o.resync = false);
   }
 
-  /** Tells every backup {@code op}, after the steps on their way to it; no answer awaited. */
-  void tellBackups(ReplicatedSession session, Ownership o, CopyOp op) {
+  /**
+   * Tells every backup {@code op}, after the steps on their way to it, without waiting for it.
+   * Fails if it may not have reached one of them.
+   */
+  Future<Void> tellBackups(ReplicatedSession session, Ownership o, CopyOp op) {
+    List<Future<Void>> all = new ArrayList<>();
     for (String b : o.backups) {
       if (!o.pending.contains(b)) {
-        bundler.tell(b, op);
+        all.add(bundler.tell(b, op));
       }
     }
+    return Future.all(all).mapEmpty();
   }
 
   /** The whole copy of the session as it stands. */

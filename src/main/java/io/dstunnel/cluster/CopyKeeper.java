@@ -70,12 +70,13 @@ final class CopyKeeper {
    */
   void keepAll(Message<CopyBundle> msg) {
     List<CopyOp> ops = msg.body().ops();
+    CopyOp odd = ops.stream().filter(op -> !CopyBundle.BUNDLED.contains(op.kind())).findFirst().orElse(null);
+    if (odd != null) {
+      msg.fail(400, "unexpected " + odd.kind() + " in a bundle");  // none of it applied
+      return;
+    }
     List<CopyOp> answers = new ArrayList<>(ops.size());
     for (CopyOp op : ops) {
-      if (!CopyBundle.BUNDLED.contains(op.kind())) {
-        msg.fail(400, "unexpected " + op.kind() + " in a bundle");
-        return;
-      }
       answers.add(answer(op).result());  // the bundled kinds are answered at once
     }
     msg.reply(new CopyBundle(answers));
