@@ -35,6 +35,8 @@ final class CopyBundler {
 
   private final ClusterNode node;
   private final Map<String, List<Step>> waiting = new HashMap<>();
+  /** The session verticle's context, where every step is taken and sent. */
+  private Context home;
   /** Holders found without the bundle address. */
   private final Map<String, OneByOne> oneByOne = new HashMap<>();
 
@@ -55,13 +57,21 @@ final class CopyBundler {
   /** Asks holder {@code nodeId}'s copy keeper, within {@code cluster.suspectAfterMs} (see {@link ClusterNode#ask}). */
   Future<CopyOp> ask(String nodeId, CopyOp op) {
     Promise<CopyOp> answer = Promise.promise();
+    Context here = node.vertx().getOrCreateContext();
+    if (home == null) {
+      home = here;  // the session verticle's, whose sessions make the first copies
+    }
+    if (here != home) {
+      // Never from another thread (the waiting lists are this event loop's): taken there, in turn.
+      home.runOnContext(v -> ask(nodeId, op).onComplete(answer));
+      return answer.future();
+    }
     List<Step> bundle = waiting.get(nodeId);
     if (bundle == null) {
       bundle = new ArrayList<>(4);
       waiting.put(nodeId, bundle);
-      Context context = node.vertx().getOrCreateContext();
       // A task after this round of the event loop's events: what they ask of the holder goes with it.
-      context.runOnContext(v -> flush(nodeId));
+      home.runOnContext(v -> flush(nodeId));
     }
     bundle.add(new Step(op, answer));
     return answer.future();

@@ -118,6 +118,16 @@ final class Members {
    * (The connection is closed before any TLS handshake: it proves nothing, and learns nothing.)
    */
   Future<Boolean> refuses(String nodeId) {
+    // The probe is shared by every verticle that asks within half a second, and a Vert.x future
+    // calls back on the context it was made on: each caller is answered on its own event loop
+    // (a session verticle's copy holders and sessions must not be touched from another's thread).
+    Context caller = vertx.getOrCreateContext();
+    Promise<Boolean> answer = Promise.promise();
+    probe(nodeId).onComplete(ar -> caller.runOnContext(v -> answer.handle(ar)));
+    return answer.future();
+  }
+
+  private Future<Boolean> probe(String nodeId) {
     long now = System.nanoTime();
     Probe last = probes.get(nodeId);
     if (last != null && now - last.at < 500_000_000L) {

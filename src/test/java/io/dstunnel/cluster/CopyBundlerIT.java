@@ -181,6 +181,55 @@ class CopyBundlerIT {
         .isEqualTo(4);
   }
 
+  /**
+   * A member's port probe is shared by the event loops that ask within half a second; each must
+   * hear the answer on its own thread (a session verticle's copy holders are touched from the
+   * answer). Before, the second heard it on the first one's thread.
+   */
+  @Test
+  void aProbeSharedByTwoEventLoopsAnswersEachOnItsOwnThread() {
+    Context first = verticleContext();
+    Context second = verticleContext();
+    String[] threads = new String[4];
+    Promise<Void> both = Promise.promise();
+    java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(2);
+    first.runOnContext(v -> {
+      threads[0] = Thread.currentThread().getName();
+      ownerNode.refuses(holderNode.id()).onComplete(ar -> {
+        threads[1] = Thread.currentThread().getName();
+        if (left.decrementAndGet() == 0) {
+          both.complete();
+        }
+      });
+      second.runOnContext(w -> {
+        threads[2] = Thread.currentThread().getName();
+        ownerNode.refuses(holderNode.id()).onComplete(ar -> {
+          threads[3] = Thread.currentThread().getName();
+          if (left.decrementAndGet() == 0) {
+            both.complete();
+          }
+        });
+      });
+    });
+    both.future().await();
+    assertThat(threads[0]).as("two event loops").isNotEqualTo(threads[2]);
+    assertThat(threads[1]).isEqualTo(threads[0]);
+    assertThat(threads[3]).isEqualTo(threads[2]);
+  }
+
+  /** The context of a verticle of its own on the owner (each deployment takes the next event loop). */
+  private Context verticleContext() {
+    Promise<Context> captured = Promise.promise();
+    owner.deployVerticle(new io.vertx.core.VerticleBase() {
+      @Override
+      public Future<?> start() {
+        captured.complete(context);
+        return Future.succeededFuture();
+      }
+    }).await();
+    return captured.future().await();
+  }
+
   /** Runs {@code asking} in one task on a context of the owner's, and waits for the answers it collected. */
   private List<CopyOp> inOneTurn(Consumer<List<Future<CopyOp>>> asking) {
     Context context = owner.getOrCreateContext();
