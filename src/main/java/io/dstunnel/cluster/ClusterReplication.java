@@ -97,19 +97,27 @@ public final class ClusterReplication implements Replication {
       return;
     }
     o.handout = o.handout.written();
-    CopyOp op = CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of());
     // Told after the step before, and the session's next step does not wait for its answer (a
-    // write's copy carries the hand-out again, a read's carries its own). One that may be lost is
-    // made good as an asked step was retried: the hand-out as it stands then, asked of the holders.
+    // write's copy carries the hand-out again, a read's carries its own).
     o.copies = o.copies.transform(v -> {
-      holders.tellBackups(session, o, op).onFailure(err -> {
-        if (owned.get(session.id()) == o) {
-          o.copies = o.copies.transform(w -> holders.toBackups(session, o,
-              CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of()))).otherwiseEmpty();
-        }
-      });
+      holders.tellBackups(session, o, give(session, o)).onFailure(err -> askAgain(session, o));
       return Future.<Void>succeededFuture();
     });
+  }
+
+  /**
+   * A told hand-out that may be lost is made good as an asked step was retried: the hand-out as it
+   * stands when the session's chain reaches it (never an older one), asked of the holders.
+   */
+  private void askAgain(ReplicatedSession session, Ownership o) {
+    if (owned.get(session.id()) == o) {
+      o.copies = o.copies.transform(v -> holders.toBackups(session, o, give(session, o))).otherwiseEmpty();
+    }
+  }
+
+  /** The last hand-out as the owner knows it now, alone. */
+  private CopyOp give(ReplicatedSession session, Ownership o) {
+    return CopyOp.give(session.id(), o.epoch, node.id(), o.handout, List.of(), List.of());
   }
 
   @Override

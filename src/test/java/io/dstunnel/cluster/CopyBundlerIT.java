@@ -191,30 +191,26 @@ class CopyBundlerIT {
     Context first = verticleContext();
     Context second = verticleContext();
     String[] threads = new String[4];
-    Promise<Void> both = Promise.promise();
-    java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(2);
+    Promise<Void> firstAnswered = Promise.promise();
+    Promise<Void> secondAnswered = Promise.promise();
     first.runOnContext(v -> {
-      threads[0] = Thread.currentThread().getName();
-      ownerNode.refuses(holderNode.id()).onComplete(ar -> {
-        threads[1] = Thread.currentThread().getName();
-        if (left.decrementAndGet() == 0) {
-          both.complete();
-        }
-      });
-      second.runOnContext(w -> {
-        threads[2] = Thread.currentThread().getName();
-        ownerNode.refuses(holderNode.id()).onComplete(ar -> {
-          threads[3] = Thread.currentThread().getName();
-          if (left.decrementAndGet() == 0) {
-            both.complete();
-          }
-        });
-      });
+      probeFromHere(threads, 0, firstAnswered);
+      // The second asks once the first's probe is under way: it shares it.
+      second.runOnContext(w -> probeFromHere(threads, 2, secondAnswered));
     });
-    both.future().await();
+    Future.all(firstAnswered.future(), secondAnswered.future()).await();
     assertThat(threads[0]).as("two event loops").isNotEqualTo(threads[2]);
     assertThat(threads[1]).isEqualTo(threads[0]);
     assertThat(threads[3]).isEqualTo(threads[2]);
+  }
+
+  /** Probes the holder from this thread: its name at {@code at}, the answering thread's at {@code at + 1}. */
+  private void probeFromHere(String[] threads, int at, Promise<Void> answered) {
+    threads[at] = Thread.currentThread().getName();
+    ownerNode.refuses(holderNode.id()).onComplete(ar -> {
+      threads[at + 1] = Thread.currentThread().getName();
+      answered.complete();
+    });
   }
 
   /** The context of a verticle of its own on the owner (each deployment takes the next event loop). */
