@@ -22,6 +22,8 @@ final class AddressWarmUp {
   private final Vertx vertx;
   private final ClusterNode node;
   private final Set<String> warmed = new HashSet<>();
+  /** Members whose every address answered: they reach this node too (answers come over their own connection). */
+  private final Set<String> answered = new HashSet<>();
   private boolean announced;
 
   AddressWarmUp(ClusterNode node) {
@@ -53,13 +55,30 @@ final class AddressWarmUp {
                 ? keeper.map(k -> (CopyBundle) null) : Future.failedFuture(err));
         Future<?> inbox = vertx.eventBus().request(Addresses.nodeInbox(member), TunnelCommand.close("-", null),
             ClusterNode.within(timeout));
-        Future.all(keeper, bundles, inbox).onFailure(err -> warmed.remove(member));  // tried again at the next tick
+        Future.all(keeper, bundles, inbox).onComplete(ar -> {
+          if (ar.succeeded()) {
+            answered.add(member);
+          } else {
+            warmed.remove(member);  // tried again at the next tick
+          }
+        });
       }
     }
     warmed.retainAll(node.members());
+    answered.retainAll(node.members());
     if (!announced) {
       announced = true;
       vertx.eventBus().publish(Addresses.DIRECTORY, "-|-");  // forgets no session: there is none named "-"
     }
+  }
+
+  /**
+   * The members whose addresses have not all answered yet. An answer comes back over the member's
+   * own connection to this node, which it makes only once its cluster manager knows where this node
+   * listens: after a merge that can be seconds after this node sees it (Infinispan's "Not a member
+   * of the cluster"), and meanwhile every request this node forwards to it goes unanswered.
+   */
+  List<String> unanswered() {
+    return node.members().stream().filter(m -> !answered.contains(m)).toList();
   }
 }

@@ -64,6 +64,11 @@ public final class ClusterNode {
     return members.refuses(nodeId);
   }
 
+  /** What member {@code nodeId}'s cluster port says after {@code since} (see {@link Members#portAfter}). */
+  Future<PortProbe.State> portAfter(String nodeId, long since) {
+    return members.portAfter(nodeId, since);
+  }
+
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
   void onMemberLeft(Consumer<String> listener) {
     members.onMemberLeft(listener);

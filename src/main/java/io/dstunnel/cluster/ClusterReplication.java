@@ -121,8 +121,12 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
-  public Future<Boolean> relayGone(String relay) {
-    return node.refuses(relay);
+  public Future<Relay> relay(String relay, long since) {
+    return node.portAfter(relay, since).map(port -> switch (port) {
+      case ACCEPTS -> Relay.RUNS;
+      case REFUSES -> Relay.GONE;
+      case UNKNOWN -> Relay.UNKNOWN;
+    });
   }
 
   @Override

@@ -9,6 +9,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This node's cluster-facing side: it wires its five cluster addresses to the classes that serve
@@ -19,6 +21,8 @@ import java.util.List;
  * copies.
  */
 public final class ClusterVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
 
   private final ClusterNode node;
   private final CopyKeeper copies;
@@ -52,8 +56,38 @@ public final class ClusterVerticle extends VerticleBase {
         node.sessionsHere(sessionVerticles).onSuccess(msg::reply));
     warmTimer = vertx.setPeriodic(1000, t -> warmUp.warmUp());
     sweepTimer = vertx.setPeriodic(Math.max(50, node.keepAliveMs() / 2), t -> copies.forgetSilentCopies());
+    long started = System.nanoTime();
     return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(),
-        announcements.completion(), sessionList.completion())).onSuccess(v -> warmUp.warmUp());
+        announcements.completion(), sessionList.completion())).compose(v -> reachedByAll(started, false));
+  }
+
+  /**
+   * Completes once every member has answered this node's warm-up ({@link AddressWarmUp#unanswered}),
+   * at most {@link StartAlone#WAIT_MS} after {@code started}: the node serves only once the members
+   * it forwards to can answer it (a node serving before would answer 404 to sessions it cannot
+   * reach). {@code said}: the wait was logged.
+   */
+  private Future<Void> reachedByAll(long started, boolean said) {
+    warmUp.warmUp();
+    List<String> missing = warmUp.unanswered();
+    long waitedMs = (System.nanoTime() - started) / 1_000_000;
+    if (missing.isEmpty()) {
+      if (said) {
+        LOG.info("dstunnel cluster: every member reaches this node now, after {} ms", waitedMs);
+      }
+      return Future.succeededFuture();
+    }
+    if (waitedMs >= StartAlone.WAIT_MS) {
+      LOG.warn("dstunnel cluster: members {} have not answered this node within {} s: serving, requests "
+          + "forwarded to them may time out until they do", missing, StartAlone.WAIT_MS / 1000);
+      return Future.succeededFuture();
+    }
+    boolean say = !said && waitedMs >= 1000;
+    if (say) {
+      LOG.info("dstunnel cluster: waiting up to {} s for members {} to reach this node before serving",
+          StartAlone.WAIT_MS / 1000, missing);
+    }
+    return vertx.timer(200).compose(t -> reachedByAll(started, said || say));
   }
 
   @Override

@@ -118,39 +118,56 @@ final class Members {
    * (The connection is closed before any TLS handshake: it proves nothing, and learns nothing.)
    */
   Future<Boolean> refuses(String nodeId) {
-    // The probe is shared by every verticle that asks within half a second, and a Vert.x future
-    // calls back on the context it was made on: each caller is answered on its own event loop
-    // (a session verticle's copy holders and sessions must not be touched from another's thread).
+    long now = System.nanoTime();
+    Probe last = probes.get(nodeId);
+    Future<PortProbe.State> probe = last != null && now - last.at < 500_000_000L ? last.result : probe(nodeId, now);
+    return onCallersContext(probe).map(s -> s == PortProbe.State.REFUSES);
+  }
+
+  /**
+   * What member {@code nodeId}'s event-bus port says at a moment after {@code since}
+   * (System.nanoTime): a probe is shared only if it was still under way then, or started later.
+   * Accepted: its process ran after {@code since}; refused: it is gone (it may have died after).
+   */
+  Future<PortProbe.State> portAfter(String nodeId, long since) {
+    Probe last = probes.get(nodeId);
+    Future<PortProbe.State> probe = last != null && (last.at - since >= 0 || !last.result.isComplete())
+        ? last.result : probe(nodeId, System.nanoTime());
+    return onCallersContext(probe);
+  }
+
+  /**
+   * {@code probe}'s outcome on the caller's own event loop: a probe is shared by every verticle
+   * that asks, and a Vert.x future calls back on the context it was made on (a session verticle's
+   * copy holders and sessions must not be touched from another's thread).
+   */
+  private <T> Future<T> onCallersContext(Future<T> probe) {
     Context caller = vertx.getOrCreateContext();
-    Promise<Boolean> answer = Promise.promise();
-    probe(nodeId).onComplete(ar -> caller.runOnContext(v -> answer.handle(ar)));
+    Promise<T> answer = Promise.promise();
+    probe.onComplete(ar -> caller.runOnContext(v -> answer.handle(ar)));
     return answer.future();
   }
 
-  private Future<Boolean> probe(String nodeId) {
-    long now = System.nanoTime();
-    Probe last = probes.get(nodeId);
-    if (last != null && now - last.at < 500_000_000L) {
-      return last.result;
-    }
-    Future<Boolean> result = learnAddress(nodeId).compose(address -> {
+  private Future<PortProbe.State> probe(String nodeId, long now) {
+    Future<PortProbe.State> result = learnAddress(nodeId).compose(address -> {
       if (address == null) {
-        return Future.succeededFuture(false);
+        return Future.succeededFuture(PortProbe.State.UNKNOWN);
       }
       if (takenOver(nodeId, address)) {
-        return Future.succeededFuture(true);  // restarted: its address is a new member's now
+        return Future.succeededFuture(PortProbe.State.REFUSES);  // restarted: its address is a new member's now
       }
-      return PortProbe.refuses(prober, address.host(), address.port());
+      return PortProbe.state(prober, address.host(), address.port());
     });
     probes.put(nodeId, new Probe(now, result));
     return result;
   }
 
-  private record Probe(long at, Future<Boolean> result) {
+  private record Probe(long at, Future<PortProbe.State> result) {
 
     /** Whether this probe found the port refusing, less than {@link #REFUSED_KEPT_NANOS} ago. */
     boolean refusedRecently(long now) {
-      return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded() && result.result();
+      return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded()
+          && result.result() == PortProbe.State.REFUSES;
     }
   }
 

@@ -21,15 +21,31 @@ final class PortProbe {
   private PortProbe() {
   }
 
-  /** Whether {@code host:port} refuses connections: true only for a refusal, never for a timeout. */
-  static Future<Boolean> refuses(NetClient client, String host, int port) {
+  /** What a connect to a port found. */
+  enum State {
+    /** It was accepted: a process listens there. */
+    ACCEPTS,
+    /** It was refused: nobody listens there any more. */
+    REFUSES,
+    /** No answer in time, or another failure: it proves nothing. */
+    UNKNOWN
+  }
+
+  /** What a connect to {@code host:port} finds; a timeout is never a refusal. */
+  static Future<State> state(NetClient client, String host, int port) {
     return client.connect(new ConnectOptions().setHost(host).setPort(port).setTimeout(TIMEOUT_MS))
         .map(socket -> {
           socket.close();
-          return false;
+          return State.ACCEPTS;
         })
         // Netty's ConnectTimeoutException is a ConnectException: a timeout must not read as a refusal.
         .otherwise(err -> !(err instanceof ConnectTimeoutException)
-            && String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused"));
+            && String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused")
+            ? State.REFUSES : State.UNKNOWN);
+  }
+
+  /** Whether {@code host:port} refuses connections: true only for a refusal, never for a timeout. */
+  static Future<Boolean> refuses(NetClient client, String host, int port) {
+    return state(client, host, port).map(s -> s == State.REFUSES);
   }
 }

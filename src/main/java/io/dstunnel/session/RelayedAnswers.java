@@ -25,7 +25,10 @@ final class RelayedAnswers {
   /** A relayed answer kept past this size is not kept (a read returns at most what the client asked). */
   private static final int RELAYED_KEPT_BYTES = 64 << 10;
 
-  /** How long a read waits for the notice that the answer before it, relayed by another node, went out. */
+  /**
+   * How long a read waits for the notice that the answer before it, relayed by a node now gone,
+   * went out (it wrote, and died before the notice left).
+   */
   private static final long DELIVERY_GRACE_MS = 200;
 
   /**
@@ -98,30 +101,48 @@ final class RelayedAnswers {
   }
 
   /**
-   * A read from another place than the node that relayed the last answer: if that node never said
-   * it passed the answer on, and is gone, the answer died with it and this read is the client's
-   * retry (a front retries a read whose node died on another node at once, often before this node
-   * hears of the death). The answer is taken back, to be given again. A relaying node that still
-   * runs had it written (its notice is late): the client has it.
+   * A read from another place than the node that relayed the last answer, which has not yet said
+   * it passed that answer on. A front sends a read again through another node at once when the one
+   * it went through dies; a client asks for more only once it has its answer. So the relaying
+   * node's port is asked as this read arrives: if it still runs, the client had the answer (the
+   * notice is late), and this read is for more; if its process is gone, the answer died with it
+   * unless its notice comes after all (it wrote, then died), and this read is the client's retry:
+   * the answer is taken back, to be given again. No answer from the port proves nothing: the
+   * answer is taken back only if that node leaves the cluster with a read waiting
+   * ({@link #retake}).
    */
   Future<Void> relayedBefore(String origin) {
+    long arrived = System.nanoTime();
     // A read still being handed out (its copies told) is the last one once it is done: waited for.
-    return handingOut.transform(done -> relayedBeforeNow(origin));
+    return handingOut.transform(done -> relayedBeforeNow(origin, arrived));
   }
 
-  private Future<Void> relayedBeforeNow(String origin) {
+  private Future<Void> relayedBeforeNow(String origin, long arrived) {
     Relayed r = lastRelayed;
-    if (r == null || r.origin().equals(origin) || r.sent().future().isComplete()) {
+    if (nothingInDoubt(r, origin)) {
       return Future.succeededFuture();
     }
-    return r.sent().future().timeout(DELIVERY_GRACE_MS, TimeUnit.MILLISECONDS)
-        .recover(late -> replication.relayGone(r.origin()).compose(gone -> {
-          if (gone && lastRelayed == r) {
-            takeBack(r.origin(), 0);
-          }
-          return Future.succeededFuture();
-        }))
-        .otherwiseEmpty();
+    return replication.relay(r.origin(), arrived).compose(relay -> {
+      if (nothingInDoubt(r, origin) || lastRelayed != r) {
+        return Future.succeededFuture();
+      }
+      if (relay == Replication.Relay.RUNS) {
+        delivered(r.origin(), r.readId());
+        return Future.succeededFuture();
+      }
+      return r.sent().future().timeout(DELIVERY_GRACE_MS, TimeUnit.MILLISECONDS)
+          .recover(late -> {
+            if (relay == Replication.Relay.GONE && lastRelayed == r) {
+              takeBack(r.origin(), 0);
+            }
+            return Future.succeededFuture();
+          });
+    }).otherwiseEmpty();
+  }
+
+  /** Whether nothing is in doubt for a read from {@code origin}: no relayed answer, its own, or one said passed on. */
+  private static boolean nothingInDoubt(Relayed r, String origin) {
+    return r == null || r.origin().equals(origin) || r.sent().future().isComplete();
   }
 
   /**

@@ -11,6 +11,7 @@ import io.dstunnel.demo.TunnelClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
   /**
    * As {@link #start(Path, int, JsonArray, long, int, Consumer)}, with every node's member and
    * event-bus ports reached by the others through {@code network}'s relays, node {@code i}'s in
-   * group {@code "i"} (null: directly).
+   * group {@code "i"}, its event-bus port's part of it {@code "i/bus"} (null: directly).
    */
   public List<ProxyProcess> start(Path dir, int count, JsonArray backends, long suspectAfterMs, int backups,
                                   Consumer<JsonObject> more, Partition network) throws Exception {
@@ -95,7 +96,7 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
         int eventBus = ProxyProcess.freePort();
         String group = String.valueOf(i);
         via.put("publicPort", network.relay(group, port)).put("eventBusPort", eventBus)
-            .put("publicEventBusPort", network.relay(group, eventBus));
+            .put("publicEventBusPort", network.relay(group + "/bus", eventBus));
       }
       reached.add(via);
       members.add("127.0.0.1:" + via.getInteger("publicPort", port));
@@ -122,10 +123,16 @@ public final class ClusterNodes implements AutoCloseable, AfterEachCallback, Tes
 
   /** Starts node {@code i} again (it was killed or stopped) with its config; returns once it serves. */
   public ProxyProcess restart(int i) throws Exception {
+    ProxyProcess again = relaunch(i);
+    again.awaitListening();
+    return again;
+  }
+
+  /** Starts node {@code i} again (it was killed or stopped) with its config, without waiting for it to serve. */
+  public ProxyProcess relaunch(int i) throws IOException {
     nodes.get(i).close();
     ProxyProcess again = ProxyProcess.launch(dir, configs.get(i));
     nodes.set(i, again);
-    again.awaitListening();
     return again;
   }
 

@@ -48,9 +48,9 @@ public final class Partition implements AutoCloseable {
 
     void fromClient(Buffer b) {
       synchronized (Partition.this) {
-        if (cut.contains(group) || upstream == null) {
+        if (isCut(group) || upstream == null) {
           toUpstream.add(b);
-          held.get(group).addAndGet(b.length());
+          count(group, b.length());
         } else {
           upstream.write(b);
         }
@@ -59,9 +59,9 @@ public final class Partition implements AutoCloseable {
 
     void fromUpstream(Buffer b) {
       synchronized (Partition.this) {
-        if (cut.contains(group) || answersCut.contains(group)) {
+        if (isCut(group) || answersCut.contains(group)) {
           toClient.add(b);
-          held.get(group).addAndGet(b.length());
+          count(group, b.length());
         } else {
           client.write(b);
         }
@@ -94,6 +94,8 @@ public final class Partition implements AutoCloseable {
   /** Groups whose relays pass what their clients send but hold what comes back. */
   private final Set<String> answersCut = ConcurrentHashMap.newKeySet();
   private final Map<String, AtomicLong> held = new ConcurrentHashMap<>();
+  /** Connections each group's relays accepted. */
+  private final Map<String, AtomicLong> accepted = new ConcurrentHashMap<>();
 
   public Partition(Vertx vertx) {
     this.vertx = vertx;
@@ -108,11 +110,13 @@ public final class Partition implements AutoCloseable {
     synchronized (this) {
       servers.computeIfAbsent(group, g -> new ArrayList<>()).add(server);
       held.computeIfAbsent(group, g -> new AtomicLong());
+      held.computeIfAbsent(whole(group), g -> new AtomicLong());
     }
     return server.actualPort();
   }
 
   private void accept(String group, NetSocket client, int target) {
+    accepted.computeIfAbsent(group, g -> new AtomicLong()).incrementAndGet();
     Link link = new Link(group, client, target);
     synchronized (this) {
       links.add(link);
@@ -120,7 +124,7 @@ public final class Partition implements AutoCloseable {
     client.handler(link::fromClient);
     client.closeHandler(v -> {
       synchronized (this) {
-        if (cut.contains(group) || link.upstream == null) {
+        if (isCut(group) || link.upstream == null) {
           link.clientClosed = true;
         } else {
           link.upstream.close();
@@ -128,7 +132,7 @@ public final class Partition implements AutoCloseable {
       }
     });
     synchronized (this) {
-      if (!cut.contains(group)) {
+      if (!isCut(group)) {
         connect(link);
       }
     }
@@ -145,7 +149,7 @@ public final class Partition implements AutoCloseable {
       up.handler(link::fromUpstream);
       up.closeHandler(v -> {
         synchronized (this) {
-          if (cut.contains(link.group) || answersCut.contains(link.group)) {
+          if (isCut(link.group) || answersCut.contains(link.group)) {
             link.upstreamClosed = true;
           } else {
             link.client.close();
@@ -154,14 +158,17 @@ public final class Partition implements AutoCloseable {
       });
       synchronized (this) {
         link.upstream = up;
-        if (!cut.contains(link.group)) {
+        if (!isCut(link.group)) {
           link.flush();
         }
       }
     });
   }
 
-  /** Nothing passes group {@code group}'s relays from now on, either way (every group: {@link #cut()}). */
+  /**
+   * Nothing passes group {@code group}'s relays from now on, either way (every group: {@link #cut()}).
+   * A group "g/part" is one part of group "g": cutting "g" cuts it too.
+   */
   public synchronized void cut(String group) {
     cut.add(group);
   }
@@ -179,14 +186,75 @@ public final class Partition implements AutoCloseable {
     cut.addAll(servers.keySet());
   }
 
-  /** Bytes group {@code group}'s relays hold back since it was cut. */
+  /** Bytes group {@code group}'s relays (its parts' too) hold back since it was cut. */
   public long held(String group) {
     return held.get(group).get();
   }
 
-  /** Group {@code group}'s relays refuse new connections from now on (the old ones stay as they are). */
+  /** Group {@code group}'s relays (its parts' too) refuse new connections from now on (the old ones stay as they are). */
   public synchronized void refuse(String group) {
-    servers.getOrDefault(group, List.of()).forEach(NetServer::close);
+    servers.forEach((g, list) -> {
+      if (whole(g).equals(group) || g.equals(group)) {
+        list.forEach(NetServer::close);
+      }
+    });
+  }
+
+  /** What waited at group {@code group}'s relays flows on, as it was cut alone (see {@link #cut(String)}). */
+  public synchronized void heal(String group) {
+    cut.remove(group);
+    answersCut.remove(group);
+    for (Link link : links) {
+      if (isCut(link.group) || answersCut.contains(link.group)) {
+        continue;
+      }
+      if (link.upstream != null) {
+        link.flush();
+      } else if (!link.connecting) {
+        connect(link);
+      }
+    }
+    held.get(group).set(0);
+  }
+
+  /** Connections group {@code group}'s relays accepted so far (a node's port probe is one). */
+  public long accepted(String group) {
+    AtomicLong n = accepted.get(group);
+    return n == null ? 0 : n.get();
+  }
+
+  /**
+   * Drops what group {@code group}'s relays hold from connections whose sender has since closed
+   * them (a node that died behind the cut: what it sent is lost with it); how many such connections
+   * held something.
+   */
+  public synchronized int dropFromClosed(String group) {
+    int dropped = 0;
+    for (Link link : links) {
+      if (link.group.equals(group) && link.clientClosed && !link.toUpstream.isEmpty()) {
+        link.toUpstream.clear();
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Whether relays of group {@code group} are cut, alone or with the group they are a part of. */
+  private boolean isCut(String group) {
+    return cut.contains(group) || cut.contains(whole(group));
+  }
+
+  /** The group that group {@code group} is a part of ("g" for "g/part"), or itself. */
+  private static String whole(String group) {
+    int slash = group.indexOf('/');
+    return slash < 0 ? group : group.substring(0, slash);
+  }
+
+  private void count(String group, int bytes) {
+    held.get(group).addAndGet(bytes);
+    if (!whole(group).equals(group)) {
+      held.get(whole(group)).addAndGet(bytes);
+    }
   }
 
   /** Everything that waited flows on, and new connections are made again. */

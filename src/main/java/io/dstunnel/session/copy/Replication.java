@@ -37,10 +37,21 @@ public interface Replication {
   void delivered(ReplicatedSession session, long readId);
 
   /**
-   * Whether member {@code node}, which relayed a read's answer and never said it passed it on, is
-   * gone (its port refuses): then the answer died with it.
+   * Whether member {@code node}, which relayed a read's answer and has not yet said it passed it
+   * on, ran after {@code since} (System.nanoTime): its port accepted a connection opened then
+   * ({@link Relay#RUNS}), or refused it, the process gone ({@link Relay#GONE}), or did not answer.
    */
-  Future<Boolean> relayGone(String node);
+  Future<Relay> relay(String node, long since);
+
+  /** What a node that relayed a read's answer is, as its port says. */
+  enum Relay {
+    /** Its process ran at the time asked about. */
+    RUNS,
+    /** Its process is gone: an answer it had not passed on died with it. */
+    GONE,
+    /** Its port did not answer (a host gone quiet, a cut network): nothing is known. */
+    UNKNOWN
+  }
 
   /** Whether write {@code writeId} was already applied (a forwarded write re-sent after an adoption). */
   boolean applied(ReplicatedSession session, long writeId);
@@ -121,8 +132,8 @@ public interface Replication {
     }
 
     @Override
-    public Future<Boolean> relayGone(String node) {
-      return Future.succeededFuture(false);
+    public Future<Relay> relay(String node, long since) {
+      return Future.succeededFuture(Relay.UNKNOWN);
     }
   };
 }
