@@ -27,19 +27,15 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Owns the sessions opened through it: takes opens at {@link Addresses#OPEN}, registers each new
  * session at its own address, and applies that session's requests in arrival order on this
- * instance's event loop. Also expires idle sessions, and moves them off leaving backends
- * ({@link Migrations}). Thin: the logic is in {@link Session}, and a cluster's in {@link ClusterGate}.
+ * instance's event loop ({@link SessionTable}). Also expires idle sessions, and moves them off leaving
+ * backends ({@link Migrations}). Thin: the logic is in {@link Session}, and a cluster's in {@link ClusterGate}.
  */
 public final class SessionVerticle extends VerticleBase {
 
@@ -47,9 +43,6 @@ public final class SessionVerticle extends VerticleBase {
 
   /** How long a read is held before the HTTP side is told to poll again (below the bus timeout). */
   public static final long READ_SLICE_MS = 20_000;
-
-  /** How long the address of a removed session still answers (expired, or moved to another node). */
-  private static final long REMOVED_ANSWERS_MS = 10_000;
 
   /** How often a cluster node looks after its sessions' copies (see {@link Replication#maintain}). */
   private static final long MAINTAIN_MS = 1000;
@@ -67,7 +60,7 @@ public final class SessionVerticle extends VerticleBase {
   private SessionServices services;
   /** Every address this instance answers at (not its sessions'), unregistered together. */
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final Map<String, SessionEntry> sessions = new HashMap<>();
+  private SessionTable sessions;
   private final BackendConnector connector;
   private final SessionLanes lanes;
   private long sweepTimer = -1;
@@ -104,27 +97,28 @@ public final class SessionVerticle extends VerticleBase {
   public Future<?> start() {
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs(),
         channels);
+    sessions = new SessionTable(vertx, services, counter, replication, this::dispatch);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));
     consumers.add(bus.localConsumer(BackendAddresses.POOL_CHANGED, msg -> migrations.poolChanged()));
     consumers.add(bus.localConsumer(Addresses.sessionList(index), msg -> {
       JsonArray list = new JsonArray();
-      live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
+      sessions.live().forEach(e -> list.add(SessionSnapshot.of(e.session())));
       msg.reply(list);
     }));
     consumers.add(bus.localConsumer(Addresses.sessionsOwed(index),
-        msg -> msg.reply((int) live().filter(e -> e.session().owesTheClient()).count())));
+        msg -> msg.reply((int) sessions.live().filter(e -> e.session().owesTheClient()).count())));
     consumers.add(bus.<Adoption>localConsumer(Addresses.ADOPT, msg -> adopt(msg.body(), msg)));
     consumers.add(bus.<Boolean>localConsumer(Addresses.handOver(index), this::handOver));
-    consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), live().toList())));
+    consumers.add(bus.<String>localConsumer(Addresses.MEMBER_LEFT, msg -> gate.memberLeft(msg.body(), sessions.live().toList())));
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
-    sweepTimer = vertx.setPeriodic(sweep, t -> expireIdle());
+    sweepTimer = vertx.setPeriodic(sweep, t -> sessions.expireIdle(config.idleTimeoutMs()));
     migrationTimer = vertx.setPeriodic(Migrations.TICK_MS,
-        t -> migrations.tick(() -> live().map(SessionEntry::session).toList()));
+        t -> migrations.tick(() -> sessions.live().map(SessionEntry::session).toList()));
     if (replication != Replication.NONE) {
       maintainTimer = vertx.setPeriodic(MAINTAIN_MS, t -> replication.maintain(
-          live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING)
+          sessions.live().filter(e -> !e.forgotten() && e.session().state() != SessionState.OPENING)
               .<ReplicatedSession>map(SessionEntry::copy).toList()));
     }
     callsTimer = vertx.setPeriodic(LANE_CALLS_CHECK_MS, t -> calls.expire(System.nanoTime()));
@@ -141,7 +135,7 @@ public final class SessionVerticle extends VerticleBase {
     // Calls still waiting are answered if their sessions answer; their HTTP side stopped first.
     vertx.cancelTimer(callsTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
-    for (SessionEntry e : new ArrayList<>(sessions.values())) {
+    for (SessionEntry e : sessions.all()) {
       if (replication == Replication.NONE) {
         e.session().expire("stopped");
       } else {
@@ -158,7 +152,7 @@ public final class SessionVerticle extends VerticleBase {
       msg.reply(refused);
       return;
     }
-    SessionEntry e = register(SessionIds.next(), cmd.user());
+    SessionEntry e = sessions.register(SessionIds.next(), cmd.user());
     Session session = e.session();
     e.consumer().completion()
         .compose(v -> session.open(cmd.body()))
@@ -170,20 +164,6 @@ public final class SessionVerticle extends VerticleBase {
           session.close();
           msg.reply(TunnelReply.failed(SessionFailure.INTERNAL, "Internal error"));
         });
-  }
-
-  private SessionEntry register(String id, String user) {
-    SessionEntry old = sessions.get(id);
-    if (old != null && old.removed()) {
-      old.consumer().unregister();  // a session taken back: one consumer per address
-    }
-    Session session = new Session(id, user, services, () -> remove(id));
-    SessionEntry[] entry = {null};
-    MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
-        m -> dispatch(entry[0], SessionRequest.of(m)));
-    entry[0] = new SessionEntry(session, consumer, replication);
-    sessions.put(id, entry[0]);
-    return entry[0];
   }
 
   /**
@@ -232,7 +212,7 @@ public final class SessionVerticle extends VerticleBase {
       return;
     }
     counter.adopted(adoption.user());
-    SessionEntry e = register(adoption.sessionId(), adoption.user());
+    SessionEntry e = sessions.register(adoption.sessionId(), adoption.user());
     Future<TunnelReply> adopted = e.consumer().completion()
         .compose(v -> e.copy().adopt(adoption))
         .compose(reply -> reply.isFailure() ? Future.succeededFuture(reply)
@@ -256,8 +236,8 @@ public final class SessionVerticle extends VerticleBase {
    * slow hand-over must not hold the leaving node's count up).
    */
   private void handOver(Message<Boolean> msg) {
-    gate.handOver(live().toList(), Boolean.TRUE.equals(msg.body()));
-    msg.reply((int) live().filter(e -> !e.forgotten()).count());
+    gate.handOver(sessions.live().toList(), Boolean.TRUE.equals(msg.body()));
+    msg.reply((int) sessions.live().filter(e -> !e.forgotten()).count());
   }
 
   private void apply(Session session, SessionRequest req) {
@@ -281,41 +261,5 @@ public final class SessionVerticle extends VerticleBase {
   /** A read, held at most {@link #READ_SLICE_MS} whatever slice the request asks for. */
   static Future<TunnelReply> read(Session session, TunnelCommand cmd) {
     return session.read(cmd.count(), cmd.readId(), Math.max(1, Math.min(cmd.sliceMs(), READ_SLICE_MS)));
-  }
-
-  /** The sessions still open here (not those whose address only answers that they are gone). */
-  private Stream<SessionEntry> live() {
-    return sessions.values().stream().filter(e -> !e.removed());
-  }
-
-  private void remove(String id) {
-    SessionEntry e = sessions.get(id);
-    if (e != null && !e.removed()) {
-      counter.closed(e.session().owner());
-      // The address answers a little longer (expired, or not here): a request already on its way
-      // when a consumer unregisters would be dropped unanswered and time out.
-      e.markRemoved();
-      vertx.setTimer(REMOVED_ANSWERS_MS, t -> {
-        if (sessions.remove(id, e)) {
-          e.consumer().unregister();
-        }
-      });
-      if (!e.forgotten()) {
-        replication.ended(e.copy());
-      }
-    }
-  }
-
-  private void expireIdle() {
-    long now = System.nanoTime();
-    long limit = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMs());
-    List<Session> idle = new ArrayList<>();
-    for (SessionEntry e : live().toList()) {
-      Session s = e.session();
-      if (!s.hasWaitingReads() && now - s.lastActivity() > limit && s.state() != SessionState.OPENING) {
-        idle.add(s);
-      }
-    }
-    idle.forEach(s -> s.expire("idle"));
   }
 }
