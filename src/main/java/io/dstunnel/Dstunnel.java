@@ -127,6 +127,7 @@ public final class Dstunnel {
     AtomicInteger index = new AtomicInteger();
     BackendConnectorVerticle backends = new BackendConnectorVerticle(pool, metrics);
     ChannelDirectory channels = new ChannelDirectory();
+    ClusterVerticle clusterVerticle = cluster == null ? null : new ClusterVerticle(cluster, config.session().instances());
     restService.expireIdle(vertx, config.session().idleTimeoutMs());
     return vertx.deployVerticle(backends)
         .compose(id -> {
@@ -138,7 +139,7 @@ public final class Dstunnel {
         .compose(id -> {
           deployments.add(id);
           return cluster == null ? Future.succeededFuture((String) null)
-              : vertx.deployVerticle(new ClusterVerticle(cluster, config.session().instances()))
+              : vertx.deployVerticle(clusterVerticle)
                   .compose(cv -> cluster.backendModes().start()
                       .compose(v -> new ClusterChannels(cluster, channels).start()).map(cv));
         })
@@ -153,6 +154,9 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
+          return clusterVerticle == null ? Future.<Void>succeededFuture() : clusterVerticle.reachedByAll();
+        })
+        .compose(v -> {
           // Port 0 must be one random port shared by every instance, not one port each: Vert.x
           // shares a random port among servers that ask for the same negative port (one number per
           // proxy, as several proxies may run on one Vert.x).

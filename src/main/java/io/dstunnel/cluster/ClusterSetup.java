@@ -12,7 +12,9 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PfxOptions;
+import io.vertx.core.net.TCPSSLOptions;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
@@ -86,13 +88,7 @@ public final class ClusterSetup {
       eventBus.setClusterPublicPort(config.publicEventBusPort());
     }
     if (keys != null) {
-      // In-memory PKCS12, not KeyCertOptions.wrap/TrustOptions.wrap: the clustered event bus rebuilds
-      // its server and client options from EventBusOptions.toJson(), which drops wrapped managers.
-      String pw = ClusterKeys.STORE_PASSWORD;
-      eventBus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
-          .setEnabledSecureTransportProtocols(java.util.Set.of(ClusterKeys.PROTOCOLS))
-          .setKeyCertOptions(new PfxOptions().setValue(Buffer.buffer(keys.keyStore())).setPassword(pw))
-          .setTrustOptions(new PfxOptions().setValue(Buffer.buffer(keys.trustStore())).setPassword(pw));
+      withKey(eventBus.setClientAuth(ClientAuth.REQUIRED), keys);
     }
     Manager manager = new Manager(infinispan);
     return builder.with(options).withClusterManager(manager).buildClustered()
@@ -103,6 +99,27 @@ public final class ClusterSetup {
               keys != null ? "member port and event bus over mutual TLS from cluster.secret" : "trusted network, in clear");
           infinispan.addListener(new MembershipLog());
         });
+  }
+
+  /** {@code options} speaking the cluster's mutual TLS, from {@code keys} (the event bus, a port probe). */
+  static <T extends TCPSSLOptions> T withKey(T options, ClusterKeys keys) {
+    // In-memory PKCS12, not KeyCertOptions.wrap/TrustOptions.wrap: the clustered event bus rebuilds
+    // its server and client options from EventBusOptions.toJson(), which drops wrapped managers.
+    String pw = ClusterKeys.STORE_PASSWORD;
+    options.setSsl(true).setEnabledSecureTransportProtocols(java.util.Set.of(ClusterKeys.PROTOCOLS))
+        .setKeyCertOptions(new PfxOptions().setValue(Buffer.buffer(keys.keyStore())).setPassword(pw))
+        .setTrustOptions(new PfxOptions().setValue(Buffer.buffer(keys.trustStore())).setPassword(pw));
+    return options;
+  }
+
+  /**
+   * How {@link Members} probes a member's event-bus port: with the cluster's key, through the whole
+   * mutual TLS handshake (only a live node holding the key completes it), within a second.
+   */
+  static NetClientOptions probeOptions(ClusterConfig config) {
+    NetClientOptions options = new NetClientOptions().setHostnameVerificationAlgorithm("")
+        .setSslHandshakeTimeout(PortProbe.TIMEOUT_MS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+    return config.secret() == null ? options : withKey(options, new ClusterKeys(config.secret()));
   }
 
   /** Infinispan on a JGroups channel of dstunnel's stack, started (joined) before it returns. */

@@ -34,6 +34,7 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
   private long warmTimer;
+  private Future<Void> reached = Future.succeededFuture();
   private long sweepTimer;
   private final int sessionVerticles;
 
@@ -58,14 +59,24 @@ public final class ClusterVerticle extends VerticleBase {
     sweepTimer = vertx.setPeriodic(Math.max(50, node.keepAliveMs() / 2), t -> copies.forgetSilentCopies());
     long started = System.nanoTime();
     return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(),
-        announcements.completion(), sessionList.completion())).compose(v -> reachedByAll(started, false));
+        announcements.completion(), sessionList.completion())).onSuccess(v -> {
+          reached = reachedByAll(started, false);
+        });
   }
 
   /**
-   * Completes once every member has answered this node's warm-up ({@link AddressWarmUp#unanswered}),
-   * at most {@link StartAlone#WAIT_MS} after {@code started}: the node serves only once the members
-   * it forwards to can answer it (a node serving before would answer 404 to sessions it cannot
-   * reach). {@code said}: the wait was logged.
+   * Completes once every member has answered this node's warm-up, at most {@link StartAlone#WAIT_MS}
+   * after this verticle started: the node opens its HTTP and admin ports only then, so that the
+   * members it forwards to can answer it (a node serving before would answer 404 to sessions it
+   * cannot reach). Its session verticles are up before, to adopt the sessions it may win meanwhile.
+   */
+  public Future<Void> reachedByAll() {
+    return reached;
+  }
+
+  /**
+   * Checks every 200 ms whether every member has answered the warm-up ({@link AddressWarmUp#unanswered})
+   * (see {@link #reachedByAll()}); {@code said}: the wait was logged.
    */
   private Future<Void> reachedByAll(long started, boolean said) {
     warmUp.warmUp();

@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.NodeInfo;
@@ -39,7 +40,11 @@ final class Members {
   /** A member whose event-bus port refused this recently is taken for gone (JGroups takes seconds more). */
   private static final long REFUSED_KEPT_NANOS = 10_000_000_000L;
   private final NetClient prober;
+  /** Whether a probe completes the cluster's TLS handshake (there is a key): then its success proves a live node. */
+  private final boolean probesHandshake;
   private final Map<String, Probe> probes = new ConcurrentHashMap<>();
+  /** When a probe last found each member's port refusing (a later probe under way does not bring it back). */
+  private final Map<String, Long> refusedAt = new ConcurrentHashMap<>();
   /**
    * The event-bus address each member advertised, kept after it leaves this node's view (a split, a
    * restart) for {@link #refuses}: the cluster manager forgets a gone member's address.
@@ -51,10 +56,12 @@ final class Members {
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
   private final Map<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
-  Members(Vertx vertx, ClusterManager manager) {
+  /** {@code probes}: how a probe connects to a member's event-bus port (with its TLS, when the cluster has a key). */
+  Members(Vertx vertx, ClusterManager manager, NetClientOptions probes) {
     this.vertx = vertx;
     this.manager = manager;
-    this.prober = vertx.createNetClient();
+    this.prober = vertx.createNetClient(probes);
+    this.probesHandshake = probes.isSsl();
     onMemberLeft(gone -> {
       Set<Runnable> waiting = pending.remove(gone);
       if (waiting != null) {
@@ -115,25 +122,31 @@ final class Members {
    * Whether member {@code nodeId}'s event-bus port refuses connections: its process is gone (a
    * killed node's ports close at once; the cluster manager notices only after missed heartbeats).
    * A paused or slow node still accepts: false. Asked at most once per member per half second.
-   * (The connection is closed before any TLS handshake: it proves nothing, and learns nothing.)
    */
   Future<Boolean> refuses(String nodeId) {
     long now = System.nanoTime();
-    Probe last = probes.get(nodeId);
-    Future<PortProbe.State> probe = last != null && now - last.at < 500_000_000L ? last.result : probe(nodeId, now);
-    return onCallersContext(probe).map(s -> s == PortProbe.State.REFUSES);
+    Probe probe = probes.compute(nodeId, (k, last) -> last != null && now - last.at < 500_000_000L ? last
+        : probe(nodeId, now));
+    return onCallersContext(probe.result).map(s -> s == PortProbe.State.REFUSES);
   }
 
   /**
-   * What member {@code nodeId}'s event-bus port says at a moment after {@code since}
-   * (System.nanoTime): a probe is shared only if it was still under way then, or started later.
-   * Accepted: its process ran after {@code since}; refused: it is gone (it may have died after).
+   * What member {@code nodeId}'s event-bus port says in a probe begun after {@code since}
+   * (System.nanoTime). With the cluster's key the probe completes the mutual TLS handshake, so
+   * "accepts" means a live node holding the key answered (not a kernel's backlog under a paused
+   * process, nor a forwarder in front of a dead one); without it a connect is "unknown". One probe
+   * per member at a time: a caller that finds one begun before {@code since} waits for it, and
+   * then shares the next.
    */
   Future<PortProbe.State> portAfter(String nodeId, long since) {
-    Probe last = probes.get(nodeId);
-    Future<PortProbe.State> probe = last != null && (last.at - since >= 0 || !last.result.isComplete())
-        ? last.result : probe(nodeId, System.nanoTime());
-    return onCallersContext(probe);
+    Probe probe = probes.compute(nodeId, (k, last) -> last != null && (last.at - since >= 0 || !last.result.isComplete())
+        ? last : probe(nodeId, System.nanoTime()));
+    if (probe.at - since >= 0) {
+      // Without the key a connect proves nothing (a forwarder in front of a dead node accepts too).
+      return onCallersContext(probe.result).map(s -> s == PortProbe.State.ACCEPTS && !probesHandshake
+          ? PortProbe.State.UNKNOWN : s);
+    }
+    return onCallersContext(probe.result).transform(ended -> portAfter(nodeId, since));
   }
 
   /**
@@ -148,7 +161,8 @@ final class Members {
     return answer.future();
   }
 
-  private Future<PortProbe.State> probe(String nodeId, long now) {
+  /** A probe of member {@code nodeId}'s event-bus port, begun at {@code now}. */
+  private Probe probe(String nodeId, long now) {
     Future<PortProbe.State> result = learnAddress(nodeId).compose(address -> {
       if (address == null) {
         return Future.succeededFuture(PortProbe.State.UNKNOWN);
@@ -158,17 +172,18 @@ final class Members {
       }
       return PortProbe.state(prober, address.host(), address.port());
     });
-    probes.put(nodeId, new Probe(now, result));
-    return result;
+    result.onSuccess(state -> {
+      if (state == PortProbe.State.REFUSES) {
+        refusedAt.values().removeIf(at -> now - at > REFUSED_KEPT_NANOS);  // bounded: ids of old deaths go
+        refusedAt.put(nodeId, now);
+      } else if (state == PortProbe.State.ACCEPTS) {
+        refusedAt.remove(nodeId);
+      }
+    });
+    return new Probe(now, result);
   }
 
   private record Probe(long at, Future<PortProbe.State> result) {
-
-    /** Whether this probe found the port refusing, less than {@link #REFUSED_KEPT_NANOS} ago. */
-    boolean refusedRecently(long now) {
-      return now - at < REFUSED_KEPT_NANOS && result.isComplete() && result.succeeded()
-          && result.result() == PortProbe.State.REFUSES;
-    }
   }
 
   /** Whether another member now has the address that member {@code nodeId} had. */
@@ -197,7 +212,7 @@ final class Members {
    */
   List<String> members() {
     List<String> nodes = new ArrayList<>(manager.getNodes());
-    if (!probes.isEmpty()) {
+    if (!refusedAt.isEmpty()) {
       long now = System.nanoTime();
       nodes.removeIf(id -> refusedRecently(id, now));
     }
@@ -210,9 +225,10 @@ final class Members {
     return manager.getNodes().contains(nodeId) && !refusedRecently(nodeId, System.nanoTime());
   }
 
+  /** Whether a probe found member {@code nodeId}'s port refusing less than {@link #REFUSED_KEPT_NANOS} ago. */
   private boolean refusedRecently(String nodeId, long now) {
-    Probe p = probes.get(nodeId);
-    return p != null && p.refusedRecently(now);
+    Long at = refusedAt.get(nodeId);
+    return at != null && now - at < REFUSED_KEPT_NANOS;
   }
 
   /**

@@ -9,8 +9,10 @@ import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,11 +30,14 @@ final class ClusterGate {
   private static final int GONE_KEPT = 64;
 
   private final Replication replication;
+  /** The session verticle's context: every request's ownership check ends there. */
+  private final ContextInternal context;
   /** Members that left, most recent last (bounded): a read relayed by one of them has nobody to go to. */
   private final Set<String> gone = new LinkedHashSet<>();
 
-  ClusterGate(Replication replication) {
+  ClusterGate(Replication replication, Context context) {
     this.replication = replication;
+    this.context = (ContextInternal) context;
   }
 
   void dispatch(SessionEntry e, SessionRequest req, BiConsumer<Session, SessionRequest> apply) {
@@ -48,6 +53,11 @@ final class ClusterGate {
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       owned = owned.compose(own -> own ? e.relayed.relayedBefore(origin).map(own) : Future.succeededFuture(own));
     }
+    // Heard on this verticle's event loop whichever thread ends the check (a timer, another
+    // verticle's answer): the session is touched there only.
+    Promise<Boolean> here = context.promise();
+    owned.onComplete(here);
+    owned = here.future();
     e.checkOwned(owned);
     owned.onComplete(ar -> {
       if (!e.forgotten() && cutOff(ar.cause(), req)) {

@@ -8,8 +8,10 @@ import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.message.Progress;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.buffer.Buffer;
 import java.util.concurrent.TimeUnit;
 
@@ -36,13 +38,12 @@ final class RelayedAnswers {
    * stream; {@code sent} completes when that node says it is being written to its client.
    */
   record Relayed(String origin, long readId, Buffer bytes, long offset, Promise<Void> sent) {
-    Relayed(String origin, long readId, Buffer bytes, long offset) {
-      this(origin, readId, bytes, offset, Promise.promise());
-    }
   }
 
   private final SessionEntry e;
   private final Replication replication;
+  /** The session verticle's: a relayed answer's notice and its wait end there. */
+  private final ContextInternal context;
   /** The last read's answer if another node relayed it (its node may die before passing it on). */
   private Relayed lastRelayed;
   /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
@@ -50,9 +51,10 @@ final class RelayedAnswers {
   /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
   private int retaken;
 
-  RelayedAnswers(SessionEntry e, Replication replication) {
+  RelayedAnswers(SessionEntry e, Replication replication, Context context) {
     this.e = e;
     this.replication = replication;
+    this.context = (ContextInternal) context;
   }
 
   /**
@@ -104,12 +106,13 @@ final class RelayedAnswers {
    * A read from another place than the node that relayed the last answer, which has not yet said
    * it passed that answer on. A front sends a read again through another node at once when the one
    * it went through dies; a client asks for more only once it has its answer. So the relaying
-   * node's port is asked as this read arrives: if it still runs, the client had the answer (the
-   * notice is late), and this read is for more; if its process is gone, the answer died with it
+   * node's port is probed as this read arrives: if the node answers (with the cluster's key, the
+   * whole TLS handshake), it ran after it wrote, the client had the answer (the notice is late),
+   * and this read is for more; if its port refuses, the process is gone, the answer died with it
    * unless its notice comes after all (it wrote, then died), and this read is the client's retry:
-   * the answer is taken back, to be given again. No answer from the port proves nothing: the
-   * answer is taken back only if that node leaves the cluster with a read waiting
-   * ({@link #retake}).
+   * the answer is taken back, to be given again. Anything else (a paused node, a forwarder in
+   * front of a dead one, no answer) proves nothing: the answer is taken back only if that node
+   * leaves the cluster with a read waiting ({@link #retake}).
    */
   Future<Void> relayedBefore(String origin) {
     long arrived = System.nanoTime();
@@ -162,7 +165,7 @@ final class RelayedAnswers {
    */
   void handedOut(String origin, long readId, TunnelReply reply, boolean originGone) {
     lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
-        ? new Relayed(origin, readId, reply.data(), reply.offset()) : null;
+        ? new Relayed(origin, readId, reply.data(), reply.offset(), context.promise()) : null;
     if (origin != null && originGone) {
       retake(origin);  // the node is already gone: nobody will pass these bytes on
     }

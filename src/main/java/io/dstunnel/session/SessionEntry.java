@@ -5,6 +5,7 @@ package io.dstunnel.session;
 
 import io.dstunnel.session.copy.Replication;
 import io.dstunnel.session.message.TunnelCommand;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 
@@ -24,11 +25,12 @@ final class SessionEntry {
   /** The answers of its reads that other nodes relayed (a cluster's; unused on a single node). */
   final RelayedAnswers relayed;
 
-  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer, Replication replication) {
+  /** {@code context}: the session verticle's, where everything of the session happens. */
+  SessionEntry(Session session, MessageConsumer<TunnelCommand> consumer, Replication replication, Context context) {
     this.session = session;
     this.copy = new SessionCopyView(session);
     this.consumer = consumer;
-    this.relayed = new RelayedAnswers(this, replication);
+    this.relayed = new RelayedAnswers(this, replication, context);
   }
 
   Session session() {

@@ -53,7 +53,7 @@ final class SessionTable {
     SessionEntry[] entry = {null};
     MessageConsumer<TunnelCommand> consumer = vertx.eventBus().localConsumer(Addresses.session(id),
         m -> dispatch.accept(entry[0], SessionRequest.of(m)));
-    entry[0] = new SessionEntry(session, consumer, replication);
+    entry[0] = new SessionEntry(session, consumer, replication, services.context());
     sessions.put(id, entry[0]);
     return entry[0];
   }

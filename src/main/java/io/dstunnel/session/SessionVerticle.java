@@ -71,7 +71,7 @@ public final class SessionVerticle extends VerticleBase {
   private long callsTimer = -1;
 
   private final Replication replication;
-  private final ClusterGate gate;
+  private ClusterGate gate;
   private final ChannelDirectory channels;
   private final Migrations migrations;
 
@@ -81,7 +81,6 @@ public final class SessionVerticle extends VerticleBase {
     this.lanes = lanes;
     this.replication = replication;
     this.channels = channels;
-    this.gate = new ClusterGate(replication);
     this.connector = connector;
     this.index = index;
     this.budget = budget;
@@ -98,6 +97,7 @@ public final class SessionVerticle extends VerticleBase {
     services = new SessionServices(context, pool, connector, events, budget, config, poolConfig.answerTimeoutMs(),
         channels);
     sessions = new SessionTable(vertx, services, counter, replication, this::dispatch);
+    gate = new ClusterGate(replication, context);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.OPEN, this::open));
     consumers.add(bus.<TunnelCommand>localConsumer(Addresses.open(index), this::open));

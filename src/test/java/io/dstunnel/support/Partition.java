@@ -94,8 +94,8 @@ public final class Partition implements AutoCloseable {
   /** Groups whose relays pass what their clients send but hold what comes back. */
   private final Set<String> answersCut = ConcurrentHashMap.newKeySet();
   private final Map<String, AtomicLong> held = new ConcurrentHashMap<>();
-  /** Connections each group's relays accepted. */
-  private final Map<String, AtomicLong> accepted = new ConcurrentHashMap<>();
+  /** Connections of each group's relays that their clients closed. */
+  private final Map<String, AtomicLong> closedByClients = new ConcurrentHashMap<>();
 
   public Partition(Vertx vertx) {
     this.vertx = vertx;
@@ -116,13 +116,13 @@ public final class Partition implements AutoCloseable {
   }
 
   private void accept(String group, NetSocket client, int target) {
-    accepted.computeIfAbsent(group, g -> new AtomicLong()).incrementAndGet();
     Link link = new Link(group, client, target);
     synchronized (this) {
       links.add(link);
     }
     client.handler(link::fromClient);
     client.closeHandler(v -> {
+      closedByClients.computeIfAbsent(group, g -> new AtomicLong()).incrementAndGet();
       synchronized (this) {
         if (isCut(group) || link.upstream == null) {
           link.clientClosed = true;
@@ -214,12 +214,18 @@ public final class Partition implements AutoCloseable {
         connect(link);
       }
     }
-    held.get(group).set(0);
+    AtomicLong h = held.get(group);
+    if (h != null) {
+      h.set(0);
+    }
   }
 
-  /** Connections group {@code group}'s relays accepted so far (a node's port probe is one). */
-  public long accepted(String group) {
-    AtomicLong n = accepted.get(group);
+  /**
+   * Connections to group {@code group}'s relays that their clients closed so far (a node's port
+   * probe closes its connection once it has its answer).
+   */
+  public long closedByClients(String group) {
+    AtomicLong n = closedByClients.get(group);
     return n == null ? 0 : n.get();
   }
 
