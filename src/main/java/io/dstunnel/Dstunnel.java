@@ -138,10 +138,7 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          return cluster == null ? Future.succeededFuture((String) null)
-              : vertx.deployVerticle(clusterVerticle)
-                  .compose(cv -> cluster.backendModes().start()
-                      .compose(v -> new ClusterChannels(cluster, channels).start()).map(cv));
+          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(clusterVerticle);
         })
         .compose(id -> {
           if (id != null) {
@@ -154,7 +151,11 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          return clusterVerticle == null ? Future.<Void>succeededFuture() : clusterVerticle.reachedByAll();
+          // The cluster's backend modes and channels are read once the members reach this node
+          // (after a merge at start, its maps are settled by then).
+          return clusterVerticle == null ? Future.<Void>succeededFuture() : clusterVerticle.reachedByAll()
+              .compose(v -> cluster.backendModes().start())
+              .compose(v -> new ClusterChannels(cluster, channels).start());
         })
         .compose(v -> {
           // Port 0 must be one random port shared by every instance, not one port each: Vert.x
