@@ -138,7 +138,10 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          return cluster == null ? Future.succeededFuture((String) null) : vertx.deployVerticle(clusterVerticle);
+          return cluster == null ? Future.succeededFuture((String) null)
+              : vertx.deployVerticle(clusterVerticle)
+                  .compose(cv -> cluster.backendModes().start()
+                      .compose(v -> new ClusterChannels(cluster, channels).start()).map(cv));
         })
         .compose(id -> {
           if (id != null) {
@@ -151,11 +154,10 @@ public final class Dstunnel {
         })
         .compose(id -> {
           deployments.add(id);
-          // The cluster's backend modes and channels are read once the members reach this node
-          // (after a merge at start, its maps are settled by then).
+          // The backend modes are read again once the members reach this node: after a merge at
+          // start, the cluster's map is settled only then.
           return clusterVerticle == null ? Future.<Void>succeededFuture() : clusterVerticle.reachedByAll()
-              .compose(v -> cluster.backendModes().start())
-              .compose(v -> new ClusterChannels(cluster, channels).start());
+              .compose(v -> cluster.backendModes().readAgain());
         })
         .compose(v -> {
           // Port 0 must be one random port shared by every instance, not one port each: Vert.x

@@ -39,11 +39,15 @@ public final class BackendModes {
   /** Listens for actions taken through other nodes, then applies those already taken. */
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(ADDRESS, msg -> apply(msg.body().getString("name"), msg.body().getString("mode")));
-    return consumer.completion()
-        .compose(v -> map())
-        .compose(AsyncMap::entries)
-        .onSuccess(modes -> modes.forEach(this::apply))
-        .mapEmpty();
+    return consumer.completion().compose(v -> readAgain());
+  }
+
+  /**
+   * Applies the actions the cluster's map keeps (again): a node that merged with the others at
+   * start read its own map first, before the two were settled.
+   */
+  public Future<Void> readAgain() {
+    return map().compose(AsyncMap::entries).onSuccess(modes -> modes.forEach(this::apply)).mapEmpty();
   }
 
   /** Sets backend {@code name}'s mode on every node; completes once this node has it and the map keeps it. */

@@ -50,7 +50,7 @@ public final class ClusterNode {
     this.config = config;
     this.metrics = metrics;
     this.directory = new Directory(vertx, forgetAfterMs());
-    this.members = new Members(vertx, manager, ClusterSetup.probeOptions(config));
+    this.members = new Members(vertx, manager, ClusterSetup.probeOptions(config.secret()));
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
     onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());

@@ -116,10 +116,10 @@ public final class ClusterSetup {
    * How {@link Members} probes a member's event-bus port: with the cluster's key, through the whole
    * mutual TLS handshake (only a live node holding the key completes it), within a second.
    */
-  static NetClientOptions probeOptions(ClusterConfig config) {
+  static NetClientOptions probeOptions(String secret) {
     NetClientOptions options = new NetClientOptions().setHostnameVerificationAlgorithm("")
         .setSslHandshakeTimeout(PortProbe.TIMEOUT_MS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
-    return config.secret() == null ? options : withKey(options, new ClusterKeys(config.secret()));
+    return secret == null ? options : withKey(options, new ClusterKeys(secret));
   }
 
   /** Infinispan on a JGroups channel of dstunnel's stack, started (joined) before it returns. */

@@ -121,12 +121,13 @@ final class Members {
   /**
    * Whether member {@code nodeId}'s event-bus port refuses connections: its process is gone (a
    * killed node's ports close at once; the cluster manager notices only after missed heartbeats).
-   * A paused or slow node still accepts: false. Asked at most once per member per half second.
+   * A paused or slow node still accepts: false. Asked at most once per member per half second, and
+   * never while a probe of it is under way.
    */
   Future<Boolean> refuses(String nodeId) {
     long now = System.nanoTime();
-    Probe probe = probes.compute(nodeId, (k, last) -> last != null && now - last.at < 500_000_000L ? last
-        : probe(nodeId, now));
+    Probe probe = probes.compute(nodeId, (k, last) -> last != null
+        && (now - last.at < 500_000_000L || !last.result.isComplete()) ? last : probe(nodeId, now));
     return onCallersContext(probe.result).map(s -> s == PortProbe.State.REFUSES);
   }
 
@@ -170,14 +171,16 @@ final class Members {
       if (takenOver(nodeId, address)) {
         return Future.succeededFuture(PortProbe.State.REFUSES);  // restarted: its address is a new member's now
       }
-      return PortProbe.state(prober, address.host(), address.port());
+      return PortProbe.state(prober, probesHandshake, address.host(), address.port());
     });
+    // Probes of one member may end out of order (their callers' event loops): the verdict of the
+    // later-begun one stands.
     result.onSuccess(state -> {
       if (state == PortProbe.State.REFUSES) {
         refusedAt.values().removeIf(at -> now - at > REFUSED_KEPT_NANOS);  // bounded: ids of old deaths go
-        refusedAt.put(nodeId, now);
+        refusedAt.merge(nodeId, now, Math::max);
       } else if (state == PortProbe.State.ACCEPTS) {
-        refusedAt.remove(nodeId);
+        refusedAt.computeIfPresent(nodeId, (k, at) -> at - now < 0 ? null : at);
       }
     });
     return new Probe(now, result);

@@ -31,9 +31,12 @@ final class PortProbe {
     UNKNOWN
   }
 
-  /** What a connect to {@code host:port} finds; a timeout is never a refusal. */
-  static Future<State> state(NetClient client, String host, int port) {
-    return client.connect(new ConnectOptions().setHost(host).setPort(port).setTimeout(TIMEOUT_MS))
+  /**
+   * What a connect to {@code host:port} finds; a timeout is never a refusal. With {@code tls} it
+   * succeeds only once the TLS handshake (with {@code client}'s key and trust) is done.
+   */
+  static Future<State> state(NetClient client, boolean tls, String host, int port) {
+    return client.connect(new ConnectOptions().setHost(host).setPort(port).setTimeout(TIMEOUT_MS).setSsl(tls))
         .map(socket -> {
           socket.close();
           return State.ACCEPTS;
@@ -46,6 +49,6 @@ final class PortProbe {
 
   /** Whether {@code host:port} refuses connections: true only for a refusal, never for a timeout. */
   static Future<Boolean> refuses(NetClient client, String host, int port) {
-    return state(client, host, port).map(s -> s == State.REFUSES);
+    return state(client, false, host, port).map(s -> s == State.REFUSES);
   }
 }

@@ -79,7 +79,7 @@ final class ClusterGate {
           // The copies learn what the client is given before it goes out (cluster.md §3).
           Handout handout = new Handout(session.progressAt(reply.offset()),
               session.progressAt(reply.offset() + reply.data().length()), origin, cmd.readId(), false);
-          Promise<Void> recorded = Promise.promise();
+          Promise<Void> recorded = context.promise();
           e.relayed.handingOut(recorded.future());
           replication.handedOut(e.copy(), handout).onComplete(copied -> {
             // Done once lastRelayed says what happened: a read waiting on it looks there next.

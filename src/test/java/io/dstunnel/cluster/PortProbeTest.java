@@ -8,7 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dstunnel.support.Blackhole;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.junit5.VertxExtension;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
@@ -43,5 +45,27 @@ class PortProbeTest {
     try (Blackhole hole = Blackhole.start()) {
       assertThat(PortProbe.refuses(vertx.createNetClient(), "127.0.0.1", hole.port()).await()).isFalse();
     }
+  }
+
+  /**
+   * With the cluster's key a probe proves a live node: it must complete the mutual TLS handshake.
+   * A plain listener (a forwarder's accept, a kernel's backlog under a paused process) and a node
+   * with another key prove nothing. Before, the probe was a bare connect although its client held
+   * the key: every accept counted as a live node.
+   */
+  @Test
+  void aKeyedProbeAcceptsOnlyANodeThatCompletesTheHandshakeWithTheKey(Vertx vertx) {
+    String key = "probe-test-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+    NetClient prober = vertx.createNetClient(ClusterSetup.probeOptions(key));
+    NetServer plain = vertx.createNetServer().connectHandler(s -> { }).listen(0, "127.0.0.1").await();
+    NetServer keyed = vertx.createNetServer(ClusterSetup.withKey(new NetServerOptions()
+        .setClientAuth(ClientAuth.REQUIRED), new ClusterKeys(key))).connectHandler(s -> { }).listen(0, "127.0.0.1").await();
+    NetServer otherKey = vertx.createNetServer(ClusterSetup.withKey(new NetServerOptions()
+        .setClientAuth(ClientAuth.REQUIRED), new ClusterKeys(key + "-other"))).connectHandler(s -> { })
+        .listen(0, "127.0.0.1").await();
+    assertThat(PortProbe.state(prober, true, "127.0.0.1", keyed.actualPort()).await()).isEqualTo(PortProbe.State.ACCEPTS);
+    assertThat(PortProbe.state(prober, true, "127.0.0.1", plain.actualPort()).await()).isEqualTo(PortProbe.State.UNKNOWN);
+    assertThat(PortProbe.state(prober, true, "127.0.0.1", otherKey.actualPort()).await())
+        .isEqualTo(PortProbe.State.UNKNOWN);
   }
 }
