@@ -46,9 +46,4 @@ final class PortProbe {
             && String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused")
             ? State.REFUSES : State.UNKNOWN);
   }
-
-  /** Whether {@code host:port} refuses connections: true only for a refusal, never for a timeout. */
-  static Future<Boolean> refuses(NetClient client, String host, int port) {
-    return state(client, false, host, port).map(s -> s == State.REFUSES);
-  }
 }

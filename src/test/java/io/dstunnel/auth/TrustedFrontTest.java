@@ -14,6 +14,7 @@ import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -180,7 +181,7 @@ class TrustedFrontTest {
   /** One request over a raw connection that starts as a front's would: a PROXY v1 line naming {@code client}. */
   private static Future<String> viaProxyProtocol(Vertx vertx, int port, String client, String request) {
     Promise<String> answer = Promise.promise();
-    vertx.createNetClient().connect(port, "127.0.0.1").onComplete(ar -> {
+    Sockets.connect(vertx, port).onComplete(ar -> {
       if (ar.failed()) {
         answer.fail(ar.cause());
         return;

@@ -8,6 +8,7 @@ import io.dstunnel.demo.DemoServerVerticle;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.framing.DbxFramer;
 import io.dstunnel.support.Proxies;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -96,7 +97,7 @@ public final class EchoBench {
   }
 
   private static Caller direct(Vertx vertx, int port) {
-    NetSocket socket = vertx.createNetClient().connect(port, "127.0.0.1").await();
+    NetSocket socket = Sockets.connect(vertx, port).await();
     DbxFramer framer = new DbxFramer();
     List<Promise<Void>> waiting = new ArrayList<>(1);
     socket.handler(chunk -> framer.feed(chunk, end -> waiting.remove(0).complete()));

@@ -6,6 +6,7 @@ package io.dstunnel.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.support.Blackhole;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.http.ClientAuth;
@@ -30,20 +31,19 @@ class PortProbeTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    NetClient client = vertx.createNetClient();
-    assertThat(PortProbe.refuses(client, "127.0.0.1", port).await()).isTrue();
+    assertThat(plainProbe(vertx, port)).isEqualTo(PortProbe.State.REFUSES);
   }
 
   @Test
   void aListeningPortDoesNotRefuse(Vertx vertx) {
     NetServer server = vertx.createNetServer().connectHandler(s -> { }).listen(0, "127.0.0.1").await();
-    assertThat(PortProbe.refuses(vertx.createNetClient(), "127.0.0.1", server.actualPort()).await()).isFalse();
+    assertThat(plainProbe(vertx, server.actualPort())).isEqualTo(PortProbe.State.ACCEPTS);
   }
 
   @Test
   void aPortThatNeverAnswersIsNotTakenForADeadProcess(Vertx vertx) throws Exception {
     try (Blackhole hole = Blackhole.start()) {
-      assertThat(PortProbe.refuses(vertx.createNetClient(), "127.0.0.1", hole.port()).await()).isFalse();
+      assertThat(plainProbe(vertx, hole.port())).isNotEqualTo(PortProbe.State.REFUSES);
     }
   }
 
@@ -67,5 +67,10 @@ class PortProbeTest {
     assertThat(PortProbe.state(prober, true, "127.0.0.1", plain.actualPort()).await()).isEqualTo(PortProbe.State.UNKNOWN);
     assertThat(PortProbe.state(prober, true, "127.0.0.1", otherKey.actualPort()).await())
         .isEqualTo(PortProbe.State.UNKNOWN);
+  }
+
+  /** A probe without the cluster's key, as {@code trustedNetwork} makes it. */
+  private static PortProbe.State plainProbe(Vertx vertx, int port) {
+    return PortProbe.state(Sockets.client(vertx), false, "127.0.0.1", port).await();
   }
 }

@@ -6,6 +6,7 @@ package io.dstunnel.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstunnel.framing.DbxFramer;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -32,7 +33,7 @@ class DemoServerTest {
     private Buffer partial = Buffer.buffer();
 
     Conn(Vertx vertx, int port) {
-      socket = vertx.createNetClient().connect(port, "127.0.0.1").await();
+      socket = Sockets.connect(vertx, port).await();
       socket.handler(chunk -> {
         int[] start = {0};
         framer.feed(chunk, end -> {

@@ -12,6 +12,7 @@ import io.dstunnel.support.Backends;
 import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -43,7 +44,7 @@ class EarlyRefusalTest {
     String needle;
 
     RawClient(Vertx vertx, int port) {
-      socket = vertx.createNetClient().connect(port, "127.0.0.1").await();
+      socket = Sockets.connect(vertx, port).await();
       socket.handler(chunk -> {
         synchronized (this) {
           received.appendBuffer(chunk);

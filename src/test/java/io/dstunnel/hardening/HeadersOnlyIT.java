@@ -11,6 +11,7 @@ import io.dstunnel.support.Backends;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.ProxyProcess;
 import io.dstunnel.support.RawHttp;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
@@ -43,7 +44,7 @@ class HeadersOnlyIT {
       for (int i = 0; i < 200; i++) {
         Buffer got = Buffer.buffer();
         answers.add(got);
-        NetSocket s = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+        NetSocket s = Sockets.connect(vertx, proxy.port()).await();
         s.handler(chunk -> {
           synchronized (got) {
             got.appendBuffer(chunk);

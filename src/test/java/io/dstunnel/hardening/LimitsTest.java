@@ -15,6 +15,7 @@ import io.dstunnel.support.Backends.Server;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.RawHttp.Answer;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -59,7 +60,7 @@ class LimitsTest {
         .compose(resp -> resp.body().map(b -> resp.statusCode() + " " + b)).await();
     assertThat(answer).startsWith("200 {\"response\":[");
     // Plain HTTP on the TLS port gets no tunnel answer.
-    NetSocket plain = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket plain = Sockets.connect(vertx, proxy.port()).await();
     Buffer got = Buffer.buffer();
     plain.handler(got::appendBuffer);
     plain.write("GET " + T + "?dss=x&c=1 HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -112,7 +113,7 @@ class LimitsTest {
   }
 
   private static String raw(Vertx vertx, int port, String request, long waitMs) {
-    NetSocket s = vertx.createNetClient().connect(port, "127.0.0.1").await();
+    NetSocket s = Sockets.connect(vertx, port).await();
     Buffer got = Buffer.buffer();
     s.handler(got::appendBuffer);
     boolean[] closed = {false};
@@ -138,7 +139,7 @@ class LimitsTest {
         .set("http", "requestTimeoutMs", 300).set("http", "idleTimeoutMs", 400).start(vertx);
     RawHttp http = new RawHttp(vertx, proxy.port());
     String sid = open(http);
-    NetSocket slow = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket slow = Sockets.connect(vertx, proxy.port()).await();
     Buffer got = Buffer.buffer();
     slow.handler(got::appendBuffer);
     slow.write("PUT " + T + "?dss=" + sid + "&c=10 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{");
@@ -150,7 +151,7 @@ class LimitsTest {
     http.get(T + "?dss=" + sid + "&c=100");
     var held = new RawHttp(vertx, proxy.port()).sendAsync(HttpMethod.GET, T + "?dss=" + sid + "&c=100", null);
     io.dstunnel.support.Sessions.awaitHeldReads(proxy, sid, 1);
-    NetSocket idle = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket idle = Sockets.connect(vertx, proxy.port()).await();
     boolean[] closed = {false};
     idle.closeHandler(v -> closed[0] = true);
     await().atMost(Duration.ofSeconds(5)).until(() -> closed[0]);

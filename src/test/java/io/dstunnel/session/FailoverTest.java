@@ -17,6 +17,7 @@ import io.dstunnel.support.MisbehavingBackend;
 import io.dstunnel.support.MisbehavingBackend.Mode;
 import io.dstunnel.support.Proxies;
 import io.dstunnel.support.Sessions;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -323,7 +324,7 @@ class FailoverTest {
   private static String slowAnswerFrom(Vertx vertx, int port, int ms) {
     io.vertx.core.Promise<String> answered = io.vertx.core.Promise.promise();
     Buffer received = Buffer.buffer();
-    io.vertx.core.net.NetSocket socket = vertx.createNetClient().connect(port, "127.0.0.1").await();
+    io.vertx.core.net.NetSocket socket = Sockets.connect(vertx, port).await();
     socket.handler(chunk -> {
       received.appendBuffer(chunk);
       if (received.toString().contains("later")) {

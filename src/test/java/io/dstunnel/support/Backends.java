@@ -49,7 +49,21 @@ public final class Backends {
   private Backends() {
   }
 
+  /**
+   * A server on a port below the kernel's ephemeral range, so that an outgoing connection of any
+   * process cannot take it while the server is down between {@link Server#kill} and a restart
+   * (CI saw a restart on a port from that range fail: "Address already in use").
+   */
   public static Server start(Vertx vertx, String name) {
-    return new Server(vertx, name, 0).start();
+    return new Server(vertx, name, freePort()).start();
+  }
+
+  /** {@link ProxyProcess#freePort}, for a server of a test's own that restarts on its port. */
+  public static int freePort() {
+    try {
+      return ProxyProcess.freePort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -27,7 +27,7 @@ public final class DirectDbx {
   }
 
   public static DirectDbx connect(Vertx vertx, int port) {
-    DirectDbx d = new DirectDbx(vertx.createNetClient().connect(port, "127.0.0.1").await());
+    DirectDbx d = new DirectDbx(Sockets.connect(vertx, port).await());
     d.call(Buffer.buffer(new byte[] {5, 5, 5, 5, 5}));
     d.call(Buffer.buffer("{\"method\":\"connect\",\"params\":[{\"DriverName\":\"Datasnap\"}]}"));
     return d;

@@ -15,6 +15,7 @@ import io.dstunnel.support.Proxies;
 import io.dstunnel.support.RawHttp;
 import io.dstunnel.support.Sessions;
 import io.dstunnel.support.RawHttp.Answer;
+import io.dstunnel.support.Sockets;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -146,14 +147,14 @@ class TunnelProtocolTest {
     String sid = open(http);
     assertError(http.put(T + "?dss=" + sid, Buffer.buffer(new byte[1001])), 413, "Write exceeds 1000 bytes");
     // A client that announces a huge body and sends one byte is answered at once.
-    NetSocket raw = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket raw = Sockets.connect(vertx, proxy.port()).await();
     Buffer got = Buffer.buffer();
     raw.handler(got::appendBuffer);
     raw.write("PUT " + T + "?dss=0&c=5 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n\u0005");
     await().atMost(Duration.ofSeconds(10)).until(() -> got.toString().contains("Write exceeds"));
     assertThat(got.toString()).startsWith("HTTP/1.1 413 Write exceeds 1000 bytes");
     // A chunked body, with no length announced, is cut off once it passes the limit.
-    NetSocket chunked = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket chunked = Sockets.connect(vertx, proxy.port()).await();
     Buffer answer = Buffer.buffer();
     chunked.handler(answer::appendBuffer);
     chunked.write("PUT " + T + "?dss=" + sid + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -254,7 +255,7 @@ class TunnelProtocolTest {
     RawHttp http = new RawHttp(vertx, proxy.port());
     String sid = open(http);
     http.get(T + "?dss=" + sid + "&c=10");
-    NetSocket raw = vertx.createNetClient().connect(proxy.port(), "127.0.0.1").await();
+    NetSocket raw = Sockets.connect(vertx, proxy.port()).await();
     raw.write("GET " + T + "?dss=" + sid + "&c=100 HTTP/1.1\r\nHost: x\r\n\r\n").await();
     Sessions.awaitHeldReads(proxy, sid, 1);
     raw.close().await();
