@@ -94,6 +94,17 @@ public final class ClusterMetrics {
     copyMessages.increment(messages);
   }
 
+  /**
+   * The port of a node that relayed a read's answer was probed, its notice not in when the
+   * session's next read came through another node: {@code accepts} (with the cluster's key, the
+   * TLS handshake completed), {@code refuses} (the process is gone) or {@code unknown}.
+   */
+  void relayChecked(PortProbe.State port) {
+    Counter.builder("dstunnel.cluster.relay.probes").tag("result", port.name().toLowerCase(java.util.Locale.ROOT))
+        .description("Probes of a node that relayed a read's answer it had not yet said it passed on")
+        .register(registry).increment();
+  }
+
   void adoptionFailed() {
     adoptionFailures.increment();
   }

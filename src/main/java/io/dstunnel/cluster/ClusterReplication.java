@@ -122,10 +122,13 @@ public final class ClusterReplication implements Replication {
 
   @Override
   public Future<Relay> relay(String relay, long since) {
-    return node.portAfter(relay, since).map(port -> switch (port) {
-      case ACCEPTS -> Relay.RUNS;
-      case REFUSES -> Relay.GONE;
-      case UNKNOWN -> Relay.UNKNOWN;
+    return node.portAfter(relay, since).map(port -> {
+      node.metrics().relayChecked(port);
+      return switch (port) {
+        case ACCEPTS -> Relay.RUNS;
+        case REFUSES -> Relay.GONE;
+        case UNKNOWN -> Relay.UNKNOWN;
+      };
     });
   }
 
