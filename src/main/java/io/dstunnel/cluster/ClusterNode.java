@@ -34,8 +34,6 @@ public final class ClusterNode {
   private final long idleTimeoutMs;
   private final BackendModes backendModes;
   private static final String LEAVING = "dstunnel.cluster.leaving";
-  /** Where a node says that a member's port refused a probe: each node has its cluster manager verify the death. */
-  private static final String REFUSED = "dstunnel.cluster.refused";
   /** Members that said they are leaving, until they are gone. */
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final Directory directory;
@@ -58,14 +56,6 @@ public final class ClusterNode {
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
     vertx.eventBus().registerDefaultCodec(CopyBundle.class, new CopyBundle.Codec());
     vertx.eventBus().<String>consumer(LEAVING, msg -> leaving.add(msg.body()));
-    // A killed member out of the cluster manager's view in a moment, not after its missed heartbeats.
-    if (manager instanceof ClusterSetup.Manager m) {
-      members.onRefused(dead -> vertx.eventBus().publish(REFUSED, dead));
-      vertx.eventBus().<String>consumer(REFUSED, msg -> vertx.executeBlocking(() -> {
-        m.suspect(msg.body());
-        return null;
-      }, false));
-    }
     onMemberLeft(leaving::remove);
   }
 

@@ -34,11 +34,7 @@ import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.Address;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
-import org.jgroups.Event;
 import org.jgroups.JChannel;
-import org.jgroups.View;
-import org.jgroups.protocols.VERIFY_SUSPECT2;
-import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,7 +155,7 @@ public final class ClusterSetup {
    * without them the others answer "Not a member of the cluster" or "No handlers". This one
    * records its own registrations and publishes them, and its address, again after each merge.
    */
-  static final class Manager extends InfinispanClusterManager {
+  private static final class Manager extends InfinispanClusterManager {
     /** When, after a merge, this node publishes itself again: conflict resolution runs after the view. */
     private static final long[] REPUBLISH_MS = {1, 2_000, 5_000, 10_000};
     private final DefaultCacheManager infinispan;
@@ -201,34 +197,6 @@ public final class ClusterSetup {
       }
       setNodeInfo(info, (v, err) -> logRepublish(err));
       own.forEach((address, infos) -> infos.forEach(i -> super.addRegistration(address, i, (v, err) -> logRepublish(err))));
-    }
-
-    /**
-     * Tells JGroups that member {@code nodeId} is dead: dstunnel found its port refusing, which a
-     * running process's never does, so that is verification enough. The group then excludes it at
-     * once, not after FD_ALL3's missed heartbeats (5 x {@code suspectAfterMs}, 10 s at least) and
-     * VERIFY_SUSPECT2's wait (half of it); until then the cluster manager's writes that need the
-     * dead member (a subscription, a directory record it held) wait out Infinispan's 15 s timeout.
-     * Only the coordinator's suspicion excludes (or that of the member next in line, when the
-     * coordinator is the dead one): every node is told. Not on an event loop (JGroups' own threads
-     * take it from here, and may block on a send).
-     */
-    void suspect(String nodeId) {
-      if (!isActive() || nodeId.equals(getNodeId())) {
-        return;
-      }
-      JChannel channel = ((JGroupsTransport) infinispan.getTransport()).getChannel();
-      View view = channel.getView();
-      VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
-      if (view == null || verify == null) {
-        return;
-      }
-      for (org.jgroups.Address member : view.getMembers()) {
-        if (nodeId.equals(NameCache.get(member))) {
-          LOG.info("dstunnel cluster: node {} is dead (its port refuses): taking it out of the group", nodeId);
-          verify.getUpProtocol().up(new Event(Event.SUSPECT, List.of(member)));
-        }
-      }
     }
 
     private static void logRepublish(Throwable err) {

@@ -51,7 +51,6 @@ final class Members {
    */
   private final Map<String, SocketAddress> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
-  private final List<Consumer<String>> refusedListeners = new CopyOnWriteArrayList<>();
   /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
   private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
@@ -180,9 +179,6 @@ final class Members {
       if (state == PortProbe.State.REFUSES) {
         refusedAt.values().removeIf(at -> now - at > REFUSED_KEPT_NANOS);  // bounded: ids of old deaths go
         refusedAt.merge(nodeId, now, Math::max);
-        if (manager.getNodes().contains(nodeId)) {
-          refusedListeners.forEach(l -> l.accept(nodeId));
-        }
       } else if (state == PortProbe.State.ACCEPTS) {
         refusedAt.computeIfPresent(nodeId, (k, at) -> at - now < 0 ? null : at);
       }
@@ -205,14 +201,6 @@ final class Members {
    */
   long joinedAt(String nodeId) {
     return joinedAt.getOrDefault(nodeId, 0L);
-  }
-
-  /**
-   * Calls {@code listener} (on the probing caller's thread) with the id of each member that the
-   * cluster manager still counts and whose port a probe found refusing: its process is gone.
-   */
-  void onRefused(Consumer<String> listener) {
-    refusedListeners.add(listener);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -97,8 +97,9 @@ final class RelayedAnswers {
   void delivered(String origin, long readId) {
     Relayed r = lastRelayed;
     if (r != null && r.origin().equals(origin) && r.readId() == readId && !e.forgotten()) {
-      r.sent().tryComplete();
+      // The copies first: the notice resumes a read waiting on it at once, which may hand out more.
       replication.delivered(e.copy(), readId);
+      r.sent().tryComplete();
     }
   }
 
