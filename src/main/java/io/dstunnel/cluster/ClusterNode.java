@@ -34,6 +34,8 @@ public final class ClusterNode {
   private final long idleTimeoutMs;
   private final BackendModes backendModes;
   private static final String LEAVING = "dstunnel.cluster.leaving";
+  /** How often this node probes every other member's port ({@link Members#watch}). */
+  private static final long WATCH_MS = 1000;
   /** Members that said they are leaving, until they are gone. */
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final Directory directory;
@@ -56,6 +58,15 @@ public final class ClusterNode {
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
     vertx.eventBus().registerDefaultCodec(CopyBundle.class, new CopyBundle.Codec());
     vertx.eventBus().<String>consumer(LEAVING, msg -> leaving.add(msg.body()));
+    // A killed member out of the cluster manager's group in seconds, not after its missed
+    // heartbeats: every node watches every other's port, and has the group verify one that refuses.
+    if (manager instanceof ClusterSetup.Manager m) {
+      members.onRefused(dead -> vertx.executeBlocking(() -> {
+        m.suspect(dead);
+        return null;
+      }, false));
+      vertx.setPeriodic(WATCH_MS, t -> members.watch());
+    }
     onMemberLeft(leaving::remove);
   }
 

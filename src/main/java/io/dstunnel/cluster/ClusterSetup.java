@@ -34,7 +34,11 @@ import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.Address;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import org.jgroups.Event;
 import org.jgroups.JChannel;
+import org.jgroups.View;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -155,7 +159,7 @@ public final class ClusterSetup {
    * without them the others answer "Not a member of the cluster" or "No handlers". This one
    * records its own registrations and publishes them, and its address, again after each merge.
    */
-  private static final class Manager extends InfinispanClusterManager {
+  static final class Manager extends InfinispanClusterManager {
     /** When, after a merge, this node publishes itself again: conflict resolution runs after the view. */
     private static final long[] REPUBLISH_MS = {1, 2_000, 5_000, 10_000};
     private final DefaultCacheManager infinispan;
@@ -199,6 +203,34 @@ public final class ClusterSetup {
       own.forEach((address, infos) -> infos.forEach(i -> super.addRegistration(address, i, (v, err) -> logRepublish(err))));
     }
 
+    /**
+     * Has JGroups verify now that member {@code nodeId}, whose event-bus port refused this node's
+     * probe, is dead: VERIFY_SUSPECT2 asks it, and if no answer comes within its timeout the group
+     * excludes it, instead of after FD_ALL3's missed heartbeats (5 x {@code suspectAfterMs}, 10 s
+     * at least). Until then every cluster-manager write that needs a dead member (a subscription, a
+     * directory record it held) waits out Infinispan's 15 s timeout. A live member (leaving, or
+     * behind a forwarder that refuses) answers and stays. Only the coordinator's suspicion
+     * excludes (or that of the member next in line, when the coordinator is the dead one); every
+     * node watches every other. Not on an event loop: asking may wait for a connect.
+     */
+    void suspect(String nodeId) {
+      if (!isActive() || nodeId.equals(getNodeId())) {
+        return;
+      }
+      JChannel channel = ((JGroupsTransport) infinispan.getTransport()).getChannel();
+      View view = channel.getView();
+      VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
+      if (view == null || verify == null) {
+        return;
+      }
+      for (org.jgroups.Address member : view.getMembers()) {
+        if (nodeId.equals(NameCache.get(member))) {
+          LOG.info("dstunnel cluster: node {} refuses connections: the group verifies that it is dead", nodeId);
+          verify.up(new Event(Event.SUSPECT, List.of(member)));
+        }
+      }
+    }
+
     private static void logRepublish(Throwable err) {
       if (err != null) {
         LOG.debug("publishing this node again after a merge: {}", err.toString());
@@ -214,7 +246,16 @@ public final class ClusterSetup {
         Vertx v = vertx;
         if (v != null) {
           for (long delay : REPUBLISH_MS) {
-            v.setTimer(delay, t -> republish());
+            // On a worker: getNodeInfo() waits for the cluster manager's lock, which vertx-infinispan
+            // holds through a view change, cache writes included (seconds; 15 s when a member is
+            // dead). On an event loop that stalled every request of the loop (CI saw 14 s).
+            // On a worker: getNodeInfo() waits for the cluster manager's lock, which vertx-infinispan
+            // holds through a view change, cache writes included (seconds; 15 s when a member is
+            // dead). On an event loop that stalled every request of the loop (CI saw 14 s).
+            v.setTimer(delay, t -> v.executeBlocking(() -> {
+              republish();
+              return null;
+            }, false));
           }
         }
       }

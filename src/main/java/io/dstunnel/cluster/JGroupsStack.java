@@ -63,10 +63,13 @@ final class JGroupsStack {
     // Heartbeats every suspectAfterMs/2; a member silent 5 x suspectAfterMs (10 s at least, as the
     // Hazelcast setup had) is suspected, and removed once VERIFY_SUSPECT2 confirms. Not 1:1: a
     // loaded JVM misses two seconds of heartbeats now and then, and would be cut out. A killed
-    // node is noticed sooner by dstunnel itself (its ports refuse: Members.refuses).
+    // node is noticed sooner by dstunnel itself: each node watches the others' event-bus ports, and
+    // has the group verify a member whose port refuses (ClusterSetup.Manager.suspect). A member
+    // suspected is asked whether it is dead and has half of suspectAfterMs to say it is not, 2 s
+    // at most: a live member's JGroups threads answer in milliseconds.
     long suspect = c.suspectAfterMs();
     stack.add(new FD_ALL3().setTimeout(Math.max(5 * suspect, 10_000)).setInterval(Math.max(100, suspect / 2)));
-    stack.add(new VERIFY_SUSPECT2().setTimeout(Math.max(200, suspect / 2)));
+    stack.add(new VERIFY_SUSPECT2().setTimeout(Math.min(Math.max(200, suspect / 2), 2000)));
     NAKACK2 nakack = new NAKACK2();
     nakack.useMcastXmit(false);
     stack.add(nakack);

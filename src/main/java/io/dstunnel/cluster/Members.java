@@ -51,6 +51,7 @@ final class Members {
    */
   private final Map<String, SocketAddress> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> refusedListeners = new CopyOnWriteArrayList<>();
   /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
   private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
@@ -178,7 +179,11 @@ final class Members {
     result.onSuccess(state -> {
       if (state == PortProbe.State.REFUSES) {
         refusedAt.values().removeIf(at -> now - at > REFUSED_KEPT_NANOS);  // bounded: ids of old deaths go
+        Long before = refusedAt.get(nodeId);
         refusedAt.merge(nodeId, now, Math::max);
+        if (before == null && manager.getNodes().contains(nodeId)) {
+          refusedListeners.forEach(l -> l.accept(nodeId));  // first seen: not each probe's again
+        }
       } else if (state == PortProbe.State.ACCEPTS) {
         refusedAt.computeIfPresent(nodeId, (k, at) -> at - now < 0 ? null : at);
       }
@@ -201,6 +206,28 @@ final class Members {
    */
   long joinedAt(String nodeId) {
     return joinedAt.getOrDefault(nodeId, 0L);
+  }
+
+  /**
+   * Probes every other member's event-bus port ({@link #refuses}, at most one probe per member per
+   * half second): a killed member is found by its refusing port even when nothing is asked of it.
+   */
+  void watch() {
+    String self = manager.getNodeId();
+    for (String member : manager.getNodes()) {
+      if (!member.equals(self)) {
+        refuses(member);
+      }
+    }
+  }
+
+  /**
+   * Calls {@code listener} with the id of a member the cluster manager still counts when a probe
+   * first finds its port refusing (not again while that refusal is remembered): its process is
+   * likely gone (a live one refusing, leaving or behind a forwarder, is possible).
+   */
+  void onRefused(Consumer<String> listener) {
+    refusedListeners.add(listener);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -195,6 +195,26 @@ class ClusterIT {
   }
 
   /**
+   * A killed node leaves the cluster manager's view of every survivor in a moment (each survivor
+   * finds its port refusing, and the group verifies it), although its missed heartbeats would take
+   * 5 x suspectAfterMs (here 50 minutes). Before, it stayed in the view for them, and every cluster-manager write that
+   * needed it (an event-bus subscription, a directory record it held) waited out Infinispan's 15 s
+   * timeout: CI saw an adoption answer 504 and a read go unanswered for 15 s.
+   */
+  @Test
+  void aKilledNodeWhosePortRefusesLeavesTheClusterManagersView(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster(dir, Backends.start(vertx, "A"), 600_000);
+    TunnelClient c = client(vertx, n.get(0));
+    int inc = ClusterNodes.countingSession(c);
+    String killed = admin(vertx, n.get(0), "/admin/cluster").getString("node");
+    n.get(0).signal("KILL");
+    assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
+    for (ProxyProcess survivor : n.subList(1, 3)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> survivor.output().contains("(node " + killed + " left)"));
+    }
+  }
+
+  /**
    * A node's copies are spread over the other members, so that its death makes each of them adopt
    * a share of its sessions (before, every copy was on the member after it: one node adopted all).
    * Twenty sessions: the chance that all their copies land on one node by their ids is 2 in a million.
