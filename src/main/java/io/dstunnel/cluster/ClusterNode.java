@@ -61,10 +61,14 @@ public final class ClusterNode {
     // A killed member out of the cluster manager's group in seconds, not after its missed
     // heartbeats: every node watches every other's port, and has the group verify one that refuses.
     if (manager instanceof ClusterSetup.Manager m) {
-      members.onRefused(dead -> vertx.executeBlocking(() -> {
-        m.suspect(dead);
-        return null;
-      }, false));
+      members.onRefused(dead -> {
+        if (!leaving.contains(dead)) {  // a leaving node closes its ports before it leaves the group
+          vertx.executeBlocking(() -> {
+            m.suspect(dead);
+            return null;
+          }, false);
+        }
+      });
       vertx.setPeriodic(WATCH_MS, t -> members.watch());
     }
     onMemberLeft(leaving::remove);

@@ -193,25 +193,30 @@ public final class ClusterSetup {
       super.removeRegistration(address, info, done);
     }
 
-    /** Puts this node's address and subscriptions into the cluster's caches again (idempotent). */
-    private void republish() {
+    /** Puts this node's address into the cluster's caches again (idempotent): its info, or null if inactive. */
+    private NodeInfo republishNode() {
       NodeInfo info = getNodeInfo();
       if (!isActive() || info == null) {
-        return;
+        return null;
       }
       setNodeInfo(info, (v, err) -> logRepublish(err));
+      return info;
+    }
+
+    /** Puts this node's subscriptions into the cluster's caches again (idempotent), on an event loop. */
+    private void republishSubscriptions() {
       own.forEach((address, infos) -> infos.forEach(i -> super.addRegistration(address, i, (v, err) -> logRepublish(err))));
     }
 
     /**
      * Has JGroups verify now that member {@code nodeId}, whose event-bus port refused this node's
-     * probe, is dead: VERIFY_SUSPECT2 asks it, and if no answer comes within its timeout the group
-     * excludes it, instead of after FD_ALL3's missed heartbeats (5 x {@code suspectAfterMs}, 10 s
-     * at least). Until then every cluster-manager write that needs a dead member (a subscription, a
-     * directory record it held) waits out Infinispan's 15 s timeout. A live member (leaving, or
-     * behind a forwarder that refuses) answers and stays. Only the coordinator's suspicion
-     * excludes (or that of the member next in line, when the coordinator is the dead one); every
-     * node watches every other. Not on an event loop: asking may wait for a connect.
+     * probe, is dead: VERIFY_SUSPECT2 asks it, and if no answer comes within its round (at most half
+     * of {@code suspectAfterMs}, 2 s) the group excludes it, instead of after FD_ALL3's missed
+     * heartbeats (5 x {@code suspectAfterMs}, 10 s at least). Until then every cluster-manager write
+     * that needs a dead member (a subscription, a directory record it held) waits out Infinispan's
+     * 15 s timeout. A live member that refuses (behind a forwarder) answers and stays. Only the
+     * coordinator's suspicion excludes (or that of the member next in line, when the coordinator is
+     * the dead one); every node watches every other. Not on an event loop: asking may wait.
      */
     void suspect(String nodeId) {
       if (!isActive() || nodeId.equals(getNodeId())) {
@@ -246,16 +251,16 @@ public final class ClusterSetup {
         Vertx v = vertx;
         if (v != null) {
           for (long delay : REPUBLISH_MS) {
-            // On a worker: getNodeInfo() waits for the cluster manager's lock, which vertx-infinispan
-            // holds through a view change, cache writes included (seconds; 15 s when a member is
-            // dead). On an event loop that stalled every request of the loop (CI saw 14 s).
-            // On a worker: getNodeInfo() waits for the cluster manager's lock, which vertx-infinispan
-            // holds through a view change, cache writes included (seconds; 15 s when a member is
-            // dead). On an event loop that stalled every request of the loop (CI saw 14 s).
-            v.setTimer(delay, t -> v.executeBlocking(() -> {
-              republish();
-              return null;
-            }, false));
+            // getNodeInfo() and setNodeInfo() wait for the cluster manager's lock, which
+            // vertx-infinispan holds through a view change, cache writes included (seconds; 15 s
+            // when a member is dead): on a worker. On an event loop that stalled every request of
+            // the loop (CI saw 14 s). The subscriptions go back on the timer's event loop, where
+            // vertx-infinispan queues them (its queue is the loop's, not thread-safe).
+            v.setTimer(delay, t -> v.executeBlocking(Manager.this::republishNode, false).onSuccess(info -> {
+              if (info != null) {
+                republishSubscriptions();
+              }
+            }));
           }
         }
       }

@@ -65,8 +65,9 @@ final class JGroupsStack {
     // loaded JVM misses two seconds of heartbeats now and then, and would be cut out. A killed
     // node is noticed sooner by dstunnel itself: each node watches the others' event-bus ports, and
     // has the group verify a member whose port refuses (ClusterSetup.Manager.suspect). A member
-    // suspected is asked whether it is dead and has half of suspectAfterMs to say it is not, 2 s
-    // at most: a live member's JGroups threads answer in milliseconds.
+    // suspected is asked whether it is dead and excluded if no answer comes within VERIFY_SUSPECT2's
+    // round: half of suspectAfterMs, 2 s at most (less for one suspected while a round runs). A
+    // live member's JGroups threads answer in milliseconds.
     long suspect = c.suspectAfterMs();
     stack.add(new FD_ALL3().setTimeout(Math.max(5 * suspect, 10_000)).setInterval(Math.max(100, suspect / 2)));
     stack.add(new VERIFY_SUSPECT2().setTimeout(Math.min(Math.max(200, suspect / 2), 2000)));

@@ -52,6 +52,9 @@ final class Members {
   private final Map<String, SocketAddress> addresses = new ConcurrentHashMap<>();
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> refusedListeners = new CopyOnWriteArrayList<>();
+  /** When the listeners last heard that each member refuses. */
+  private final Map<String, Long> refusedTold = new ConcurrentHashMap<>();
+  private static final long REFUSED_TOLD_NANOS = 2_000_000_000L;
   /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
   private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
@@ -179,11 +182,8 @@ final class Members {
     result.onSuccess(state -> {
       if (state == PortProbe.State.REFUSES) {
         refusedAt.values().removeIf(at -> now - at > REFUSED_KEPT_NANOS);  // bounded: ids of old deaths go
-        Long before = refusedAt.get(nodeId);
         refusedAt.merge(nodeId, now, Math::max);
-        if (before == null && manager.getNodes().contains(nodeId)) {
-          refusedListeners.forEach(l -> l.accept(nodeId));  // first seen: not each probe's again
-        }
+        refusedNow(nodeId, now);
       } else if (state == PortProbe.State.ACCEPTS) {
         refusedAt.computeIfPresent(nodeId, (k, at) -> at - now < 0 ? null : at);
       }
@@ -209,22 +209,55 @@ final class Members {
   }
 
   /**
-   * Probes every other member's event-bus port ({@link #refuses}, at most one probe per member per
-   * half second): a killed member is found by its refusing port even when nothing is asked of it.
+   * Connects to every other member's event-bus port: a killed member is found by its refusing port
+   * even when nothing is asked of it.
    */
   void watch() {
+    if (!manager.isActive()) {
+      return;
+    }
     String self = manager.getNodeId();
     for (String member : manager.getNodes()) {
       if (!member.equals(self)) {
-        refuses(member);
+        // A bare connect: a refusal is all it looks for (a TLS handshake each second costs both
+        // nodes CPU, and its quick close may be logged by the probed node).
+        learnAddress(member).onSuccess(address -> {
+          if (address != null) {
+            long now = System.nanoTime();
+            PortProbe.state(prober, false, address.host(), address.port()).onSuccess(state -> {
+              if (state == PortProbe.State.REFUSES) {
+                refusedAt.merge(member, now, Math::max);  // out of members() at once, as a probe's refusal is
+                refusedNow(member, now);
+              }
+            });
+          }
+        });
       }
     }
   }
 
   /**
+   * A probe found member {@code nodeId}'s port refusing: the listeners hear it while the cluster
+   * manager still counts the member, again every {@link #REFUSED_TOLD_NANOS} (a suspicion the
+   * group did not act on, stored by a member that was not the coordinator, is lost with the next
+   * view).
+   */
+  private void refusedNow(String nodeId, long now) {
+    if (!manager.getNodes().contains(nodeId)) {
+      return;
+    }
+    Long told = refusedTold.get(nodeId);
+    if (told == null || now - told > REFUSED_TOLD_NANOS) {
+      refusedTold.keySet().retainAll(manager.getNodes());  // bounded: members only
+      refusedTold.put(nodeId, now);
+      refusedListeners.forEach(l -> l.accept(nodeId));
+    }
+  }
+
+  /**
    * Calls {@code listener} with the id of a member the cluster manager still counts when a probe
-   * first finds its port refusing (not again while that refusal is remembered): its process is
-   * likely gone (a live one refusing, leaving or behind a forwarder, is possible).
+   * finds its port refusing (at most every two seconds per member): its process is likely gone (a
+   * live one refusing, leaving or behind a forwarder, is possible).
    */
   void onRefused(Consumer<String> listener) {
     refusedListeners.add(listener);
