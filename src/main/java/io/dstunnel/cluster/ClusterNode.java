@@ -34,12 +34,13 @@ public final class ClusterNode {
   private final long idleTimeoutMs;
   private final BackendModes backendModes;
   private static final String LEAVING = "dstunnel.cluster.leaving";
-  /** How often this node probes every other member's port ({@link Members#watch}). */
+  /** How often this node probes every other member's port ({@link PortWatch#watch}). */
   private static final long WATCH_MS = 1000;
   /** Members that said they are leaving, until they are gone. */
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final Directory directory;
   private final ClusterMetrics metrics;
+  private final PortWatch ports;
   private final Members members;
 
   /** {@code idleTimeoutMs}: the sessions' idle timeout, which their copies and records follow. */
@@ -52,7 +53,8 @@ public final class ClusterNode {
     this.config = config;
     this.metrics = metrics;
     this.directory = new Directory(vertx, forgetAfterMs());
-    this.members = new Members(vertx, manager, ClusterSetup.probeOptions(config.secret()));
+    this.ports = new PortWatch(vertx, manager, ClusterSetup.probeOptions(config.secret()));
+    this.members = new Members(vertx, manager, ports);
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
     onMemberLeft(gone -> vertx.eventBus().publish(Addresses.MEMBER_LEFT, gone, Addresses.LOCAL));
     vertx.eventBus().registerDefaultCodec(CopyOp.class, new CopyOpCodec());
@@ -60,8 +62,8 @@ public final class ClusterNode {
     vertx.eventBus().<String>consumer(LEAVING, msg -> leaving.add(msg.body()));
     // A killed member out of the cluster manager's group in seconds, not after its missed
     // heartbeats: every node watches every other's port, and has the group verify one that refuses.
-    if (manager instanceof ClusterSetup.Manager m) {
-      members.onRefused(dead -> {
+    if (manager instanceof MergingClusterManager m) {
+      ports.onRefused(dead -> {
         if (!leaving.contains(dead)) {  // a leaving node closes its ports before it leaves the group
           vertx.executeBlocking(() -> {
             m.suspect(dead);
@@ -69,19 +71,19 @@ public final class ClusterNode {
           }, false);
         }
       });
-      vertx.setPeriodic(WATCH_MS, t -> members.watch());
+      vertx.setPeriodic(WATCH_MS, t -> ports.watch());
     }
     onMemberLeft(leaving::remove);
   }
 
-  /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link Members#refuses}). */
+  /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link PortWatch#refuses}). */
   Future<Boolean> refuses(String nodeId) {
-    return members.refuses(nodeId);
+    return ports.refuses(nodeId);
   }
 
-  /** What member {@code nodeId}'s cluster port says after {@code since} (see {@link Members#portAfter}). */
+  /** What member {@code nodeId}'s cluster port says after {@code since} (see {@link PortWatch#portAfter}). */
   Future<PortProbe.State> portAfter(String nodeId, long since) {
-    return members.portAfter(nodeId, since);
+    return ports.portAfter(nodeId, since);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
@@ -96,6 +98,16 @@ public final class ClusterNode {
 
   boolean isMember(String nodeId) {
     return members.isMember(nodeId);
+  }
+
+  /** The cluster manager view member {@code nodeId} last came into (see {@link Members#joinedInView}). */
+  int joinedInView(String nodeId) {
+    return members.joinedInView(nodeId);
+  }
+
+  /** The id of the cluster manager's view this node is in now (-1 if not known). */
+  int viewId() {
+    return manager instanceof MergingClusterManager m ? m.viewId() : -1;
   }
 
   /** When member {@code nodeId} last came into this node's view (see {@link Members#joinedAt}). */

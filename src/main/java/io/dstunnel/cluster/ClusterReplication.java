@@ -121,6 +121,11 @@ public final class ClusterReplication implements Replication {
   }
 
   @Override
+  public boolean back(String other, int sentInView) {
+    return node.isMember(other) && (sentInView < 0 || sentInView >= node.joinedInView(other));
+  }
+
+  @Override
   public Future<Relay> relay(String relay, long since) {
     return node.portAfter(relay, since).map(port -> {
       node.metrics().relayChecked(port);

@@ -4,7 +4,6 @@
 package io.dstunnel.cluster;
 
 import io.dstunnel.config.ClusterConfig;
-import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -15,14 +14,9 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PfxOptions;
 import io.vertx.core.net.TCPSSLOptions;
-import io.vertx.core.spi.cluster.NodeInfo;
-import io.vertx.core.spi.cluster.RegistrationInfo;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.conflict.MergePolicy;
@@ -34,11 +28,7 @@ import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.Address;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
-import org.jgroups.Event;
 import org.jgroups.JChannel;
-import org.jgroups.View;
-import org.jgroups.protocols.VERIFY_SUSPECT2;
-import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,7 +84,7 @@ public final class ClusterSetup {
     if (keys != null) {
       withKey(eventBus.setClientAuth(ClientAuth.REQUIRED), keys);
     }
-    Manager manager = new Manager(infinispan);
+    MergingClusterManager manager = new MergingClusterManager(infinispan);
     return builder.with(options).withClusterManager(manager).buildClustered()
         .onFailure(err -> manager.stopCacheManager())
         .onSuccess(vertx -> {
@@ -117,7 +107,7 @@ public final class ClusterSetup {
   }
 
   /**
-   * How {@link Members} probes a member's event-bus port: with the cluster's key, through the whole
+   * How {@link PortWatch} probes a member's event-bus port: with the cluster's key, through the whole
    * mutual TLS handshake (only a live node holding the key completes it), within a second.
    */
   static NetClientOptions probeOptions(String secret) {
@@ -149,140 +139,6 @@ public final class ClusterSetup {
           .partitionHandling().whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL);
     }
     return new DefaultCacheManager(holder, true);
-  }
-
-  /**
-   * vertx-infinispan's cluster manager, with two things it lacks. It leaves a cache manager it was
-   * given running on leave: this one stops it. And after a merge (a healed partition, or nodes
-   * that started side by side and each formed a cluster first) the merged caches may have lost
-   * this node's event-bus address and subscriptions (vertx-infinispan does not put them back):
-   * without them the others answer "Not a member of the cluster" or "No handlers". This one
-   * records its own registrations and publishes them, and its address, again after each merge.
-   */
-  static final class Manager extends InfinispanClusterManager {
-    /** When, after a merge, this node publishes itself again: conflict resolution runs after the view. */
-    private static final long[] REPUBLISH_MS = {1, 2_000, 5_000, 10_000};
-    private final DefaultCacheManager infinispan;
-    private final Map<String, Set<RegistrationInfo>> own = new ConcurrentHashMap<>();
-    private volatile Vertx vertx;
-
-    Manager(DefaultCacheManager infinispan) {
-      super(infinispan);
-      this.infinispan = infinispan;
-    }
-
-    @Override
-    public void init(Vertx vertx) {
-      super.init(vertx);
-      this.vertx = vertx;
-      infinispan.addListener(new MergeListener());
-    }
-
-    @Override
-    public void addRegistration(String address, RegistrationInfo info, Completable<Void> done) {
-      own.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet()).add(info);
-      super.addRegistration(address, info, done);
-    }
-
-    @Override
-    public void removeRegistration(String address, RegistrationInfo info, Completable<Void> done) {
-      own.computeIfPresent(address, (a, set) -> {
-        set.remove(info);
-        return set.isEmpty() ? null : set;
-      });
-      super.removeRegistration(address, info, done);
-    }
-
-    /** Puts this node's address into the cluster's caches again (idempotent): its info, or null if inactive. */
-    private NodeInfo republishNode() {
-      NodeInfo info = getNodeInfo();
-      if (!isActive() || info == null) {
-        return null;
-      }
-      setNodeInfo(info, (v, err) -> logRepublish(err));
-      return info;
-    }
-
-    /** Puts this node's subscriptions into the cluster's caches again (idempotent), on an event loop. */
-    private void republishSubscriptions() {
-      own.forEach((address, infos) -> infos.forEach(i -> super.addRegistration(address, i, (v, err) -> logRepublish(err))));
-    }
-
-    /**
-     * Has JGroups verify now that member {@code nodeId}, whose event-bus port refused this node's
-     * probe, is dead: VERIFY_SUSPECT2 asks it, and if no answer comes within its round (at most half
-     * of {@code suspectAfterMs}, 2 s) the group excludes it, instead of after FD_ALL3's missed
-     * heartbeats (5 x {@code suspectAfterMs}, 10 s at least). Until then every cluster-manager write
-     * that needs a dead member (a subscription, a directory record it held) waits out Infinispan's
-     * 15 s timeout. A live member that refuses (behind a forwarder) answers and stays. Only the
-     * coordinator's suspicion excludes (or that of the member next in line, when the coordinator is
-     * the dead one); every node watches every other. Not on an event loop: asking may wait.
-     */
-    void suspect(String nodeId) {
-      if (!isActive() || nodeId.equals(getNodeId())) {
-        return;
-      }
-      JChannel channel = ((JGroupsTransport) infinispan.getTransport()).getChannel();
-      View view = channel.getView();
-      VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
-      if (view == null || verify == null) {
-        return;
-      }
-      for (org.jgroups.Address member : view.getMembers()) {
-        if (nodeId.equals(NameCache.get(member))) {
-          LOG.info("dstunnel cluster: node {} refuses connections: the group verifies that it is dead", nodeId);
-          verify.up(new Event(Event.SUSPECT, List.of(member)));
-        }
-      }
-    }
-
-    private static void logRepublish(Throwable err) {
-      if (err != null) {
-        LOG.debug("publishing this node again after a merge: {}", err.toString());
-      }
-    }
-
-    /** A merge view: publish this node again, now and a few times while the caches settle. */
-    @Listener
-    public final class MergeListener {
-
-      @Merged
-      public void merged(ViewChangedEvent event) {
-        Vertx v = vertx;
-        if (v != null) {
-          for (long delay : REPUBLISH_MS) {
-            // getNodeInfo() and setNodeInfo() wait for the cluster manager's lock, which
-            // vertx-infinispan holds through a view change, cache writes included (seconds; 15 s
-            // when a member is dead): on a worker. On an event loop that stalled every request of
-            // the loop (CI saw 14 s). The subscriptions go back on the timer's event loop, where
-            // vertx-infinispan queues them (its queue is the loop's, not thread-safe).
-            v.setTimer(delay, t -> v.executeBlocking(Manager.this::republishNode, false).onSuccess(info -> {
-              if (info != null) {
-                republishSubscriptions();
-              }
-            }));
-          }
-        }
-      }
-    }
-
-    @Override
-    public void leave(Completable<Void> done) {
-      // Stopping leaves the JGroups group at once (the others see a view without this node, not a
-      // suspicion seconds later); it blocks, so not on the thread that called.
-      super.leave((v, err) -> new Thread(() -> {
-        stopCacheManager();
-        done.complete(null, err);
-      }, "dstunnel-cluster-leave").start());
-    }
-
-    void stopCacheManager() {
-      try {
-        infinispan.stop();
-      } catch (RuntimeException e) {
-        LOG.debug("stopping the cluster manager: {}", e.toString());
-      }
-    }
   }
 
   /**

@@ -64,7 +64,7 @@ final class JGroupsStack {
     // Hazelcast setup had) is suspected, and removed once VERIFY_SUSPECT2 confirms. Not 1:1: a
     // loaded JVM misses two seconds of heartbeats now and then, and would be cut out. A killed
     // node is noticed sooner by dstunnel itself: each node watches the others' event-bus ports, and
-    // has the group verify a member whose port refuses (ClusterSetup.Manager.suspect). A member
+    // has the group verify a member whose port refuses (MergingClusterManager.suspect). A member
     // suspected is asked whether it is dead and excluded if no answer comes within VERIFY_SUSPECT2's
     // round: half of suspectAfterMs, 2 s at most (less for one suspected while a round runs). A
     // live member's JGroups threads answer in milliseconds.

@@ -58,6 +58,10 @@ final class NodeInbox {
     String origin = msg.headers().get(Addresses.ORIGIN);
     if (origin != null) {
       local.addHeader(Addresses.ORIGIN, origin);
+      String view = msg.headers().get(Addresses.ORIGIN_VIEW);
+      if (view != null) {
+        local.addHeader(Addresses.ORIGIN_VIEW, view);
+      }
     }
     vertx.eventBus().<TunnelReply>request(Addresses.session(cmd.sessionId()), cmd, local).map(m -> m.body())
         .onComplete(ar -> {

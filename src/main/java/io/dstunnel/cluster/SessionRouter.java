@@ -59,6 +59,7 @@ public final class SessionRouter {
     DeliveryOptions options = ClusterNode.within(timeout);
     if (cmd.kind() == TunnelCommand.Kind.READ) {
       options.addHeader(Addresses.ORIGIN, node.id());  // where the answer goes: taken back if this node dies
+      options.addHeader(Addresses.ORIGIN_VIEW, Integer.toString(node.viewId()));
     }
     return node.request(owner, Addresses.nodeInbox(owner), cmd, options);
   }

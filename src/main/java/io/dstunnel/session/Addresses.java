@@ -50,6 +50,11 @@ public final class Addresses {
   public static final String MEMBER_LEFT = "dstunnel.cluster.member-left";
   /** Header of a request forwarded by another node: that node's id (where a read's answer goes). */
   public static final String ORIGIN = "dstunnel-origin";
+  /**
+   * Header of a read forwarded by another node: the cluster manager's view that node was in when it
+   * sent the read (a read sent before a partition can arrive after the heal).
+   */
+  public static final String ORIGIN_VIEW = "dstunnel-origin-view";
 
   /** Where session verticle {@code index} hands its idle sessions over to other nodes (cluster mode, leaving). */
   public static String handOver(int index) {

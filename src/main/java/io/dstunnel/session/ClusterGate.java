@@ -32,7 +32,10 @@ final class ClusterGate {
   private final Replication replication;
   /** The session verticle's context: every request's ownership check ends there. */
   private final ContextInternal context;
-  /** Members that left, most recent last (bounded): a read relayed by one of them has nobody to go to. */
+  /**
+   * Members that left, most recent last (bounded): a read relayed by one of them has nobody to go
+   * to, unless it came back and sent the read since.
+   */
   private final Set<String> gone = new LinkedHashSet<>();
 
   ClusterGate(Replication replication, Context context) {
@@ -138,7 +141,7 @@ final class ClusterGate {
       req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
       return;
     }
-    e.relayed.handedOut(origin, readId, reply, gone.contains(origin));
+    e.relayed.handedOut(origin, readId, reply, gone(origin, req.originView()));
     req.reply(reply);
     if (origin == null) {
       // Answered here: the copies learn at once that the bytes are on their way to this node's
@@ -146,6 +149,16 @@ final class ClusterGate {
       // client then got those bytes twice).
       replication.delivered(e.copy(), readId);
     }
+  }
+
+  /**
+   * Whether member {@code origin}, which relays a read sent in cluster manager view {@code view},
+   * has left the cluster: not if it came back since (a partition healed) and sent the read after,
+   * or each answer it relays would be taken back as it goes out, and given again to the client's
+   * next read. A read it sent before it was cut off, arriving late, still has nobody waiting for it.
+   */
+  private boolean gone(String origin, int view) {
+    return origin != null && gone.contains(origin) && !replication.back(origin, view);
   }
 
   /**

@@ -21,6 +21,15 @@ interface SessionRequest {
     return null;
   }
 
+  /**
+   * The cluster manager's view the relaying node was in when it sent the request
+   * ({@link Addresses#ORIGIN_VIEW}); -1 when not known (this node's own, or a node of an earlier
+   * version).
+   */
+  default int originView() {
+    return -1;
+  }
+
   void reply(TunnelReply reply);
 
   /** {@code command} from this node's HTTP side, which wants no answer. */
@@ -45,6 +54,16 @@ interface SessionRequest {
       @Override
       public String origin() {
         return msg.headers().get(Addresses.ORIGIN);
+      }
+
+      @Override
+      public int originView() {
+        String view = msg.headers().get(Addresses.ORIGIN_VIEW);
+        try {
+          return view == null ? -1 : Integer.parseInt(view);
+        } catch (NumberFormatException e) {
+          return -1;
+        }
       }
 
       @Override

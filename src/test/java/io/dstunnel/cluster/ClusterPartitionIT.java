@@ -229,6 +229,40 @@ class ClusterPartitionIT {
     assertThat(c.via(again.port()).execute(inc, 1).await()).as("forwarded to the owner at once").isEqualTo(2);
   }
 
+  /**
+   * A partition long enough for each side to take the other out of the group (5 x suspectAfterMs),
+   * then healed: the node that was cut off merges back and relays reads again. An answer read in
+   * slices, alternately through it and through the owner, arrives whole and once. Before, the owner
+   * still took the node for gone: each slice it relayed was taken back as it went out, and the
+   * client's next read got that slice again.
+   */
+  @Test
+  void aNodeBackFromAPartitionThatOutlastedItsSuspicionRelaysReadsAsBefore(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
+    c.handshake().await();
+    int blob = c.prepare("Blob").await();
+    Buffer call = TunnelClient.executeRequest(blob, 40000);
+    Buffer expected = c.call(call).await();
+    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
+    int leftBefore = left(n.get(0));
+
+    network.cut();
+    await().atMost(Duration.ofSeconds(60)).until(() -> left(n.get(0)) > leftBefore);
+    network.heal();
+    await().atMost(Duration.ofSeconds(60)).until(() -> members(vertx, n.get(0)) == 2 && members(vertx, n.get(1)) == 2);
+
+    assertThat(c.via(n.get(1).port()).call(call).await()).as("a whole answer through the node back").isEqualTo(expected);
+    c.via(n.get(0).port()).write(call).await();
+    Buffer got = Buffer.buffer();
+    for (int i = 0; got.length() < expected.length() && i < 6; i++) {
+      got.appendBuffer(RawReads.readOnce(vertx, n.get(i % 2 == 0 ? 1 : 0).port(), c.sessionId(), 16384));
+    }
+    assertThat(got).as("slices read through the node back, then the owner, in turn").isEqualTo(expected);
+  }
+
   private static JsonObject session(Vertx vertx, ProxyProcess node) {
     return ClusterNodes.admin(vertx, node, "/admin/sessions").getJsonArray("sessions").getJsonObject(0);
   }

@@ -45,7 +45,7 @@ class ClusterSetupIT {
     Vertx vertx = ClusterSetup.vertx(Vertx.builder(), new VertxOptions(), ProxyConfig.fromJson(config).cluster()).await();
     CountDownLatch release = new CountDownLatch(1);
     try {
-      ClusterSetup.Manager manager = (ClusterSetup.Manager) ((VertxInternal) vertx).clusterManager();
+      MergingClusterManager manager = (MergingClusterManager) ((VertxInternal) vertx).clusterManager();
       // A view change under way: another thread holds the lock, as Infinispan's listener thread does.
       CountDownLatch held = new CountDownLatch(1);
       Thread viewChange = new Thread(() -> {

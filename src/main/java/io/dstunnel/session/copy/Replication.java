@@ -43,6 +43,14 @@ public interface Replication {
    */
   Future<Relay> relay(String node, long since);
 
+  /**
+   * Whether {@code node}, which left the cluster, is a member again and sent a read it relays since
+   * it came back: in cluster manager view {@code sentInView} (-1: not known, taken for since), at
+   * or after the view it came back in. Such a read's answer is passed on as any member's; one it
+   * sent before it was cut off has nobody waiting for it there any more.
+   */
+  boolean back(String node, int sentInView);
+
   /** What a node that relayed a read's answer is, as its port says. */
   enum Relay {
     /** Its process ran at the time asked about. */
@@ -134,6 +142,11 @@ public interface Replication {
     @Override
     public Future<Relay> relay(String node, long since) {
       return Future.succeededFuture(Relay.UNKNOWN);
+    }
+
+    @Override
+    public boolean back(String node, int sentInView) {
+      return false;
     }
   };
 }
