@@ -72,7 +72,11 @@ final class MergingClusterManager extends InfinispanClusterManager {
 
   /** The id of the view this node is in now (the group's: a merge view has one id on every member), or -1. */
   int viewId() {
-    return infinispan.getTransport() == null ? -1 : infinispan.getTransport().getViewId();
+    try {
+      return infinispan.getTransport() == null ? -1 : infinispan.getTransport().getViewId();
+    } catch (RuntimeException stopped) {
+      return -1;  // the transport throws once stopped (a node leaving)
+    }
   }
 
   /** Puts this node's address into the cluster's caches again (idempotent): its info, or null if inactive. */
