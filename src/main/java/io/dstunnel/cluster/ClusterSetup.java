@@ -88,10 +88,12 @@ public final class ClusterSetup {
     return builder.with(options).withClusterManager(manager).buildClustered()
         .onFailure(err -> manager.stopCacheManager())
         .onSuccess(vertx -> {
+          // The membership lines first: a member that joins between the count below and a listener
+          // added after it was never logged (a start waiting for "members: 3" waited in vain).
+          infinispan.addListener(new MembershipLog());
           LOG.info("dstunnel cluster joined ({} members): this node is {} at {}:{} ({})", manager.getNodes().size(),
               manager.getNodeId(), config.publicHost(), config.publicPort(),
               keys != null ? "member port and event bus over mutual TLS from cluster.secret" : "trusted network, in clear");
-          infinispan.addListener(new MembershipLog());
         });
   }
 
