@@ -36,10 +36,12 @@ final class Members {
   private final ClusterManager manager;
   private final PortWatch ports;
   private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
-  /** When each member last came (back) into this node's view (System.nanoTime), e.g. a healed partition's merge. */
-  private final Map<String, Long> joinedAt = new ConcurrentHashMap<>();
-  /** The id of the cluster manager view each member last came (back) into. */
-  private final Map<String, Integer> joinedInView = new ConcurrentHashMap<>();
+  /** When each member last came (back) into this node's view, e.g. a healed partition's merge. */
+  private final Map<String, Joined> joined = new ConcurrentHashMap<>();
+
+  /** A member's coming into the view: when (System.nanoTime) and in which cluster manager view. */
+  private record Joined(long at, int view) {
+  }
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
   private final Map<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
@@ -68,12 +70,10 @@ final class Members {
       long now = System.nanoTime();
       for (Address a : event.getNewMembers()) {
         if (!event.getOldMembers().contains(a)) {
-          if (joinedAt.size() >= 256) {
-            joinedAt.keySet().retainAll(manager.getNodes());  // bounded: a long-lived cluster sees many ids
-            joinedInView.keySet().retainAll(manager.getNodes());
+          if (joined.size() >= 256) {
+            joined.keySet().retainAll(manager.getNodes());  // bounded: a long-lived cluster sees many ids
           }
-          joinedAt.put(a.toString(), now);
-          joinedInView.put(a.toString(), event.getViewId());
+          joined.put(a.toString(), new Joined(now, event.getViewId()));
           ports.rejoined(a.toString());
           ports.learnAddress(a.toString());
         }
@@ -92,12 +92,14 @@ final class Members {
    * from the start): after a partition heals, its silence during the split is no longer news.
    */
   long joinedAt(String nodeId) {
-    return joinedAt.getOrDefault(nodeId, 0L);
+    Joined j = joined.get(nodeId);
+    return j == null ? 0L : j.at();
   }
 
   /** The id of the cluster manager view member {@code nodeId} last came (back) into; -1 if there from the start. */
   int joinedInView(String nodeId) {
-    return joinedInView.getOrDefault(nodeId, -1);
+    Joined j = joined.get(nodeId);
+    return j == null ? -1 : j.view();
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
