@@ -22,6 +22,7 @@ public final class ClusterMetrics {
   private final Counter adoptionFailures;
   private final Counter unreachable;
   private final Counter cutOff;
+  private final Counter lateAnswers;
   private final Counter copySteps;
   private final Counter copyMessages;
 
@@ -45,6 +46,9 @@ public final class ClusterMetrics {
     cutOff = Counter.builder("dstunnel.cluster.requests.cut.off")
         .description("Requests refused (503) because the session's owner and copy holder could not reach each other "
             + "(a partition), the session kept").register(registry);
+    lateAnswers = Counter.builder("dstunnel.cluster.answers.late")
+        .description("Answers to reads this node relayed that came after the read's deadline (this node was paused): "
+            + "not passed on, the read asked again").register(registry);
     copySteps = Counter.builder("dstunnel.cluster.copy.steps")
         .description("Steps this node's sessions sent their copy holders (a write's copy, a hand-out, a check)")
         .register(registry);
@@ -86,6 +90,10 @@ public final class ClusterMetrics {
 
   void cutOff() {
     cutOff.increment();
+  }
+
+  void lateAnswer() {
+    lateAnswers.increment();
   }
 
   /** {@code steps} steps sent to a copy holder, in {@code messages} messages. */

@@ -143,9 +143,12 @@ public final class SessionRouter {
         sent = cmd.slice(slice);
         timeout += slice;
       }
+      long sentAt = System.nanoTime();
+      long deadline = timeout;
       return toOwner(r.owner(), sent, timeout)
           .transform(ar -> {
-            if (ar.succeeded()) {
+            boolean late = ar.succeeded() && late(r.owner(), cmd, ar.result(), sentAt, deadline);
+            if (ar.succeeded() && !late) {
               TunnelReply reply = ar.result();
               if (reply.kind() == TunnelReply.Kind.NO_DATA_YET) {
                 heldReads.add(cmd.readId());  // the owner had this read, with nothing to give it
@@ -163,13 +166,31 @@ public final class SessionRouter {
               return Future.failedFuture(ar.cause());
             }
             LOG.info("node {}: {} of session {} to node {} failed ({}): asking its copy holders", node.id(),
-                cmd.kind(), sid, r.owner(), ar.cause().getMessage());
+                cmd.kind(), sid, r.owner(), late ? "answered after its deadline" : ar.cause().getMessage());
             // The owner is dead or silent: the copy holder takes the session over.
             // A cached record may name copy holders that are gone or were replaced: the map's
             // record is asked before the session is given up.
             return adopt(r, cmd).compose(owner -> afterAdopt(cmd, r, owner, attempt, fresh, waits));
           });
     });
+  }
+
+  /**
+   * Whether {@code answer} to {@code read} came after the read's deadline ({@code deadlineMs} after
+   * {@code sentAt}): this node was paused (a frozen VM, a {@code SIGSTOP}) with the answer on its
+   * way, and on waking read it before the read's timer fired. It counts as no answer, as when the
+   * timer fires first: the owner may have taken this node out meanwhile (a pause outlasting the
+   * cluster manager's suspicion), and with it the answer back for the client's next read. Written
+   * now, the client would get those bytes twice; the read asked again gets them once.
+   */
+  private boolean late(String owner, TunnelCommand read, TunnelReply answer, long sentAt, long deadlineMs) {
+    if (answer.kind() != TunnelReply.Kind.DATA || System.nanoTime() - sentAt <= deadlineMs * 1_000_000) {
+      return false;
+    }
+    LOG.warn("node {}: an answer of session {} came from node {} after its read's deadline (this node was paused?): "
+        + "not passed on", node.id(), read.sessionId(), owner);
+    node.metrics().lateAnswer();
+    return true;
   }
 
   /**

@@ -53,7 +53,9 @@ final class ClusterGate {
     }
     Future<Boolean> owned = e.owned().transform(ar -> ar.succeeded() && !ar.result() ? Future.succeededFuture(false)
         : replication.stillOwner(e.copy()));
-    if (cmd.kind() == TunnelCommand.Kind.READ) {
+    // A read relayed by a node out of this one's view is refused before anything is handed out.
+    boolean fromGone = cmd.kind() == TunnelCommand.Kind.READ && gone(origin, req.originView());
+    if (cmd.kind() == TunnelCommand.Kind.READ && !fromGone) {
       owned = owned.compose(own -> own ? e.relayed.relayedBefore(origin).map(own) : Future.succeededFuture(own));
     }
     // Heard on this verticle's event loop whichever thread ends the check (a timer, another
@@ -69,6 +71,13 @@ final class ClusterGate {
       if (e.forgotten() || ar.failed() || !ar.result()) {
         forget(e);
         req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
+        return;
+      }
+      if (fromGone) {
+        // It may run (paused, or cut off, and not yet back): an answer it passed on would also be
+        // taken back at its leave, and read twice. The client's read sent again elsewhere settles.
+        req.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node this read came through is out of the "
+            + "cluster (cut off or paused): try again"));
         return;
       }
       e.relayed.settle(cmd);

@@ -73,8 +73,8 @@ public final class Partition implements AutoCloseable {
       if (upstream == null) {
         return;
       }
-      toUpstream.forEach(upstream::write);
-      toClient.forEach(client::write);
+      toUpstream.forEach(b -> pass(upstream, b));
+      toClient.forEach(b -> pass(client, b));
       toUpstream.clear();
       toClient.clear();
       if (clientClosed) {
@@ -96,6 +96,8 @@ public final class Partition implements AutoCloseable {
   private final Map<String, AtomicLong> held = new ConcurrentHashMap<>();
   /** Connections of each group's relays that their clients closed. */
   private final Map<String, AtomicLong> closedByClients = new ConcurrentHashMap<>();
+  /** Bytes that waited, passed on at a heal and not yet written to their socket. */
+  private final AtomicLong passing = new AtomicLong();
 
   public Partition(Vertx vertx) {
     this.vertx = vertx;
@@ -243,6 +245,20 @@ public final class Partition implements AutoCloseable {
       }
     }
     return dropped;
+  }
+
+  /** Writes {@code b}, which waited, to {@code to}: counted in {@link #passing()} until the kernel has it. */
+  private void pass(NetSocket to, Buffer b) {
+    passing.addAndGet(b.length());
+    to.write(b).onComplete(done -> passing.addAndGet(-b.length()));
+  }
+
+  /**
+   * Bytes that waited at a cut, passed on by a heal, not yet written to their sockets (0: the
+   * receiving processes' kernels have them, whether or not those processes run).
+   */
+  public long passing() {
+    return passing.get();
   }
 
   /** Whether relays of group {@code group} are cut, alone or with the group they are a part of. */
