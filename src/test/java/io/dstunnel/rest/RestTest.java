@@ -73,8 +73,18 @@ class RestTest {
     /** The REST side killed and started again on its port: it knows no session any more. */
     void restartRest() {
       vertx.undeploy(rest).await();
-      restSide = new DemoRestVerticle("127.0.0.1", httpPort, name);
-      rest = vertx.deployVerticle(restSide).await();
+      // Tried again until its port takes it: a restart once found it "already in use", though no
+      // other socket of the machine may take a port below the ephemeral range.
+      Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+        DemoRestVerticle again = new DemoRestVerticle("127.0.0.1", httpPort, name);
+        try {
+          rest = vertx.deployVerticle(again).await();
+        } catch (Exception busy) {
+          return false;
+        }
+        restSide = again;
+        return true;
+      });
     }
   }
 
