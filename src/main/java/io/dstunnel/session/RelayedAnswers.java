@@ -50,6 +50,8 @@ final class RelayedAnswers {
   private Future<Void> handingOut = Future.succeededFuture();
   /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
   private int retaken;
+  /** The answer those bytes were: its node's notice, late, says the client had them after all. */
+  private Relayed retakenFrom;
 
   RelayedAnswers(SessionEntry e, Replication replication, Context context) {
     this.e = e;
@@ -79,15 +81,22 @@ final class RelayedAnswers {
    */
   void settle(TunnelCommand cmd) {
     if (cmd.kind() == TunnelCommand.Kind.WRITE || cmd.kind() == TunnelCommand.Kind.CLOSE) {
-      if (retaken > 0) {
-        e.session().answers().read(retaken, 0, 1, TunnelReply.noDataYet());
-        progressChanged();
-      }
-      retaken = 0;
+      dropRetaken();
       lastRelayed = null;
     } else if (cmd.kind() == TunnelCommand.Kind.READ) {
       retaken = 0;
+      retakenFrom = null;
     }
+  }
+
+  /** The client had the answer taken back: its bytes are dropped, not read again. */
+  private void dropRetaken() {
+    if (retaken > 0) {
+      e.session().answers().read(retaken, 0, 1, TunnelReply.noDataYet());
+      progressChanged();
+    }
+    retaken = 0;
+    retakenFrom = null;
   }
 
   /**
@@ -100,7 +109,15 @@ final class RelayedAnswers {
       // The copies first: the notice resumes a read waiting on it at once, which may hand out more.
       replication.delivered(e.copy(), readId);
       r.sent().tryComplete();
+    } else if (sameAnswer(retakenFrom, origin, readId) && !e.forgotten()) {
+      // The node left after it wrote the answer and before its notice went out (it was paused, and
+      // woke up): the bytes taken back at its leave, not read again yet, are the client's already.
+      dropRetaken();
     }
+  }
+
+  private static boolean sameAnswer(Relayed r, String origin, long readId) {
+    return r != null && r.origin().equals(origin) && r.readId() == readId;
   }
 
   /**
@@ -184,9 +201,11 @@ final class RelayedAnswers {
       return;
     }
     boolean waiting = e.session().hasWaitingReads();
+    Relayed r = lastRelayed;
     int bytes = takeBack(gone, 0);
     if (bytes > 0 && !waiting) {
       retaken = bytes;
+      retakenFrom = r;
     }
   }
 
