@@ -10,7 +10,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port: a free loopback port below the kernel's ephemeral range (32768 and up by default), so
+# that no outgoing connection takes a node's port while the node restarts (a soak's roll once found
+# its member port taken), and none given twice in one run of the calling script.
+free_port() {
+  python3 - "$work/ports" <<'PY'
+import os, random, socket, sys
+given = sys.argv[1]
+used = set(open(given).read().split()) if os.path.exists(given) else set()
+while True:
+    port = random.randrange(20000, 32000)
+    if str(port) in used:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    with open(given, "a") as f:
+        f.write("%d\n" % port)
+    print(port)
+    break
+PY
+}
 
 # wait_for FILE NEEDLE [SECONDS=30]: until a line of FILE contains NEEDLE; else show FILE and fail.
 wait_for() {
