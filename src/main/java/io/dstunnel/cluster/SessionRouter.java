@@ -153,6 +153,9 @@ public final class SessionRouter {
               if (reply.kind() == TunnelReply.Kind.NO_DATA_YET) {
                 heldReads.add(cmd.readId());  // the owner had this read, with nothing to give it
               }
+              if (reply.isOutOfView()) {
+                return outOfView(cmd, attempt, waits, reply);
+              }
               if (reply.failure() != SessionFailure.NOT_HERE) {
                 return Future.succeededFuture(reply);
               }
@@ -178,19 +181,35 @@ public final class SessionRouter {
   /**
    * Whether {@code answer} to {@code read} came after the read's deadline ({@code deadlineMs} after
    * {@code sentAt}): this node was paused (a frozen VM, a {@code SIGSTOP}) with the answer on its
-   * way, and on waking read it before the read's timer fired. It counts as no answer, as when the
-   * timer fires first: the owner may have taken this node out meanwhile (a pause outlasting the
-   * cluster manager's suspicion), and with it the answer back for the client's next read. Written
-   * now, the client would get those bytes twice; the read asked again gets them once.
+   * way, and on waking read it before the read's timer fired. An answer its owner keeps to take
+   * back counts as no answer, as when the timer fires first: the owner may have taken this node
+   * out meanwhile (a pause outlasting the cluster manager's suspicion), and with it the answer back
+   * for the client's next read. Written now, the client would get those bytes twice; the read
+   * asked again gets them once (taken back, and given again).
    */
   private boolean late(String owner, TunnelCommand read, TunnelReply answer, long sentAt, long deadlineMs) {
-    if (answer.kind() != TunnelReply.Kind.DATA || System.nanoTime() - sentAt <= deadlineMs * 1_000_000) {
-      return false;
+    if (!answer.isTakenBackIfLost() || System.nanoTime() - sentAt <= deadlineMs * 1_000_000) {
+      return false;  // an answer its owner cannot take back (too large to keep, a channel's) goes on
     }
     LOG.warn("node {}: an answer of session {} came from node {} after its read's deadline (this node was paused?): "
         + "not passed on", node.id(), read.sessionId(), owner);
     node.metrics().lateAnswer();
     return true;
+  }
+
+  /**
+   * The owner refused a read relayed by this node, which is out of its view (this node was paused
+   * or cut off long enough for the group to take it out): asked again every half second until
+   * this node is back in the view (a merge, within seconds), as a split is waited out, then 503.
+   */
+  private Future<TunnelReply> outOfView(TunnelCommand cmd, int attempt, int waits, TunnelReply refusal) {
+    if (waits < node.splitWaitMs() / 500) {
+      return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
+    }
+    node.metrics().cutOff();
+    LOG.warn("node {}: {} of session {} refused: this node is out of its owner's view", node.id(), cmd.kind(),
+        cmd.sessionId());
+    return Future.succeededFuture(refusal);
   }
 
   /**

@@ -75,9 +75,8 @@ final class ClusterGate {
       }
       if (fromGone) {
         // It may run (paused, or cut off, and not yet back): an answer it passed on would also be
-        // taken back at its leave, and read twice. The client's read sent again elsewhere settles.
-        req.reply(TunnelReply.failed(SessionFailure.CUT_OFF, "The proxy node this read came through is out of the "
-            + "cluster (cut off or paused): try again"));
+        // taken back at its leave, and read twice. It asks again once back, or the client elsewhere.
+        req.reply(TunnelReply.outOfView());
         return;
       }
       e.relayed.settle(cmd);
@@ -150,8 +149,16 @@ final class ClusterGate {
       req.reply(TunnelReply.failed(SessionFailure.NOT_HERE, null));
       return;
     }
-    e.relayed.handedOut(origin, readId, reply, gone(origin, req.originView()));
-    req.reply(reply);
+    if (gone(origin, req.originView())) {
+      // Its node left while the read waited here: nothing goes to it (it may run, paused or cut
+      // off, and pass the answer on, which its leave would have taken back).
+      session.unread(reply.data(), reply.offset());
+      e.relayed.progressChanged();
+      req.reply(TunnelReply.outOfView());
+      return;
+    }
+    boolean kept = e.relayed.handedOut(origin, readId, reply);
+    req.reply(kept ? reply.takenBackIfLost() : reply);
     if (origin == null) {
       // Answered here: the copies learn at once that the bytes are on their way to this node's
       // HTTP side (a notice sent after the HTTP write lost the race with a kill -9 too often; the
@@ -189,9 +196,11 @@ final class ClusterGate {
    * Member {@code node} left the cluster: a read it relayed may have died with it, its answer
    * taken from the session but never passed on (the client's retried read would then wait
    * forever). If that answer is still the last one handed out, it is taken back; the client's
-   * next request settles whether it had it ({@link RelayedAnswers#settle}).
+   * next request settles whether it had it ({@link RelayedAnswers#settle}), or the node's notice
+   * that it passed it on, if it arrives first after all ({@link RelayedAnswers#delivered}).
    */
   void memberLeft(String node, List<SessionEntry> entries) {
+    gone.remove(node);  // most recent last, a node that left before included
     if (gone.add(node) && gone.size() > GONE_KEPT) {
       gone.remove(gone.iterator().next());
     }

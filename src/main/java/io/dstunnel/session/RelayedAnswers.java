@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * The last answer of a cluster session's reads when another node relayed it to its client: kept
  * until that node says it passed it on, and taken back, to be given again, when that node died
  * first or its read asks again (a client's retried read would otherwise wait forever). The
- * client's next request settles whether it had an answer taken back. One per session entry; runs
- * on the session's event loop. A single node never comes here.
+ * client's next request, or that node's notice arriving late, settles whether it had an answer
+ * taken back. One per session entry; runs on the session's event loop. A single node never comes
+ * here.
  */
 final class RelayedAnswers {
 
@@ -182,14 +183,13 @@ final class RelayedAnswers {
 
   /**
    * A read took {@code reply}'s bytes: kept a while if another node relays them, which may die
-   * first ({@code originGone}: it already has).
+   * first. Whether they can be taken back should that node not pass them on (not an answer too
+   * large to keep, nor a callback channel's: see {@link #takeBack}).
    */
-  void handedOut(String origin, long readId, TunnelReply reply, boolean originGone) {
+  boolean handedOut(String origin, long readId, TunnelReply reply) {
     lastRelayed = origin != null && reply.data().length() <= RELAYED_KEPT_BYTES
         ? new Relayed(origin, readId, reply.data(), reply.offset(), context.promise()) : null;
-    if (origin != null && originGone) {
-      retake(origin);  // the node is already gone: nobody will pass these bytes on
-    }
+    return lastRelayed != null && !e.session().calls().channelOpen();
   }
 
   /**
