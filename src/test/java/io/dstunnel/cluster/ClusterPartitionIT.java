@@ -24,6 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -204,26 +205,15 @@ class ClusterPartitionIT {
   @Test
   void aRelayedAnswersNoticeArrivingAfterItsNodesLeaveUndoesTheTakeBack(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    network = new Partition(vertx);
     // suspectAfterMs 10 s: the owner's lease (5 s) spares it a check with its copy holder, whose
     // answers are held while the notice is; the dead node is taken out sooner, its port refusing.
-    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 10_000, 1, c -> { }, network);
-    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
-    c.handshake().await();
-    int blob = c.prepare("Blob").await();
-    Buffer call = TunnelClient.executeRequest(blob, 40000);
-    Buffer expected = c.call(call).await();
-    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
-    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
-    int relay = copiesHeld(vertx, n.get(1)) == 0 ? 1 : 2;
-    int other = 3 - relay;
+    SlicedAnswer a = slicedAnswerAtTheOwner(vertx, dir, 10_000, config -> { });
+    var n = a.nodes();
+    TunnelClient c = a.client();
+    int relay = a.relay();
+    Buffer expected = a.expected();
+    Buffer got = a.got();
     String relayGroup = String.valueOf(relay);
-    c.via(n.get(relay).port()).call(TunnelClient.executeRequest(blob, 100)).await();
-    c.via(n.get(0).port());
-    c.write(call).await();
-    await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes")
-        == expected.length());
-    Buffer got = RawReads.readOnce(vertx, n.get(0).port(), c.sessionId(), 16384);
     int leftBefore = left(n.get(0));
 
     // The second slice, on its way from the owner to the relaying node, is held until the way back
@@ -247,7 +237,7 @@ class ClusterPartitionIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes")
         == expected.length() - 2 * 16384);
 
-    got.appendBuffer(RawReads.readOnce(vertx, n.get(other).port(), c.sessionId(), 16384));
+    got.appendBuffer(RawReads.readOnce(vertx, n.get(a.other()).port(), c.sessionId(), 16384));
     assertThat(got).as("the rest, not the second slice again").isEqualTo(expected);
   }
 
@@ -334,28 +324,17 @@ class ClusterPartitionIT {
   @Test
   void aRelayingNodePausedPastItsSuspicionWithItsAnswerOnTheWayDoesNotPassItOnWhenItWakes(Vertx vertx,
       @TempDir Path dir) throws Exception {
-    network = new Partition(vertx);
-    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> {
-      c.getJsonObject("http").put("instances", 1);
-      c.getJsonObject("session").put("instances", 1);
-    }, network);
-    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
-    c.handshake().await();
-    int blob = c.prepare("Blob").await();
-    Buffer call = TunnelClient.executeRequest(blob, 40000);
-    Buffer expected = c.call(call).await();
-    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
-    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
-    int relay = copiesHeld(vertx, n.get(1)) == 0 ? 1 : 2;
-    int other = 3 - relay;
+    SlicedAnswer a = slicedAnswerAtTheOwner(vertx, dir, 1000, config -> {
+      config.getJsonObject("http").put("instances", 1);
+      config.getJsonObject("session").put("instances", 1);
+    });
+    var n = a.nodes();
+    TunnelClient c = a.client();
+    int relay = a.relay();
+    int other = a.other();
+    Buffer expected = a.expected();
+    Buffer got = a.got();
     String relayBus = relay + "/bus";
-    // Through the relaying node once: it knows the owner, and has its way there.
-    c.via(n.get(relay).port()).call(TunnelClient.executeRequest(blob, 100)).await();
-    c.via(n.get(0).port());
-    c.write(call).await();
-    await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes")
-        == expected.length());
-    Buffer got = RawReads.readOnce(vertx, n.get(0).port(), c.sessionId(), 16384);
     int leftBefore = left(n.get(0));
 
     network.cut(relayBus);
@@ -381,6 +360,37 @@ class ClusterPartitionIT {
       got.appendBuffer(RawReads.readOnce(vertx, n.get(i % 2 == 0 ? 0 : other).port(), c.sessionId(), 16384));
     }
     assertThat(got).as("every slice once").isEqualTo(expected);
+  }
+
+  /**
+   * Three nodes ({@code more} changes each one's config), a session on node 0 whose answer of three
+   * slices waits there whole, its first slice read; {@code relay} holds no copy of it (a copy it
+   * could not take would hold the owner up) and has relayed one call already (it knows the owner,
+   * and has its way there); {@code other} holds the copy.
+   */
+  private record SlicedAnswer(List<ProxyProcess> nodes, TunnelClient client, int relay, int other, Buffer expected,
+                              Buffer got) {
+  }
+
+  private SlicedAnswer slicedAnswerAtTheOwner(Vertx vertx, Path dir, long suspectAfterMs,
+                                              java.util.function.Consumer<JsonObject> more) throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), suspectAfterMs, 1, more, network);
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
+    c.handshake().await();
+    int blob = c.prepare("Blob").await();
+    Buffer call = TunnelClient.executeRequest(blob, 40000);
+    Buffer expected = c.call(call).await();
+    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
+    await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
+    int relay = copiesHeld(vertx, n.get(1)) == 0 ? 1 : 2;
+    c.via(n.get(relay).port()).call(TunnelClient.executeRequest(blob, 100)).await();
+    c.via(n.get(0).port());
+    c.write(call).await();
+    await().atMost(Duration.ofSeconds(10)).until(() -> session(vertx, n.get(0)).getInteger("pendingBytes")
+        == expected.length());
+    Buffer got = RawReads.readOnce(vertx, n.get(0).port(), c.sessionId(), 16384);
+    return new SlicedAnswer(n, c, relay, 3 - relay, expected, got);
   }
 
   private static JsonObject session(Vertx vertx, ProxyProcess node) {
