@@ -155,6 +155,15 @@ public final class ClusterNode {
   }
 
   /**
+   * How long a node a session's owner no longer counts as a member (it was paused, or cut off)
+   * waits to be counted again before a read it relays is refused with 503: the split wait, or the
+   * time the group may take to let it back ({@link JGroupsStack#rejoinMs}) if longer.
+   */
+  long rejoinWaitMs() {
+    return Math.max(splitWaitMs(), JGroupsStack.rejoinMs(config.suspectAfterMs()));
+  }
+
+  /**
    * How long a leaving node goes on handing over its busy sessions past its drain time: an
    * adoption asked of a copy holder is given {@code suspectAfterMs} to be heard and a replay's
    * connect to finish (at least 5 s). Sessions still here after it are left to their copies.

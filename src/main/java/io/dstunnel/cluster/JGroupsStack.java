@@ -36,6 +36,29 @@ import org.jgroups.util.TLSClientAuth;
  */
 final class JGroupsStack {
 
+  /** The longest time between two of MERGE3's rounds, which find the two sides of a healed split. */
+  private static final long MERGE_MAX_INTERVAL_MS = 6000;
+
+  /** How long a member is silent before it is suspected (FD_ALL3): 5 × suspectAfterMs, 10 s at least. */
+  private static long silenceMs(long suspect) {
+    return Math.max(5 * suspect, 10_000);
+  }
+
+  /** How long a suspected member has to say it lives (VERIFY_SUSPECT2): half of suspectAfterMs, 0.2 to 2 s. */
+  private static long verifyMs(long suspect) {
+    return Math.min(Math.max(200, suspect / 2), 2000);
+  }
+
+  /**
+   * How long a member taken out of the group while alive (paused, cut off) may take to be back in
+   * it once it can talk to the others again: it takes them out first, as they took it
+   * ({@link #silenceMs}, {@link #verifyMs}), then two merge rounds find both sides.
+   */
+  static long rejoinMs(long suspect) {
+    return silenceMs(suspect) + verifyMs(suspect) + 2 * MERGE_MAX_INTERVAL_MS;
+  }
+
+
   private JGroupsStack() {
   }
 
@@ -59,7 +82,7 @@ final class JGroupsStack {
     List<Protocol> stack = new ArrayList<>();
     stack.add(tcp);
     stack.add(discovery(c));
-    stack.add(new MERGE3().setMinInterval(2000).setMaxInterval(6000));
+    stack.add(new MERGE3().setMinInterval(2000).setMaxInterval(MERGE_MAX_INTERVAL_MS));
     // Heartbeats every suspectAfterMs/2; a member silent 5 x suspectAfterMs (10 s at least, as the
     // Hazelcast setup had) is suspected, and removed once VERIFY_SUSPECT2 confirms. Not 1:1: a
     // loaded JVM misses two seconds of heartbeats now and then, and would be cut out. A killed
@@ -69,8 +92,8 @@ final class JGroupsStack {
     // round: half of suspectAfterMs, 2 s at most (less for one suspected while a round runs). A
     // live member's JGroups threads answer in milliseconds.
     long suspect = c.suspectAfterMs();
-    stack.add(new FD_ALL3().setTimeout(Math.max(5 * suspect, 10_000)).setInterval(Math.max(100, suspect / 2)));
-    stack.add(new VERIFY_SUSPECT2().setTimeout(Math.min(Math.max(200, suspect / 2), 2000)));
+    stack.add(new FD_ALL3().setTimeout(silenceMs(suspect)).setInterval(Math.max(100, suspect / 2)));
+    stack.add(new VERIFY_SUSPECT2().setTimeout(verifyMs(suspect)));
     NAKACK2 nakack = new NAKACK2();
     nakack.useMcastXmit(false);
     stack.add(nakack);

@@ -200,10 +200,10 @@ public final class SessionRouter {
   /**
    * The owner refused a read relayed by this node, which is out of its view (this node was paused
    * or cut off long enough for the group to take it out): asked again every half second until
-   * this node is back in the view (a merge, within seconds), as a split is waited out, then 503.
+   * this node is back in the view, as a split is waited out, then 503.
    */
   private Future<TunnelReply> outOfView(TunnelCommand cmd, int attempt, int waits, TunnelReply refusal) {
-    if (waits < node.splitWaitMs() / 500) {
+    if (waits < node.rejoinWaitMs() / 500) {
       return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
     }
     node.metrics().cutOff();
