@@ -49,10 +49,11 @@ final class RelayedAnswers {
   private Relayed lastRelayed;
   /** The read whose answer bytes are being handed out (its copies told): done once it is recorded. */
   private Future<Void> handingOut = Future.succeededFuture();
-  /** Bytes of that answer taken back when its node died, not yet read again (0: none). */
-  private int retaken;
-  /** The answer those bytes were: its node's notice, late, says the client had them after all. */
-  private Relayed retakenFrom;
+  /**
+   * The answer taken back when its node died, not yet read again (null: none): the client's next
+   * request, or that node's notice arriving late, says whether the client had it.
+   */
+  private Relayed retaken;
 
   RelayedAnswers(SessionEntry e, Replication replication, Context context) {
     this.e = e;
@@ -85,19 +86,17 @@ final class RelayedAnswers {
       dropRetaken();
       lastRelayed = null;
     } else if (cmd.kind() == TunnelCommand.Kind.READ) {
-      retaken = 0;
-      retakenFrom = null;
+      retaken = null;
     }
   }
 
   /** The client had the answer taken back: its bytes are dropped, not read again. */
   private void dropRetaken() {
-    if (retaken > 0) {
-      e.session().answers().read(retaken, 0, 1, TunnelReply.noDataYet());
+    if (retaken != null) {
+      e.session().answers().read(retaken.bytes().length(), 0, 1, TunnelReply.noDataYet());
       progressChanged();
     }
-    retaken = 0;
-    retakenFrom = null;
+    retaken = null;
   }
 
   /**
@@ -110,7 +109,7 @@ final class RelayedAnswers {
       // The copies first: the notice resumes a read waiting on it at once, which may hand out more.
       replication.delivered(e.copy(), readId);
       r.sent().tryComplete();
-    } else if (sameAnswer(retakenFrom, origin, readId) && !e.forgotten()) {
+    } else if (sameAnswer(retaken, origin, readId) && !e.forgotten()) {
       // The node left after it wrote the answer and before its notice went out (it was paused, and
       // woke up): the bytes taken back at its leave, not read again yet, are the client's already.
       dropRetaken();
@@ -204,8 +203,7 @@ final class RelayedAnswers {
     Relayed r = lastRelayed;
     int bytes = takeBack(gone, 0);
     if (bytes > 0 && !waiting) {
-      retaken = bytes;
-      retakenFrom = r;
+      retaken = r;
     }
   }
 
