@@ -33,13 +33,14 @@ final class AddressWarmUp {
 
   /**
    * Reaches every member's addresses, as soon as it is seen, until each has answered: the event bus
-   * then knows where they are (and has its connection) before a member's death makes it urgent.
-   * The first look-up of an address asks the cluster manager, which waits for a dead or paused
-   * member's data to move (its removal, about ten seconds) when that address's entry is on it;
-   * and a look-up that finds no handler yet (a member seen before its verticles registered) is
-   * not remembered, so only an answer proves the address known. This node's own addresses too: an
-   * adopter that is also the node a request came to asks its own copy keeper. The announcements'
-   * address likewise, once: an adopter announces itself at once.
+   * then has its connection to the member, and knows where its addresses are, before a member's
+   * death makes it urgent. A look-up that finds no handler yet (a member seen before its verticles
+   * registered) is not remembered, so only an answer proves the address known. This node's own
+   * addresses too: an adopter that is also the node a request came to asks its own copy keeper.
+   * The announcements' address likewise, once: an adopter announces itself at once, and the first
+   * look-up of a published address asks the cluster manager, which waits for a dead or paused
+   * member (its removal, about ten seconds) when that address's entry is on it (a node's own
+   * addresses do not wait: {@link MergingClusterManager#getRegistrations}).
    * (Delivering to them with {@code localOnly} instead was tried: adoptions then failed.)
    */
   void warmUp() {

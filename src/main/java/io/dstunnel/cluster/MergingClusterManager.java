@@ -3,16 +3,22 @@
 
 package io.dstunnel.cluster;
 
+import io.dstunnel.session.Addresses;
 import io.vertx.core.Completable;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import io.vertx.ext.cluster.infinispan.impl.DataConverter;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.infinispan.AdvancedCache;
+import org.infinispan.context.Flag;
 import org.infinispan.manager.DefaultCacheManager;
+import org.infinispan.multimap.impl.Bucket;
 import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
@@ -32,13 +38,16 @@ import org.slf4j.LoggerFactory;
  * event-bus address and subscriptions (vertx-infinispan does not put them back): without them the
  * others answer "Not a member of the cluster" or "No handlers". This one records its own
  * registrations and publishes them, and its address, again after each merge. And it has the group
- * verify at once a member whose port refuses ({@link #suspect}). Logs as {@link ClusterSetup}.
+ * verify at once a member whose port refuses ({@link #suspect}), and a look-up of a node's own
+ * address waits for no other member ({@link #getRegistrations}). Logs as {@link ClusterSetup}.
  */
 final class MergingClusterManager extends InfinispanClusterManager {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterSetup.class);
   /** When, after a merge, this node publishes itself again: conflict resolution runs after the view. */
   private static final long[] REPUBLISH_MS = {1, 2_000, 5_000, 10_000};
+  /** vertx-infinispan's replicated cache of who listens at each address (a multimap: a bucket per address). */
+  private static final String SUBSCRIPTIONS = "__vertx.subs";
   private final DefaultCacheManager infinispan;
   private final Map<String, Set<RegistrationInfo>> own = new ConcurrentHashMap<>();
   private volatile Vertx vertx;
@@ -59,6 +68,30 @@ final class MergingClusterManager extends InfinispanClusterManager {
   public void addRegistration(String address, RegistrationInfo info, Completable<Void> done) {
     own.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet()).add(info);
     super.addRegistration(address, info, done);
+  }
+
+  /**
+   * Who listens at {@code address}. vertx-infinispan reads its subscriptions cache with a locked
+   * read-write command at the address's primary owner, so while that member is paused or cut off
+   * the event bus's first message to the address waits until the group removes the member (10 s),
+   * or longer: once, 23 s, while the survivors' cache stalled on the removal. A session's new copy
+   * holder was reached that way after its owner's pause, and its client waited, or got a 503. The
+   * cache is replicated (every member holds every entry, written to all before a registration
+   * completes), so a node's own addresses ({@link Addresses#ofNode}) are read here from this
+   * member's replica, at once. Others (published ones, which several nodes listen at) as before.
+   */
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    if (!Addresses.ofNode(address) || !infinispan.isRunning(SUBSCRIPTIONS)) {
+      super.getRegistrations(address, promise);
+      return;
+    }
+    AdvancedCache<String, Bucket<byte[]>> subscriptions =
+        infinispan.<String, Bucket<byte[]>>getCache(SUBSCRIPTIONS).getAdvancedCache();
+    Future.fromCompletionStage(subscriptions.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING).getAsync(address))
+        .map(bucket -> bucket == null ? List.<RegistrationInfo>of()
+            : bucket.toList().stream().map(DataConverter::<RegistrationInfo>fromCachedObject).toList())
+        .onComplete(promise);
   }
 
   @Override

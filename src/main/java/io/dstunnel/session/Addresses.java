@@ -3,6 +3,8 @@
 
 package io.dstunnel.session;
 
+import java.util.List;
+
 /**
  * Event-bus addresses. Opening goes to any session verticle instance; after that a session is
  * reached only at the address derived from its id, wherever (on whichever node) it lives.
@@ -85,6 +87,18 @@ public final class Addresses {
   public static String nodeStatus(String nodeId) {
     return "dstunnel.admin.status." + nodeId;
   }
+
+  /**
+   * Whether {@code address} is one of a single node's own (its inbox, copy keeper, admin answers):
+   * only that node listens there.
+   */
+  public static boolean ofNode(String address) {
+    return OF_NODE.stream().anyMatch(address::startsWith);
+  }
+
+  /** What the addresses of {@link #ofNode} start with (a bundle's address is also a copy keeper's). */
+  private static final List<String> OF_NODE = List.of(nodeInbox(""), copies(""),
+      nodeSessions(""), nodeStatus(""));
 
   /** Cluster-wide, published: who owns a session now (so every node's directory cache learns it). */
   public static final String DIRECTORY = "dstunnel.directory";

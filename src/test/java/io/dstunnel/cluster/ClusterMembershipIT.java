@@ -3,19 +3,23 @@
 
 package io.dstunnel.cluster;
 
+import static io.dstunnel.support.ClusterNodes.admin;
 import static io.dstunnel.support.ClusterNodes.members;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dstunnel.config.ClusterConfig;
 import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.ProxyProcess;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,6 +77,36 @@ class ClusterMembershipIT {
       assertThat(alone.output()).contains("alone at start while member 127.0.0.1:" + other + " answers")
           .contains("still alone after").contains("dstunnel listening on");
       assertThat(alone.output().indexOf("still alone after")).isLessThan(alone.output().indexOf("dstunnel listening on"));
+    }
+  }
+
+  /**
+   * A paused member (SIGSTOP, a frozen VM) holds up no message between the others. A node's first
+   * message to another's address asks the cluster manager who listens there; vertx-infinispan asked
+   * the address's primary owner with a locked read, which waited until the group removed the
+   * paused member (10 s) when that was the owner. A session's new copy holder was reached that way
+   * after its owner's pause, and its client waited, or got a 503. Here each of three nodes sends
+   * its first messages to the other two (for its node panel) with the fourth paused: six
+   * look-ups, each with one chance in four to be the paused member's.
+   */
+  @Test
+  void aPausedMemberHoldsUpNoFirstMessageBetweenTheOthers(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster.start(dir, 4, ClusterNodes.only(Backends.start(vertx, "A")),
+        ClusterConfig.DEFAULT_SUSPECT_AFTER, 1, c -> { });
+    List<ProxyProcess> running = n.subList(1, 4);
+    n.get(0).signal("STOP");
+    try {
+      List<CompletableFuture<JsonObject>> panels = running.stream()
+          .map(node -> CompletableFuture.supplyAsync(() -> admin(vertx, node, "/admin/nodes"))).toList();
+      List<String> serving = running.stream().map(r -> "127.0.0.1:" + r.port() + " serving").toList();
+      for (int i = 0; i < panels.size(); i++) {
+        List<String> states = panels.get(i).get().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+            .map(o -> o.getString("address", "?") + " " + o.getString("state")).toList();
+        assertThat(states).as("node %d's panel with node 0 paused", i + 1).containsAll(serving);
+      }
+      assertThat(n.get(1).output()).as("node 0 was still a member").doesNotContain(" left)");
+    } finally {
+      n.get(0).signal("CONT");
     }
   }
 }
