@@ -28,6 +28,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API: backends (state, sessions, drain/migrate/enable/disable), sessions (paged,
@@ -36,6 +39,8 @@ import java.util.Map;
  * event loop, so no session state is read from another thread.
  */
 final class AdminApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
 
   private static final Map<String, BackendMode> ACTIONS = Map.of(
       "drain", BackendMode.DRAIN, "migrate", BackendMode.MIGRATE, "enable", BackendMode.ACTIVE,
@@ -138,7 +143,7 @@ final class AdminApi {
     String user = ctx.request().params().get("user");
     Future<List<JsonObject>> tunnel = cluster == null ? SessionSnapshots.gather(vertx, config.session().instances())
         : cluster.sessions();
-    tunnel.compose(t -> rest.listed().map(r -> {
+    tunnel.compose(t -> restListed().map(r -> {
       List<JsonObject> both = new ArrayList<>(t);
       both.addAll(r);
       return both;
@@ -160,6 +165,24 @@ final class AdminApi {
       int to = Math.min(all.size(), from + size);
       json(ctx, 200, new JsonObject().put("total", all.size()).put("page", page).put("size", size)
           .put("sessions", new JsonArray(new ArrayList<>(all.subList(from, to)))));
+    });
+  }
+
+  /**
+   * The REST sessions to list: in a cluster, from the cluster's records, unless they cannot be read
+   * within {@code suspectAfterMs} (a paused or cut-off member holds part of them, and the read waits
+   * for the group to remove it); then this node's own, as a member that does not answer is left out
+   * of the tunnel sessions.
+   */
+  private Future<List<JsonObject>> restListed() {
+    if (cluster == null) {
+      return rest.listed();
+    }
+    long within = cluster.config().suspectAfterMs();
+    return rest.listed().timeout(within, TimeUnit.MILLISECONDS).recover(err -> {
+      LOG.warn("the cluster's REST session records could not be read within {} ms ({}): /admin/sessions lists "
+          + "this node's REST sessions only", within, err.getMessage());
+      return Future.succeededFuture(rest.listedHere());
     });
   }
 

@@ -65,6 +65,11 @@ public final class RestService {
     return sessions.listed();
   }
 
+  /** The REST sessions this node serves, as {@link #listed} shows them. */
+  public List<JsonObject> listedHere() {
+    return sessions.snapshots();
+  }
+
   /**
    * An operator closes REST session {@code id}: no node serves it from the answer on, and its
    * backend session is ended too, as a client's {@code CloseSession} ends both sides (a node that

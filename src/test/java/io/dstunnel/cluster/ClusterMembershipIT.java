@@ -86,27 +86,39 @@ class ClusterMembershipIT {
    * the address's primary owner with a locked read, which waited until the group removed the
    * paused member (10 s) when that was the owner. A session's new copy holder was reached that way
    * after its owner's pause, and its client waited, or got a 503. Here each of three nodes sends
-   * its first messages to the other two (for its node panel) with the fourth paused: six
-   * look-ups, each with one chance in four to be the paused member's.
+   * its first messages to the other two (its node panel, its session list) with the fourth paused:
+   * twelve look-ups, each with one chance in four to be the paused member's. The session list also
+   * reads the cluster's REST session records, which waited for the paused member as well.
    */
   @Test
-  void aPausedMemberHoldsUpNoFirstMessageBetweenTheOthers(Vertx vertx, @TempDir Path dir) throws Exception {
+  void aPausedMemberHoldsUpNoFirstMessageBetweenTheOthersNorTheirSessionLists(Vertx vertx, @TempDir Path dir)
+      throws Exception {
     List<ProxyProcess> n = cluster.start(dir, 4, ClusterNodes.only(Backends.start(vertx, "A")),
         ClusterConfig.DEFAULT_SUSPECT_AFTER, 1, c -> { });
     List<ProxyProcess> running = n.subList(1, 4);
+    for (ProxyProcess node : running) {
+      ClusterNodes.client(vertx, node, 32768).handshake().await();
+    }
     n.get(0).signal("STOP");
     try {
-      List<CompletableFuture<JsonObject>> panels = running.stream()
-          .map(node -> CompletableFuture.supplyAsync(() -> admin(vertx, node, "/admin/nodes"))).toList();
+      List<CompletableFuture<JsonObject>> panels = asked(vertx, running, "/admin/nodes");
+      List<CompletableFuture<JsonObject>> lists = asked(vertx, running, "/admin/sessions");
       List<String> serving = running.stream().map(r -> "127.0.0.1:" + r.port() + " serving").toList();
-      for (int i = 0; i < panels.size(); i++) {
+      for (int i = 0; i < running.size(); i++) {
         List<String> states = panels.get(i).get().getJsonArray("nodes").stream().map(JsonObject.class::cast)
             .map(o -> o.getString("address", "?") + " " + o.getString("state")).toList();
         assertThat(states).as("node %d's panel with node 0 paused", i + 1).containsAll(serving);
+        assertThat(lists.get(i).get().getJsonArray("sessions")).as("node %d's sessions with node 0 paused", i + 1)
+            .hasSize(running.size());
       }
       assertThat(n.get(1).output()).as("node 0 was still a member").doesNotContain(" left)");
     } finally {
       n.get(0).signal("CONT");
     }
+  }
+
+  /** Asks each of {@code nodes} for admin page {@code path}, all at once. */
+  private static List<CompletableFuture<JsonObject>> asked(Vertx vertx, List<ProxyProcess> nodes, String path) {
+    return nodes.stream().map(node -> CompletableFuture.supplyAsync(() -> admin(vertx, node, path))).toList();
   }
 }
