@@ -5,7 +5,6 @@ package io.dstunnel.cluster;
 
 import io.dstunnel.session.Addresses;
 import io.vertx.core.Completable;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
@@ -77,8 +76,11 @@ final class MergingClusterManager extends InfinispanClusterManager {
    * or longer: once, 23 s, while the survivors' cache stalled on the removal. A session's new copy
    * holder was reached that way after its owner's pause, and its client waited, or got a 503. The
    * cache is replicated (every member holds every entry, written to all before a registration
-   * completes), so a node's own addresses ({@link Addresses#ofNode}) are read here from this
-   * member's replica, at once. Others (published ones, which several nodes listen at) as before.
+   * completes), so a node's own addresses ({@link Addresses#ofNode}, which no node registers as
+   * local only) are read here from this member's replica, at once. When the replica has no one
+   * there (a node not registered yet, or gone; or this member's replica behind after a merge that
+   * found it alone), the primary owner is asked as before. Other addresses (published ones, which
+   * several nodes listen at) as before.
    */
   @Override
   public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
@@ -88,10 +90,13 @@ final class MergingClusterManager extends InfinispanClusterManager {
     }
     AdvancedCache<String, Bucket<byte[]>> subscriptions =
         infinispan.<String, Bucket<byte[]>>getCache(SUBSCRIPTIONS).getAdvancedCache();
-    Future.fromCompletionStage(subscriptions.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING).getAsync(address))
-        .map(bucket -> bucket == null ? List.<RegistrationInfo>of()
-            : bucket.toList().stream().map(DataConverter::<RegistrationInfo>fromCachedObject).toList())
-        .onComplete(promise);
+    subscriptions.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING).getAsync(address).whenComplete((bucket, err) -> {
+      if (err == null && bucket != null && !bucket.isEmpty()) {
+        promise.succeed(bucket.toList().stream().map(DataConverter::<RegistrationInfo>fromCachedObject).toList());
+      } else {
+        super.getRegistrations(address, promise);
+      }
+    });
   }
 
   @Override
