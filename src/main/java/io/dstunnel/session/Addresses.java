@@ -28,6 +28,10 @@ public final class Addresses {
   public static final io.vertx.core.eventbus.DeliveryOptions LOCAL =
       new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
 
+  /** What the addresses of {@link #ofNode} start with (a bundle's address is also a copy keeper's). */
+  private static final List<String> OF_NODE = List.of(nodeInbox(""), copies(""),
+      nodeSessions(""), nodeStatus(""));
+
   private Addresses() {
   }
 
@@ -95,10 +99,6 @@ public final class Addresses {
   public static boolean ofNode(String address) {
     return OF_NODE.stream().anyMatch(address::startsWith);
   }
-
-  /** What the addresses of {@link #ofNode} start with (a bundle's address is also a copy keeper's). */
-  private static final List<String> OF_NODE = List.of(nodeInbox(""), copies(""),
-      nodeSessions(""), nodeStatus(""));
 
   /** Cluster-wide, published: who owns a session now (so every node's directory cache learns it). */
   public static final String DIRECTORY = "dstunnel.directory";

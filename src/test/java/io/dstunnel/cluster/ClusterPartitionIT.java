@@ -289,12 +289,10 @@ class ClusterPartitionIT {
       throws Exception {
     network = new Partition(vertx);
     var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
-    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
-    c.handshake().await();
-    int blob = c.prepare("Blob").await();
-    Buffer call = TunnelClient.executeRequest(blob, 40000);
-    Buffer expected = c.call(call).await();
-    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
+    ThreeSlices t = threeSlices(vertx, n.get(0));
+    TunnelClient c = t.client();
+    Buffer call = t.call();
+    Buffer expected = t.expected();
     int leftBefore = left(n.get(0));
 
     network.cut();
@@ -376,12 +374,11 @@ class ClusterPartitionIT {
                                               java.util.function.Consumer<JsonObject> more) throws Exception {
     network = new Partition(vertx);
     var n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")), suspectAfterMs, 1, more, network);
-    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 16384);
-    c.handshake().await();
-    int blob = c.prepare("Blob").await();
-    Buffer call = TunnelClient.executeRequest(blob, 40000);
-    Buffer expected = c.call(call).await();
-    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
+    ThreeSlices t = threeSlices(vertx, n.get(0));
+    TunnelClient c = t.client();
+    int blob = t.blob();
+    Buffer call = t.call();
+    Buffer expected = t.expected();
     await().atMost(Duration.ofSeconds(10)).until(() -> copiesHeld(vertx, n.get(1)) + copiesHeld(vertx, n.get(2)) == 1);
     int relay = copiesHeld(vertx, n.get(1)) == 0 ? 1 : 2;
     c.via(n.get(relay).port()).call(TunnelClient.executeRequest(blob, 100)).await();
@@ -391,6 +388,20 @@ class ClusterPartitionIT {
         == expected.length());
     Buffer got = RawReads.readOnce(vertx, n.get(0).port(), c.sessionId(), 16384);
     return new SlicedAnswer(n, c, relay, 3 - relay, expected, got);
+  }
+
+  /** A session opened on {@code node} that has called Blob once: an answer read in three 16 KiB slices. */
+  private record ThreeSlices(TunnelClient client, int blob, Buffer call, Buffer expected) {
+  }
+
+  private static ThreeSlices threeSlices(Vertx vertx, ProxyProcess node) {
+    TunnelClient c = ClusterNodes.client(vertx, node, 16384);
+    c.handshake().await();
+    int blob = c.prepare("Blob").await();
+    Buffer call = TunnelClient.executeRequest(blob, 40000);
+    Buffer expected = c.call(call).await();
+    assertThat(expected.length()).as("an answer of three slices").isBetween(2 * 16384 + 1, 3 * 16384);
+    return new ThreeSlices(c, blob, call, expected);
   }
 
   private static JsonObject session(Vertx vertx, ProxyProcess node) {
