@@ -13,10 +13,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -25,9 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Finds the node that owns a session this node does not hold, and forwards a request to it. When
  * the owner does not acknowledge within {@code suspectAfterMs} (dead, paused, cut off), the node
- * that holds the session's copy is asked to adopt it, and the request goes to the adopter: the
- * request that noticed is served. A held read is forwarded in slices of half that time, so its
- * owner's silence is noticed as quickly.
+ * that holds the session's copy is asked to adopt it ({@link Takeover}), and the request goes to
+ * the adopter: the request that noticed is served. A held read is forwarded in slices of half
+ * that time, so its owner's silence is noticed as quickly.
  */
 public final class SessionRouter {
 
@@ -38,6 +36,7 @@ public final class SessionRouter {
 
   private final ClusterNode node;
   private final EventBus bus;
+  private final Takeover takeover;
   /**
    * Reads this node relayed that the owner held and answered with nothing yet (the latest few):
    * if the owner dies under one, the read is no read sent again for an answer lost with it.
@@ -52,6 +51,12 @@ public final class SessionRouter {
   public SessionRouter(ClusterNode node) {
     this.node = node;
     this.bus = node.vertx().eventBus();
+    this.takeover = new Takeover(node, this::forward);
+  }
+
+  /** Whether {@code cmd} is a read this node relayed before, that its owner held with nothing to give yet. */
+  private boolean held(TunnelCommand cmd) {
+    return cmd.kind() == TunnelCommand.Kind.READ && heldReads.contains(cmd.readId());
   }
 
   /** Sends to {@code owner}'s inbox; fails as soon as the owner is known to be gone (see {@link ClusterNode#request}). */
@@ -122,7 +127,7 @@ public final class SessionRouter {
     Directory directory = node.directory();
     return (fresh ? directory.fresh(sid) : directory.lookup(sid)).compose(r -> {
       if (r == null) {
-        return fromCopyHere(cmd, attempt, waits);
+        return takeover.fromCopyHere(cmd, held(cmd), attempt, waits);
       }
       if (r.owner().equals(node.id())) {
         // This node owns it (it may just have adopted it): the session is on the local bus, or gone.
@@ -171,9 +176,7 @@ public final class SessionRouter {
             LOG.info("node {}: {} of session {} to node {} failed ({}): asking its copy holders", node.id(),
                 cmd.kind(), sid, r.owner(), late ? "answered after its deadline" : ar.cause().getMessage());
             // The owner is dead or silent: the copy holder takes the session over.
-            // A cached record may name copy holders that are gone or were replaced: the map's
-            // record is asked before the session is given up.
-            return adopt(r, cmd).compose(owner -> afterAdopt(cmd, r, owner, attempt, fresh, waits));
+            return takeover.ofSilentOwner(r, cmd, held(cmd), attempt, fresh, waits);
           });
     });
   }
@@ -213,94 +216,6 @@ public final class SessionRouter {
   }
 
   /**
-   * A session the cluster's map has no record of: unknown (404), unless this node holds a copy of
-   * it. The record can be lost while the copy is not: the cluster manager keeps the map's entries on
-   * members, and a member that dies before the map's backups of its entries are made elsewhere (a
-   * member that just joined, a death during a rebalance) takes those entries with it. The copy
-   * knows the owner and its epoch: the request goes on from there, to the owner, or to the adoption
-   * by this node when the owner is gone.
-   */
-  private Future<TunnelReply> fromCopyHere(TunnelCommand cmd, int attempt, int waits) {
-    String sid = cmd.sessionId();
-    boolean read = cmd.kind() == TunnelCommand.Kind.READ;
-    CopyOp ask = CopyOp.adopt(sid, 0, read, read && heldReads.contains(cmd.readId()), node.id(), cmd.readId());
-    return node.ask(node.id(), ask, node.config().suspectAfterMs() + 30_000).otherwise((CopyOp) null)
-        .compose(answer -> {
-          if (answer == null || answer.kind() != CopyOp.Kind.MOVED) {
-            return expired(cmd, null);
-          }
-          node.directory().learn(new SessionRecord(sid, answer.owner(), answer.epoch(),
-              answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
-          return forward(cmd, attempt + 1, false, waits);
-        });
-  }
-
-  /**
-   * What follows the copy holders' answer ({@code owner}: who owns the session now, or null). A
-   * new owner is forwarded to. The old owner still heard by a holder, or no answer while the old
-   * owner's process still runs outside this node's view, means this node is cut off from it (a
-   * split of the cluster): it waits for the two sides to merge rather than give up.
-   */
-  private Future<TunnelReply> afterAdopt(TunnelCommand cmd, SessionRecord r, String owner, int attempt, boolean fresh,
-                                         int waits) {
-    if (owner != null && !owner.equals(r.owner())) {
-      return forward(cmd, attempt + 1, false, waits);
-    }
-    // An owner no holder took the session from, whose process may still run (it does not refuse):
-    // this node may be the one cut off, and the session is not ended for it.
-    Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true)
-        : node.refuses(r.owner()).map(dead -> !dead);
-    return cutOff.compose(apart -> {
-      if (apart && waits < node.splitWaitMs() / 500) {
-        return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
-      }
-      if (apart) {
-        // Still cut off from the owner, whose copy holders keep the session: refused, not ended.
-        node.metrics().cutOff();
-        LOG.warn("node {}: {} of session {} refused: its owner {} is out of reach and no copy holder took it over",
-            node.id(), cmd.kind(), cmd.sessionId(), r.owner());
-        return Future.succeededFuture(TunnelReply.failed(SessionFailure.CUT_OFF, "The session's proxy node is out "
-            + "of reach of this one (a network partition): try again"));
-      }
-      return owner != null ? forward(cmd, attempt + 1, false, waits)
-          : fresh ? expired(cmd, "its owner " + r.owner() + " is gone and no copy holder took it over")
-              : forward(cmd, attempt + 1, true, waits);
-    });
-  }
-
-  /**
-   * Asks the copy holders, in order, to take the session over: the owner once one has answered
-   * (itself, or the owner it knows still answers), or null.
-   */
-  private Future<String> adopt(SessionRecord r, TunnelCommand cmd) {
-    CopyOp ask = CopyOp.adopt(r.sessionId(), r.epoch(), cmd.kind() == TunnelCommand.Kind.READ,
-        cmd.kind() == TunnelCommand.Kind.READ && heldReads.contains(cmd.readId()), node.id(),
-        cmd.readId());
-    // A node holding a copy itself adopts first: no hop, no wait on another holder that may be
-    // dead or paused (two holders adopting at once is settled by their claims).
-    List<String> holders = new ArrayList<>(r.backups());
-    if (holders.remove(node.id())) {
-      holders.add(0, node.id());
-    }
-    Future<String> chain = Future.succeededFuture(null);
-    for (String holder : holders) {
-      chain = chain.compose(done -> done != null ? Future.succeededFuture(done)
-          : node.ask(holder, ask, node.config().suspectAfterMs() + 30_000)
-              .map(answer -> {
-                if (answer.kind() != CopyOp.Kind.MOVED) {
-                  return (String) null;
-                }
-                // The adopter names its own copy holders (its announcement); the old ones are not kept.
-                node.directory().learn(new SessionRecord(r.sessionId(), answer.owner(), answer.epoch(),
-                    answer.owner().equals(r.owner()) ? r.backups() : List.of()));
-                return answer.owner();
-              })
-              .otherwise((String) null));
-    }
-    return chain;
-  }
-
-  /**
    * Delivery of a relayed request to the session on this node: a read waits its slice and 10 s
    * more, anything else 30 s.
    */
@@ -311,6 +226,11 @@ public final class SessionRouter {
 
   /** The session is unknown to the cluster ({@code why} null), or could not be reached: said in the log. */
   private Future<TunnelReply> expired(TunnelCommand cmd, String why) {
+    return expired(node, cmd, why);
+  }
+
+  /** {@link #expired(TunnelCommand, String)} as seen by {@code node}. */
+  static Future<TunnelReply> expired(ClusterNode node, TunnelCommand cmd, String why) {
     if (why != null) {
       LOG.warn("node {}: {} of session {} answered 404: {}", node.id(), cmd.kind(), cmd.sessionId(), why);
       node.metrics().unreachable();
