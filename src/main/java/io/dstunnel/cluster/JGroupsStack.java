@@ -23,8 +23,6 @@ import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.stack.Protocol;
-import org.jgroups.util.TLS;
-import org.jgroups.util.TLSClientAuth;
 
 /**
  * The JGroups stack under the cluster manager, built from the {@code cluster} section (no XML):
@@ -76,8 +74,7 @@ final class JGroupsStack {
     }
     if (keys != null) {
       // Both sides present the cluster's certificate (NEED): an unkeyed peer gets no connection.
-      tcp.setSocketFactory(new TLS().setProtocols(ClusterKeys.PROTOCOLS)
-          .setClientAuth(TLSClientAuth.NEED).createSocketFactory(keys.sslContext()));
+      tcp.setSocketFactory(new MemberSockets(keys.sslContext()));
     }
     List<Protocol> stack = new ArrayList<>();
     stack.add(tcp);

@@ -117,6 +117,44 @@ class ClusterMembershipIT {
     }
   }
 
+  /**
+   * The others stay one cluster while a member they removed stays paused. JGroups connects to the
+   * removed member again (discovery and merge probes) from its one sending thread, and the TLS
+   * handshake with a paused process waited until it woke: every later message of the node waited
+   * behind it, heartbeats too, and about ten seconds later the two others took each other out,
+   * each a cluster of one until the merge. Now each attempt is dropped after a bounded handshake;
+   * three of them on each node span more than the ten seconds the heartbeats allow.
+   */
+  @Test
+  void theOthersStayOneClusterWhileARemovedMemberStaysPaused(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")),
+        ClusterConfig.DEFAULT_SUSPECT_AFTER, 1, c -> { });
+    List<ProxyProcess> awake = n.subList(0, 2);
+    n.get(2).signal("STOP");
+    try {
+      await().atMost(Duration.ofSeconds(150)).until(() -> awake.stream().anyMatch(ClusterMembershipIT::alone)
+          || awake.stream().allMatch(node -> handshakesDropped(node) >= 3));
+      for (ProxyProcess node : awake) {
+        assertThat(node.output()).as("a node that stayed awake").contains("dstunnel cluster members: 2 (")
+            .doesNotContain("dstunnel cluster members: 1 (");
+      }
+    } finally {
+      n.get(2).signal("CONT");
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> n.stream().allMatch(node -> members(vertx, node) == 3));
+    assertThat(awake).noneMatch(ClusterMembershipIT::alone);
+  }
+
+  /** Whether {@code node} was ever a cluster of one. */
+  private static boolean alone(ProxyProcess node) {
+    return node.output().contains("dstunnel cluster members: 1 (");
+  }
+
+  /** How many connections to a member that did not complete its TLS handshake {@code node} dropped. */
+  private static long handshakesDropped(ProxyProcess node) {
+    return node.output().lines().filter(line -> line.contains("did not complete its TLS handshake")).count();
+  }
+
   /** Asks each of {@code nodes} for admin page {@code path}, all at once. */
   private static List<CompletableFuture<JsonObject>> asked(Vertx vertx, List<ProxyProcess> nodes, String path) {
     return nodes.stream().map(node -> CompletableFuture.supplyAsync(() -> admin(vertx, node, path))).toList();
