@@ -28,11 +28,13 @@ public final class BackendModes {
   static final String ADDRESS = "dstunnel.cluster.backend-mode";
 
   private final Vertx vertx;
+  private final MapHandle map;
   private final BackendPool pool;
   private MessageConsumer<JsonObject> consumer;
 
   public BackendModes(Vertx vertx, BackendPool pool) {
     this.vertx = vertx;
+    this.map = new MapHandle(vertx, MAP);
     this.pool = pool;
   }
 
@@ -47,14 +49,14 @@ public final class BackendModes {
    * start read its own map first, before the two were settled.
    */
   public Future<Void> readAgain() {
-    return map().compose(AsyncMap::entries).onSuccess(modes -> modes.forEach(this::apply)).mapEmpty();
+    return map.get().compose(AsyncMap::entries).onSuccess(modes -> modes.forEach(this::apply)).mapEmpty();
   }
 
   /** Sets backend {@code name}'s mode on every node; completes once this node has it and the map keeps it. */
   public Future<Void> set(String name, BackendMode mode) {
     pool.mode(name, mode);
     vertx.eventBus().publish(ADDRESS, new JsonObject().put("name", name).put("mode", mode.key()));
-    return map().compose(m -> m.put(name, mode.key()));
+    return map.get().compose(m -> m.put(name, mode.key()));
   }
 
   private void apply(String name, String key) {
@@ -66,10 +68,6 @@ public final class BackendModes {
     if (pool.byName(name) != null && pool.byName(name).mode() != mode) {
       pool.mode(name, mode);
     }
-  }
-
-  private Future<AsyncMap<String, String>> map() {
-    return vertx.sharedData().getClusterWideMap(MAP);
   }
 
   public Future<Void> stop() {

@@ -16,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +50,23 @@ public final class ClusterReplication implements Replication {
     CopyOp open = CopyOp.open(session.id(), o.epoch, node.id(), session.owner(), List.of(first), List.of(),
         o.handout, exclusions(session, o, false), handles(session, o, false));
     o.copies = holders.firstCopies(session, o, open);
-    return Future.join(o.copies, node.directory().publish(holders.record(session, o))).mapEmpty();
+    return Future.join(o.copies, recorded(session, o)).mapEmpty();
+  }
+
+  /**
+   * Writes a new session's record to the directory and tells every node; the open waits for the
+   * map at most {@code suspectAfterMs}. The announcement reaches every member at once; the map is
+   * for a node that missed it. Right after a member's removal the cluster manager's maps can stall
+   * for its remote timeout (15 s) and then fail: the session is opened all the same, and a record
+   * that was not written is written again on the next round of {@link #maintain}.
+   */
+  private Future<Void> recorded(ReplicatedSession session, Ownership o) {
+    Future<Void> put = node.directory().publish(holders.record(session, o)).onFailure(err -> {
+      LOG.warn("session {}: its record was not written to the cluster's map ({}): written again in a second",
+          session.id(), err.getMessage());
+      o.recordAt = 0;
+    });
+    return put.timeout(node.config().suspectAfterMs(), TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 
   @Override
@@ -254,9 +271,9 @@ public final class ClusterReplication implements Replication {
         CopyOp check = CopyOp.of(CopyOp.Kind.CHECK, s.id(), o.epoch, node.id());
         o.copies = o.copies.transform(v -> holders.toBackups(s, o, check)).otherwiseEmpty();
       }
-      if (now - o.recordAt > keepAlive) {
+      if (o.recordAt == 0 || now - o.recordAt > keepAlive) {
         o.recordAt = now;
-        node.directory().refresh(holders.record(s, o));
+        node.directory().refresh(holders.record(s, o)).onFailure(err -> o.recordAt = 0);  // again next round
       }
     }
   }

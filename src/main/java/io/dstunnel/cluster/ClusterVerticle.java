@@ -53,6 +53,7 @@ public final class ClusterVerticle extends VerticleBase {
     keeper = vertx.eventBus().consumer(Addresses.copies(node.id()), copies::keep);
     bundles = vertx.eventBus().consumer(Addresses.copyBundles(node.id()), copies::keepAll);
     announcements = vertx.eventBus().consumer(Addresses.DIRECTORY, msg -> node.directory().heard(msg.body()));
+    node.directory().start();
     sessionList = vertx.eventBus().consumer(Addresses.nodeSessions(node.id()), msg ->
         node.sessionsHere(sessionVerticles).onSuccess(msg::reply));
     warmTimer = vertx.setPeriodic(1000, t -> warmUp.warmUp());

@@ -6,7 +6,6 @@ package io.dstunnel.cluster;
 import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.AsyncMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,23 +20,25 @@ final class Directory {
 
   private final Vertx vertx;
   private final ConcurrentHashMap<String, SessionRecord> cache = new ConcurrentHashMap<>();
-  private volatile Future<AsyncMap<String, String>> map;
+  private final MapHandle map;
 
   private final long ttlMs;
 
   /** {@code ttlMs}: how long a record outlives its owner's last refresh. */
   Directory(Vertx vertx, long ttlMs) {
     this.vertx = vertx;
+    this.map = new MapHandle(vertx, MAP);
     this.ttlMs = ttlMs;
   }
 
-  private Future<AsyncMap<String, String>> map() {
-    Future<AsyncMap<String, String>> m = map;
-    if (m == null || m.failed()) {
-      m = vertx.sharedData().<String, String>getClusterWideMap(MAP);
-      map = m;
-    }
-    return m;
+  /**
+   * Asks for the map's handle now, at start, while the cluster is whole, not at the first look-up:
+   * on a node just back from a pause or a partition, asking for it ({@link MapHandle}) waited more
+   * than a minute, and the node's first look-up of a session it had not heard of (a new session
+   * written through it) hung that long.
+   */
+  void start() {
+    map.get();
   }
 
   /** The cached record, or null. */
@@ -56,7 +57,7 @@ final class Directory {
    * newer owner than the map has yet (an adopter's update still on its way), the newer one.
    */
   Future<SessionRecord> fresh(String sid) {
-    return map().compose(m -> m.get(sid)).map(text -> {
+    return map.get().compose(m -> m.get(sid)).map(text -> {
       SessionRecord r = SessionRecord.decode(sid, text);
       if (r == null) {
         cache.remove(sid);
@@ -76,14 +77,14 @@ final class Directory {
 
   /** Puts {@code r} in the map again (an idle session lives on), telling nobody: the record's time to live starts again. */
   Future<Void> refresh(SessionRecord r) {
-    return map().compose(m -> m.put(r.sessionId(), r.encode(), ttlMs));
+    return map.get().compose(m -> m.put(r.sessionId(), r.encode(), ttlMs));
   }
 
   /** The session ended: its record goes, everywhere. */
   void remove(String sid) {
     cache.remove(sid);
     vertx.eventBus().publish(Addresses.DIRECTORY, sid + "|-");
-    map().compose(m -> m.remove(sid));
+    map.get().compose(m -> m.remove(sid));
   }
 
   /** An announcement from another node (or a reply that named a newer owner). */

@@ -22,7 +22,7 @@ final class Ownership {
    * request of the session waits for it until 10 × suspectAfterMs from then, not from its own start.
    */
   long silentSince;
-  /** When the directory's record was last put (its time to live runs from there). */
+  /** When the directory's record was last put (its time to live runs from there); 0: its last put failed. */
   long recordAt = System.nanoTime();
   boolean dropSent;
   /** The last answer bytes handed out, as the copies know them. */

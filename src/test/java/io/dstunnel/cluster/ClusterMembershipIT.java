@@ -13,6 +13,7 @@ import io.dstunnel.demo.TunnelClient;
 import io.dstunnel.support.Backends;
 import io.dstunnel.support.ClusterNodes;
 import io.dstunnel.support.ProxyProcess;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -115,6 +116,33 @@ class ClusterMembershipIT {
     } finally {
       n.get(0).signal("CONT");
     }
+  }
+
+  /**
+   * A session opened right after a paused member's removal opens, and the node back from that pause
+   * serves it, though it never heard of it. The survivors' cluster manager stalls for its remote
+   * timeout right after such a removal, and the session's record could not be written: the open
+   * failed with 500. The node back looked the session up with its first handle on the directory
+   * map, a cluster-wide "get or create" that, on a node just merged back, waited more than a minute.
+   */
+  @Test
+  void aNodeBackFromAPauseServesASessionOpenedMeanwhileOnAnother(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")),
+        ClusterConfig.DEFAULT_SUSPECT_AFTER, 1, c -> { });
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    int inc;
+    n.get(2).signal("STOP");
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> n.get(0).output().contains(" left)"));
+      inc = ClusterNodes.countingSession(c);
+    } finally {
+      n.get(2).signal("CONT");
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> members(vertx, n.get(2)) == 3 && members(vertx, n.get(0)) == 3);
+    // Well within the minute it hung; the group's own waits after a merge are shorter (cluster.md).
+    Future<Object> answer = c.via(n.get(2).port()).execute(inc, 1);
+    await().atMost(Duration.ofSeconds(45)).until(answer::isComplete);
+    assertThat(answer.await()).as("the session, through the node back").isEqualTo(2);
   }
 
   /**
