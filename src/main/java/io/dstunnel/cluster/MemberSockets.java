@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
@@ -29,8 +31,11 @@ import org.slf4j.LoggerFactory;
  * next connection to it (discovery and merge probes keep asking) held the survivors' heartbeats
  * back until they took each other out, and the cluster fell apart into single nodes. Here the
  * handshake fails after {@link #HANDSHAKE_MS}, as a connect that times out does, and JGroups goes
- * on. The accepting side needs nothing: JGroups reads a new connection's first bytes (the
- * handshake with them) within a second.
+ * on. JGroups asks again at once for the next message to that member: a member whose handshake
+ * timed out is not connected to again for a quiet time growing with each timeout in a row
+ * ({@link #quietMs}), so that a long pause does not hold this node's messages back two seconds
+ * out of two. A paused member that wakes connects to the others itself. The accepting side needs
+ * nothing: JGroups reads a new connection's first bytes (the handshake with them) within a second.
  */
 final class MemberSockets extends DefaultSocketFactory {
 
@@ -39,7 +44,15 @@ final class MemberSockets extends DefaultSocketFactory {
   /** As long as JGroups gives the TCP connect ({@code sock_conn_timeout}). */
   static final int HANDSHAKE_MS = 2000;
 
+  /** The longest quiet time after timed-out handshakes in a row. */
+  static final long MAX_QUIET_MS = 10_000;
+
   private final SSLSocketFactory tls;
+  /** Members whose last handshakes timed out: how many in a row, and until when not to connect. */
+  private final Map<SocketAddress, Quiet> quiet = new ConcurrentHashMap<>();
+
+  private record Quiet(int timeouts, long untilNanos) {
+  }
 
   MemberSockets(SSLContext context) {
     super(context);
@@ -52,7 +65,30 @@ final class MemberSockets extends DefaultSocketFactory {
 
   @Override
   public Socket createSocket(String serviceName) {
-    return new Client(tls);
+    return new Client(this);
+  }
+
+  /** The quiet time after {@code timeouts} timed-out handshakes in a row: 2 s more each, 10 s at most. */
+  static long quietMs(int timeouts) {
+    return Math.min(MAX_QUIET_MS, (long) HANDSHAKE_MS * timeouts);
+  }
+
+  /** Throws if {@code member} is in its quiet time. */
+  private void mayConnect(SocketAddress member) throws SocketTimeoutException {
+    Quiet q = quiet.get(member);
+    if (q != null && System.nanoTime() - q.untilNanos < 0) {
+      throw new SocketTimeoutException("member at " + member + " did not complete its last TLS handshake: "
+          + "not connected to again before its quiet time ends");
+    }
+  }
+
+  private void timedOut(SocketAddress member) {
+    Quiet q = quiet.merge(member, new Quiet(1, 0), (old, one) -> new Quiet(old.timeouts() + 1, 0));
+    long ms = quietMs(q.timeouts());
+    quiet.put(member, new Quiet(q.timeouts(), System.nanoTime() + ms * 1_000_000));
+    LOG.warn("cluster: member at {} took a connection but did not complete its TLS handshake within {} ms "
+        + "(paused, overloaded, or its accepting thread held up): connection dropped, tried again in {} ms", member,
+        HANDSHAKE_MS, ms);
   }
 
   /**
@@ -61,32 +97,38 @@ final class MemberSockets extends DefaultSocketFactory {
    */
   static final class Client extends Socket {
 
-    private final SSLSocketFactory factory;
+    private final MemberSockets sockets;
     private volatile SSLSocket tls;
 
-    Client(SSLSocketFactory factory) {
-      this.factory = factory;
+    Client(MemberSockets sockets) {
+      this.sockets = sockets;
     }
 
     @Override
     public void connect(SocketAddress endpoint, int timeout) throws IOException {
+      try {
+        sockets.mayConnect(endpoint);
+      } catch (SocketTimeoutException e) {
+        super.close();
+        throw e;
+      }
       super.connect(endpoint, timeout);
       InetSocketAddress to = (InetSocketAddress) endpoint;
       try {
         // Closed at once, without waiting for a peer that reads nothing (JGroups does the same
         // for its own TLS sockets: JGRP-2748).
         setSoLinger(true, 0);
-        SSLSocket s = (SSLSocket) factory.createSocket(this, to.getHostString(), to.getPort(), true);
+        SSLSocket s = (SSLSocket) sockets.tls.createSocket(this, to.getHostString(), to.getPort(), true);
         s.setEnabledProtocols(ClusterKeys.PROTOCOLS);
         int before = getSoTimeout();
         setSoTimeout(HANDSHAKE_MS);
         s.startHandshake();
         setSoTimeout(before);
         tls = s;
+        sockets.quiet.remove(endpoint);
       } catch (SocketTimeoutException e) {
         super.close();
-        LOG.warn("cluster: member at {} took a connection but did not complete its TLS handshake within {} ms "
-            + "(paused, or overloaded): connection dropped, tried again later", endpoint, HANDSHAKE_MS);
+        sockets.timedOut(endpoint);
         throw e;
       } catch (IOException | RuntimeException e) {
         super.close();

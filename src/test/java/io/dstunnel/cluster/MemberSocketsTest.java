@@ -5,6 +5,7 @@ package io.dstunnel.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -13,7 +14,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.jgroups.blocks.cs.TcpClient;
@@ -67,6 +71,45 @@ class MemberSocketsTest {
       assertThatThrownBy(client::start).isInstanceOf(SocketTimeoutException.class);
       assertThat(client.isConnected()).isFalse();
     }
+  }
+
+  /**
+   * After a timed-out handshake the member is not connected to again during its quiet time: each
+   * attempt would hold JGroups' sending thread for the whole handshake time again.
+   */
+  @Test
+  void aPeerThatTimedOutIsNotConnectedToAgainDuringItsQuietTime() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, LOOPBACK)) {
+      List<Socket> accepted = new CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            accepted.add(silent.accept());  // held open, never read: a paused process
+          }
+        } catch (Exception closed) {
+          // the listener closed at the test's end
+        }
+      });
+      acceptor.start();
+      TcpClient first = new TcpClient(LOOPBACK, 0, LOOPBACK, silent.getLocalPort());
+      first.socketFactory(sockets);
+      assertThatThrownBy(first::start).isInstanceOf(SocketTimeoutException.class);
+      TcpClient again = new TcpClient(LOOPBACK, 0, LOOPBACK, silent.getLocalPort());
+      again.socketFactory(sockets);
+      assertThatThrownBy(again::start).isInstanceOf(SocketTimeoutException.class)
+          .hasMessageContaining("quiet time");
+      // A plain connection after both: the listener's second connection is this one, not the second attempt's.
+      try (Socket probe = new Socket(LOOPBACK, silent.getLocalPort())) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> accepted.size() >= 2);
+        assertThat(accepted.get(1).getPort()).as("the second connection's port").isEqualTo(probe.getLocalPort());
+      }
+      for (Socket s : accepted) {
+        s.close();
+      }
+    }
+    assertThat(MemberSockets.quietMs(1)).isEqualTo(2000);
+    assertThat(MemberSockets.quietMs(3)).isEqualTo(6000);
+    assertThat(MemberSockets.quietMs(40)).isEqualTo(MemberSockets.MAX_QUIET_MS);
   }
 
   @Test
