@@ -83,9 +83,11 @@ final class MemberSockets extends DefaultSocketFactory {
   }
 
   private void timedOut(SocketAddress member) {
-    Quiet q = quiet.merge(member, new Quiet(1, 0), (old, one) -> new Quiet(old.timeouts() + 1, 0));
+    Quiet q = quiet.compute(member, (m, last) -> {
+      int timeouts = last == null ? 1 : last.timeouts() + 1;
+      return new Quiet(timeouts, System.nanoTime() + quietMs(timeouts) * 1_000_000);
+    });
     long ms = quietMs(q.timeouts());
-    quiet.put(member, new Quiet(q.timeouts(), System.nanoTime() + ms * 1_000_000));
     LOG.warn("cluster: member at {} took a connection but did not complete its TLS handshake within {} ms "
         + "(paused, overloaded, or its accepting thread held up): connection dropped, tried again in {} ms", member,
         HANDSHAKE_MS, ms);
