@@ -25,7 +25,7 @@ import java.util.List;
  * @param excluded OPEN: every range of the log a replay leaves out ({start, end, …}); APPEND, GIVE:
  *     those left out since the owner's last message (a copy keeps them once)
  * @param handles OPEN: the methods the client's command handles run ("handle=method"); APPEND,
- *     GIVE: those learned since the owner's last message
+ *     GIVE: those learned since the owner's last message; MOVED answering WHERE: the session's copy holders
  */
 record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
               List<Buffer> chunks, List<Long> writeIds, Handout handout, List<Long> excluded, List<String> handles) {
@@ -64,7 +64,12 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     /** {@code owner} is about to adopt the session at {@code epoch}: yes (ACK), or who won (MOVED). */
     CLAIM,
     /** A read is about to hand the client answer bytes ({@code handout}). */
-    GIVE
+    GIVE,
+    /**
+     * Where does the session live? Any node answers from what it heard ({@link Directory}): MOVED
+     * with the owner, its epoch and its copy holders ({@link #located}), or UNKNOWN.
+     */
+    WHERE
   }
 
   CopyOp(Kind kind, String sessionId, long epoch, String owner, String user, long writeId, long count,
@@ -109,6 +114,22 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
   static CopyOp adopt(String sid, long epochSeen, boolean read, boolean held, String origin, long requestId) {
     return new CopyOp(Kind.ADOPT, sid, epochSeen, read ? origin : null, null, requestId,
         !read ? WRITE_SEEN : held ? READ_HELD : READ_SEEN, List.of(), List.of());
+  }
+
+  /** Asks a node where session {@code sid} lives (see {@link Kind#WHERE}). */
+  static CopyOp where(String sid) {
+    return of(Kind.WHERE, sid, 0, null);
+  }
+
+  /** The answer to WHERE from a node that knows record {@code r}: its copy holders in {@code handles}. */
+  static CopyOp located(SessionRecord r) {
+    return new CopyOp(Kind.MOVED, r.sessionId(), r.epoch(), r.owner(), null, 0, 0, List.of(), List.of(), null,
+        List.of(), r.backups());
+  }
+
+  /** The record a {@link #located} answer carries. */
+  SessionRecord record() {
+    return new SessionRecord(sessionId, owner, epoch, List.copyOf(handles));
   }
 
   /** The owner hands the session over: the client has {@code handout.after()}. */

@@ -7,8 +7,10 @@ import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,12 +44,18 @@ final class Takeover {
   }
 
   /**
-   * A session the cluster's map has no record of: unknown (404), unless this node holds a copy of
-   * it. The record can be lost while the copy is not: the cluster manager keeps the map's entries on
-   * members, and a member that dies before the map's backups of its entries are made elsewhere (a
-   * member that just joined, a death during a rebalance) takes those entries with it. The copy
-   * knows the owner and its epoch: the request goes on from there, to the owner, or to the adoption
-   * by this node when the owner is gone.
+   * A session neither this node nor the cluster's map has a record of: unknown (404), unless this
+   * node holds a copy of it, or another member knows it.
+   * <ul>
+   *   <li>The record can be lost while the copy is not: the cluster manager keeps the map's entries
+   *       on members, and a member that dies before the map's backups of its entries are made
+   *       elsewhere (a member that just joined, a death during a rebalance) takes those entries
+   *       with it. The copy knows the owner and its epoch: the request goes on from there, to the
+   *       owner, or to the adoption by this node when the owner is gone.
+   *   <li>A node back from a pause or a partition missed the announcements made while the others
+   *       did not count it, and its map, still merging, may not give those records yet: the
+   *       members that heard them say where the session lives ({@link #askOthers}).
+   * </ul>
    */
   Future<TunnelReply> fromCopyHere(TunnelCommand cmd, boolean held, int attempt, int waits) {
     String sid = cmd.sessionId();
@@ -55,13 +63,48 @@ final class Takeover {
     CopyOp ask = CopyOp.adopt(sid, 0, read, held, node.id(), cmd.readId());
     return node.ask(node.id(), ask, node.config().suspectAfterMs() + 30_000).otherwise((CopyOp) null)
         .compose(answer -> {
-          if (answer == null || answer.kind() != CopyOp.Kind.MOVED) {
-            return SessionRouter.expired(node, cmd, null);
+          if (answer != null && answer.kind() == CopyOp.Kind.MOVED) {
+            node.directory().learn(new SessionRecord(sid, answer.owner(), answer.epoch(),
+                answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
+            return router.forward(cmd, attempt + 1, false, waits);
           }
-          node.directory().learn(new SessionRecord(sid, answer.owner(), answer.epoch(),
-              answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
-          return router.forward(cmd, attempt + 1, false, waits);
+          return askOthers(sid).compose(r -> {
+            if (r == null) {
+              return SessionRouter.expired(node, cmd, null);
+            }
+            LOG.info("node {}: session {} was in neither the map nor this node's directory: "
+                + "the members say node {} owns it", node.id(), sid, r.owner());
+            node.directory().learn(r);
+            return router.forward(cmd, attempt + 1, false, waits);
+          });
         });
+  }
+
+  /**
+   * Where the other members say session {@code sid} lives: the first record one of them answers
+   * within {@code suspectAfterMs}, or null once all have answered that they know no such session
+   * (or not answered). An older record than the owner's is put right by the forward: its owner
+   * names the newer one.
+   */
+  private Future<SessionRecord> askOthers(String sid) {
+    List<String> others = node.members();
+    others.remove(node.id());
+    if (others.isEmpty()) {
+      return Future.succeededFuture(null);
+    }
+    Promise<SessionRecord> found = Promise.promise();
+    AtomicInteger unanswered = new AtomicInteger(others.size());
+    for (String member : others) {
+      node.ask(member, CopyOp.where(sid), node.config().suspectAfterMs()).onComplete(ar -> {
+        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.MOVED) {
+          found.tryComplete(ar.result().record());
+        }
+        if (unanswered.decrementAndGet() == 0) {
+          found.tryComplete(null);
+        }
+      });
+    }
+    return found.future();
   }
 
   /**
