@@ -74,6 +74,11 @@ public final class ClusterNode {
       vertx.setPeriodic(WATCH_MS, t -> ports.watch());
     }
     onMemberLeft(leaving::remove);
+    onMemberLeft(gone -> vertx.setTimer(forgetAfterMs(), t -> {
+      if (!isMember(gone)) {
+        directory.forgetOwnedBy(gone);  // back from a pause, it still owns them
+      }
+    }));
   }
 
   /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link PortWatch#refuses}). */
@@ -217,7 +222,8 @@ public final class ClusterNode {
   public JsonObject describe() {
     return new JsonObject().put("enabled", true).put("name", config.name()).put("node", id())
         .put("members", new JsonArray(members())).put("backups", config.backups())
-        .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get());
+        .put("suspectAfterMs", config.suspectAfterMs()).put("copiesHeld", copiesHeld.get())
+        .put("sessionRecords", directory.known());
   }
 
   /**

@@ -108,4 +108,20 @@ final class Directory {
   void forget(String sid) {
     cache.remove(sid);
   }
+
+  /**
+   * Forgets the records of the sessions member {@code gone} owns: asked once it has been gone for
+   * as long as a copy outlives its owner's silence, when no copy holder took them over (their
+   * copies, and the map's records, are gone too). An owner's death tells this node nothing of each
+   * of its sessions: without this, a node neither owner nor copy holder of a session its dead owner
+   * took with it would keep its record for its whole life.
+   */
+  void forgetOwnedBy(String gone) {
+    cache.values().removeIf(r -> r.owner().equals(gone));
+  }
+
+  /** How many session records this node knows now: its own sessions' and the other members'. */
+  int known() {
+    return cache.size();
+  }
 }

@@ -182,6 +182,30 @@ class ClusterMembershipIT {
   }
 
   /**
+   * The sessions a killed node took with it, whose clients never came back, are forgotten by every
+   * member once their copies are: a node that held no copy of a session kept its record (heard
+   * when it opened) for its whole life.
+   */
+  @Test
+  void theSessionsADeadNodeTookWithItAreForgottenEverywhere(Vertx vertx, @TempDir Path dir) throws Exception {
+    List<ProxyProcess> n = cluster.start(dir, 3, ClusterNodes.only(Backends.start(vertx, "A")),
+        ClusterConfig.DEFAULT_SUSPECT_AFTER, 1,
+        c -> c.put("session", c.getJsonObject("session", new JsonObject()).put("idleTimeoutMs", 10_000)));
+    for (int i = 0; i < 8; i++) {
+      ClusterNodes.client(vertx, n.get(0), 32768).handshake().await();
+    }
+    List<ProxyProcess> others = n.subList(1, 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> others.stream().allMatch(node -> records(vertx, node) == 8));
+    n.get(0).signal("KILL");
+    await().atMost(Duration.ofSeconds(120)).until(() -> others.stream().allMatch(node -> records(vertx, node) == 0));
+  }
+
+  /** How many session records {@code node} knows. */
+  private static int records(Vertx vertx, ProxyProcess node) {
+    return admin(vertx, node, "/admin/cluster").getInteger("sessionRecords");
+  }
+
+  /**
    * The others stay one cluster while a member they removed stays paused. JGroups connects to the
    * removed member again (discovery and merge probes) from its one sending thread, and the TLS
    * handshake with a paused process waited until it woke: every later message of the node waited
