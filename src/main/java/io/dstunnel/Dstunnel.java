@@ -287,7 +287,7 @@ public final class Dstunnel {
         ? drain.untilNone(Addresses::handOver, "to hand over to the other nodes",
             "left the cluster: every session handed over",
             "drain timeout: {} sessions could not be handed over: their copies will adopt them",
-            cluster.handOverGraceMs())
+            cluster.timings().handOverGraceMs())
         : drain.untilNone(Addresses::sessionsOwed, "owed an answer (a request in flight or answer bytes unread)",
             "drained: no session is owed an answer",
             "drain timeout: closing {} sessions still owed an answer");

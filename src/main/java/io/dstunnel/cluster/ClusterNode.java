@@ -31,7 +31,7 @@ public final class ClusterNode {
   private final Vertx vertx;
   private final ClusterManager manager;
   private final ClusterConfig config;
-  private final long idleTimeoutMs;
+  private final ClusterTimings timings;
   private final BackendModes backendModes;
   private static final String LEAVING = "dstunnel.cluster.leaving";
   /** How often this node probes every other member's port ({@link PortWatch#watch}). */
@@ -46,13 +46,13 @@ public final class ClusterNode {
   /** {@code idleTimeoutMs}: the sessions' idle timeout, which their copies and records follow. */
   public ClusterNode(Vertx vertx, ClusterConfig config, ClusterMetrics metrics, long idleTimeoutMs,
                      BackendModes backendModes) {
-    this.idleTimeoutMs = idleTimeoutMs;
+    this.timings = new ClusterTimings(config.suspectAfterMs(), idleTimeoutMs);
     this.backendModes = backendModes;
     this.vertx = vertx;
     this.manager = ((VertxInternal) vertx).clusterManager();
     this.config = config;
     this.metrics = metrics;
-    this.directory = new Directory(vertx, forgetAfterMs());
+    this.directory = new Directory(vertx, timings.forgetAfterMs());
     this.ports = new PortWatch(vertx, manager, ClusterSetup.probeOptions(config.secret()));
     this.members = new Members(vertx, manager, ports);
     // The session verticles hear of it on their own threads (a relayed answer may be taken back).
@@ -74,7 +74,7 @@ public final class ClusterNode {
       vertx.setPeriodic(WATCH_MS, t -> ports.watch());
     }
     onMemberLeft(leaving::remove);
-    onMemberLeft(gone -> vertx.setTimer(forgetAfterMs(), t -> {
+    onMemberLeft(gone -> vertx.setTimer(timings.forgetAfterMs(), t -> {
       if (!isMember(gone)) {
         directory.forgetOwnedBy(gone);  // back from a pause, it still owns them
       }
@@ -150,49 +150,11 @@ public final class ClusterNode {
     return manager.getNodeId();
   }
 
-  /**
-   * How long a request waits for a split of the cluster to heal, on either side (an owner whose
-   * copy holder neither answers nor is gone, a node cut off from a session's owner) before it is
-   * refused with 503, the session kept: 10 × {@code suspectAfterMs}.
-   */
-  long splitWaitMs() {
-    return config.suspectAfterMs() * 10;
+  /** How long the cluster's waits are, from {@code suspectAfterMs} and the sessions' idle timeout. */
+  public ClusterTimings timings() {
+    return timings;
   }
 
-  /**
-   * How long a node a session's owner no longer counts as a member (it was paused, or cut off)
-   * waits to be counted again before a read it relays is refused with 503: the split wait, or the
-   * time the group may take to let it back ({@link JGroupsStack#rejoinMs}) if longer.
-   */
-  long rejoinWaitMs() {
-    return Math.max(splitWaitMs(), JGroupsStack.rejoinMs(config.suspectAfterMs()));
-  }
-
-  /**
-   * How long a leaving node goes on handing over its busy sessions past its drain time: an
-   * adoption asked of a copy holder is given {@code suspectAfterMs} to be heard and a replay's
-   * connect to finish (at least 5 s). Sessions still here after it are left to their copies.
-   */
-  public long handOverGraceMs() {
-    return Math.max(5_000, config.suspectAfterMs() * 2);
-  }
-
-  /**
-   * How often an owner tells its copy holders and the directory that an idle session lives (a
-   * quarter of the idle timeout): what they have not heard of for {@link #forgetAfterMs()} is gone.
-   */
-  long keepAliveMs() {
-    return Math.max(50, idleTimeoutMs / 4);
-  }
-
-  /**
-   * How long a copy or a directory record outlives the last word of its owner: the idle timeout,
-   * two keep-alives and a suspected owner's time (a session is never kept past its idle timeout
-   * by much, also when its owner died and its client never came back).
-   */
-  long forgetAfterMs() {
-    return idleTimeoutMs + 2 * keepAliveMs() + config.suspectAfterMs();
-  }
 
   /** The operators' backend actions, for the whole cluster. */
   public BackendModes backendModes() {

@@ -253,7 +253,7 @@ public final class ClusterReplication implements Replication {
     long now = System.nanoTime();
     List<String> members = node.staying();
     int wanted = Math.min(node.config().backups(), members.size() - (members.contains(node.id()) ? 1 : 0));
-    long keepAlive = node.keepAliveMs() * 1_000_000;
+    long keepAlive = node.timings().keepAliveMs() * 1_000_000;
     for (ReplicatedSession s : live) {
       Ownership o = owned.get(s.id());
       if (o == null || !o.copies.isComplete()) {

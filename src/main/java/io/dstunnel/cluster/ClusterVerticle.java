@@ -57,7 +57,7 @@ public final class ClusterVerticle extends VerticleBase {
     sessionList = vertx.eventBus().consumer(Addresses.nodeSessions(node.id()), msg ->
         node.sessionsHere(sessionVerticles).onSuccess(msg::reply));
     warmTimer = vertx.setPeriodic(1000, t -> warmUp.warmUp());
-    sweepTimer = vertx.setPeriodic(Math.max(50, node.keepAliveMs() / 2), t -> copies.forgetSilentCopies());
+    sweepTimer = vertx.setPeriodic(Math.max(50, node.timings().keepAliveMs() / 2), t -> copies.forgetSilentCopies());
     long started = System.nanoTime();
     return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(),
         announcements.completion(), sessionList.completion())).onSuccess(v -> {

@@ -126,7 +126,7 @@ final class CopyHolders {
           LOG.info("node {}: copy holder {} of session {} did not answer ({}) and is not gone: asking again until it "
               + "does", node.id(), holder, session.id(), ar.cause().getMessage());
         }
-        if (now > deadline || now > o.silentSince + node.splitWaitMs() * 1_000_000L) {
+        if (now > deadline || now > o.silentSince + node.timings().splitWaitMs() * 1_000_000L) {
           node.metrics().cutOff();
           LOG.warn("node {}: copy holder {} of session {} neither answers nor is gone: the session is not served "
               + "until it answers", node.id(), holder, session.id());
@@ -140,7 +140,7 @@ final class CopyHolders {
 
   /** How long a session waits for a copy holder that neither answers nor is gone. */
   private long splitDeadline() {
-    return System.nanoTime() + node.splitWaitMs() * 1_000_000L;
+    return System.nanoTime() + node.timings().splitWaitMs() * 1_000_000L;
   }
 
   /**

@@ -153,13 +153,13 @@ final class CopyKeeper {
   }
 
   /**
-   * Copies whose owner has said nothing for {@link ClusterNode#forgetAfterMs()} go, with what this
+   * Copies whose owner has said nothing for {@link ClusterTimings#forgetAfterMs()} go, with what this
    * node knows of their record: the session ended with its idle timeout, or its owner died and its
    * client never came back (cluster.md §6). A live owner keeps its idle sessions' copies alive.
    */
   void forgetSilentCopies() {
     long now = System.nanoTime();
-    long limit = node.forgetAfterMs();
+    long limit = node.timings().forgetAfterMs();
     List<String> silent = copies.entrySet().stream().filter(e -> e.getValue().silentFor(limit, now))
         .map(Map.Entry::getKey).toList();
     for (String sid : silent) {

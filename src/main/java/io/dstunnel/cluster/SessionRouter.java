@@ -118,7 +118,7 @@ public final class SessionRouter {
     }
   }
 
-  /** {@code waits}: half-second waits so far for a split to heal (up to {@link ClusterNode#splitWaitMs}). */
+  /** {@code waits}: half-second waits so far for a split to heal (up to {@link ClusterTimings#splitWaitMs}). */
   private Future<TunnelReply> forward(TunnelCommand cmd, int attempt, boolean fresh, int waits) {
     String sid = cmd.sessionId();
     if (attempt >= ATTEMPTS) {
@@ -206,7 +206,7 @@ public final class SessionRouter {
    * this node is back in the view, as a split is waited out, then 503.
    */
   private Future<TunnelReply> outOfView(TunnelCommand cmd, int attempt, int waits, TunnelReply refusal) {
-    if (waits < node.rejoinWaitMs() / 500) {
+    if (waits < node.timings().rejoinWaitMs() / 500) {
       return node.vertx().timer(500).compose(v -> forward(cmd, attempt, false, waits + 1));
     }
     node.metrics().cutOff();

@@ -134,7 +134,7 @@ final class Takeover {
     Future<Boolean> cutOff = owner != null ? Future.succeededFuture(true)
         : node.refuses(r.owner()).map(dead -> !dead);
     return cutOff.compose(apart -> {
-      if (apart && waits < node.splitWaitMs() / 500) {
+      if (apart && waits < node.timings().splitWaitMs() / 500) {
         return node.vertx().timer(500).compose(v -> router.forward(cmd, attempt, false, waits + 1));
       }
       if (apart) {
