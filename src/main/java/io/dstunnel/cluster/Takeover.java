@@ -54,7 +54,8 @@ final class Takeover {
    *       owner, or to the adoption by this node when the owner is gone.
    *   <li>A node back from a pause or a partition missed the announcements made while the others
    *       did not count it, and its map, still merging, may not give those records yet: the
-   *       members that heard them say where the session lives ({@link #askOthers}).
+   *       members that heard them say where the session lives ({@link #askOthers}), when this
+   *       request found no record at all ({@code attempt} 0).
    * </ul>
    */
   Future<TunnelReply> fromCopyHere(TunnelCommand cmd, boolean held, int attempt, int waits) {
@@ -68,7 +69,9 @@ final class Takeover {
                 answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
             return router.forward(cmd, attempt + 1, false, waits);
           }
-          return askOthers(sid).compose(r -> {
+          // Asked only when this node found no record at all: a record that proved stale (the
+          // session closed, its owner said it is not there) is no reason to ask everyone.
+          return (attempt == 0 ? askOthers(sid) : Future.<SessionRecord>succeededFuture(null)).compose(r -> {
             if (r == null) {
               return SessionRouter.expired(node, cmd, null);
             }
