@@ -74,11 +74,7 @@ public final class ClusterNode {
       vertx.setPeriodic(WATCH_MS, t -> ports.watch());
     }
     onMemberLeft(leaving::remove);
-    onMemberLeft(gone -> vertx.setTimer(timings.forgetAfterMs(), t -> {
-      if (!isMember(gone)) {
-        directory.forgetOwnedBy(gone);  // back from a pause, it still owns them
-      }
-    }));
+    onMemberLeft(gone -> directory.ownerLeft(gone, this::isMember));
   }
 
   /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link PortWatch#refuses}). */

@@ -31,6 +31,7 @@ public final class ClusterVerticle extends VerticleBase {
   private MessageConsumer<TunnelCommand> inbox;
   private MessageConsumer<CopyOp> keeper;
   private MessageConsumer<CopyBundle> bundles;
+  private MessageConsumer<CopyOp> where;
   private MessageConsumer<String> announcements;
   private MessageConsumer<Void> sessionList;
   private long warmTimer;
@@ -52,6 +53,8 @@ public final class ClusterVerticle extends VerticleBase {
     inbox = vertx.eventBus().consumer(Addresses.nodeInbox(node.id()), relay::relay);
     keeper = vertx.eventBus().consumer(Addresses.copies(node.id()), copies::keep);
     bundles = vertx.eventBus().consumer(Addresses.copyBundles(node.id()), copies::keepAll);
+    where = vertx.eventBus().consumer(Addresses.whereIs(node.id()),
+        msg -> msg.reply(node.directory().located(msg.body().sessionId())));
     announcements = vertx.eventBus().consumer(Addresses.DIRECTORY, msg -> node.directory().heard(msg.body()));
     node.directory().start();
     sessionList = vertx.eventBus().consumer(Addresses.nodeSessions(node.id()), msg ->
@@ -59,7 +62,7 @@ public final class ClusterVerticle extends VerticleBase {
     warmTimer = vertx.setPeriodic(1000, t -> warmUp.warmUp());
     sweepTimer = vertx.setPeriodic(Math.max(50, node.timings().keepAliveMs() / 2), t -> copies.forgetSilentCopies());
     long started = System.nanoTime();
-    return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(),
+    return Future.all(List.of(inbox.completion(), keeper.completion(), bundles.completion(), where.completion(),
         announcements.completion(), sessionList.completion())).onSuccess(v -> {
           reached = reachedByAll(started, false);
         });
@@ -106,7 +109,7 @@ public final class ClusterVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(warmTimer);
     vertx.cancelTimer(sweepTimer);
-    return Future.join(List.of(inbox.unregister(), keeper.unregister(), bundles.unregister(),
+    return Future.join(List.of(inbox.unregister(), keeper.unregister(), bundles.unregister(), where.unregister(),
         announcements.unregister(), sessionList.unregister()));
   }
 }

@@ -53,7 +53,7 @@ final class CopyKeeper {
     return adoptions;
   }
 
-  /** A message to the copy keeper: an owner's step, a claim, a request to adopt, or where a session lives. */
+  /** A message to the copy keeper: an owner's step, a claim, or a request to adopt. */
   void keep(Message<CopyOp> msg) {
     answer(msg.body()).onComplete(ar -> {
       if (ar.succeeded()) {
@@ -109,10 +109,6 @@ final class CopyKeeper {
           dropCopy(sid);  // another node takes the session over and copies it anew
         }
         yield done(answer);
-      }
-      case WHERE -> {
-        SessionRecord r = node.directory().cached(sid);
-        yield done(r != null ? CopyOp.located(r) : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, 0, null));
       }
       default -> Future.failedFuture("unexpected " + op.kind());
     };

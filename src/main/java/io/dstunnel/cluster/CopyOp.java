@@ -66,8 +66,9 @@ record CopyOp(Kind kind, String sessionId, long epoch, String owner, String user
     /** A read is about to hand the client answer bytes ({@code handout}). */
     GIVE,
     /**
-     * Where does the session live? Any node answers from what it heard ({@link Directory}): MOVED
-     * with the owner, its epoch and its copy holders ({@link #located}), or UNKNOWN.
+     * Where does the session live? Any node answers from what it heard ({@link Directory}), at its
+     * own address for it ({@code Addresses.whereIs}): MOVED with the owner, its epoch and its copy
+     * holders ({@link #located}), or UNKNOWN.
      */
     WHERE
   }

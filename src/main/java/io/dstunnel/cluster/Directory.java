@@ -6,7 +6,11 @@ package io.dstunnel.cluster;
 import io.dstunnel.session.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where each session of the cluster lives. The cluster manager's map holds the records; each node
@@ -16,11 +20,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Directory {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Directory.class);
   static final String MAP = "dstunnel.sessions";
 
   private final Vertx vertx;
   private final ConcurrentHashMap<String, SessionRecord> cache = new ConcurrentHashMap<>();
   private final MapHandle map;
+  /** The departures of each member seen here, counted (a member back from a pause may leave again). */
+  private final ConcurrentHashMap<String, Long> departures = new ConcurrentHashMap<>();
 
   private final long ttlMs;
 
@@ -110,14 +117,36 @@ final class Directory {
   }
 
   /**
-   * Forgets the records of the sessions member {@code gone} owns: asked once it has been gone for
-   * as long as a copy outlives its owner's silence, when no copy holder took them over (their
-   * copies, and the map's records, are gone too). An owner's death tells this node nothing of each
-   * of its sessions: without this, a node neither owner nor copy holder of a session its dead owner
+   * Member {@code gone} left: the records of the sessions it still owns are forgotten once it has
+   * been gone, since this departure, for as long as a record outlives its owner's last word (their
+   * copies and the map's records go then too: no copy holder took them over), unless it is a
+   * member ({@code isMember}) again by then. An owner's death tells this node nothing of each of
+   * its sessions: without this, a node neither owner nor copy holder of a session its dead owner
    * took with it would keep its record for its whole life.
    */
-  void forgetOwnedBy(String gone) {
-    cache.values().removeIf(r -> r.owner().equals(gone));
+  void ownerLeft(String gone, Predicate<String> isMember) {
+    long departure = departures.merge(gone, 1L, Long::sum);
+    vertx.setTimer(ttlMs, t -> {
+      // A later departure (back from a pause, then gone again) has a timer of its own.
+      if (departures.remove(gone, departure) && !isMember.test(gone)) {
+        int forgotten = 0;
+        for (Map.Entry<String, SessionRecord> e : cache.entrySet()) {
+          if (e.getValue().owner().equals(gone) && cache.remove(e.getKey(), e.getValue())) {
+            forgotten++;
+          }
+        }
+        if (forgotten > 0) {
+          LOG.info("cluster: forgot the records of {} sessions of node {}, gone for {} ms and taken over by no one",
+              forgotten, gone, ttlMs);
+        }
+      }
+    });
+  }
+
+  /** The answer to a member's question where session {@code sid} lives ({@link CopyOp.Kind#WHERE}). */
+  CopyOp located(String sid) {
+    SessionRecord r = cache.get(sid);
+    return r != null ? CopyOp.located(r) : CopyOp.of(CopyOp.Kind.UNKNOWN, sid, 0, null);
   }
 
   /** How many session records this node knows now: its own sessions' and the other members'. */

@@ -3,6 +3,7 @@
 
 package io.dstunnel.cluster;
 
+import io.dstunnel.session.Addresses;
 import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
@@ -86,8 +87,8 @@ final class Takeover {
   /**
    * Where the other members say session {@code sid} lives: the first record one of them answers
    * within {@code suspectAfterMs}, or null once all have answered that they know no such session
-   * (or not answered). An older record than the owner's is put right by the forward: its owner
-   * names the newer one.
+   * (or not answered; a member of a version before the question fails it at once). An older
+   * record than the owner's is put right by the forward: its owner names the newer one.
    */
   private Future<SessionRecord> askOthers(String sid) {
     List<String> others = node.members();
@@ -98,7 +99,7 @@ final class Takeover {
     Promise<SessionRecord> found = Promise.promise();
     AtomicInteger unanswered = new AtomicInteger(others.size());
     for (String member : others) {
-      node.ask(member, CopyOp.where(sid), node.config().suspectAfterMs()).onComplete(ar -> {
+      node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect()).onComplete(ar -> {
         if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.MOVED) {
           found.tryComplete(ar.result().record());
         }

@@ -82,6 +82,15 @@ public final class Addresses {
     return "dstunnel.copies.bundle." + nodeId;
   }
 
+  /**
+   * Cluster-wide: node {@code nodeId} says where a session lives, from what it heard (its
+   * directory). Under the copy keeper's prefix, so one of a node's own; a node of a version before
+   * it has none, and a question there fails at once ("no handlers").
+   */
+  public static String whereIs(String nodeId) {
+    return "dstunnel.copies.where." + nodeId;
+  }
+
   /** Cluster-wide: node {@code nodeId} answers with the snapshots of the sessions it owns. */
   public static String nodeSessions(String nodeId) {
     return "dstunnel.admin.node." + nodeId;
