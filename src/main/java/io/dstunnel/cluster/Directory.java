@@ -117,12 +117,13 @@ final class Directory {
   }
 
   /**
-   * Member {@code gone} left: the records of the sessions it still owns are forgotten once it has
-   * been gone, since this departure, for as long as a record outlives its owner's last word (their
-   * copies and the map's records go then too: no copy holder took them over), unless it is a
-   * member ({@code isMember}) again by then. An owner's death tells this node nothing of each of
-   * its sessions: without this, a node neither owner nor copy holder of a session its dead owner
-   * took with it would keep its record for its whole life.
+   * Member {@code gone} left: the records of the sessions it still owns here are forgotten once it
+   * has been gone, since this departure, for as long as a record outlives its owner's last word
+   * (its copies and the map's records have expired by then), unless it is a member
+   * ({@code isMember}) again by then. An owner's death tells this node nothing of each of its
+   * sessions: without this, a node neither owner nor copy holder of a session its dead owner took
+   * with it would keep its record for its whole life. A partition that long ends the owner's
+   * sessions for this side (cluster.md).
    */
   void ownerLeft(String gone, Predicate<String> isMember) {
     long departure = departures.merge(gone, 1L, Long::sum);
@@ -136,8 +137,7 @@ final class Directory {
           }
         }
         if (forgotten > 0) {
-          LOG.info("cluster: forgot the records of {} sessions of node {}, gone for {} ms and taken over by no one",
-              forgotten, gone, ttlMs);
+          LOG.info("cluster: forgot the records of {} sessions of node {}, gone for {} ms", forgotten, gone, ttlMs);
         }
       }
     });

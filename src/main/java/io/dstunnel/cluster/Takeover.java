@@ -87,8 +87,9 @@ final class Takeover {
   /**
    * Where the other members say session {@code sid} lives: the first record one of them answers
    * within {@code suspectAfterMs}, or null once all have answered that they know no such session
-   * (or not answered; a member of a version before the question fails it at once). An older
-   * record than the owner's is put right by the forward: its owner names the newer one.
+   * (or not answered; a member of a version before the question fails it). An older record than
+   * the owner's is put right by the forward: its owner names the newer one; a record of a session
+   * since closed, kept by a member that missed the close, ends in 404 after one forward.
    */
   private Future<SessionRecord> askOthers(String sid) {
     List<String> others = node.members();

@@ -85,7 +85,7 @@ public final class Addresses {
   /**
    * Cluster-wide: node {@code nodeId} says where a session lives, from what it heard (its
    * directory). Under the copy keeper's prefix, so one of a node's own; a node of a version before
-   * it has none, and a question there fails at once ("no handlers").
+   * it has none, and a question there fails with "no handlers" instead of waiting for an answer.
    */
   public static String whereIs(String nodeId) {
     return "dstunnel.copies.where." + nodeId;
