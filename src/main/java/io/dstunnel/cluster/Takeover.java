@@ -8,10 +8,8 @@ import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,21 +64,19 @@ final class Takeover {
     return node.ask(node.id(), ask, node.config().suspectAfterMs() + 30_000).otherwise((CopyOp) null)
         .compose(answer -> {
           if (answer != null && answer.kind() == CopyOp.Kind.MOVED) {
-            node.directory().learn(new SessionRecord(sid, answer.owner(), answer.epoch(),
+            return Future.succeededFuture(new SessionRecord(sid, answer.owner(), answer.epoch(),
                 answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
-            return router.forward(cmd, attempt + 1, false, waits);
           }
           // Asked only when this node found no record at all: a record that proved stale (the
           // session closed, its owner said it is not there) is no reason to ask everyone.
-          return (attempt == 0 ? askOthers(sid) : Future.<SessionRecord>succeededFuture(null)).compose(r -> {
-            if (r == null) {
-              return SessionRouter.expired(node, cmd, null);
-            }
-            LOG.info("node {}: session {} was in neither the map nor this node's directory: "
-                + "the members say node {} owns it", node.id(), sid, r.owner());
-            node.directory().learn(r);
-            return router.forward(cmd, attempt + 1, false, waits);
-          });
+          return attempt == 0 ? askOthers(sid) : Future.<SessionRecord>succeededFuture(null);
+        })
+        .compose(r -> {
+          if (r == null) {
+            return SessionRouter.expired(node, cmd, null);
+          }
+          node.directory().learn(r);
+          return router.forward(cmd, attempt + 1, false, waits);
         });
   }
 
@@ -92,24 +88,19 @@ final class Takeover {
    * since closed, kept by a member that missed the close, ends in 404 after one forward.
    */
   private Future<SessionRecord> askOthers(String sid) {
-    List<String> others = node.members();
-    others.remove(node.id());
-    if (others.isEmpty()) {
-      return Future.succeededFuture(null);
-    }
-    Promise<SessionRecord> found = Promise.promise();
-    AtomicInteger unanswered = new AtomicInteger(others.size());
-    for (String member : others) {
-      node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect()).onComplete(ar -> {
-        if (ar.succeeded() && ar.result().kind() == CopyOp.Kind.MOVED) {
-          found.tryComplete(ar.result().record());
-        }
-        if (unanswered.decrementAndGet() == 0) {
-          found.tryComplete(null);
-        }
-      });
-    }
-    return found.future();
+    List<Future<SessionRecord>> answers = node.members().stream().filter(member -> !member.equals(node.id()))
+        .map(member -> node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect())
+            .compose(a -> a.kind() == CopyOp.Kind.MOVED ? Future.succeededFuture(a.record())
+                : Future.<SessionRecord>failedFuture("not known there")))
+        .toList();
+    return Future.any(answers).transform(done -> {
+      SessionRecord r = answers.stream().filter(Future::succeeded).map(Future::result).findFirst().orElse(null);
+      if (r != null) {
+        LOG.info("node {}: session {} was in neither the map nor this node's directory: "
+            + "the members say node {} owns it", node.id(), sid, r.owner());
+      }
+      return Future.succeededFuture(r);
+    });
   }
 
   /**
