@@ -44,8 +44,9 @@ public final class ClusterMetrics {
         .description("Requests answered 404 because the session's owner was gone and no copy took it over")
         .register(registry);
     cutOff = Counter.builder("dstunnel.cluster.requests.cut.off")
-        .description("Requests refused (503) because the session's owner and copy holder could not reach each other "
-            + "(a partition), the session kept").register(registry);
+        .description("Requests refused (503) because of a partition, the session kept: the session's owner and copy "
+            + "holder could not reach each other, or a member out of reach may own a session no other member knows")
+        .register(registry);
     lateAnswers = Counter.builder("dstunnel.cluster.answers.late")
         .description("Answers to reads this node relayed that came after the read's deadline (this node was paused): "
             + "not passed on, the read asked again").register(registry);

@@ -97,6 +97,11 @@ public final class ClusterNode {
     return members.members();
   }
 
+  /** The members that left this node's view less than {@code ms} ago and are not back (see {@link Members#leftWithin}). */
+  List<String> leftWithin(long ms) {
+    return members.leftWithin(ms);
+  }
+
   boolean isMember(String nodeId) {
     return members.isMember(nodeId);
   }

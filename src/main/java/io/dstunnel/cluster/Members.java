@@ -32,6 +32,9 @@ import org.infinispan.remoting.transport.Address;
  */
 final class Members {
 
+  /** How long a departure is remembered once many ids have left (longer than any wait asking for it). */
+  private static final long LEFT_KEPT_NANOS = 3_600_000_000_000L;
+
   private final Vertx vertx;
   private final ClusterManager manager;
   private final PortWatch ports;
@@ -42,6 +45,8 @@ final class Members {
   /** A member's coming into the view: when (System.nanoTime) and in which cluster manager view. */
   private record Joined(long at, int view) {
   }
+  /** When each member last left this node's view (System.nanoTime). */
+  private final Map<String, Long> left = new ConcurrentHashMap<>();
   /** Requests to other members not yet answered, by member: failed at once if it dies. */
   private final Map<String, Set<Runnable>> pending = new ConcurrentHashMap<>();
 
@@ -81,6 +86,10 @@ final class Members {
       for (Address a : event.getOldMembers()) {
         if (!event.getNewMembers().contains(a)) {
           String gone = a.toString();
+          if (left.size() >= 256) {
+            left.values().removeIf(at -> now - at > LEFT_KEPT_NANOS);  // bounded: a long-lived cluster sees many ids
+          }
+          left.put(gone, now);
           leftListeners.forEach(l -> l.accept(gone));
         }
       }
@@ -100,6 +109,17 @@ final class Members {
   int joinedInView(String nodeId) {
     Joined j = joined.get(nodeId);
     return j == null ? -1 : j.view();
+  }
+
+  /**
+   * The members that left this node's view less than {@code ms} ago and are not back (whether
+   * dead or only out of reach: see {@link PortWatch#refuses}).
+   */
+  List<String> leftWithin(long ms) {
+    long now = System.nanoTime();
+    return left.entrySet().stream()
+        .filter(e -> now - e.getValue() < ms * 1_000_000L && !manager.getNodes().contains(e.getKey()))
+        .map(Map.Entry::getKey).toList();
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -8,8 +8,13 @@ import io.dstunnel.session.message.SessionFailure;
 import io.dstunnel.session.message.TunnelCommand;
 import io.dstunnel.session.message.TunnelReply;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +49,7 @@ final class Takeover {
 
   /**
    * A session neither this node nor the cluster's map has a record of: unknown (404), unless this
-   * node holds a copy of it, or another member knows it.
+   * node holds a copy of it, or another member knows it, or may know it.
    * <ul>
    *   <li>The record can be lost while the copy is not: the cluster manager keeps the map's entries
    *       on members, and a member that dies before the map's backups of its entries are made
@@ -55,6 +60,10 @@ final class Takeover {
    *       did not count it, and its map, still merging, may not give those records yet: the
    *       members that heard them say where the session lives ({@link #askOthers}), when this
    *       request found no record at all ({@code attempt} 0).
+   *   <li>A member this node cannot reach may own the session (opened there during a partition,
+   *       or while this node was paused and alone on waking): it is not ended for that, but
+   *       refused with 503, until the member answers again, is known dead, or has been out of the
+   *       view longer than the group may take to let a node back ({@link #outOfReach}).
    * </ul>
    */
   Future<TunnelReply> fromCopyHere(TunnelCommand cmd, boolean held, int attempt, int waits) {
@@ -64,43 +73,121 @@ final class Takeover {
     return node.ask(node.id(), ask, node.config().suspectAfterMs() + 30_000).otherwise((CopyOp) null)
         .compose(answer -> {
           if (answer != null && answer.kind() == CopyOp.Kind.MOVED) {
-            return Future.succeededFuture(new SessionRecord(sid, answer.owner(), answer.epoch(),
-                answer.owner().equals(node.id()) ? List.of() : List.of(node.id())));
+            return Future.succeededFuture(Whereabouts.at(new SessionRecord(sid, answer.owner(), answer.epoch(),
+                answer.owner().equals(node.id()) ? List.of() : List.of(node.id()))));
           }
           // Asked only when this node found no record at all: a record that proved stale (the
           // session closed, its owner said it is not there) is no reason to ask everyone.
-          return attempt == 0 ? askOthers(sid) : Future.<SessionRecord>succeededFuture(null);
+          return attempt == 0 ? askOthers(sid) : Future.succeededFuture(Whereabouts.NOWHERE);
         })
-        .compose(r -> {
-          if (r == null) {
+        .compose(w -> {
+          if (w.record() != null) {
+            node.directory().learn(w.record());
+            return router.forward(cmd, attempt + 1, false, waits);
+          }
+          if (attempt > 0) {
             return SessionRouter.expired(node, cmd, null);
           }
-          node.directory().learn(r);
-          return router.forward(cmd, attempt + 1, false, waits);
+          return outOfReach(w.silent()).compose(apart -> apart.isEmpty() ? SessionRouter.expired(node, cmd, null)
+              : cutOff(cmd, apart));
         });
   }
 
   /**
-   * Where the other members say session {@code sid} lives: the first record one of them answers
-   * within {@code suspectAfterMs}, or null once all have answered that they know no such session
-   * (or not answered; a member of a version before the question fails it). An older record than
-   * the owner's is put right by the forward: its owner names the newer one; a record of a session
-   * since closed, kept by a member that missed the close, ends in 404 after one forward.
+   * What the other members say of session {@code sid}: the first record one of them answers
+   * within {@code suspectAfterMs}, else the members that did not answer (neither "no such session"
+   * nor a failure that says it knows nothing, see {@link #knowsNothing}). An older record than the owner's is put right by the forward: its owner names the
+   * newer one; a record of a session since closed, kept by a member that missed the close, ends in
+   * 404 after one forward.
    */
-  private Future<SessionRecord> askOthers(String sid) {
-    List<Future<SessionRecord>> answers = node.members().stream().filter(member -> !member.equals(node.id()))
+  private Future<Whereabouts> askOthers(String sid) {
+    List<String> others = node.members().stream().filter(member -> !member.equals(node.id())).toList();
+    List<Future<SessionRecord>> answers = others.stream()
         .map(member -> node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect())
             .compose(a -> a.kind() == CopyOp.Kind.MOVED ? Future.succeededFuture(a.record())
-                : Future.<SessionRecord>failedFuture("not known there")))
+                : Future.<SessionRecord>succeededFuture(null)))
         .toList();
-    return Future.any(answers).transform(done -> {
-      SessionRecord r = answers.stream().filter(Future::succeeded).map(Future::result).findFirst().orElse(null);
+    return Future.any(answers.stream().map(a -> a.compose(r -> r != null ? Future.succeededFuture(r)
+        : Future.<SessionRecord>failedFuture("not known there"))).toList()).transform(done -> {
+      SessionRecord r = answers.stream().filter(Future::succeeded).map(Future::result).filter(Objects::nonNull)
+          .findFirst().orElse(null);
       if (r != null) {
         LOG.info("node {}: session {} was in neither the map nor this node's directory: "
             + "the members say node {} owns it", node.id(), sid, r.owner());
+        return Future.succeededFuture(Whereabouts.at(r));
       }
-      return Future.succeededFuture(r);
+      // Future.any ends at the first record, or once every answer is in: all are complete here.
+      List<String> silent = new ArrayList<>();
+      for (int i = 0; i < others.size(); i++) {
+        if (!answers.get(i).succeeded() && !knowsNothing(others.get(i), answers.get(i).cause())) {
+          silent.add(others.get(i));
+        }
+      }
+      return Future.succeededFuture(new Whereabouts(null, silent));
     });
+  }
+
+  /**
+   * Whether member {@code member}'s failure to answer the question says it knows nothing of the
+   * session: its handler failed, or it has none, being of a version before the question. A member
+   * back in this node's view (a merge) for less than {@link ClusterTimings#rejoinWaitMs} seems to
+   * have none while the cluster manager's subscriptions merge: it has not answered yet.
+   */
+  private boolean knowsNothing(String member, Throwable failure) {
+    if (!(failure instanceof ReplyException e)) {
+      return false;
+    }
+    long since = node.joinedAt(member);
+    return e.failureType() == ReplyFailure.RECIPIENT_FAILURE || e.failureType() == ReplyFailure.NO_HANDLERS
+        && (since == 0 || System.nanoTime() - since > node.timings().rejoinWaitMs() * 1_000_000L);
+  }
+
+  /**
+   * Of the members that did not answer ({@code silent}) and those that left this node's view
+   * within {@link ClusterTimings#rejoinWaitMs} (a node back from a pause that woke alone merges
+   * within it), the ones whose process may still run: their port does not refuse (a killed
+   * node's does at once, and a restarted node's address taken by a new member counts as refusing).
+   */
+  private Future<List<String>> outOfReach(List<String> silent) {
+    Set<String> suspects = new LinkedHashSet<>(silent);
+    suspects.addAll(node.leftWithin(node.timings().rejoinWaitMs()));
+    if (suspects.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Future<Boolean>> dead = suspects.stream().map(m -> node.refuses(m).otherwise(false)).toList();
+    return Future.join(dead).transform(done -> {
+      List<String> apart = new ArrayList<>();
+      int i = 0;
+      for (String m : suspects) {
+        if (!Boolean.TRUE.equals(dead.get(i++).result())) {
+          apart.add(m);
+        }
+      }
+      return Future.succeededFuture(apart);
+    });
+  }
+
+  /**
+   * 503 for a session no member this node reaches knows, while members it cannot reach
+   * ({@code apart}) may own it: the client tries again, through this node or another, rather than
+   * take its session for ended. Counted, not logged per request (an unknown id costs no log line
+   * either).
+   */
+  private Future<TunnelReply> cutOff(TunnelCommand cmd, List<String> apart) {
+    node.metrics().cutOff();
+    LOG.debug("node {}: {} of session {} refused: no member this node reaches knows it, and {} may (out of reach)",
+        node.id(), cmd.kind(), cmd.sessionId(), apart);
+    return Future.succeededFuture(TunnelReply.failed(SessionFailure.CUT_OFF, "This proxy node is cut off from part "
+        + "of the cluster, which may serve the session (a network partition): try again"));
+  }
+
+  /** Where a session lives as the members tell ({@code record}, or null), and which members did not answer. */
+  private record Whereabouts(SessionRecord record, List<String> silent) {
+    static final Whereabouts NOWHERE = new Whereabouts(null, List.of());
+
+    static Whereabouts at(SessionRecord r) {
+      return new Whereabouts(r, List.of());
+    }
   }
 
   /**
