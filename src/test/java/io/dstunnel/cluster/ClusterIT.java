@@ -191,6 +191,11 @@ class ClusterIT {
     TunnelClient c = client(vertx, n.get(0));
     int inc = ClusterNodes.countingSession(c);
     n.get(0).signal("KILL");
+    // A session no member knows, with a member just killed: its refusing port says it is dead, so
+    // it cannot own it (404), as opposed to a member cut off (503, see ClusterPartitionIT).
+    RawHttp.Answer unknown = new RawHttp(vertx, n.get(1).port()).send(io.vertx.core.http.HttpMethod.GET,
+        "/datasnap/tunnel?dss=NoSuchSessionAnywhere0000&c=10", null, "Authorization", basic("admin", "admin"));
+    assertThat(unknown.status()).as("an unknown session, a member just killed").isEqualTo(404);
     assertThat(c.via(n.get(1).port()).execute(inc, 1).await()).isEqualTo(2);
   }
 
