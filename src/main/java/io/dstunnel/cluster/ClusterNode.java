@@ -82,6 +82,11 @@ public final class ClusterNode {
     return ports.refuses(nodeId);
   }
 
+  /** What member {@code nodeId}'s cluster port says now (see {@link PortWatch#state}). */
+  Future<PortProbe.State> portState(String nodeId) {
+    return ports.state(nodeId);
+  }
+
   /** What member {@code nodeId}'s cluster port says after {@code since} (see {@link PortWatch#portAfter}). */
   Future<PortProbe.State> portAfter(String nodeId, long since) {
     return ports.portAfter(nodeId, since);

@@ -98,11 +98,21 @@ final class PortWatch {
    * never while a probe of it is under way.
    */
   Future<Boolean> refuses(String nodeId) {
+    return state(nodeId).map(s -> s == PortProbe.State.REFUSES);
+  }
+
+  /**
+   * What member {@code nodeId}'s event-bus port says, asked as {@link #refuses} is (at most once per
+   * member per half second). "Accepts" only with the cluster's key: the mutual TLS handshake
+   * done, a live node holding the key answered; without a key a connect proves nothing (unknown).
+   */
+  Future<PortProbe.State> state(String nodeId) {
     long now = System.nanoTime();
     bound();
     Probe probe = probes.compute(nodeId, (k, last) -> last != null
         && (now - last.at < 500_000_000L || !last.result.isComplete()) ? last : probe(nodeId, now));
-    return onCallersContext(probe.result).map(s -> s == PortProbe.State.REFUSES);
+    return onCallersContext(probe.result).map(s -> s == PortProbe.State.ACCEPTS && !probesHandshake
+        ? PortProbe.State.UNKNOWN : s);
   }
 
   /**

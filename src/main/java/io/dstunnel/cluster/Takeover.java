@@ -13,7 +13,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +62,8 @@ final class Takeover {
    *   <li>A member this node cannot reach may own the session (opened there during a partition,
    *       or while this node was paused and alone on waking): it is not ended for that, but
    *       refused with 503, until the member answers again, is known dead, or has been out of the
-   *       view longer than the group may take to let a node back ({@link #outOfReach}).
+   *       view longer than the group may take to let a node back, while it cannot be reached
+   *       ({@link #outOfReach}).
    * </ul>
    */
   Future<TunnelReply> fromCopyHere(TunnelCommand cmd, boolean held, int attempt, int waits) {
@@ -96,30 +96,28 @@ final class Takeover {
   /**
    * What the other members say of session {@code sid}: the first record one of them answers
    * within {@code suspectAfterMs}, else the members that did not answer (neither "no such session"
-   * nor a failure that says it knows nothing, see {@link #knowsNothing}). An older record than the owner's is put right by the forward: its owner names the
-   * newer one; a record of a session since closed, kept by a member that missed the close, ends in
-   * 404 after one forward.
+   * nor a failure that says it knows nothing, see {@link #knowsNothing}). An older record than the
+   * owner's is put right by the forward: its owner names the newer one; a record of a session since
+   * closed, kept by a member that missed the close, ends in 404 after one forward.
    */
   private Future<Whereabouts> askOthers(String sid) {
     List<String> others = node.members().stream().filter(member -> !member.equals(node.id())).toList();
-    List<Future<SessionRecord>> answers = others.stream()
-        .map(member -> node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect())
-            .compose(a -> a.kind() == CopyOp.Kind.MOVED ? Future.succeededFuture(a.record())
-                : Future.<SessionRecord>succeededFuture(null)))
+    List<Future<CopyOp>> answers = others.stream()
+        .map(member -> node.<CopyOp>request(member, Addresses.whereIs(member), CopyOp.where(sid), node.suspect()))
         .toList();
-    return Future.any(answers.stream().map(a -> a.compose(r -> r != null ? Future.succeededFuture(r)
-        : Future.<SessionRecord>failedFuture("not known there"))).toList()).transform(done -> {
-      SessionRecord r = answers.stream().filter(Future::succeeded).map(Future::result).filter(Objects::nonNull)
-          .findFirst().orElse(null);
+    List<Future<SessionRecord>> records = answers.stream().map(a -> a.compose(op -> op.kind() == CopyOp.Kind.MOVED
+        ? Future.succeededFuture(op.record()) : Future.<SessionRecord>failedFuture("not known there"))).toList();
+    return Future.any(records).transform(done -> {
+      // Any one record, or every answer in (with no member to ask, Future.any succeeds at once).
+      SessionRecord r = records.stream().filter(Future::succeeded).map(Future::result).findFirst().orElse(null);
       if (r != null) {
         LOG.info("node {}: session {} was in neither the map nor this node's directory: "
             + "the members say node {} owns it", node.id(), sid, r.owner());
         return Future.succeededFuture(Whereabouts.at(r));
       }
-      // Future.any ends at the first record, or once every answer is in: all are complete here.
       List<String> silent = new ArrayList<>();
       for (int i = 0; i < others.size(); i++) {
-        if (!answers.get(i).succeeded() && !knowsNothing(others.get(i), answers.get(i).cause())) {
+        if (answers.get(i).failed() && !knowsNothing(others.get(i), answers.get(i).cause())) {
           silent.add(others.get(i));
         }
       }
@@ -143,23 +141,34 @@ final class Takeover {
   }
 
   /**
-   * Of the members that did not answer ({@code silent}) and those that left this node's view
-   * within {@link ClusterTimings#rejoinWaitMs} (a node back from a pause that woke alone merges
-   * within it), the ones whose process may still run: their port does not refuse (a killed
-   * node's does at once, and a restarted node's address taken by a new member counts as refusing).
+   * The members that may own a session no member this node reaches knows, their process still
+   * running: those that did not answer ({@code silent}) or left this node's view within
+   * {@link ClusterTimings#rejoinWaitMs} (a node back from a pause that woke alone merges within
+   * it), unless their port refuses (a killed node's does at once, and a restarted node's address
+   * taken by a new member counts as refusing); and those that left within a record's life
+   * ({@link ClusterTimings#forgetAfterMs}) whose port answers with the cluster's key again (a
+   * partition healed, the two sides not merged yet).
    */
   private Future<List<String>> outOfReach(List<String> silent) {
-    Set<String> suspects = new LinkedHashSet<>(silent);
-    suspects.addAll(node.leftWithin(node.timings().rejoinWaitMs()));
+    ClusterTimings timings = node.timings();
+    Set<String> recent = new LinkedHashSet<>(silent);
+    recent.addAll(node.leftWithin(timings.rejoinWaitMs()));
+    Set<String> suspects = new LinkedHashSet<>(recent);
+    suspects.addAll(node.leftWithin(timings.forgetAfterMs()));
     if (suspects.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    List<Future<Boolean>> dead = suspects.stream().map(m -> node.refuses(m).otherwise(false)).toList();
-    return Future.join(dead).transform(done -> {
+    // A member gone longer is probed afresh: a probe from before a heal must not end the session.
+    long asked = System.nanoTime();
+    List<Future<PortProbe.State>> states = suspects.stream()
+        .map(m -> recent.contains(m) ? node.portState(m) : node.portAfter(m, asked))
+        .map(state -> state.otherwise(PortProbe.State.UNKNOWN)).toList();
+    return Future.join(states).transform(done -> {
       List<String> apart = new ArrayList<>();
       int i = 0;
       for (String m : suspects) {
-        if (!Boolean.TRUE.equals(dead.get(i++).result())) {
+        PortProbe.State state = states.get(i++).result();
+        if (state == PortProbe.State.ACCEPTS || state != PortProbe.State.REFUSES && recent.contains(m)) {
           apart.add(m);
         }
       }

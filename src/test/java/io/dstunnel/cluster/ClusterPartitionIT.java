@@ -135,6 +135,59 @@ class ClusterPartitionIT {
   }
 
   /**
+   * As {@link #aSessionOpenedOnTheOtherSideOfAPartitionIsRefusedThereNotEnded}, with a partition
+   * longer than the node cut off waits for its members to come back: through it, the session
+   * answers 404 (the limit cluster.md states). Once the partition heals, the node reaches the
+   * owner's port again before the two sides merge: from then on the session is never 404 there
+   * (503 until the merge), and it is served, its history whole. Before, the node answered 404
+   * from the heal to the merge (14 s in the review's run), then served the session it had ended.
+   */
+  @Test
+  void aSessionOpenedAcrossALongPartitionIsNotEndedOnceTheOwnerIsReachedAgain(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
+    int leftBefore0 = left(n.get(0));
+    int leftBefore1 = left(n.get(1));
+
+    network.cut();
+    await().atMost(Duration.ofSeconds(60)).until(() -> left(n.get(0)) > leftBefore0 && left(n.get(1)) > leftBefore1);
+    TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
+    c.handshake().await();
+    int inc = c.prepare("Increment").await();
+    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int other = n.get(1).port();
+    // The partition outlasts the node's wait for its members: the limit, 404 through it.
+    await().atMost(Duration.ofSeconds(90)).until(() -> status(() -> c.via(other).execute(inc, 1).await()) == 404);
+
+    network.heal();
+    AtomicReference<Object> served = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      try {
+        served.set(c.via(other).execute(inc, 1).await());
+        return true;
+      } catch (TunnelClient.TunnelError e) {
+        if (e.status() != 503) {
+          throw e;
+        }
+        return false;
+      }
+    });
+    assertThat(served.get()).as("no write refused there ran; served there now").isEqualTo(2);
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(3);
+  }
+
+  /** The status of the tunnel error {@code call} ends in, or 200 if it answers. */
+  private static int status(java.util.concurrent.Callable<Object> call) throws Exception {
+    try {
+      call.call();
+      return 200;
+    } catch (TunnelClient.TunnelError e) {
+      return e.status();
+    }
+  }
+
+  /**
    * A read relayed by a node that dies with its answer, the answer already taken from the owner
    * (it waits in the dead node) and the death not yet known to the owner's cluster manager: the
    * client's read sent again at once to the owner gets that answer, then the rest, byte for byte.
