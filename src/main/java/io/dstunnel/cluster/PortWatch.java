@@ -111,8 +111,12 @@ final class PortWatch {
     bound();
     Probe probe = probes.compute(nodeId, (k, last) -> last != null
         && (now - last.at < 500_000_000L || !last.result.isComplete()) ? last : probe(nodeId, now));
-    return onCallersContext(probe.result).map(s -> s == PortProbe.State.ACCEPTS && !probesHandshake
-        ? PortProbe.State.UNKNOWN : s);
+    return onCallersContext(probe.result).map(this::proven);
+  }
+
+  /** Without the key a connect proves nothing (a forwarder in front of a dead node accepts too): "accepts" is unknown. */
+  private PortProbe.State proven(PortProbe.State s) {
+    return s == PortProbe.State.ACCEPTS && !probesHandshake ? PortProbe.State.UNKNOWN : s;
   }
 
   /**
@@ -128,9 +132,7 @@ final class PortWatch {
     Probe probe = probes.compute(nodeId, (k, last) -> last != null && (last.at - since >= 0 || !last.result.isComplete())
         ? last : probe(nodeId, System.nanoTime()));
     if (probe.at - since >= 0) {
-      // Without the key a connect proves nothing (a forwarder in front of a dead node accepts too).
-      return onCallersContext(probe.result).map(s -> s == PortProbe.State.ACCEPTS && !probesHandshake
-          ? PortProbe.State.UNKNOWN : s);
+      return onCallersContext(probe.result).map(this::proven);
     }
     return onCallersContext(probe.result).transform(ended -> portAfter(nodeId, since));
   }
