@@ -107,6 +107,11 @@ public final class ClusterNode {
     return members.leftWithin(ms);
   }
 
+  /** Whether member {@code nodeId} ever left this node's view (see {@link Members#leftBefore}). */
+  boolean leftBefore(String nodeId) {
+    return members.leftBefore(nodeId);
+  }
+
   boolean isMember(String nodeId) {
     return members.isMember(nodeId);
   }

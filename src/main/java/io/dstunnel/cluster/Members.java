@@ -122,6 +122,11 @@ final class Members {
         .map(Map.Entry::getKey).toList();
   }
 
+  /** Whether member {@code nodeId} ever left this node's view (a member back from a pause or a partition did). */
+  boolean leftBefore(String nodeId) {
+    return left.containsKey(nodeId);
+  }
+
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */
   void onMemberLeft(Consumer<String> listener) {
     leftListeners.add(listener);

@@ -127,17 +127,19 @@ final class Takeover {
 
   /**
    * Whether member {@code member}'s failure to answer the question says it knows nothing of the
-   * session: its handler failed, or it has none, being of a version before the question. A member
-   * back in this node's view (a merge) for less than {@link ClusterTimings#rejoinWaitMs} seems to
-   * have none while the cluster manager's subscriptions merge: it has not answered yet.
+   * session: its handler failed, or it has none, being of a version before the question, or new
+   * (a member that just joined owns nothing yet). A member back in this node's view (a merge) for
+   * less than {@link ClusterTimings#rejoinWaitMs} seems to have none while the cluster manager's
+   * subscriptions merge: it has not answered yet.
    */
   private boolean knowsNothing(String member, Throwable failure) {
     if (!(failure instanceof ReplyException e)) {
       return false;
     }
     long since = node.joinedAt(member);
-    return e.failureType() == ReplyFailure.RECIPIENT_FAILURE || e.failureType() == ReplyFailure.NO_HANDLERS
-        && (since == 0 || System.nanoTime() - since > node.timings().rejoinWaitMs() * 1_000_000L);
+    boolean merging = since != 0 && node.leftBefore(member)
+        && System.nanoTime() - since < node.timings().rejoinWaitMs() * 1_000_000L;
+    return e.failureType() == ReplyFailure.RECIPIENT_FAILURE || e.failureType() == ReplyFailure.NO_HANDLERS && !merging;
   }
 
   /**
