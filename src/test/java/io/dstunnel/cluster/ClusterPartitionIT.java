@@ -69,9 +69,7 @@ class ClusterPartitionIT {
     network = new Partition(vertx);
     var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
     TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = ClusterNodes.countingSession(c);  // opened on its side of the partition
     int owners = n.get(0).port();
     int holders = n.get(1).port();
 
@@ -98,17 +96,9 @@ class ClusterPartitionIT {
   @Test
   void aSessionOpenedOnTheOtherSideOfAPartitionIsRefusedThereNotEnded(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    network = new Partition(vertx);
-    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
-    int leftBefore0 = left(n.get(0));
-    int leftBefore1 = left(n.get(1));
-
-    network.cut();
-    await().atMost(Duration.ofSeconds(60)).until(() -> left(n.get(0)) > leftBefore0 && left(n.get(1)) > leftBefore1);
+    var n = twoNodesCutApart(vertx, dir);
     TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).as("a session opened on its side of the partition").isEqualTo(1);
+    int inc = ClusterNodes.countingSession(c);  // opened on its side of the partition
     int other = n.get(1).port();
     assertThatThrownBy(() -> c.via(other).execute(inc, 1).await())
         .as("the other side knows nothing of the session, and cannot ask its side")
@@ -116,21 +106,9 @@ class ClusterPartitionIT {
 
     network.heal();
     await().atMost(Duration.ofSeconds(60)).until(() -> members(vertx, n.get(0)) == 2 && members(vertx, n.get(1)) == 2);
-    // Right after the merge the members' addresses may not be known again yet: 503 (try again) is
-    // allowed there too, 404 is not (Awaitility lets the condition's exception through).
-    AtomicReference<Object> served = new AtomicReference<>();
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      try {
-        served.set(c.via(other).execute(inc, 1).await());
-        return true;
-      } catch (TunnelClient.TunnelError e) {
-        if (e.status() != 503) {
-          throw e;
-        }
-        return false;
-      }
-    });
-    assertThat(served.get()).as("the writes refused there never ran; served there now").isEqualTo(2);
+    // Right after the merge the members' addresses may not be known again yet: 503 there too.
+    assertThat(servedAfter503s(c.via(other), inc)).as("the writes refused there never ran; served there now")
+        .isEqualTo(2);
     assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(3);
   }
 
@@ -145,26 +123,38 @@ class ClusterPartitionIT {
   @Test
   void aSessionOpenedAcrossALongPartitionIsNotEndedOnceTheOwnerIsReachedAgain(Vertx vertx, @TempDir Path dir)
       throws Exception {
-    network = new Partition(vertx);
-    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
-    int leftBefore0 = left(n.get(0));
-    int leftBefore1 = left(n.get(1));
-
-    network.cut();
-    await().atMost(Duration.ofSeconds(60)).until(() -> left(n.get(0)) > leftBefore0 && left(n.get(1)) > leftBefore1);
+    var n = twoNodesCutApart(vertx, dir);
     TunnelClient c = ClusterNodes.client(vertx, n.get(0), 32768);
-    c.handshake().await();
-    int inc = c.prepare("Increment").await();
-    assertThat(c.execute(inc, 1).await()).isEqualTo(1);
+    int inc = ClusterNodes.countingSession(c);  // opened on its side of the partition
     int other = n.get(1).port();
     // The partition outlasts the node's wait for its members: the limit, 404 through it.
     await().atMost(Duration.ofSeconds(90)).until(() -> status(() -> c.via(other).execute(inc, 1).await()) == 404);
 
     network.heal();
+    assertThat(servedAfter503s(c.via(other), inc)).as("no write refused there ran; served there now").isEqualTo(2);
+    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(3);
+  }
+
+  /** Two nodes cut apart by {@link #network}, once each has taken the other out of its view. */
+  private List<ProxyProcess> twoNodesCutApart(Vertx vertx, Path dir) throws Exception {
+    network = new Partition(vertx);
+    var n = cluster.start(dir, 2, ClusterNodes.only(Backends.start(vertx, "A")), 1000, 1, c -> { }, network);
+    int leftBefore0 = left(n.get(0));
+    int leftBefore1 = left(n.get(1));
+    network.cut();
+    await().atMost(Duration.ofSeconds(60)).until(() -> left(n.get(0)) > leftBefore0 && left(n.get(1)) > leftBefore1);
+    return n;
+  }
+
+  /**
+   * What {@code Increment} answers through {@code c}, asked again while it is refused with 503 (try
+   * again, not run); any other error fails the test (Awaitility lets it through).
+   */
+  private static Object servedAfter503s(TunnelClient c, int inc) {
     AtomicReference<Object> served = new AtomicReference<>();
     await().atMost(Duration.ofSeconds(90)).until(() -> {
       try {
-        served.set(c.via(other).execute(inc, 1).await());
+        served.set(c.execute(inc, 1).await());
         return true;
       } catch (TunnelClient.TunnelError e) {
         if (e.status() != 503) {
@@ -173,8 +163,7 @@ class ClusterPartitionIT {
         return false;
       }
     });
-    assertThat(served.get()).as("no write refused there ran; served there now").isEqualTo(2);
-    assertThat(c.via(n.get(0).port()).execute(inc, 1).await()).isEqualTo(3);
+    return served.get();
   }
 
   /** The status of the tunnel error {@code call} ends in, or 200 if it answers. */
