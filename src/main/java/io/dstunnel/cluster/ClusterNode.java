@@ -74,7 +74,10 @@ public final class ClusterNode {
       vertx.setPeriodic(WATCH_MS, t -> ports.watch());
     }
     onMemberLeft(leaving::remove);
-    onMemberLeft(gone -> directory.ownerLeft(gone, this::isMember));
+    onMemberLeft(gone -> {
+      long departure = members.leftAt(gone);
+      directory.ownerLeft(gone, () -> members.leftAt(gone) == departure && !isMember(gone));
+    });
   }
 
   /** Whether member {@code nodeId}'s process is gone: its cluster port refuses (see {@link PortWatch#refuses}). */
@@ -107,9 +110,9 @@ public final class ClusterNode {
     return members.leftWithin(ms);
   }
 
-  /** Whether member {@code nodeId} ever left this node's view (see {@link Members#leftBefore}). */
-  boolean leftBefore(String nodeId) {
-    return members.leftBefore(nodeId);
+  /** When member {@code nodeId} last left this node's view (see {@link Members#leftAt}). */
+  long leftAt(String nodeId) {
+    return members.leftAt(nodeId);
   }
 
   boolean isMember(String nodeId) {

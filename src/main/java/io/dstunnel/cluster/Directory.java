@@ -8,7 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +26,6 @@ final class Directory {
   private final Vertx vertx;
   private final ConcurrentHashMap<String, SessionRecord> cache = new ConcurrentHashMap<>();
   private final MapHandle map;
-  /** The departures of each member seen here, counted (a member back from a pause may leave again). */
-  private final ConcurrentHashMap<String, Long> departures = new ConcurrentHashMap<>();
 
   private final long ttlMs;
 
@@ -119,17 +117,15 @@ final class Directory {
   /**
    * Member {@code gone} left: the records of the sessions it still owns here are forgotten once it
    * has been gone, since this departure, for as long as a record outlives its owner's last word
-   * (its copies and the map's records have expired by then), unless it is a member
-   * ({@code isMember}) again by then. An owner's death tells this node nothing of each of its
+   * (its copies and the map's records have expired by then), if it is {@code stillGone} then: not
+   * a member again, nor gone again since (that departure has a timer of its own). An owner's death tells this node nothing of each of its
    * sessions: without this, a node neither owner nor copy holder of a session its dead owner took
    * with it would keep its record for its whole life. A partition that long ends the owner's
    * sessions for this side (cluster.md).
    */
-  void ownerLeft(String gone, Predicate<String> isMember) {
-    long departure = departures.merge(gone, 1L, Long::sum);
+  void ownerLeft(String gone, BooleanSupplier stillGone) {
     vertx.setTimer(ttlMs, t -> {
-      // A later departure (back from a pause, then gone again) has a timer of its own.
-      if (departures.remove(gone, departure) && !isMember.test(gone)) {
+      if (stillGone.getAsBoolean()) {
         int forgotten = 0;
         for (Map.Entry<String, SessionRecord> e : cache.entrySet()) {
           if (e.getValue().owner().equals(gone) && cache.remove(e.getKey(), e.getValue())) {

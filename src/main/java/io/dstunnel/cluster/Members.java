@@ -32,8 +32,8 @@ import org.infinispan.remoting.transport.Address;
  */
 final class Members {
 
-  /** How long a departure is remembered once many ids have left (longer than any wait asking for it). */
-  private static final long LEFT_KEPT_NANOS = 3_600_000_000_000L;
+  /** How long a departure is remembered once many ids have left (longer than any wait asking for it: a day). */
+  private static final long LEFT_KEPT_NANOS = 86_400_000_000_000L;
 
   private final Vertx vertx;
   private final ClusterManager manager;
@@ -122,9 +122,9 @@ final class Members {
         .map(Map.Entry::getKey).toList();
   }
 
-  /** Whether member {@code nodeId} ever left this node's view (a member back from a pause or a partition did). */
-  boolean leftBefore(String nodeId) {
-    return left.containsKey(nodeId);
+  /** When member {@code nodeId} last left this node's view (System.nanoTime; 0 if it never did). */
+  long leftAt(String nodeId) {
+    return left.getOrDefault(nodeId, 0L);
   }
 
   /** Calls {@code listener} (on a cluster manager thread) with the id of each member that leaves or dies. */

@@ -137,7 +137,7 @@ final class Takeover {
       return false;
     }
     long since = node.joinedAt(member);
-    boolean merging = since != 0 && node.leftBefore(member)
+    boolean merging = since != 0 && node.leftAt(member) != 0
         && System.nanoTime() - since < node.timings().rejoinWaitMs() * 1_000_000L;
     return e.failureType() == ReplyFailure.RECIPIENT_FAILURE || e.failureType() == ReplyFailure.NO_HANDLERS && !merging;
   }
